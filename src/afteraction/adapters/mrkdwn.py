@@ -1,0 +1,252 @@
+"""Slack mrkdwn: decode message text to plain text and render it to safe HTML.
+
+Lives here: tokenizing `<...>` control sequences, the one-time entity decoding of
+`&lt; &gt; &amp;`, mention/channel/link extraction, and HTML rendering sanitised by nh3.
+Decoding follows formats.md §1.7: tokenize on the raw text, split each sequence at the
+first `|`, and only then unescape, once (`talks&amp;nbsp;` becomes the literal `&nbsp;`).
+
+Must not live here: reading exports or calling Slack (see `slack_export`, `slack_api`).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import nh3
+
+_CONTROL = re.compile(r"<([^<>]*)>")
+_ENTITY = re.compile(r"&(amp|lt|gt);")
+_ENTITIES = {"amp": "&", "lt": "<", "gt": ">"}
+_BROADCASTS = {"here": "here", "channel": "channel", "everyone": "everyone", "group": "channel"}
+_SAFE_SCHEMES = ("http://", "https://", "mailto:", "tel:")
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def unescape(text: str) -> str:
+    """Replace `&amp;`, `&lt;` and `&gt;` once, in a single pass (never twice)."""
+    if "&" not in text:
+        return text
+    return _ENTITY.sub(lambda m: _ENTITIES[m.group(1)], text)
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One piece of mrkdwn text.
+
+    kind: text, user, channel, broadcast, usergroup, date, command, link.
+    `target` is the decoded id/url/command (the text itself for kind text), `label` the
+    decoded part after the first `|` if any, `raw` the undecoded source.
+    """
+
+    kind: str
+    raw: str
+    target: str
+    label: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedText:
+    plain: str
+    mentions: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()
+    broadcasts: tuple[str, ...] = ()
+    usergroups: tuple[str, ...] = ()
+    links: tuple[str, ...] = ()
+
+
+def _classify(inner: str) -> Token:
+    raw = f"<{inner}>"
+    target_raw, sep, label_raw = inner.partition("|")
+    target = unescape(target_raw)
+    label = unescape(label_raw) if sep else None
+    if target.startswith("@"):
+        return Token("user", raw, target[1:], label)
+    if target.startswith("#"):
+        return Token("channel", raw, target[1:], label)
+    if target.startswith("!"):
+        return _classify_command(raw, target[1:], label)
+    if _SCHEME.match(target):
+        return Token("link", raw, target, label)
+    return Token("text", raw, unescape(raw))
+
+
+def _classify_command(raw: str, command: str, label: str | None) -> Token:
+    if command in _BROADCASTS:
+        return Token("broadcast", raw, _BROADCASTS[command], label)
+    if command.startswith("subteam^"):
+        return Token("usergroup", raw, command.removeprefix("subteam^"), label)
+    if command.startswith("date^"):
+        return Token("date", raw, command.removeprefix("date^"), label)
+    return Token("command", raw, command, label)
+
+
+def tokenize(text: str) -> list[Token]:
+    """Split raw Slack text into text runs and control sequences (nothing unescaped twice)."""
+    tokens: list[Token] = []
+    pos = 0
+    for match in _CONTROL.finditer(text):
+        if match.start() > pos:
+            chunk = text[pos : match.start()]
+            tokens.append(Token("text", chunk, unescape(chunk)))
+        tokens.append(_classify(match.group(1)))
+        pos = match.end()
+    if pos < len(text):
+        chunk = text[pos:]
+        tokens.append(Token("text", chunk, unescape(chunk)))
+    return tokens
+
+
+def display(token: Token, users: Mapping[str, str], channels: Mapping[str, str]) -> str:
+    """The plain-text form of one token (mentions as @name where the name is known)."""
+    if token.kind == "text":
+        return token.target
+    if token.kind == "user":
+        return "@" + (users.get(token.target) or token.label or token.target)
+    if token.kind == "channel":
+        return "#" + (channels.get(token.target) or token.label or token.target)
+    if token.kind == "broadcast":
+        return "@" + token.target
+    if token.kind == "usergroup":
+        return token.label or "@" + token.target
+    if token.kind == "date":
+        return token.label or token.target
+    if token.kind == "command":
+        return f"<{token.label or token.target}>"
+    return token.label or token.target.removeprefix("mailto:")
+
+
+def _unique(items: list[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(items))
+
+
+def decode(
+    text: str, users: Mapping[str, str] | None = None, channels: Mapping[str, str] | None = None
+) -> DecodedText:
+    """Decode raw mrkdwn into plain text plus the ids, broadcasts and links it mentions."""
+    if "<" not in text and "&" not in text:  # no sequence, no entity: the text is plain
+        return DecodedText(plain=text)
+    users = users or {}
+    channels = channels or {}
+    # `tokenize` + `display`, without building a Token for the text runs between sequences
+    parts: list[str] = []
+    by_kind: dict[str, list[str]] = {}
+    pos = 0
+    for match in _CONTROL.finditer(text):
+        start = match.start()
+        if start > pos:
+            parts.append(unescape(text[pos:start]))
+        token = _classify(match.group(1))
+        by_kind.setdefault(token.kind, []).append(token.target)
+        parts.append(display(token, users, channels))
+        pos = match.end()
+    if pos < len(text):
+        parts.append(unescape(text[pos:]))
+    return DecodedText(
+        plain="".join(parts),
+        mentions=_unique(by_kind.get("user", [])),
+        channels=_unique(by_kind.get("channel", [])),
+        broadcasts=_unique(by_kind.get("broadcast", [])),
+        usergroups=_unique(by_kind.get("usergroup", [])),
+        links=_unique(by_kind.get("link", [])),
+    )
+
+
+# --- HTML rendering -------------------------------------------------------------------
+
+_PLACEHOLDER = re.compile("\x00(\\d+)\x00")
+_PRE = re.compile(r"```(.+?)```", re.DOTALL)
+_CODE = re.compile(r"`([^`\n]+)`")
+_MARKS = (
+    (re.compile(r"(?<![\w*])\*(?=\S)([^*\n]*?\S)\*(?![\w*])"), "strong"),
+    (re.compile(r"(?<![\w_])_(?=\S)([^_\n]*?\S)_(?![\w_])"), "em"),
+    (re.compile(r"(?<![\w~])~(?=\S)([^~\n]*?\S)~(?![\w~])"), "del"),
+)
+_TAGS = {"a", "strong", "em", "del", "code", "pre", "blockquote", "br", "span"}
+_ATTRIBUTES = {"a": {"href"}, "span": {"data-id"}}
+_CLASSES = {"span": {"mention", "channel", "broadcast", "usergroup"}}
+
+
+def _attr(value: str) -> str:
+    return html.escape(value, quote=True)
+
+
+def _token_html(token: Token, users: Mapping[str, str], channels: Mapping[str, str]) -> str:
+    shown = html.escape(display(token, users, channels), quote=False)
+    if token.kind == "link":
+        if token.target.lower().startswith(_SAFE_SCHEMES):
+            return f'<a href="{_attr(token.target)}">{shown}</a>'
+        return shown
+    css = {"user": "mention", "channel": "channel", "broadcast": "broadcast"}.get(token.kind)
+    if css is None and token.kind == "usergroup":
+        css = "usergroup"
+    if css is None:
+        return shown
+    return f'<span class="{css}" data-id="{_attr(token.target)}">{shown}</span>'
+
+
+class _Protector:
+    """Swaps finished HTML fragments for NUL-delimited placeholders while marks are applied."""
+
+    def __init__(self) -> None:
+        self.fragments: list[str] = []
+
+    def hold(self, fragment: str) -> str:
+        self.fragments.append(fragment)
+        return f"\x00{len(self.fragments) - 1}\x00"
+
+    def restore(self, text: str) -> str:
+        while _PLACEHOLDER.search(text):
+            text = _PLACEHOLDER.sub(lambda m: self.fragments[int(m.group(1))], text)
+        return text
+
+
+def _format_text(escaped: str, keep: _Protector) -> str:
+    escaped = _PRE.sub(lambda m: keep.hold(f"<pre>{m.group(1).strip(chr(10))}</pre>"), escaped)
+    escaped = _CODE.sub(lambda m: keep.hold(f"<code>{m.group(1)}</code>"), escaped)
+    for pattern, tag in _MARKS:
+        escaped = pattern.sub(rf"<{tag}>\1</{tag}>", escaped)
+    return _quote_lines(escaped)
+
+
+def _quote_lines(text: str) -> str:
+    out: list[str] = []
+    quote: list[str] = []
+    for line in text.split("\n"):
+        if line.startswith("&gt;"):
+            quote.append(line.removeprefix("&gt;").removeprefix(" "))
+            continue
+        if quote:
+            out.append("<blockquote>" + "<br>".join(quote) + "</blockquote>")
+            quote = []
+        out.append(line)
+    if quote:
+        out.append("<blockquote>" + "<br>".join(quote) + "</blockquote>")
+    return "<br>".join(out).replace("</blockquote><br>", "</blockquote>")
+
+
+def render_html(
+    text: str, users: Mapping[str, str] | None = None, channels: Mapping[str, str] | None = None
+) -> str:
+    """Render raw mrkdwn as HTML that is safe to embed (sanitised by nh3 in the end)."""
+    users = users or {}
+    channels = channels or {}
+    keep = _Protector()
+    parts: list[str] = []
+    for token in tokenize(text.replace("\x00", "")):
+        if token.kind == "text":
+            parts.append(html.escape(token.target, quote=False))
+        else:
+            parts.append(keep.hold(_token_html(token, users, channels)))
+    rendered = keep.restore(_format_text("".join(parts), keep))
+    return nh3.clean(
+        rendered,
+        tags=_TAGS,
+        attributes=_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto", "tel"},
+        link_rel="nofollow noopener",
+        allowed_classes=_CLASSES,
+        url_relative="deny",
+    )

@@ -1,0 +1,85 @@
+"""What every command needs: settings, a database session, the CLI's acting principal,
+and one way to report errors (message on stderr, non-zero exit)."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, NoReturn, TypeVar
+
+import typer
+from pydantic import ValidationError as SettingsError
+from rich.console import Console
+from sqlalchemy.orm import Session
+
+from afteraction.config import Settings
+from afteraction.core.access import Actor
+from afteraction.core.errors import AfteractionError
+from afteraction.storage.db import make_engine, make_session_factory
+
+err_console = Console(stderr=True)
+console = Console()
+T = TypeVar("T")
+
+
+@dataclass
+class CliState:
+    settings_factory: Callable[[], Settings]
+    _settings: Settings | None = field(default=None, init=False)
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            try:
+                self._settings = self.settings_factory()
+            except SettingsError as error:
+                fail(f"configuration error: {error.errors()[0]['msg']}", code=2)
+        return self._settings
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        engine = make_engine(self.settings.database_url)
+        session = make_session_factory(engine)()
+        try:
+            yield session
+        finally:
+            session.close()
+            engine.dispose()
+
+
+def cli_actor() -> Actor:
+    """Commands act as an administrator named after the operating-system user."""
+    try:
+        who = getpass.getuser()
+    except Exception:
+        who = "unknown"
+    return Actor(user_id=None, label=f"cli:{who}", role="admin")
+
+
+def fail(message: str, *, code: int = 1) -> NoReturn:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def run(action: Callable[[], T]) -> T:
+    """Run `action`, turning domain errors into a message and exit code 1."""
+    try:
+        return action()
+    except AfteractionError as error:
+        field_name = error.details.get("field")
+        suffix = f" (field: {field_name})" if field_name else ""
+        fail(f"{error.message}{suffix}")
+
+
+def state_of(ctx: typer.Context) -> CliState:
+    state: CliState = ctx.obj
+    return state
+
+
+def print_json(data: Any) -> None:
+    import orjson
+
+    sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n")

@@ -1,0 +1,202 @@
+"""`afteraction import pagerduty|roster|oncall|transcript|reports`: evidence imports other
+than Slack, from the command line.
+
+Lives here: `register(app)`, which adds the commands to the `import` group. Does not live
+here: the progress bar and summary table (`cli.import_output`), import logic
+(`afteraction.importers`).
+Each command runs its import in one write transaction, prints a summary table (or the
+summary as JSON with `--json`) and exits non-zero on failure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy.orm import Session
+
+from afteraction.cli.context import cli_actor, console, fail, print_json, run, state_of
+from afteraction.cli.import_output import progress_bar, summary_table
+from afteraction.cli.incident import parse_time
+from afteraction.storage.db import writing
+from afteraction.storage.imports import ImportSummary, Progress
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")]
+Importer = Callable[[Session, Progress | None], ImportSummary]
+
+
+def _execute(ctx: typer.Context, importer: Importer, as_json: bool) -> None:
+    state = state_of(ctx)
+    with state.session() as session:
+
+        def action() -> ImportSummary:
+            with progress_bar(not as_json) as progress, writing(session):
+                return importer(session, progress)
+
+        summary = run(action)
+    if as_json:
+        print_json(summary.as_dict())
+    else:
+        console.print(summary_table(summary))
+
+
+def pagerduty_command(
+    ctx: typer.Context,
+    path: Annotated[
+        Path | None,
+        typer.Argument(help="Folder or JSON file saved from the PagerDuty REST API."),
+    ] = None,
+    incident_id: Annotated[
+        str | None,
+        typer.Option("--incident-id", help="Fetch this PagerDuty incident live instead."),
+    ] = None,
+    incident: Annotated[
+        str | None, typer.Option("--incident", help="Attach to this incident (INC-42).")
+    ] = None,
+    create_incident: Annotated[
+        bool,
+        typer.Option(
+            "--create-incident/--no-create-incident",
+            help="Declare an incident when the PagerDuty incident is linked to none.",
+        ),
+    ] = True,
+    as_json: JsonFlag = False,
+) -> None:
+    """Import a PagerDuty incident: pages, users, alerts and notes.
+
+    Example: afteraction import pagerduty ./pd-export --incident INC-42
+    """
+    if (path is None) == (incident_id is None):
+        fail("give a PATH or --incident-id (one of them)", code=2)
+    source: Path | dict[str, object]
+    if incident_id is not None:
+        token = state_of(ctx).settings.pagerduty_token
+        if token is None:
+            fail("set AFTERACTION_PAGERDUTY_TOKEN to fetch incidents from PagerDuty", code=2)
+        from afteraction.importers.pagerduty import fetch_bundle
+
+        source = run(lambda: fetch_bundle(token.get_secret_value(), incident_id))
+    else:
+        assert path is not None
+        source = path
+    from afteraction.importers.pagerduty import import_pagerduty
+
+    _execute(
+        ctx,
+        lambda session, progress: import_pagerduty(
+            session,
+            cli_actor(),
+            source,
+            incident=incident,
+            create_incident=create_incident,
+            progress=progress,
+        ),
+        as_json,
+    )
+
+
+def roster_command(
+    ctx: typer.Context,
+    csv_path: Annotated[Path, typer.Argument(metavar="CSV", help="HR roster CSV file.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Import an HR roster: people, teams, managers and dated memberships; re-link identities.
+
+    Example: afteraction import roster ./roster.csv
+    """
+    from afteraction.importers.roster import import_roster
+
+    _execute(
+        ctx,
+        lambda session, progress: import_roster(session, cli_actor(), csv_path, progress=progress),
+        as_json,
+    )
+
+
+def oncall_command(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="schedules/on-calls JSON file or folder.")],
+    since: Annotated[str | None, typer.Option(help="Clip shifts from (ISO 8601).")] = None,
+    until: Annotated[str | None, typer.Option(help="Clip shifts until (ISO 8601).")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Import PagerDuty schedules and on-calls as on-call shifts.
+
+    Example: afteraction import oncall ./pd-export --since 2026-10-01T00:00:00Z
+    """
+    from afteraction.importers.oncall import import_oncall
+
+    start, end = parse_time(since, "since"), parse_time(until, "until")
+    _execute(
+        ctx,
+        lambda session, progress: import_oncall(
+            session, cli_actor(), path, since=start, until=end, progress=progress
+        ),
+        as_json,
+    )
+
+
+def transcript_command(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="WebVTT (.vtt) transcript or Zoom chat (.txt).")],
+    incident: Annotated[str, typer.Option("--incident", help="Incident to attach to (INC-42).")],
+    interview: Annotated[
+        int | None, typer.Option("--interview", help="Interview id to attach to.")
+    ] = None,
+    recording_start: Annotated[
+        str | None,
+        typer.Option("--recording-start", help="When the recording started (ISO 8601)."),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Import a meeting transcript or Zoom chat into an incident, matching speakers to people.
+
+    Example: afteraction import transcript ./review.vtt --incident INC-42
+    """
+    from afteraction.importers.transcripts import import_transcript
+
+    start = parse_time(recording_start, "recording-start")
+    _execute(
+        ctx,
+        lambda session, progress: import_transcript(
+            session,
+            cli_actor(),
+            path,
+            incident=incident,
+            interview=interview,
+            recording_start=start,
+            progress=progress,
+        ),
+        as_json,
+    )
+
+
+def reports_command(
+    ctx: typer.Context,
+    paths: Annotated[
+        list[Path], typer.Argument(help="Markdown post-mortems, CSV incident lists, or folders.")
+    ],
+    as_json: JsonFlag = False,
+) -> None:
+    """Import past reports as historical, closed incidents with their report text.
+
+    Example: afteraction import reports ./postmortems ./void.csv
+    """
+    from afteraction.importers.reports import import_reports
+
+    _execute(
+        ctx,
+        lambda session, progress: import_reports(session, cli_actor(), paths, progress=progress),
+        as_json,
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add the pagerduty, roster, oncall, transcript and reports commands to `app`."""
+    app.command("pagerduty")(pagerduty_command)
+    app.command("roster")(roster_command)
+    app.command("oncall")(oncall_command)
+    app.command("transcript")(transcript_command)
+    app.command("reports")(reports_command)

@@ -1,0 +1,177 @@
+"""`afteraction import …`: the import command group — `slack`, `sources`, `remove` — with a
+Rich progress bar on stderr and a summary table (or JSON with `--json`).
+
+Lives here: the Typer group `app`, the Slack command, listing and removing sources, and the
+progress bar and summary table they share. Does not live here: import logic
+(`afteraction.importers`), other kinds' commands (`cli.import_other` registers them here).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from afteraction.cli import import_other
+from afteraction.cli.context import (
+    cli_actor,
+    console,
+    print_json,
+    run,
+    state_of,
+)
+from afteraction.cli.import_output import progress_bar, show
+from afteraction.cli.incident import parse_time
+from afteraction.storage.db import writing
+from afteraction.storage.imports import ImportSummary
+
+app = typer.Typer(help="Import evidence: Slack, PagerDuty, rosters, transcripts, reports.")
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+
+
+@app.command("slack")
+def slack_command(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="Slack export: a .zip or an unpacked folder.")],
+    incident: Annotated[
+        str | None,
+        typer.Option("--incident", help="Attach to this incident (INC-42); else the archive."),
+    ] = None,
+    channel: Annotated[
+        list[str] | None,
+        typer.Option("--channel", help="Channel name or id to import (repeatable)."),
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Only messages from (ISO 8601 with offset).")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="Only messages before (ISO 8601 with offset).")
+    ] = None,
+    progress: Annotated[
+        bool, typer.Option("--progress/--no-progress", help="Show a progress bar on stderr.")
+    ] = True,
+    as_json: JsonFlag = False,
+) -> None:
+    """Import a Slack workspace export: channels, messages, threads, reactions, people.
+
+    Without --incident the export becomes the organisation's archive; with it, the chosen
+    channels (default: all with messages in the window) are attached to the incident for
+    its window (default: started - 2 h to closed + 2 h).
+
+    Example: afteraction import slack ./export.zip --incident INC-42 --channel inc-42-db
+    """
+    from afteraction.importers.slack import import_slack_export
+
+    start, end = parse_time(since, "since"), parse_time(until, "until")
+    state = state_of(ctx)
+    with state.session() as session:
+
+        def action() -> ImportSummary:
+            with progress_bar(progress and not as_json) as report, writing(session):
+                return import_slack_export(
+                    session,
+                    cli_actor(),
+                    path,
+                    incident=incident,
+                    channels=channel or (),
+                    since=start,
+                    until=end,
+                    progress=report,
+                )
+
+        summary = run(action)
+    show(summary, as_json)
+
+
+@app.command("sources")
+def sources_command(
+    ctx: typer.Context,
+    incident: Annotated[
+        str | None, typer.Option("--incident", help="Only sources of this incident.")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """List imported sources: kind, origin, when, by whom, counts.
+
+    Example: afteraction import sources --incident INC-42
+    """
+    from afteraction.storage import imports
+    from afteraction.storage import incidents as repo
+
+    with state_of(ctx).session() as session:
+
+        def action() -> list[dict[str, object]]:
+            incident_id = repo.get_incident(session, cli_actor(), incident).id if incident else None
+            return [source_dict(s) for s in imports.list_sources(session, incident_id=incident_id)]
+
+        rows = run(action)
+    if as_json:
+        print_json({"items": rows})
+        return
+    table = Table(title="Imported sources", header_style="bold")
+    for column in ("id", "kind", "incident", "imported", "by", "counts", "origin"):
+        table.add_column(column, overflow="fold", no_wrap=column in ("id", "kind", "incident"))
+    for row in rows:
+        counts = row["counts"]
+        shown = (
+            ", ".join(f"{k} {v}" for k, v in counts.items() if v)
+            if isinstance(counts, dict)
+            else ""
+        )
+        table.add_row(
+            str(row["id"]),
+            str(row["kind"]),
+            str(row["incident"] or "—"),
+            str(row["imported_at"])[:19],
+            str(row["imported_by"]),
+            shown,
+            str(row["origin"]),
+        )
+    console.print(table)
+
+
+def source_dict(source: object) -> dict[str, object]:
+    from afteraction.storage.evidence_tables import Source
+
+    assert isinstance(source, Source)
+    return {
+        "id": source.id,
+        "kind": source.kind,
+        "origin": source.origin,
+        "incident": source.incident.public_id if source.incident else None,
+        "imported_at": source.imported_at.isoformat(),
+        "imported_by": source.imported_by,
+        "status": source.status,
+        "counts": dict(source.counts or {}),
+    }
+
+
+@app.command("remove")
+def remove_command(
+    ctx: typer.Context,
+    source_id: Annotated[int, typer.Argument(metavar="SOURCE_ID", help="Source id to remove.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Remove an imported source and everything it brought (messages, pages, references...).
+
+    Example: afteraction import remove 12
+    """
+    from afteraction.storage.messages import remove_chat_source
+
+    with state_of(ctx).session() as session:
+
+        def action() -> dict[str, int]:
+            with writing(session):
+                return remove_chat_source(session, cli_actor(), source_id)
+
+        counts = run(action)
+    if as_json:
+        print_json({"removed": source_id, "counts": counts})
+    else:
+        console.print(f"removed source #{source_id} and everything it brought")
+
+
+import_other.register(app)

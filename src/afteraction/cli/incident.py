@@ -1,0 +1,346 @@
+"""`afteraction incident list|show|create|update`: incidents from the command line."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from afteraction.cli.context import console, fail, print_json, run, state_of
+from afteraction.core.incidents import MILESTONES, format_duration
+from afteraction.storage import incidents as repo
+from afteraction.storage.db import writing
+from afteraction.storage.tables import Incident
+from afteraction.web.schemas import incident_dict
+
+app = typer.Typer(help="Declare, list, show and update incidents.", no_args_is_help=True)
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def parse_time(value: str | None, name: str) -> datetime | None:
+    """ISO 8601 with an offset ('2026-05-01T10:00:00+02:00' or '...Z'); naive is refused."""
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        fail(f"--{name}: {value!r} is not an ISO 8601 time like 2026-05-01T10:00:00Z", code=2)
+    if parsed.tzinfo is None:
+        fail(f"--{name}: {value!r} has no time zone offset; add Z or +HH:MM", code=2)
+    return parsed
+
+
+def _milestone_options(**values: str | None) -> dict[str, datetime | None]:
+    return {name: parse_time(value, name) for name, value in values.items() if value is not None}
+
+
+def _table(rows: list[Incident], total: int) -> Table:
+    table = Table(title=f"{len(rows)} of {total} incidents", header_style="bold")
+    for column in ("id", "severity", "status", "title", "started", "time to resolve"):
+        table.add_column(column)
+    for row in rows:
+        ttr = row.resolved_at - row.started_at if row.resolved_at and row.started_at else None
+        table.add_row(
+            row.public_id,
+            row.severity,
+            row.status,
+            row.title,
+            row.started_at.strftime("%Y-%m-%d %H:%M") if row.started_at else "—",
+            format_duration(ttr),
+        )
+    table.caption = "time to resolve = resolved − started; — means a milestone is missing"
+    return table
+
+
+@app.command("list")
+def list_command(
+    ctx: typer.Context,
+    status: Annotated[list[str] | None, typer.Option(help="Repeat to combine.")] = None,
+    severity: Annotated[list[str] | None, typer.Option()] = None,
+    service: Annotated[list[str] | None, typer.Option(help="Service slug.")] = None,
+    team: Annotated[list[str] | None, typer.Option(help="Team slug.")] = None,
+    type_: Annotated[list[str] | None, typer.Option("--type")] = None,
+    since: Annotated[str | None, typer.Option(help="Started at or after (ISO 8601).")] = None,
+    until: Annotated[str | None, typer.Option(help="Started before (ISO 8601).")] = None,
+    query: Annotated[
+        str | None, typer.Option("--query", "-q", help="Text in title/summary.")
+    ] = None,
+    sort: Annotated[
+        str,
+        typer.Option(
+            help="number, started, severity, status, updated, title; prefix - to reverse."
+        ),
+    ] = "-number",
+    limit: Annotated[int, typer.Option(min=1, max=500)] = 50,
+    offset: Annotated[int, typer.Option(min=0)] = 0,
+    json_output: JsonFlag = False,
+) -> None:
+    """List incidents, newest first.
+
+    Example: afteraction incident list --status investigating --severity SEV1 --json
+    """
+    state = state_of(ctx)
+    filters = repo.IncidentFilters(
+        status=status or (),
+        severity=severity or (),
+        service=service or (),
+        team=team or (),
+        type=type_ or (),
+        started_from=parse_time(since, "since"),
+        started_to=parse_time(until, "until"),
+        text=query,
+        sort=sort,
+        limit=limit,
+        offset=offset,
+    )
+    from afteraction.cli.context import cli_actor
+
+    with state.session() as session:
+        rows, total = run(lambda: repo.list_incidents(session, cli_actor(), filters))
+        if json_output:
+            print_json(
+                {
+                    "items": [incident_dict(r) for r in rows],
+                    "total": total,
+                    "limit": limit,
+                    "offset": offset,
+                }
+            )
+        else:
+            console.print(_table(rows, total))
+
+
+@app.command("show")
+def show_command(ctx: typer.Context, incident: str, json_output: JsonFlag = False) -> None:
+    """Show one incident with its milestones, roles and updates.
+
+    Example: afteraction incident show INC-42 --json
+    """
+    from afteraction.cli.context import cli_actor
+
+    with state_of(ctx).session() as session:
+        row = run(lambda: repo.get_incident(session, cli_actor(), incident))
+        data = incident_dict(row)
+        data["roles"] = [
+            {
+                "role": r.role,
+                "person": r.person.name,
+                "start": r.start.isoformat(),
+                "end": r.end.isoformat() if r.end else None,
+            }
+            for r in repo.roles_of(session, row)
+        ]
+        data["updates"] = [
+            {"at": u.at.isoformat(), "status": u.status, "body": u.body}
+            for u in repo.updates_of(session, row)
+        ]
+        if json_output:
+            print_json(data)
+            return
+        _print_incident(data)
+
+
+def _print_incident(data: dict[str, Any]) -> None:
+    console.print(f"[bold]{data['id']}[/] {data['title']}", highlight=False)
+    console.print(
+        f"{data['severity']} · {data['status']} · {data['type']}"
+        + (" · private" if data["private"] else "")
+    )
+    table = Table("milestone", "time (UTC)", header_style="bold")
+    for name in MILESTONES:
+        table.add_row(name, data["milestones"][name] or "—")
+    console.print(table)
+    for role in data["roles"]:
+        console.print(
+            f"{role['role']}: {role['person']} from {role['start']}"
+            + (f" to {role['end']}" if role["end"] else "")
+        )
+
+
+MilestoneOpt = Annotated[str | None, typer.Option(help="ISO 8601 time with offset.")]
+
+
+@app.command("create")
+def create_command(
+    ctx: typer.Context,
+    title: Annotated[str, typer.Option(help="Short description of what is happening.")],
+    severity: Annotated[str, typer.Option(help="SEV1 (worst) to SEV4.")],
+    type_: Annotated[
+        str, typer.Option("--type", help="default, security, gameday, maintenance.")
+    ] = "default",
+    service: Annotated[
+        list[str] | None, typer.Option(help="Affected service slug; repeat.")
+    ] = None,
+    team: Annotated[list[str] | None, typer.Option(help="Team slug; repeat.")] = None,
+    tag: Annotated[list[str] | None, typer.Option(help="Tag; repeat.")] = None,
+    summary: Annotated[str, typer.Option()] = "",
+    status: Annotated[str | None, typer.Option(help="Initial status (default triage).")] = None,
+    private: Annotated[
+        bool, typer.Option(help="Visible only to its responders and admins.")
+    ] = False,
+    started: MilestoneOpt = None,
+    detected: MilestoneOpt = None,
+    declared: MilestoneOpt = None,
+    acknowledged: MilestoneOpt = None,
+    mitigated: MilestoneOpt = None,
+    resolved: MilestoneOpt = None,
+    closed: MilestoneOpt = None,
+    allow_out_of_order: Annotated[
+        bool, typer.Option(help="Record milestones even if out of order.")
+    ] = False,
+    json_output: JsonFlag = False,
+) -> None:
+    """Declare an incident and print its public id.
+
+    Example: afteraction incident create --title "Checkout 5xx" --severity SEV2 --json
+    """
+    from afteraction.cli.context import cli_actor
+
+    data = repo.IncidentInput(
+        title=title,
+        severity=severity,
+        type=type_,
+        services=service or (),
+        teams=team or (),
+        tags=tag or (),
+        summary=summary,
+        status=status,
+        private=private,
+        milestones=_milestone_options(
+            started=started,
+            detected=detected,
+            declared=declared,
+            acknowledged=acknowledged,
+            mitigated=mitigated,
+            resolved=resolved,
+            closed=closed,
+        ),
+        allow_out_of_order=allow_out_of_order,
+    )
+    with state_of(ctx).session() as session:
+
+        def declare() -> tuple[Incident, list[str]]:
+            with writing(session):
+                return repo.declare(session, cli_actor(), data)
+
+        row, warnings = run(declare)
+        if json_output:
+            print_json(incident_dict(row) | {"warnings": warnings})
+        else:
+            console.print(f"declared [bold]{row.public_id}[/]: {row.title}", highlight=False)
+            for warning in warnings:
+                console.print(f"[yellow]warning:[/] {warning}")
+
+
+@app.command("update")
+def update_command(
+    ctx: typer.Context,
+    incident: str,
+    title: Annotated[str | None, typer.Option()] = None,
+    severity: Annotated[str | None, typer.Option()] = None,
+    summary: Annotated[str | None, typer.Option()] = None,
+    status: Annotated[str | None, typer.Option(help="Move along the lifecycle.")] = None,
+    note: Annotated[str, typer.Option(help="Posted as an update with the status change.")] = "",
+    started: MilestoneOpt = None,
+    detected: MilestoneOpt = None,
+    declared: MilestoneOpt = None,
+    acknowledged: MilestoneOpt = None,
+    mitigated: MilestoneOpt = None,
+    resolved: MilestoneOpt = None,
+    closed: MilestoneOpt = None,
+    allow_out_of_order: Annotated[bool, typer.Option()] = False,
+    json_output: JsonFlag = False,
+) -> None:
+    """Change fields, milestones or status of an incident (all in one transaction).
+
+    Example: afteraction incident update INC-42 --status resolved --note "Rolled back" --json
+    """
+    from afteraction.cli.context import cli_actor
+
+    changes = {
+        k: v
+        for k, v in {"title": title, "severity": severity, "summary": summary}.items()
+        if v is not None
+    }
+    milestones = _milestone_options(
+        started=started,
+        detected=detected,
+        declared=declared,
+        acknowledged=acknowledged,
+        mitigated=mitigated,
+        resolved=resolved,
+        closed=closed,
+    )
+    actor = cli_actor()
+    with state_of(ctx).session() as session:
+
+        def apply() -> tuple[Incident, list[str]]:
+            warnings: list[str] = []
+            with writing(session):
+                row = repo.get_incident(session, actor, incident)
+                if changes:
+                    row = repo.update(session, actor, incident, changes)
+                if milestones:
+                    row, warnings = repo.set_milestones(
+                        session, actor, incident, milestones, allow_out_of_order=allow_out_of_order
+                    )
+                if status:
+                    row = repo.change_status(session, actor, incident, status, note=note)
+                return row, warnings
+
+        row, warnings = run(apply)
+        if json_output:
+            print_json(incident_dict(row) | {"warnings": warnings})
+        else:
+            console.print(f"updated [bold]{row.public_id}[/]: {row.status}", highlight=False)
+
+
+@app.command("people")
+def people_command(
+    ctx: typer.Context,
+    incident: Annotated[str, typer.Argument(help="INC-42 or 42.")],
+    json_output: JsonFlag = False,
+) -> None:
+    """People & coordination: how each person arrived, on/off call, off hours, pages, team
+    fit, tenure, participation and roles, plus the roll-up (JSON = the API's).
+
+    Example: afteraction incident people INC-42 --json
+    """
+    from afteraction.cli.context import cli_actor
+    from afteraction.web.routes.api_workspace import people_json
+
+    with state_of(ctx).session() as session:
+        data = run(lambda: people_json(session, cli_actor(), incident))
+    if json_output:
+        print_json(data)
+        return
+    table = Table(title=f"{data['incident']}: people & coordination", header_style="bold")
+    columns = ("name", "arrival", "on call", "off hours", "team fit", "tenure", "messages", "share")
+    for column in columns:
+        table.add_column(column)
+
+    def yes(value: object) -> str:
+        return "unknown" if value is None else ("yes" if value else "no")
+
+    for p in data["people"]:
+        tenure = p["tenure_days_then"]
+        table.add_row(
+            p["name"],
+            p["arrival"],
+            yes(p["on_call_at_arrival"]),
+            yes(p["off_hours_at_arrival"]),
+            p["team_fit"],
+            f"{tenure} days" if tenure is not None else "unknown",
+            str(p["messages"]),
+            f"{p['message_share']:.0%}",
+        )
+    rollup = data["rollup"]
+    table.caption = (
+        f"{rollup['pulled_in_off_call_count']} pulled in off call · teams: "
+        f"{', '.join(rollup['teams_involved']) or 'unknown'} · repeat helpers are a systems "
+        "signal, not a performance score"
+    )
+    console.print(table)

@@ -1,0 +1,180 @@
+"""Reliability metrics as pure functions: durations, distributions, trends, on-call load,
+knowledge silos, response cost, SLOs and SLAs.
+
+Every figure states its definition (`METRICS`, `DEFINITIONS`), shows its distribution
+(`Distribution`: median, p90, max, count, missing; the mean only on request), flags small
+samples (fewer than 10 values), and never counts a missing milestone as zero. Gameday and
+maintenance incidents are excluded unless asked for.
+
+Modules: `stats` (percentiles), `definitions`, `durations`, `columnar` (the same duration
+figures from columns of epoch microseconds, for large dashboards), `trends`, `oncall`, `silos`,
+`response`, `slo`, `sla`. Only the standard library is imported here; no storage, no I/O.
+The names below are the supported API; import them from `afteraction.core.metrics`.
+"""
+
+from __future__ import annotations
+
+from afteraction.core.metrics.columnar import (
+    ColumnarMetrics,
+    IncidentTable,
+    table_from_facts,
+)
+from afteraction.core.metrics.definitions import DEFINITIONS, METRICS, MetricDefinition
+from afteraction.core.metrics.durations import (
+    GroupBy,
+    IncidentFacts,
+    MetricGroup,
+    MetricReport,
+    OutOfOrder,
+    Sample,
+    duration_seconds,
+    metric_report,
+    samples,
+    time_between_failures,
+)
+from afteraction.core.metrics.oncall import (
+    FatigueWarning,
+    Involvement,
+    Load,
+    LoadRules,
+    OffCallWork,
+    Page,
+    Thresholds,
+    fatigue_warnings,
+    is_night,
+    is_off_hours,
+    off_call_work,
+    oncall_load,
+    pages_before,
+    pages_from_log,
+    team_load,
+)
+from afteraction.core.metrics.response import (
+    ResponseCost,
+    RoleAssignment,
+    count_handoffs,
+    incident_breadth,
+    person_time_in_incident,
+    response_cost,
+)
+from afteraction.core.metrics.silos import (
+    FormerMember,
+    Participation,
+    RepeatHelper,
+    SiloIndex,
+    former_members_pulled_in,
+    repeat_helpers,
+    silo_index,
+)
+from afteraction.core.metrics.sla import Breach, SLAResult, SLATarget, sla_compliance
+from afteraction.core.metrics.slo import (
+    DEFAULT_BURN_RULES,
+    DEFAULT_WINDOWS,
+    SLO,
+    BurnAlert,
+    BurnRule,
+    CountSample,
+    ErrorBudget,
+    IncidentBudget,
+    budget_consumed_by_incidents,
+    budget_consumed_during,
+    burn_alerts,
+    burn_rate,
+    burn_rates,
+    burn_threshold,
+    error_budget,
+    validate_counts,
+)
+from afteraction.core.metrics.stats import (
+    SMALL_SAMPLE_SIZE,
+    Distribution,
+    percentile,
+    summarize,
+)
+from afteraction.core.metrics.trends import (
+    CountBucket,
+    CountSeries,
+    Recurrence,
+    Trend,
+    counts_over_time,
+    monthly_medians,
+    recurring_problems,
+)
+
+__all__ = [
+    "DEFAULT_BURN_RULES",
+    "DEFAULT_WINDOWS",
+    "DEFINITIONS",
+    "METRICS",
+    "SLO",
+    "SMALL_SAMPLE_SIZE",
+    "Breach",
+    "BurnAlert",
+    "BurnRule",
+    "ColumnarMetrics",
+    "CountBucket",
+    "CountSample",
+    "CountSeries",
+    "Distribution",
+    "ErrorBudget",
+    "FatigueWarning",
+    "FormerMember",
+    "GroupBy",
+    "IncidentBudget",
+    "IncidentFacts",
+    "IncidentTable",
+    "Involvement",
+    "Load",
+    "LoadRules",
+    "MetricDefinition",
+    "MetricGroup",
+    "MetricReport",
+    "OffCallWork",
+    "OutOfOrder",
+    "Page",
+    "Participation",
+    "Recurrence",
+    "RepeatHelper",
+    "ResponseCost",
+    "RoleAssignment",
+    "SLAResult",
+    "SLATarget",
+    "Sample",
+    "SiloIndex",
+    "Thresholds",
+    "Trend",
+    "budget_consumed_by_incidents",
+    "budget_consumed_during",
+    "burn_alerts",
+    "burn_rate",
+    "burn_rates",
+    "burn_threshold",
+    "count_handoffs",
+    "counts_over_time",
+    "duration_seconds",
+    "error_budget",
+    "fatigue_warnings",
+    "former_members_pulled_in",
+    "incident_breadth",
+    "is_night",
+    "is_off_hours",
+    "metric_report",
+    "monthly_medians",
+    "off_call_work",
+    "oncall_load",
+    "pages_before",
+    "pages_from_log",
+    "percentile",
+    "person_time_in_incident",
+    "recurring_problems",
+    "repeat_helpers",
+    "response_cost",
+    "samples",
+    "silo_index",
+    "sla_compliance",
+    "summarize",
+    "table_from_facts",
+    "team_load",
+    "time_between_failures",
+    "validate_counts",
+]

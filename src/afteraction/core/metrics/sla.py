@@ -1,0 +1,107 @@
+"""Service level agreements on incident response: compliance rate and breaches.
+
+Lives here: `SLATarget`, `sla_compliance`. Must not live here: contract texts or billing.
+
+A target applies to incidents of its severity and/or customer tier (None = any) and is
+measured from `measured_from` (default started) to `milestone`. An incident whose
+milestone (or start) is missing is listed under `missing`, never counted as met or
+breached; one whose milestones are out of order is listed under `out_of_order`.
+Rate = met ÷ (met + breached), None when nothing was measured.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from afteraction.core.errors import ValidationError
+from afteraction.core.incidents import MILESTONES
+from afteraction.core.metrics.durations import IncidentFacts, included
+from afteraction.core.metrics.stats import SMALL_SAMPLE_SIZE
+
+
+@dataclass(frozen=True, slots=True)
+class SLATarget:
+    """E.g. SLATarget("acknowledged", timedelta(minutes=15), severity="SEV1")."""
+
+    milestone: str
+    within: timedelta
+    severity: str | None = None
+    tier: str | None = None
+    measured_from: str = "started"
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        for field_name in ("milestone", "measured_from"):
+            if getattr(self, field_name) not in MILESTONES:
+                raise ValidationError(
+                    f"unknown milestone {getattr(self, field_name)!r}", field=field_name
+                )
+        if self.within <= timedelta(0):
+            raise ValidationError("an SLA target must be a positive duration", field="within")
+
+    def applies_to(self, incident: IncidentFacts) -> bool:
+        return (self.severity is None or incident.severity == self.severity) and (
+            self.tier is None or incident.customer_tier == self.tier
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Breach:
+    public_id: str
+    took: timedelta
+    late_by: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class SLAResult:
+    target: SLATarget
+    met: tuple[str, ...]
+    breached: tuple[Breach, ...]
+    missing: tuple[str, ...]
+    out_of_order: tuple[str, ...]
+    rate: float | None
+    small_sample: bool
+
+
+def _result(target: SLATarget, incidents: Iterable[IncidentFacts]) -> SLAResult:
+    met: list[str] = []
+    breached: list[Breach] = []
+    missing: list[str] = []
+    disorder: list[str] = []
+    for incident in incidents:
+        if not target.applies_to(incident):
+            continue
+        start = incident.milestones.get(target.measured_from)
+        end = incident.milestones.get(target.milestone)
+        if start is None or end is None:
+            missing.append(incident.public_id)
+        elif end < start:
+            disorder.append(incident.public_id)
+        elif end - start <= target.within:
+            met.append(incident.public_id)
+        else:
+            breached.append(Breach(incident.public_id, end - start, end - start - target.within))
+    measured = len(met) + len(breached)
+    return SLAResult(
+        target,
+        tuple(met),
+        tuple(breached),
+        tuple(missing),
+        tuple(disorder),
+        len(met) / measured if measured else None,
+        measured < SMALL_SAMPLE_SIZE,
+    )
+
+
+def sla_compliance(
+    incidents: Iterable[IncidentFacts],
+    targets: Iterable[SLATarget],
+    *,
+    include_types: Collection[str] | None = None,
+) -> list[SLAResult]:
+    """One result per target, in the order given; reaching the milestone exactly at the
+    target counts as met."""
+    kept, _ = included(incidents, include_types)
+    return [_result(target, kept) for target in targets]

@@ -1,0 +1,125 @@
+"""Resolving identities from other systems (PagerDuty users, transcript speakers...) to the
+directory's people, for the importers.
+
+Order, everywhere: an existing `Identity(system, external_id)`; then the email
+(case-insensitive); then the full name normalised by `adapters.roster.normalise_name` —
+only names of two or more words that belong to exactly one person. A name that matches
+several people never matches. Does not live here: roster updates (`importers.roster`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from afteraction.adapters.roster import normalise_name
+from afteraction.core.access import Actor
+from afteraction.core.errors import ValidationError
+from afteraction.core.evidence import PersonRecord
+from afteraction.storage import directory
+from afteraction.storage.tables import Identity, Person
+
+_PARENTHESES_RE = re.compile(r"\s*[\(\[][^\)\]]*[\)\]]\s*")
+
+
+@dataclass
+class PeopleIndex:
+    """People and identities loaded once per import, kept current as rows are added."""
+
+    by_email: dict[str, int] = field(default_factory=dict)
+    by_name: dict[str, list[int]] = field(default_factory=dict)
+    by_identity: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, session: Session) -> PeopleIndex:
+        index = cls()
+        for person_id, name, email in session.execute(select(Person.id, Person.name, Person.email)):
+            index.add_person(person_id, name, email)
+        for system, external_id, person_id in session.execute(
+            select(Identity.system, Identity.external_id, Identity.person_id)
+        ):
+            index.by_identity[(system, external_id)] = person_id
+        return index
+
+    def add_person(self, person_id: int, name: str, email: str | None) -> None:
+        if email:
+            self.by_email[email.lower()] = person_id
+        ids = self.by_name.setdefault(normalise_name(name), [])
+        if person_id not in ids:
+            ids.append(person_id)
+
+    def by_full_name(self, name: str) -> int | None:
+        """The one person with this full name (two words or more), else None."""
+        for candidate in (name, _PARENTHESES_RE.sub(" ", name)):
+            key = normalise_name(candidate)
+            ids = self.by_name.get(key, []) if len(key.split()) >= 2 else []
+            if len(ids) == 1:
+                return ids[0]
+        return None
+
+    def match(self, record: PersonRecord, system: str | None = None) -> tuple[int | None, str]:
+        """(person id, how) — how is "identity", "email", "name" or "" when unmatched."""
+        if system is not None:
+            external_id = record.key.removeprefix(f"{system}:")
+            found = self.by_identity.get((system, external_id))
+            if found is not None:
+                return found, "identity"
+        if record.email and record.email.lower() in self.by_email:
+            return self.by_email[record.email.lower()], "email"
+        by_name = self.by_full_name(record.name)
+        return (by_name, "name") if by_name is not None else (None, "")
+
+
+def resolve_identity(
+    session: Session,
+    actor: Actor,
+    index: PeopleIndex,
+    record: PersonRecord,
+    *,
+    system: str,
+    warnings: list[str],
+) -> tuple[int, str]:
+    """Link `record` (key "<system>:<id>") to a person, creating the person when unknown.
+
+    Returns (person id, how): how is "identity", "email", "name" or "created". A created
+    person carries the identity's name, email, time zone and title; a later roster import
+    updates it or moves the identity to the roster's person.
+    """
+    external_id = record.key.removeprefix(f"{system}:")
+    person_id, how = index.match(record, system)
+    if person_id is None:
+        person_id = _create_person(session, actor, record, warnings)
+        index.add_person(person_id, record.name, record.email)
+        how = "created"
+    if how != "identity":
+        directory.add_identity(
+            session,
+            person_id=person_id,
+            system=system,
+            external_id=external_id,
+            display_name=record.name[:200],
+        )
+        index.by_identity[(system, external_id)] = person_id
+    return person_id, how
+
+
+def _create_person(
+    session: Session, actor: Actor, record: PersonRecord, warnings: list[str]
+) -> int:
+    data = directory.PersonInput(
+        name=record.name[:200] or record.key,
+        email=record.email,
+        time_zone=record.time_zone,
+        title=record.title,
+    )
+    try:
+        return directory.create_person(session, actor, data).id
+    except ValidationError as error:
+        warnings.append(f"{record.key}: {error.message}; stored without it")
+        data.time_zone = None
+        if error.field == "email":
+            data.email = None
+        return directory.create_person(session, actor, data).id

@@ -1,0 +1,52 @@
+"""Load the demo's flagship incident evidence through the real importers.
+
+Lives here: `load_flagship_evidence`, which imports the committed raw files in
+`afteraction/demo/evidence/flagship/` (roster, PagerDuty, on-call, Slack export, meeting
+transcript and chat) and attaches them to the flagship incident. Does not live here: the
+demo organisation itself (`afteraction.demo`), commits (the caller's transaction).
+The folder is located by path, not by importing `afteraction.demo`, so the demo may import
+this module.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from afteraction.core.access import Actor
+from afteraction.importers.oncall import import_oncall
+from afteraction.importers.pagerduty import import_pagerduty
+from afteraction.importers.roster import import_roster
+from afteraction.importers.slack import import_slack_export
+from afteraction.importers.transcripts import import_transcript
+from afteraction.storage.imports import ImportSummary
+
+FLAGSHIP_EVIDENCE = Path(__file__).resolve().parents[1] / "demo" / "evidence" / "flagship"
+
+
+def load_flagship_evidence(
+    session: Session,
+    actor: Actor,
+    incident_public_id: str,
+    *,
+    folder: Path = FLAGSHIP_EVIDENCE,
+) -> list[ImportSummary]:
+    """Import the flagship's evidence files for `incident_public_id`, in the caller's write
+    transaction; one summary per import, in order: roster, PagerDuty, on-call, Slack,
+    review transcript, review chat."""
+    summaries = [
+        import_roster(session, actor, folder / "roster.csv"),
+        import_pagerduty(session, actor, folder / "pagerduty", incident=incident_public_id),
+        import_oncall(session, actor, folder / "pagerduty"),
+    ]
+    summaries.append(
+        import_slack_export(session, actor, folder / "slack", incident=incident_public_id)
+    )
+    transcripts = folder / "transcripts"
+    for name in ("review-meeting.vtt", "zoom-chat.txt"):
+        if (transcripts / name).is_file():
+            summaries.append(
+                import_transcript(session, actor, transcripts / name, incident=incident_public_id)
+            )
+    return summaries

@@ -1,0 +1,237 @@
+"""Imports run as background jobs: the kinds an upload can be (`IMPORT_KINDS`), and
+`run_job`, which the queue's `run_import` task calls with a job id.
+
+Lives here: the dispatch table (kind → function taking a stored upload and its options) and
+the job's life: queued → running → complete | failed, with progress. Does not live here:
+receiving uploads (`web.routes.api_imports`), the queue (`afteraction.jobs`), the import
+logic of each kind (its own module). Other kinds plug in with `register_kind`.
+
+Progress while running: on SQLite the import's one write transaction holds the database's
+write lock until it commits, so progress cannot be committed beside it; it is written to a
+small JSON file next to the upload (`<upload>.progress.json`, at most once a second), which
+`read_progress` returns. Status, summary and error are always in the `import_jobs` row.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+from sqlalchemy.orm import Session
+
+from afteraction.core.access import Actor
+from afteraction.core.errors import AfteractionError, ValidationError
+from afteraction.storage import import_jobs, users
+from afteraction.storage.db import make_engine, make_session_factory, writing
+from afteraction.storage.imports import ImportSummary, Progress
+from afteraction.storage.tables import User
+
+ImportKind = Callable[[Session, Actor, Path, Mapping[str, Any], Progress | None], ImportSummary]
+"""kind(session, actor, stored upload path, options, progress) -> summary (in the caller's
+write transaction)."""
+
+
+def _time(value: Any, name: str) -> datetime | None:
+    if value in (None, ""):
+        return None
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationError(f"{name} is not an ISO 8601 time", field=name) from None
+    if moment.tzinfo is None:
+        raise ValidationError(f"{name} needs a time zone offset", field=name)
+    return moment
+
+
+def _slack(
+    session: Session,
+    actor: Actor,
+    path: Path,
+    options: Mapping[str, Any],
+    progress: Progress | None,
+) -> ImportSummary:
+    from afteraction.importers.slack import import_slack_export
+
+    return import_slack_export(
+        session,
+        actor,
+        path,
+        incident=options.get("incident") or None,
+        channels=tuple(options.get("channels") or ()),
+        since=_time(options.get("since"), "since"),
+        until=_time(options.get("until"), "until"),
+        progress=progress,
+    )
+
+
+def _pagerduty(
+    session: Session,
+    actor: Actor,
+    path: Path,
+    options: Mapping[str, Any],
+    progress: Progress | None,
+) -> ImportSummary:
+    from afteraction.importers.pagerduty import import_pagerduty
+
+    return import_pagerduty(
+        session, actor, path, incident=options.get("incident") or None, progress=progress
+    )
+
+
+def _oncall(
+    session: Session,
+    actor: Actor,
+    path: Path,
+    options: Mapping[str, Any],
+    progress: Progress | None,
+) -> ImportSummary:
+    from afteraction.importers.oncall import import_oncall
+
+    return import_oncall(
+        session,
+        actor,
+        path,
+        since=_time(options.get("since"), "since"),
+        until=_time(options.get("until"), "until"),
+        progress=progress,
+    )
+
+
+def _roster(
+    session: Session,
+    actor: Actor,
+    path: Path,
+    _options: Mapping[str, Any],
+    progress: Progress | None,
+) -> ImportSummary:
+    from afteraction.importers.roster import import_roster
+
+    return import_roster(session, actor, path, progress=progress)
+
+
+def _transcript(
+    session: Session,
+    actor: Actor,
+    path: Path,
+    options: Mapping[str, Any],
+    progress: Progress | None,
+) -> ImportSummary:
+    from afteraction.importers.transcripts import import_transcript
+
+    incident = options.get("incident")
+    if not incident:
+        raise ValidationError("a transcript belongs to an incident", field="incident")
+    return import_transcript(session, actor, path, incident=str(incident), progress=progress)
+
+
+def _reports(
+    session: Session,
+    actor: Actor,
+    path: Path,
+    _options: Mapping[str, Any],
+    progress: Progress | None,
+) -> ImportSummary:
+    from afteraction.importers.reports import import_reports
+
+    return import_reports(session, actor, [path], progress=progress)
+
+
+IMPORT_KINDS: dict[str, ImportKind] = {
+    "slack": _slack,
+    "pagerduty": _pagerduty,
+    "oncall": _oncall,
+    "roster": _roster,
+    "transcript": _transcript,
+    "reports": _reports,
+}
+
+
+def register_kind(name: str, kind: ImportKind) -> None:
+    """Let another importer accept uploads (e.g. "pagerduty", "roster")."""
+    IMPORT_KINDS[name] = kind
+
+
+def check_options(options: Mapping[str, Any]) -> None:
+    """Refuse bad times before a job is queued (the job would fail anyway)."""
+    _time(options.get("since"), "since")
+    _time(options.get("until"), "until")
+
+
+def progress_path(upload: Path) -> Path:
+    return upload.with_name(upload.name + ".progress.json")
+
+
+def read_progress(upload: Path) -> dict[str, Any] | None:
+    """The last progress a running job wrote next to its upload, if any."""
+    try:
+        data = orjson.loads(progress_path(upload).read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _file_progress(upload: Path) -> Progress:
+    last = [0.0]
+
+    def report(done: int, total: int | None, what: str) -> None:
+        now = time.monotonic()
+        if now - last[0] < 1.0 and what != "done":
+            return
+        last[0] = now
+        target = progress_path(upload)
+        temporary = target.with_suffix(".tmp")
+        temporary.write_bytes(orjson.dumps({"done": done, "total": total, "stage": what}))
+        os.replace(temporary, target)
+
+    return report
+
+
+def _actor(session: Session, job: import_jobs.ImportJob) -> Actor:
+    user = session.get(User, job.created_by_user_id) if job.created_by_user_id else None
+    if user is None or not user.is_active:
+        raise ValidationError("the user who queued this import no longer exists or is inactive")
+    return users.actor_for(user)
+
+
+def run_job(database_url: str, job_id: int) -> str:
+    """Run a queued job once (a job already started or finished is left alone); returns the
+    final status. Never raises for an import error: it is stored on the job."""
+    engine = make_engine(database_url)
+    factory = make_session_factory(engine)
+    try:
+        with factory() as state, factory() as work:
+            job = import_jobs.get_job(state, job_id)
+            if job.status != "queued":
+                return job.status
+            import_jobs.set_state(state, job_id, "running")
+            upload = Path(job.path)
+            try:
+                kind = IMPORT_KINDS.get(job.kind)
+                if kind is None:
+                    raise ValidationError(f"unknown import kind {job.kind!r}", field="kind")
+                actor = _actor(state, job)
+                state.rollback()
+                with writing(work):
+                    summary = kind(work, actor, upload, job.options, _file_progress(upload))
+            except AfteractionError as error:
+                import_jobs.set_state(state, job_id, "failed", error=error.message)
+                return "failed"
+            except Exception as error:  # a bug must still end the job, not leave it running
+                import_jobs.set_state(state, job_id, "failed", error=f"internal error: {error}")
+                return "failed"
+            import_jobs.set_state(
+                state,
+                job_id,
+                "complete",
+                summary=summary.as_dict(),
+                source_id=summary.source_id,
+                done=summary.counts.get("messages", job.done),
+            )
+            return "complete"
+    finally:
+        engine.dispose()

@@ -1,0 +1,504 @@
+"""Import Slack evidence — a workspace export (zip or folder) or a channel's live history —
+as channels, messages, people links and incident references, under one `Source`.
+
+Lives here: `import_slack_export`, `import_slack_history` and the writer they share. Does not
+live here: reading Slack data (`adapters.slack_export`, `adapters.slack_api`), bulk row
+writes (`storage.messages`), commits (the caller wraps the call in `with writing(session):`,
+so a failure or a killed process leaves the database as it was).
+
+Decisions (see docs/import.md):
+- Without `incident` the export is stored as the organisation's archive: every listed
+  channel and its messages, nothing attached. With `incident` the chosen channels (default:
+  every channel with a message in the window) are attached through `IncidentChannel` with
+  the window: default the incident's start − 2 h to its close (or now, while open) + 2 h.
+- Slack users are linked to people by an existing slack identity, then email, then full
+  name; users nobody matches become new people (name, email, time zone, title from the
+  profile) so analysis has them, and are listed in `unmatched` for linking by hand or a
+  roster import. Bots and apps do not become people; their messages keep `is_bot`.
+- Messages are keyed on (channel, ts): an overlapping later export adds only new messages;
+  a message seen again with a later `edited.ts` gets its text, reactions, mentions and files
+  replaced (counted as `messages updated`) and keeps the source that first brought it.
+- The conversation list (`channels.json`..., or `conversations.info`) is the channel's
+  current state; `channel_topic`/`channel_purpose` events fill a topic or purpose the list
+  leaves empty; every rename, topic and purpose event stays a message.
+- URLs in new messages of an incident import become the incident's references (counted,
+  first seen). `integration_logs.json` is read for its count only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from afteraction.adapters.references import ReferenceCounter
+from afteraction.adapters.slack_export import (
+    ExportLimits,
+    ImportWarning,
+    ParsedMessage,
+    SlackChannel,
+    SlackUser,
+    WarningLog,
+    open_export,
+)
+from afteraction.core.access import Actor, require_write
+from afteraction.core.errors import ImportFailed
+from afteraction.importers._people import PeopleIndex, resolve_identity
+from afteraction.storage import incidents as repo
+from afteraction.storage import messages as store
+from afteraction.storage.evidence import merge_references
+from afteraction.storage.evidence_tables import Channel
+from afteraction.storage.imports import (
+    ImportSummary,
+    Progress,
+    checksum_bytes,
+    checksum_path,
+    find_previous,
+    finish_source,
+    previous_summary,
+    start_source,
+)
+from afteraction.storage.tables import Incident
+
+SYSTEM = "slack"
+KIND_EXPORT = "slack_export"
+KIND_API = "slack_api"
+MARGIN = timedelta(hours=2)
+BATCH = store.BATCH
+MAX_LISTED = 1000
+
+
+def incident_window(
+    incident: Incident, since: datetime | None, until: datetime | None
+) -> tuple[datetime | None, datetime | None]:
+    """The given bounds, else started − 2 h and (closed, else resolved, else now) + 2 h."""
+    start = incident.started_at or incident.detected_at or incident.declared_at
+    end = incident.closed_at or incident.resolved_at or datetime.now(UTC)
+    default_since = start - MARGIN if start is not None else None
+    return since or default_since, until or end + MARGIN
+
+
+def _iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        raise ImportFailed("times must be timezone-aware", where="since/until")
+    return moment.astimezone(UTC).isoformat()
+
+
+def import_slack_export(
+    session: Session,
+    actor: Actor,
+    path: Path | str,
+    *,
+    incident: str | None = None,
+    channels: Collection[str] = (),
+    since: datetime | None = None,
+    until: datetime | None = None,
+    progress: Progress | None = None,
+    limits: ExportLimits | None = None,
+) -> ImportSummary:
+    """Import a Slack export (see the module docstring). Runs in the caller's transaction;
+    bad input raises ImportFailed naming the file and position, and nothing is kept."""
+    require_write(actor)
+    path = Path(path)
+    if not path.exists():
+        raise ImportFailed("no such export file or folder", where=str(path))
+    target = repo.get_incident(session, actor, incident) if incident else None
+    wanted = sorted(dict.fromkeys(channels))
+    public_id = target.public_id if target else None
+    options: dict[str, Any] = {
+        "incident": target.public_id if target else None,
+        "channels": wanted,
+        "since": _iso(since),
+        "until": _iso(until),
+    }
+    _report(progress, 0, None, "checking")
+    checksum = checksum_path(path)
+    previous = find_previous(session, kind=KIND_EXPORT, checksum=checksum, options=options)
+    if previous is not None:
+        summary = previous_summary(previous)
+        summary.incident = public_id
+        return summary
+    window = incident_window(target, since, until) if target else (since, until)
+    summary = ImportSummary(kind=KIND_EXPORT, source_id=None, origin=str(path))
+    summary.incident = public_id
+    with open_export(path, limits=limits or ExportLimits()) as export:
+        users, listed = export.users(), export.channels()
+        source = start_source(
+            session,
+            actor,
+            kind=KIND_EXPORT,
+            origin=str(path),
+            checksum=checksum,
+            incident_id=target.id if target else None,
+            options=options,
+        )
+        writer = SlackWriter(session, actor, summary, source.id, target, window, progress)
+        writer.link_users(users)
+        writer.know_channels(listed)
+        if target is None or wanted:
+            writer.add_channels(_chosen(listed, wanted), attach=target is not None)
+        writer.add_messages(export.iter_messages(wanted or None, *window))
+        summary.count("integration log entries", len(export.integration_logs()))
+        writer.finish()
+        _copy_warnings(summary, export.warnings, export.warning_count)
+    finish_source(session, actor, source, summary)
+    return summary
+
+
+def _chosen(listed: Iterable[SlackChannel], wanted: Collection[str]) -> list[SlackChannel]:
+    if not wanted:
+        return list(listed)
+    return [c for c in listed if {c.id, c.name, c.folder} & set(wanted)]
+
+
+def import_slack_history(
+    session: Session,
+    actor: Actor,
+    client: Any,
+    channel_id: str,
+    *,
+    incident: str | None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    progress: Progress | None = None,
+) -> ImportSummary:
+    """Import one channel's history live through the Slack Web API (`client` from
+    `adapters.slack_api.make_client`): users, channel details, messages and thread replies.
+    Idempotent on (channel, ts); each fetch is its own source."""
+    from afteraction.adapters import slack_api
+
+    require_write(actor)
+    target = repo.get_incident(session, actor, incident) if incident else None
+    window = incident_window(target, since, until) if target else (since, until)
+    users = slack_api.fetch_users(client)
+    channel = slack_api.fetch_channel(client, channel_id)
+    log = WarningLog(MAX_LISTED)
+    messages = slack_api.fetch_channel_messages(
+        client,
+        channel_id,
+        oldest=window[0],
+        latest=window[1],
+        channel_name=channel.name,
+        users={u.id: u.label for u in users},
+        warn=log,
+    )
+    origin = f"slack:{channel_id}"
+    fetched_at = datetime.now(UTC).isoformat()
+    public_id = target.public_id if target else None
+    options: dict[str, Any] = {"incident": public_id, "channels": [channel_id]}
+    checksum = checksum_bytes(origin.encode(), fetched_at.encode())
+    summary = ImportSummary(kind=KIND_API, source_id=None, origin=origin)
+    summary.incident = public_id
+    source = start_source(
+        session,
+        actor,
+        kind=KIND_API,
+        origin=origin,
+        checksum=checksum,
+        incident_id=target.id if target else None,
+        options=options,
+    )
+    writer = SlackWriter(session, actor, summary, source.id, target, window, progress)
+    writer.link_users(users)
+    writer.know_channels([channel])
+    writer.add_channels([channel], attach=target is not None)
+    writer.add_messages(_in_window(messages, *window))
+    writer.finish()
+    _copy_warnings(summary, log.items, log.count)
+    finish_source(session, actor, source, summary)
+    return summary
+
+
+def _in_window(
+    messages: Iterable[ParsedMessage], since: datetime | None, until: datetime | None
+) -> Iterable[ParsedMessage]:
+    for message in messages:
+        if (since is None or message.at >= since) and (until is None or message.at < until):
+            yield message
+
+
+def _copy_warnings(summary: ImportSummary, items: list[ImportWarning], total: int) -> None:
+    for item in items:
+        if item.reason.startswith("skipped"):
+            summary.skip(item.where, item.reason.removeprefix("skipped: "))
+        else:
+            summary.warnings.append(f"{item.where}: {item.reason}")
+    if total > len(items):
+        summary.warnings.append(f"{total - len(items)} more warnings not listed")
+    summary.count("skipped", sum(1 for item in items if item.reason.startswith("skipped")))
+
+
+def _report(progress: Progress | None, done: int, total: int | None, what: str) -> None:
+    if progress is not None:
+        progress(done, total, what)
+
+
+class SlackWriter:
+    """Writes one import's users, channels and messages; holds per-import state only."""
+
+    def __init__(
+        self,
+        session: Session,
+        actor: Actor,
+        summary: ImportSummary,
+        source_id: int,
+        incident: Incident | None,
+        window: tuple[datetime | None, datetime | None],
+        progress: Progress | None,
+    ) -> None:
+        self.session, self.actor, self.summary = session, actor, summary
+        self.source_id, self.incident, self.window = source_id, incident, window
+        self.progress = progress
+        self.person_of: dict[str, int] = {}
+        self.labels: dict[str, str] = {}
+        self.known: dict[str, SlackChannel] = {}
+        self.channel_ids: dict[str, int] = {}
+        self.created_channels: set[int] = set()
+        self.current: str | None = None
+        self.existing: dict[str, datetime | None] = {}
+        self.new_rows: list[tuple[Any, ...]] = []  # in `store.COLUMNS` order
+        self.changed_rows: list[dict[str, Any]] = []
+        self.done = 0
+        self.events: dict[int, dict[str, str]] = {}
+        self.references = ReferenceCounter() if incident is not None else None
+        for name in ("channels", "messages", "messages already present", "messages updated"):
+            summary.counts.setdefault(name, 0)
+
+    # -- people -------------------------------------------------------------------------
+
+    def link_users(self, users: Iterable[SlackUser]) -> None:
+        index = PeopleIndex.load(self.session)
+        for name in ("users", "people created", "people matched", "bots"):
+            self.summary.counts.setdefault(name, 0)
+        for user in users:
+            self.labels[user.id] = user.label
+            if user.is_bot or user.bot_id:
+                self.summary.count("bots")
+                continue
+            record = user.to_person(f"{SYSTEM}:{user.id}")
+            person_id, how = resolve_identity(
+                self.session,
+                self.actor,
+                index,
+                record,
+                system=SYSTEM,
+                warnings=self.summary.warnings,
+            )
+            self.person_of[user.id] = person_id
+            self.summary.count("users")
+            if how == "created":
+                self.summary.count("people created")
+                self.summary.unmatched.append(f"{record.name} ({user.id})")
+            elif how in ("email", "name"):
+                self.summary.count("people matched")
+
+    # -- channels -----------------------------------------------------------------------
+
+    def know_channels(self, channels: Iterable[SlackChannel]) -> None:
+        self.known.update((c.id, c) for c in channels)
+
+    def add_channels(self, channels: Iterable[SlackChannel], *, attach: bool) -> None:
+        for channel in channels:
+            self._channel(channel.id, channel.name, attach=attach)
+
+    def _channel(self, external_id: str, name: str, *, attach: bool) -> int:
+        found = self.channel_ids.get(external_id)
+        if found is not None:
+            return found
+        listed = self.known.get(external_id)
+        info = store.ChannelInfo(
+            external_id=external_id,
+            name=(listed.name if listed else name) or external_id,
+            kind=listed.kind if listed else "unknown",
+            topic=listed.topic if listed else "",
+            purpose=listed.purpose if listed else "",
+            created_at=listed.created if listed else None,
+        )
+        channel_id, created = store.upsert_channel(self.session, info, source_id=self.source_id)
+        self.channel_ids[external_id] = channel_id
+        self.summary.count("channels")
+        if created:
+            self.created_channels.add(channel_id)
+        if attach and self.incident is not None:
+            since, until = self.window
+            store.attach_channel(
+                self.session,
+                incident_id=self.incident.id,
+                channel_id=channel_id,
+                since=since,
+                until=until,
+                source_id=self.source_id,
+            )
+            self.summary.count("channels attached")
+        return channel_id
+
+    # -- messages -----------------------------------------------------------------------
+
+    def add_messages(self, messages: Iterable[ParsedMessage]) -> None:
+        channel_id = 0
+        for message in messages:
+            if message.channel_id != self.current:
+                self._flush()
+                channel_id = self._enter(message)
+            self._add(channel_id, message)
+            if len(self.new_rows) >= BATCH:
+                self._flush()
+        self._flush()
+
+    def _enter(self, message: ParsedMessage) -> int:
+        self.current = message.channel_id
+        channel_id = self._channel(
+            message.channel_id, message.channel_name, attach=self.incident is not None
+        )
+        fresh = channel_id in self.created_channels
+        if fresh or not store.has_messages(self.session, channel_id):
+            self.existing = {}
+        else:
+            self.existing = store.existing_messages(self.session, channel_id)
+        return channel_id
+
+    def _add(self, channel_id: int, message: ParsedMessage) -> None:
+        if message.ts in self.existing:
+            stored_edit = self.existing[message.ts]
+            if message.edited_at is not None and (
+                stored_edit is None or message.edited_at > stored_edit
+            ):
+                self.changed_rows.append(self._row(channel_id, message))
+                self.existing[message.ts] = message.edited_at
+            else:
+                self.summary.count("messages already present")
+            return
+        self.existing[message.ts] = message.edited_at
+        self.new_rows.append(self._values(channel_id, message))
+        self._channel_event(channel_id, message)
+        if self.references is not None and message.links:
+            self.references.add(" ".join(message.links), at=message.at)
+
+    def _row(self, channel_id: int, m: ParsedMessage) -> dict[str, Any]:
+        return dict(zip(store.COLUMNS, self._values(channel_id, m), strict=True))
+
+    def _values(self, channel_id: int, m: ParsedMessage) -> tuple[Any, ...]:
+        """The message's row in `store.COLUMNS` order."""
+        user_id, bot_id, reactions = m.user_id, m.bot_id, m.reactions
+        author = user_id or bot_id
+        return (
+            channel_id,
+            self.source_id,
+            m.ts,
+            m.at,
+            m.thread_ts,
+            author,
+            self.person_of.get(user_id) if user_id else None,
+            (m.author_name or self.labels.get(author or "", "") or "")[:200],
+            m.subtype,
+            m.text,
+            m.plain,
+            m.edited_at,
+            m.inviter,
+            m.subtype == "bot_message" or bot_id is not None,
+            m.hidden,
+            list(m.mentions) if m.mentions else None,
+            [{"name": r.name, "count": r.count, "users": list(r.users)} for r in reactions]
+            if reactions
+            else None,
+            list(m.file_links) if m.file_links else None,
+            _extra(m),
+        )
+
+    def _channel_event(self, channel_id: int, m: ParsedMessage) -> None:
+        if m.topic is None and m.purpose is None:
+            return
+        events = self.events.setdefault(channel_id, {})
+        if m.topic is not None:
+            events["topic"] = m.topic
+        if m.purpose is not None:
+            events["purpose"] = m.purpose
+
+    def _flush(self) -> None:
+        if self.new_rows:
+            inserted = store.insert_message_values(self.session, self.new_rows)
+            self.summary.count("messages", inserted)
+            self.done += len(self.new_rows)
+            self.new_rows = []
+            _report(self.progress, self.done, None, f"#{self._current_name()}")
+        if self.changed_rows:
+            for row in self.changed_rows:
+                row.pop("source_id", None)
+            self.summary.count(
+                "messages updated", store.update_messages(self.session, self.changed_rows)
+            )
+            self.changed_rows = []
+
+    def _current_name(self) -> str:
+        listed = self.known.get(self.current or "")
+        return (listed.name if listed else None) or self.current or ""
+
+    # -- end ----------------------------------------------------------------------------
+
+    def finish(self) -> None:
+        self._flush()
+        self.existing = {}
+        self._apply_events()
+        if self.references is not None and self.incident is not None:
+            found = [(r.reference, r.count, r.first_seen) for r in self.references.results()]
+            added, updated = merge_references(
+                self.session,
+                incident_id=self.incident.id,
+                source_id=self.source_id,
+                found=found,
+            )
+            self.summary.count("references", added)
+            self.summary.count("references seen again", updated)
+        _report(self.progress, self.done, self.done, "done")
+
+    def _apply_events(self) -> None:
+        """Fill a channel's empty topic or purpose from the last such event imported."""
+        for channel_id, events in self.events.items():
+            row = self.session.scalar(select(Channel).where(Channel.id == channel_id))
+            if row is None:  # pragma: no cover - the channel was written in this import
+                continue
+            if not row.topic and events.get("topic"):
+                row.topic = events["topic"]
+            if not row.purpose and events.get("purpose"):
+                row.purpose = events["purpose"]
+
+
+def _extra(m: ParsedMessage) -> dict[str, Any] | None:
+    """Fields without a column of their own, in this order, each only when set; None when
+    there are none. Written out field by field: it runs once per imported message."""
+    found: dict[str, Any] = {}
+    if m.reply_count:
+        found["reply_count"] = m.reply_count
+    if m.parent_user_id:
+        found["parent_user_id"] = m.parent_user_id
+    if m.edited_by:
+        found["edited_by"] = m.edited_by
+    if m.bot_id:
+        found["bot_id"] = m.bot_id
+    if m.username:
+        found["username"] = m.username
+    if m.old_name:
+        found["old_name"] = m.old_name
+    if m.name:
+        found["name"] = m.name
+    if m.topic:
+        found["topic"] = m.topic
+    if m.purpose:
+        found["purpose"] = m.purpose
+    if m.target_ts:
+        found["target_ts"] = m.target_ts
+    if m.channel_mentions:
+        found["channel_mentions"] = list(m.channel_mentions)
+    if m.broadcasts:
+        found["broadcasts"] = list(m.broadcasts)
+    if m.links:
+        found["links"] = list(m.links)
+    if m.attachments_text and m.text:
+        found["attachments_text"] = m.attachments_text
+    return found or None

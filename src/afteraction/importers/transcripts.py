@@ -1,0 +1,160 @@
+"""Import a meeting transcript (WebVTT: W3C, Zoom, Teams) or a Zoom chat export as transcript
+cues attached to an incident (and optionally one of its interviews), under one `Source`.
+
+Lives here: `import_transcript`. Does not live here: parsing (`adapters.transcripts`),
+commits (the caller wraps the call in `with writing(session):`).
+
+Files ending in `.vtt` are WebVTT; anything else is read as a Zoom chat export. Each cue
+keeps its offsets; its absolute time is `recording_start` + offset when the start is known
+(given, or read from a Zoom `GMT<date>-<time>` file name), else empty. Speakers are matched
+to people by full name (two words or more, accents and case ignored, a trailing
+"(Company)" ignored, one person only); unmatched speakers are listed in the summary. URLs
+in the cues are added to the incident's references. Cues are unique per source (seq), and
+the same file imported again for the same incident and interview adds nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from afteraction.adapters.references import ReferenceCounter
+from afteraction.adapters.transcripts import parse_vtt, parse_zoom_chat, zoom_recording_start
+from afteraction.core.access import Actor
+from afteraction.core.errors import ImportFailed
+from afteraction.core.evidence import TranscriptCue as CueRecord
+from afteraction.importers._people import PeopleIndex
+from afteraction.storage import incidents as repo
+from afteraction.storage.evidence import insert_rows, merge_references
+from afteraction.storage.evidence_tables import TranscriptCue
+from afteraction.storage.imports import (
+    ImportSummary,
+    Progress,
+    checksum_bytes,
+    find_previous,
+    finish_source,
+    previous_summary,
+    start_source,
+)
+
+KIND = "transcript"
+MAX_FILE_BYTES = 64 * 1024 * 1024
+
+
+def read_cues(
+    path: Path, raw: bytes, recording_start: datetime | None, warnings: list[str]
+) -> list[CueRecord]:
+    """Parse the file's bytes as WebVTT (`.vtt`) or a Zoom chat export."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ImportFailed("not UTF-8 text", where=f"{path.name}: line {line}") from exc
+    start = recording_start or zoom_recording_start(path.name)
+    if path.suffix.lower() == ".vtt":
+        if "\n" not in text and "\r" not in text:
+            text += "\n"  # a str without line breaks would be taken for a path
+        return parse_vtt(text, recording_start=start, source=path.name, warnings=warnings)
+    return parse_zoom_chat(text, meeting_start=start, source=path.name, warnings=warnings)
+
+
+def import_transcript(
+    session: Session,
+    actor: Actor,
+    path: Path | str,
+    *,
+    incident: str,
+    interview: int | None = None,
+    recording_start: datetime | None = None,
+    progress: Progress | None = None,
+) -> ImportSummary:
+    """Import a transcript for `incident` (see the module docstring)."""
+    path = Path(path)
+    target = repo.get_incident(session, actor, incident)
+    raw = _read(path)
+    checksum = checksum_bytes(raw)
+    options = {
+        "incident": target.public_id,
+        "interview": interview,
+        "recording_start": recording_start.astimezone(UTC).isoformat() if recording_start else None,
+    }
+    previous = find_previous(session, kind=KIND, checksum=checksum, options=options)
+    if previous is not None:
+        summary = previous_summary(previous)
+        summary.incident = target.public_id
+        return summary
+    summary = ImportSummary(kind=KIND, source_id=None, origin=str(path), incident=target.public_id)
+    cues = read_cues(path, raw, recording_start, summary.warnings)
+    source = start_source(
+        session,
+        actor,
+        kind=KIND,
+        origin=str(path),
+        checksum=checksum,
+        incident_id=target.id,
+        options=options,
+    )
+    index = PeopleIndex.load(session)
+    rows, unmatched = _rows(cues, source.id, target.id, interview, index)
+    insert_rows(session, TranscriptCue, rows)
+    summary.count("cues", len(rows))
+    summary.count("speakers matched", len({r["speaker"] for r in rows if r["person_id"]}))
+    summary.unmatched.extend(f"speaker {name!r}" for name in sorted(unmatched))
+    unattributed = sum(1 for r in rows if r["speaker"] is None)
+    if unattributed:
+        summary.warnings.append(f"{unattributed} cue(s) without a speaker")
+    counter = ReferenceCounter()
+    for cue in cues:
+        counter.add(cue.text, at=cue.at)
+    found = [(r.reference, r.count, r.first_seen) for r in counter.results()]
+    added, _ = merge_references(session, incident_id=target.id, source_id=source.id, found=found)
+    if added:
+        summary.count("references", added)
+    if progress is not None:
+        progress(len(rows), len(rows), "cues written")
+    finish_source(session, actor, source, summary)
+    return summary
+
+
+def _read(path: Path) -> bytes:
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise ImportFailed(f"file is larger than {MAX_FILE_BYTES} bytes", where=path.name)
+        return path.read_bytes()
+    except OSError as exc:
+        raise ImportFailed(f"cannot read file ({exc.strerror})", where=path.name) from exc
+
+
+def _rows(
+    cues: list[CueRecord],
+    source_id: int,
+    incident_id: int,
+    interview: int | None,
+    index: PeopleIndex,
+) -> tuple[list[dict[str, Any]], set[str]]:
+    matched: dict[str, int | None] = {}
+    rows: list[dict[str, Any]] = []
+    for seq, cue in enumerate(cues, start=1):
+        person_id = None
+        if cue.speaker:
+            if cue.speaker not in matched:
+                matched[cue.speaker] = index.by_full_name(cue.speaker)
+            person_id = matched[cue.speaker]
+        rows.append(
+            {
+                "source_id": source_id,
+                "incident_id": incident_id,
+                "interview_id": interview,
+                "seq": seq,
+                "start_seconds": cue.start_seconds,
+                "end_seconds": cue.end_seconds,
+                "at": cue.at,
+                "speaker": cue.speaker[:200] if cue.speaker else None,
+                "person_id": person_id,
+                "text": cue.text,
+            }
+        )
+    return rows, {name for name, person in matched.items() if person is None}

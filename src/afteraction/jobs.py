@@ -1,0 +1,143 @@
+"""Background jobs on Huey: SQLite-backed beside the database by default, Redis when
+`AFTERACTION_QUEUE_URL=redis://…`, in memory for in-memory databases and tests.
+
+The queue is built from settings by `build_queue()`; tasks are registered on it there, so
+nothing is configured at import time. Jobs are idempotent: running one twice is harmless.
+`serve`/`demo` run a consumer thread in-process; `afteraction worker` runs one alone.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, TypeVar
+
+from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
+from huey.consumer import Consumer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from afteraction.config import Settings
+from afteraction.storage.db import make_engine, make_session_factory
+from afteraction.storage.tables import ActionItem
+
+T = TypeVar("T")
+
+
+@dataclass
+class Queue:
+    huey: Huey
+    tasks: dict[str, Any]
+
+    def enqueue(self, name: str, *args: Any) -> Any:
+        return self.tasks[name](*args)
+
+
+def _huey(settings: Settings) -> Huey:
+    url = settings.queue_url
+    if url.startswith(("redis://", "rediss://")):
+        return RedisHuey("afteraction", url=url)
+    if url.startswith("memory:") or (not url and settings.is_sqlite and not settings.sqlite_path()):
+        return MemoryHuey("afteraction", immediate=True)
+    if url.startswith("sqlite:///"):
+        path = Path(url.split(":///", 1)[1])
+    else:
+        base = settings.sqlite_path()
+        path = base.with_name(base.name + ".queue") if base else Path("afteraction-queue.db")
+    return SqliteHuey("afteraction", filename=str(path))
+
+
+def overdue_action_items(settings: Settings, today: date) -> list[int]:
+    """Ids of open action items past their due date (the reminder job's worklist)."""
+    engine = make_engine(settings.database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            query = select(ActionItem.id).where(
+                ActionItem.status.in_(("open", "in progress")), ActionItem.due < today
+            )
+            return list(session.scalars(query.order_by(ActionItem.id)))
+    finally:
+        engine.dispose()
+
+
+def _with_session(settings: Settings, work: Callable[[Session], T]) -> T:
+    """Run `work(session)` on a fresh engine (jobs run outside any web request)."""
+    engine = make_engine(settings.database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            return work(session)
+    finally:
+        engine.dispose()
+
+
+def build_queue(settings: Settings) -> Queue:
+    huey = _huey(settings)
+
+    @huey.task(name="ping")  # type: ignore[untyped-decorator]
+    def ping(value: str) -> str:
+        return value
+
+    @huey.periodic_task(crontab(hour="7", minute="0"), name="action_item_reminders")  # type: ignore[untyped-decorator]
+    def action_item_reminders() -> list[int]:
+        from afteraction.storage.types import utcnow
+
+        return overdue_action_items(settings, utcnow().date())
+
+    @huey.task(name="slo_burn_check")  # type: ignore[untyped-decorator]
+    def slo_burn_check(slo_id: int) -> list[int]:
+        from afteraction.storage.insights import burn_check_job
+
+        return burn_check_job(settings.database_url, slo_id)
+
+    @huey.task(name="run_import")  # type: ignore[untyped-decorator]
+    def run_import(job_id: int) -> str:
+        from afteraction.importers.kinds import run_job
+
+        return run_job(settings.database_url, job_id)
+
+    @huey.periodic_task(crontab(minute="*/5"), name="deliver_notifications")  # type: ignore[untyped-decorator]
+    def deliver_notifications() -> dict[str, int]:
+        from dataclasses import asdict
+
+        from afteraction.notify import deliver_pending
+
+        return _with_session(settings, lambda s: asdict(deliver_pending(s, settings)))
+
+    @huey.periodic_task(crontab(day_of_week="1", hour="8", minute="0"), name="weekly_digests")  # type: ignore[untyped-decorator]
+    def weekly_digests() -> int:
+        from afteraction.notify import weekly_digests as build
+        from afteraction.storage.types import utcnow
+
+        return _with_session(settings, lambda s: build(s, utcnow()))
+
+    @huey.periodic_task(crontab(hour="7", minute="15"), name="report_action_reminders")  # type: ignore[untyped-decorator]
+    def report_action_reminders() -> int:
+        from afteraction.notify import action_item_reminders as remind
+        from afteraction.storage.types import utcnow
+
+        return _with_session(settings, lambda s: remind(s, utcnow().date()))
+
+    return Queue(
+        huey=huey,
+        tasks={
+            "run_import": run_import,
+            "ping": ping,
+            "action_item_reminders": action_item_reminders,
+            "slo_burn_check": slo_burn_check,
+            "deliver_notifications": deliver_notifications,
+            "weekly_digests": weekly_digests,
+            "report_action_reminders": report_action_reminders,
+        },
+    )
+
+
+def start_consumer_thread(queue: Queue, *, workers: int = 1) -> Consumer:
+    """Run a Huey consumer inside this process (signal handlers are left alone)."""
+    consumer = queue.huey.create_consumer(workers=workers, worker_type="thread", periodic=True)
+    thread = threading.Thread(target=consumer.run, name="afteraction-jobs", daemon=True)
+    consumer._set_signal_handlers = lambda: None
+    thread.start()
+    return consumer

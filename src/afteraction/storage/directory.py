@@ -1,0 +1,341 @@
+"""The organisation directory: people, teams, dated team memberships, external identities,
+services and problems.
+
+Reads return rows; writes validate, record an audit entry and never commit.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from afteraction.core import incidents as rules
+from afteraction.core.access import Actor, require_write
+from afteraction.core.errors import Conflict, NotFound, ValidationError
+from afteraction.storage import audit
+from afteraction.storage.tables import (
+    Identity,
+    Incident,
+    Person,
+    Problem,
+    Service,
+    Team,
+    TeamMembership,
+)
+
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
+
+
+def slugify(text: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return slug[:80] or "item"
+
+
+def _slug(value: str) -> str:
+    if not SLUG_RE.match(value):
+        raise ValidationError(
+            f"{value!r} is not a valid slug (lowercase letters, digits and dashes)", field="slug"
+        )
+    return value
+
+
+def _name(value: str, field_name: str = "name") -> str:
+    value = value.strip()
+    if not value or len(value) > 200:
+        raise ValidationError(f"{field_name} must be 1–200 characters", field=field_name)
+    return value
+
+
+# -- teams -------------------------------------------------------------------------------------
+
+
+def list_teams(session: Session) -> list[Team]:
+    return list(session.scalars(select(Team).order_by(Team.name)))
+
+
+def team_by_slug(session: Session, slug: str) -> Team:
+    team = session.scalar(select(Team).where(Team.slug == slug))
+    if team is None:
+        raise NotFound("team", slug)
+    return team
+
+
+def create_team(
+    session: Session, actor: Actor, *, name: str, slug: str | None = None, description: str = ""
+) -> Team:
+    require_write(actor)
+    team = Team(name=_name(name), slug=_slug(slug or slugify(name)), description=description)
+    if session.scalar(select(Team.id).where(Team.slug == team.slug)) is not None:
+        raise Conflict(f"team {team.slug!r} already exists")
+    session.add(team)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "team.created",
+        target_type="team",
+        target_id=team.slug,
+        after={"name": team.name},
+    )
+    return team
+
+
+# -- people ------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class PersonInput:
+    name: str
+    email: str | None = None
+    time_zone: str | None = None
+    location: str | None = None
+    title: str | None = None
+    department: str | None = None
+    manager_id: int | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    github_login: str | None = None
+
+
+def list_people(session: Session, *, text: str | None = None, limit: int = 500) -> list[Person]:
+    query = select(Person).options(
+        selectinload(Person.memberships).selectinload(TeamMembership.team)
+    )
+    if text:
+        pattern = f"%{text}%"
+        query = query.where(Person.name.ilike(pattern) | Person.email.ilike(pattern))
+    return list(session.scalars(query.order_by(Person.name).limit(limit)))
+
+
+def get_person(session: Session, person_id: int) -> Person:
+    person = session.get(Person, person_id)
+    if person is None:
+        raise NotFound("person", person_id)
+    return person
+
+
+def person_by_email(session: Session, email: str) -> Person | None:
+    return session.scalar(select(Person).where(func.lower(Person.email) == email.strip().lower()))
+
+
+def _check_zone(zone: str | None) -> str | None:
+    if not zone:
+        return None
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ValidationError(f"unknown time zone {zone!r}", field="time_zone") from error
+    return zone
+
+
+def create_person(session: Session, actor: Actor, data: PersonInput) -> Person:
+    require_write(actor)
+    email = data.email.strip().lower() if data.email else None
+    if email and "@" not in email:
+        raise ValidationError(f"{data.email!r} is not an email address", field="email")
+    if email and person_by_email(session, email) is not None:
+        raise Conflict(f"a person with email {email} already exists")
+    if data.manager_id is not None:
+        get_person(session, data.manager_id)
+    person = Person(
+        name=_name(data.name),
+        email=email,
+        time_zone=_check_zone(data.time_zone),
+        location=data.location,
+        title=data.title,
+        department=data.department,
+        manager_id=data.manager_id,
+        start_date=data.start_date,
+        end_date=data.end_date,
+        github_login=data.github_login,
+    )
+    session.add(person)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "person.created",
+        target_type="person",
+        target_id=person.id,
+        after={"name": person.name, "email": email},
+    )
+    return person
+
+
+def add_membership(
+    session: Session,
+    actor: Actor,
+    *,
+    person_id: int,
+    team_slug: str,
+    start: date | None = None,
+    end: date | None = None,
+) -> TeamMembership:
+    require_write(actor)
+    if start and end and end < start:
+        raise ValidationError("a membership cannot end before it starts", field="end")
+    membership = TeamMembership(
+        person_id=get_person(session, person_id).id,
+        team_id=team_by_slug(session, team_slug).id,
+        start=start,
+        end=end,
+    )
+    session.add(membership)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "membership.added",
+        target_type="person",
+        target_id=person_id,
+        after={"team": team_slug, "start": start, "end": end},
+    )
+    return membership
+
+
+def current_team(person: Person, on: date | None = None) -> Team | None:
+    """The team a person belonged to on `on` (default: today's open membership)."""
+    for membership in sorted(person.memberships, key=lambda m: m.start or date.min, reverse=True):
+        starts_ok = membership.start is None or on is None or membership.start <= on
+        if on is None:
+            if membership.end is None:
+                return membership.team
+        elif starts_ok and (membership.end is None or on < membership.end):
+            return membership.team
+    return None
+
+
+def add_identity(
+    session: Session, *, person_id: int, system: str, external_id: str, display_name: str = ""
+) -> Identity:
+    existing = session.scalar(
+        select(Identity).where(Identity.system == system, Identity.external_id == external_id)
+    )
+    if existing is not None:
+        if existing.person_id != person_id:
+            raise Conflict(f"{system} identity {external_id} already belongs to another person")
+        return existing
+    identity = Identity(
+        person_id=person_id, system=system, external_id=external_id, display_name=display_name
+    )
+    session.add(identity)
+    return identity
+
+
+# -- services ----------------------------------------------------------------------------------
+
+
+def list_services(session: Session) -> list[Service]:
+    query = select(Service).options(selectinload(Service.team)).order_by(Service.name)
+    return list(session.scalars(query))
+
+
+def service_by_slug(session: Session, slug: str) -> Service:
+    service = session.scalar(select(Service).where(Service.slug == slug))
+    if service is None:
+        raise NotFound("service", slug)
+    return service
+
+
+def create_service(
+    session: Session,
+    actor: Actor,
+    *,
+    name: str,
+    slug: str | None = None,
+    team_slug: str | None = None,
+    tier: int = 2,
+    description: str = "",
+) -> Service:
+    require_write(actor)
+    if tier not in (1, 2, 3):
+        raise ValidationError("tier must be 1, 2 or 3", field="tier")
+    service = Service(
+        name=_name(name),
+        slug=_slug(slug or slugify(name)),
+        team_id=team_by_slug(session, team_slug).id if team_slug else None,
+        tier=tier,
+        description=description,
+    )
+    if session.scalar(select(Service.id).where(Service.slug == service.slug)) is not None:
+        raise Conflict(f"service {service.slug!r} already exists")
+    session.add(service)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "service.created",
+        target_type="service",
+        target_id=service.slug,
+        after={"name": service.name, "team": team_slug},
+    )
+    return service
+
+
+# -- problems ----------------------------------------------------------------------------------
+
+
+def list_problems(session: Session) -> list[tuple[Problem, int]]:
+    counts = (
+        select(Incident.problem_id, func.count().label("n"))
+        .group_by(Incident.problem_id)
+        .subquery()
+    )
+    query = (
+        select(Problem, func.coalesce(counts.c.n, 0))
+        .outerjoin(counts, counts.c.problem_id == Problem.id)
+        .order_by(Problem.key)
+    )
+    return [(row[0], int(row[1])) for row in session.execute(query)]
+
+
+def problem_by_key(session: Session, key: str) -> Problem:
+    problem = session.scalar(select(Problem).where(Problem.key == key))
+    if problem is None:
+        raise NotFound("problem", key)
+    return problem
+
+
+def create_problem(
+    session: Session,
+    actor: Actor,
+    *,
+    title: str,
+    key: str | None = None,
+    description: str = "",
+    status: str = "open",
+    workaround: str = "",
+) -> Problem:
+    require_write(actor)
+    problem = Problem(
+        key=_slug(key or slugify(title)),
+        title=_name(title, "title"),
+        description=description,
+        status=rules.check_choice(status, rules.PROBLEM_STATUSES, field_name="status"),
+        workaround=workaround,
+    )
+    if session.scalar(select(Problem.id).where(Problem.key == problem.key)) is not None:
+        raise Conflict(f"problem {problem.key!r} already exists")
+    session.add(problem)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "problem.created",
+        target_type="problem",
+        target_id=problem.key,
+        after={"title": problem.title},
+    )
+    return problem
+
+
+def incidents_for_problem(session: Session, problem: Problem) -> Sequence[Incident]:
+    query = select(Incident).where(Incident.problem_id == problem.id).order_by(Incident.number)
+    return session.scalars(query).all()

@@ -1,0 +1,114 @@
+"""Background import jobs kept in the database, so any web process or worker can answer
+"how far is job 12?": the `import_jobs` row and the few writes that move it along
+(queued → running → complete | failed).
+
+Lives here: the `ImportJob` table and its state changes. Does not live here: running an
+import (`afteraction.importers`), the queue (`afteraction.jobs`), HTTP (`web`).
+Every state change is its own short transaction: a job's progress must be visible while the
+import itself is still inside its one, uncommitted, write transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from afteraction.core.errors import NotFound
+from afteraction.storage.db import writing
+from afteraction.storage.tables import Base
+from afteraction.storage.types import utcnow
+
+STATUSES = ("queued", "running", "complete", "failed")
+
+
+class ImportJob(Base):
+    """One requested import: what to import (kind, stored upload, options) and how it went."""
+
+    __tablename__ = "import_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    path: Mapped[str] = mapped_column(String(2000))
+    filename: Mapped[str] = mapped_column(String(500), default="")
+    options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(20), default="queued", index=True)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int | None] = mapped_column(Integer)
+    stage: Mapped[str] = mapped_column(String(200), default="")
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    incident_id: Mapped[int | None] = mapped_column(
+        ForeignKey("incidents.id", ondelete="SET NULL"), index=True
+    )
+    source_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sources.id", ondelete="SET NULL"), index=True
+    )
+    created_by: Mapped[str] = mapped_column(String(320), default="")
+    created_by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+def create_job(
+    session: Session,
+    *,
+    kind: str,
+    path: str,
+    filename: str,
+    options: dict[str, Any],
+    created_by: str,
+    created_by_user_id: int | None,
+    incident_id: int | None = None,
+) -> ImportJob:
+    """A queued job, committed at once so the worker (maybe another process) can see it."""
+    with writing(session):
+        job = ImportJob(
+            kind=kind,
+            path=path,
+            filename=filename[:500],
+            options=options,
+            status="queued",
+            created_by=created_by[:320],
+            created_by_user_id=created_by_user_id,
+            incident_id=incident_id,
+        )
+        session.add(job)
+        session.flush()
+    return job
+
+
+def get_job(session: Session, job_id: int) -> ImportJob:
+    job = session.get(ImportJob, job_id)
+    if job is None:
+        raise NotFound("import job", job_id)
+    return job
+
+
+def list_jobs(session: Session, *, limit: int = 20) -> list[ImportJob]:
+    query = select(ImportJob).order_by(ImportJob.id.desc()).limit(limit)
+    return list(session.scalars(query))
+
+
+def set_state(session: Session, job_id: int, status: str, **fields: Any) -> None:
+    """Move a job to `status` (and set `fields`: summary, error, source_id...) and commit."""
+    if status not in STATUSES:
+        raise ValueError(f"unknown job status {status!r}")
+    with writing(session):
+        job = get_job(session, job_id)
+        job.status = status
+        job.updated_at = utcnow()
+        for name, value in fields.items():
+            setattr(job, name, value)
+
+
+def set_progress(session: Session, job_id: int, done: int, total: int | None, stage: str) -> None:
+    """Record progress (own short transaction on its own session)."""
+    with writing(session):
+        job = get_job(session, job_id)
+        job.done, job.total, job.stage = done, total, stage[:200]
+        job.updated_at = utcnow()

@@ -1,0 +1,880 @@
+"""Incident use cases on the database: list, read, declare, edit, move through the
+lifecycle, set milestones (with history), roles, status updates, action items, references.
+
+Rules come from `afteraction.core` (lifecycle, milestone order, access); this module
+applies them to rows and records every write in the audit log. It never commits: callers
+wrap calls in `with session.begin():`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from afteraction.core import incidents as rules
+from afteraction.core.access import Actor, require_write
+from afteraction.core.errors import Conflict, NotFound, ValidationError
+from afteraction.storage import audit
+from afteraction.storage.tables import (
+    ActionItem,
+    Incident,
+    IncidentService,
+    IncidentTag,
+    IncidentTeam,
+    IncidentUpdate,
+    MilestoneEdit,
+    Person,
+    Problem,
+    Reference,
+    RoleAssignment,
+    Service,
+    SeverityLevel,
+    Team,
+)
+from afteraction.storage.types import utcnow
+
+LIMITS = {"title": 300, "summary": 20_000, "customer_impact": 5_000, "tag": 80, "body": 20_000}
+SORTS = {
+    "number": Incident.number,
+    "started": Incident.started_at,
+    "severity": Incident.severity,
+    "status": Incident.status,
+    "updated": Incident.updated_at,
+    "title": Incident.title,
+}
+SINGLE_HOLDER_ROLES = frozenset({"commander", "communications lead", "scribe"})
+
+
+@dataclass(slots=True)
+class IncidentFilters:
+    status: Sequence[str] = ()
+    severity: Sequence[str] = ()
+    service: Sequence[str] = ()
+    team: Sequence[str] = ()
+    type: Sequence[str] = ()
+    tag: Sequence[str] = ()
+    problem: str | None = None
+    started_from: datetime | None = None
+    started_to: datetime | None = None
+    text: str | None = None
+    sort: str = "-number"
+    limit: int = 50
+    offset: int = 0
+
+
+@dataclass(slots=True)
+class IncidentInput:
+    """Fields of a new incident; validated by `declare`."""
+
+    title: str
+    severity: str
+    summary: str = ""
+    type: str = "default"
+    status: str | None = None
+    private: bool = False
+    customer_impact: str = ""
+    services: Sequence[str] = ()
+    teams: Sequence[str] = ()
+    tags: Sequence[str] = ()
+    problem: str | None = None
+    milestones: Mapping[str, datetime | None] = field(default_factory=dict)
+    allow_out_of_order: bool = False
+    number: int | None = None
+
+
+# -- reading -----------------------------------------------------------------------------
+
+
+def visibility_clause(actor: Actor) -> Any:
+    """Private incidents: admins, whoever declared it, and people holding a role on it."""
+    if actor.is_admin:
+        return Incident.id.is_not(None)
+    conditions: list[ColumnElement[bool]] = [Incident.private.is_(False)]
+    if actor.user_id is not None:
+        conditions.append(Incident.created_by_id == actor.user_id)
+    if actor.person_id is not None:
+        conditions.append(
+            exists().where(
+                RoleAssignment.incident_id == Incident.id,
+                RoleAssignment.person_id == actor.person_id,
+            )
+        )
+    return or_(*conditions)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    return value.astimezone(UTC) if value is not None else None
+
+
+def _check_length(value: str, name: str) -> str:
+    limit = LIMITS[name]
+    if len(value) > limit:
+        raise ValidationError(
+            f"{name} is {len(value)} characters; the limit is {limit}", field=name
+        )
+    return value
+
+
+def _filtered(actor: Actor, filters: IncidentFilters) -> Select[Incident]:
+    query = select(Incident).where(visibility_clause(actor))
+    if filters.status:
+        query = query.where(Incident.status.in_(filters.status))
+    if filters.severity:
+        query = query.where(Incident.severity.in_([s.upper() for s in filters.severity]))
+    if filters.type:
+        query = query.where(Incident.type.in_(filters.type))
+    if filters.service:
+        query = query.where(
+            exists()
+            .where(IncidentService.incident_id == Incident.id)
+            .where(IncidentService.service_id == Service.id)
+            .where(Service.slug.in_(filters.service))
+        )
+    if filters.team:
+        query = query.where(
+            exists()
+            .where(IncidentTeam.incident_id == Incident.id)
+            .where(IncidentTeam.team_id == Team.id)
+            .where(Team.slug.in_(filters.team))
+        )
+    if filters.tag:
+        query = query.where(
+            exists().where(IncidentTag.incident_id == Incident.id, IncidentTag.tag.in_(filters.tag))
+        )
+    if filters.problem:
+        query = query.join(Problem, Incident.problem_id == Problem.id).where(
+            Problem.key == filters.problem
+        )
+    if filters.started_from is not None:
+        query = query.where(Incident.started_at >= filters.started_from)
+    if filters.started_to is not None:
+        query = query.where(Incident.started_at < filters.started_to)
+    if filters.started_from and filters.started_to and filters.started_to < filters.started_from:
+        query = query.where(false())
+    if filters.text:
+        pattern = "%" + filters.text.replace("%", r"\%").replace("_", r"\_") + "%"
+        query = query.where(
+            or_(
+                Incident.title.ilike(pattern, escape="\\"),
+                Incident.summary.ilike(pattern, escape="\\"),
+            )
+        )
+    return query
+
+
+def _ordering(sort: str) -> list[Any]:
+    descending = sort.startswith("-")
+    key = sort.lstrip("-")
+    if key not in SORTS:
+        raise ValidationError(
+            f"unknown sort {sort!r}; use one of {', '.join(sorted(SORTS))} (prefix - to reverse)",
+            field="sort",
+        )
+    column = SORTS[key]
+    primary = column.desc().nulls_last() if descending else column.asc().nulls_last()
+    tiebreak = Incident.number.desc() if descending else Incident.number.asc()
+    return [primary, tiebreak]
+
+
+def _page_query(
+    session: Session, actor: Actor, filters: IncidentFilters
+) -> tuple[Select[Incident], int]:
+    """The ordered, limited query of one page of visible incidents, and the total count."""
+    if not 1 <= filters.limit <= 500:
+        raise ValidationError("limit must be between 1 and 500", field="limit")
+    if filters.offset < 0:
+        raise ValidationError("offset must not be negative", field="offset")
+    query = _filtered(actor, filters)
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    page = query.order_by(*_ordering(filters.sort)).limit(filters.limit).offset(filters.offset)
+    return page, int(total or 0)
+
+
+def list_incidents(
+    session: Session, actor: Actor, filters: IncidentFilters
+) -> tuple[list[Incident], int]:
+    """One page of visible incidents matching `filters`, and the total count."""
+    query, total = _page_query(session, actor, filters)
+    rows = session.scalars(
+        query.options(
+            selectinload(Incident.services),
+            selectinload(Incident.teams),
+            selectinload(Incident.tag_rows),
+            selectinload(Incident.problem),
+        )
+    ).all()
+    return list(rows), total
+
+
+SUMMARY_COLUMNS = (
+    "id", "number", "title", "summary", "severity", "status", "type", "private",
+    "customer_impact", *(f"{name}_at" for name in rules.MILESTONES),
+    "created_at", "updated_at", "version",
+)  # fmt: skip
+
+
+def list_incident_summaries(
+    session: Session, actor: Actor, filters: IncidentFilters
+) -> tuple[list[dict[str, Any]], int]:
+    """The page `list_incidents` returns, as plain dicts and without building ORM objects.
+
+    Each dict holds the `SUMMARY_COLUMNS` of the incident plus `problem` (its key or None)
+    and `services`, `teams` and `tags` (slugs and tags, sorted, as on the relationships).
+    Five queries in all, whatever the page size; the fast path of the incident list API.
+    """
+    query, total = _page_query(session, actor, filters)
+    problem = aliased(Problem)
+    columns = [getattr(Incident, name) for name in SUMMARY_COLUMNS]
+    page = query.with_only_columns(*columns, problem.key).outerjoin(
+        problem, Incident.problem_id == problem.id
+    )
+    rows = [
+        dict(zip((*SUMMARY_COLUMNS, "problem"), row, strict=True)) for row in session.execute(page)
+    ]
+    ids = [row["id"] for row in rows]
+    links = {
+        "services": select(IncidentService.incident_id, Service.slug)
+        .join(Service, Service.id == IncidentService.service_id)
+        .where(IncidentService.incident_id.in_(ids))
+        .order_by(Service.slug),
+        "teams": select(IncidentTeam.incident_id, Team.slug)
+        .join(Team, Team.id == IncidentTeam.team_id)
+        .where(IncidentTeam.incident_id.in_(ids))
+        .order_by(Team.slug),
+        "tags": select(IncidentTag.incident_id, IncidentTag.tag)
+        .where(IncidentTag.incident_id.in_(ids))
+        .order_by(IncidentTag.tag),
+    }
+    by_id = {row["id"]: row for row in rows}
+    for name, link_query in links.items():
+        for row in rows:
+            row[name] = []
+        for incident_id, value in session.execute(link_query) if ids else ():
+            by_id[incident_id][name].append(value)
+    return rows, total
+
+
+def get_incident(session: Session, actor: Actor, key: str | int) -> Incident:
+    """The incident `INC-42`/`42`, or NotFound (also when it exists but is not visible)."""
+    number = key if isinstance(key, int) else rules.parse_public_id(str(key))
+    incident = session.scalar(
+        select(Incident).where(Incident.number == number, visibility_clause(actor))
+    )
+    if incident is None:
+        raise NotFound("incident", rules.format_public_id(number))
+    return incident
+
+
+def milestones_of(incident: Incident) -> dict[str, datetime | None]:
+    return {name: getattr(incident, f"{name}_at") for name in rules.MILESTONES}
+
+
+def snapshot(incident: Incident) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "title": incident.title,
+        "summary": incident.summary,
+        "severity": incident.severity,
+        "status": incident.status,
+        "type": incident.type,
+        "private": incident.private,
+        "customer_impact": incident.customer_impact,
+        "services": [s.slug for s in incident.services],
+        "teams": [t.slug for t in incident.teams],
+        "tags": incident.tags,
+        "problem": incident.problem.key if incident.problem else None,
+    }
+    data.update(milestones_of(incident))
+    return data
+
+
+# -- lookups -------------------------------------------------------------------------------
+
+
+def _severity(session: Session, name: str) -> str:
+    wanted = name.strip().upper()
+    if session.get(SeverityLevel, wanted) is None:
+        known = ", ".join(session.scalars(select(SeverityLevel.name).order_by(SeverityLevel.rank)))
+        raise ValidationError(f"unknown severity {name!r}; known: {known}", field="severity")
+    return wanted
+
+
+def _by_slugs(
+    session: Session, model: type[Service] | type[Team], slugs: Iterable[str], field_name: str
+) -> list[Any]:
+    wanted = list(dict.fromkeys(s.strip() for s in slugs if s.strip()))
+    if not wanted:
+        return []
+    slug_column = Service.slug if model is Service else Team.slug
+    rows: Iterable[Service | Team] = session.scalars(select(model).where(slug_column.in_(wanted)))
+    found = {row.slug: row for row in rows}
+    missing = [s for s in wanted if s not in found]
+    if missing:
+        raise ValidationError(f"unknown {field_name}: {', '.join(missing)}", field=field_name)
+    return [found[s] for s in wanted]
+
+
+def _problem(session: Session, key: str | None) -> Problem | None:
+    if not key:
+        return None
+    problem = session.scalar(select(Problem).where(Problem.key == key))
+    if problem is None:
+        raise ValidationError(f"unknown problem {key!r}", field="problem")
+    return problem
+
+
+def _tags(values: Iterable[str]) -> list[IncidentTag]:
+    tags = list(dict.fromkeys(_check_length(t.strip().lower(), "tag") for t in values if t.strip()))
+    return [IncidentTag(tag=t) for t in tags]
+
+
+def _person(session: Session, person_id: int, field_name: str) -> Person:
+    person = session.get(Person, person_id)
+    if person is None:
+        raise ValidationError(f"unknown person id {person_id}", field=field_name)
+    return person
+
+
+# -- declaring and editing -------------------------------------------------------------------
+
+
+def declare(session: Session, actor: Actor, data: IncidentInput) -> tuple[Incident, list[str]]:
+    """Create an incident; returns it and any milestone-order warnings that were overridden."""
+    require_write(actor)
+    title = _check_length(data.title.strip(), "title")
+    if not title:
+        raise ValidationError("title must not be empty", field="title")
+    lifecycle = rules.DEFAULT_LIFECYCLE
+    status = data.status or lifecycle.initial
+    if status not in lifecycle.statuses:
+        lifecycle.check(lifecycle.initial, status)
+    rules.check_choice(data.type, rules.INCIDENT_TYPES, field_name="type")
+    milestones = dict(data.milestones)
+    now = utcnow()
+    milestones.setdefault("declared", now)
+    if milestones.get("declared") is None:
+        milestones["declared"] = now
+    implied = rules.milestone_for_status(lifecycle, status)
+    if implied and milestones.get(implied) is None:
+        milestones[implied] = now
+    if milestones.get("started") is None:
+        milestones["started"] = min(v for v in milestones.values() if v is not None)
+    warnings = rules.check_milestones(milestones, allow_out_of_order=data.allow_out_of_order)
+    incident = Incident(
+        title=title,
+        summary=_check_length(data.summary, "summary"),
+        severity=_severity(session, data.severity),
+        status=status,
+        type=data.type,
+        private=data.private,
+        customer_impact=_check_length(data.customer_impact, "customer_impact"),
+        problem=_problem(session, data.problem),
+        services=_by_slugs(session, Service, data.services, "service"),
+        teams=_by_slugs(session, Team, data.teams, "team"),
+        tag_rows=_tags(data.tags),
+        created_by_id=actor.user_id,
+        created_at=now,
+        updated_at=now,
+        **{f"{name}_at": _utc(value) for name, value in milestones.items()},
+    )
+    _insert_with_number(session, incident, data.number)
+    audit.record(
+        session,
+        actor,
+        "incident.declared",
+        target_type="incident",
+        target_id=incident.public_id,
+        incident_id=incident.id,
+        after=snapshot(incident),
+    )
+    return incident, warnings
+
+
+def _insert_with_number(session: Session, incident: Incident, number: int | None) -> None:
+    """Give the incident the next free number; concurrent declarations retry, never collide."""
+    for _attempt in range(20):
+        incident.number = number or (session.scalar(select(func.max(Incident.number))) or 0) + 1
+        savepoint = session.begin_nested()
+        session.add(incident)
+        try:
+            session.flush()
+        except IntegrityError as error:
+            savepoint.rollback()
+            if number is not None:
+                raise Conflict(f"incident INC-{number} already exists") from error
+            continue
+        savepoint.commit()
+        return
+    raise Conflict("could not allocate an incident number; try again")
+
+
+EDITABLE = (
+    "title",
+    "summary",
+    "severity",
+    "type",
+    "private",
+    "customer_impact",
+    "problem",
+    "services",
+    "teams",
+    "tags",
+)
+
+
+def update(
+    session: Session,
+    actor: Actor,
+    key: str | int,
+    changes: Mapping[str, Any],
+    *,
+    expected_version: int | None = None,
+) -> Incident:
+    """Edit descriptive fields. `expected_version` guards against lost concurrent edits."""
+    require_write(actor)
+    incident = get_incident(session, actor, key)
+    if expected_version is not None and incident.version != expected_version:
+        raise Conflict(
+            f"{incident.public_id} was changed by someone else (version {incident.version}, "
+            f"you edited version {expected_version}); reload and apply your change again",
+            details={"current_version": incident.version},
+        )
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise ValidationError(f"cannot edit {', '.join(sorted(unknown))}", field=sorted(unknown)[0])
+    before = snapshot(incident)
+    for name, value in changes.items():
+        _apply(session, incident, name, value)
+    incident.updated_at = utcnow()
+    _flush_versioned(session, incident)
+    after = snapshot(incident)
+    changed_before = {k: v for k, v in before.items() if after.get(k) != v}
+    changed_after = {k: after[k] for k in changed_before}
+    if changed_after:
+        audit.record(
+            session,
+            actor,
+            "incident.updated",
+            target_type="incident",
+            target_id=incident.public_id,
+            incident_id=incident.id,
+            before=changed_before,
+            after=changed_after,
+        )
+    return incident
+
+
+def _apply(session: Session, incident: Incident, name: str, value: Any) -> None:
+    if name == "title":
+        title = _check_length(str(value).strip(), "title")
+        if not title:
+            raise ValidationError("title must not be empty", field="title")
+        incident.title = title
+    elif name in ("summary", "customer_impact"):
+        setattr(incident, name, _check_length(str(value), name))
+    elif name == "severity":
+        incident.severity = _severity(session, str(value))
+    elif name == "type":
+        incident.type = rules.check_choice(str(value), rules.INCIDENT_TYPES, field_name="type")
+    elif name == "private":
+        incident.private = bool(value)
+    elif name == "problem":
+        incident.problem = _problem(session, value)
+    elif name == "services":
+        incident.services = _by_slugs(session, Service, value, "service")
+    elif name == "teams":
+        incident.teams = _by_slugs(session, Team, value, "team")
+    elif name == "tags":
+        incident.tag_rows = _tags(value)
+
+
+def _flush_versioned(session: Session, incident: Incident) -> None:
+    try:
+        session.flush()
+    except StaleDataError as error:
+        raise Conflict(f"{incident.public_id} was changed concurrently; try again") from error
+
+
+def change_status(
+    session: Session,
+    actor: Actor,
+    key: str | int,
+    status: str,
+    *,
+    at: datetime | None = None,
+    note: str = "",
+) -> Incident:
+    """Move along the lifecycle; sets the matching milestone (at `at`, default now) if unset."""
+    require_write(actor)
+    incident = get_incident(session, actor, key)
+    lifecycle = rules.DEFAULT_LIFECYCLE
+    lifecycle.check(incident.status, status)
+    if at is not None:
+        rules.require_aware(at, field_name="at")
+    previous = incident.status
+    if previous == status:
+        return incident
+    incident.status = status
+    milestone = rules.milestone_for_status(lifecycle, status)
+    moment = at or utcnow()
+    implied = dict.fromkeys(_implied_milestones(incident, milestone, status), moment)
+    rules.check_milestones(milestones_of(incident) | implied)
+    for name in implied:
+        _set_milestone(session, actor, incident, name, moment, reason=f"status {status}")
+    incident.updated_at = utcnow()
+    _flush_versioned(session, incident)
+    audit.record(
+        session,
+        actor,
+        "incident.status_changed",
+        target_type="incident",
+        target_id=incident.public_id,
+        incident_id=incident.id,
+        before={"status": previous},
+        after={"status": status, "note": note},
+    )
+    if note:
+        post_update(session, actor, incident.number, body=note, at=moment)
+    return incident
+
+
+def _implied_milestones(incident: Incident, milestone: str | None, status: str) -> list[str]:
+    """Milestones a status change fills in: its own, plus mitigated when resolving."""
+    names = [milestone] if milestone else []
+    if status == "resolved":
+        names.append("mitigated")
+    return [name for name in names if getattr(incident, f"{name}_at") is None]
+
+
+def _set_milestone(
+    session: Session,
+    actor: Actor,
+    incident: Incident,
+    name: str,
+    value: datetime | None,
+    *,
+    reason: str,
+) -> None:
+    old = getattr(incident, f"{name}_at")
+    if value is not None:
+        value = value.astimezone(UTC)
+    if old == value:
+        return
+    setattr(incident, f"{name}_at", value)
+    session.add(
+        MilestoneEdit(
+            incident_id=incident.id,
+            milestone=name,
+            old_value=old,
+            new_value=value,
+            actor_id=actor.user_id,
+            reason=reason,
+        )
+    )
+
+
+def set_milestones(
+    session: Session,
+    actor: Actor,
+    key: str | int,
+    values: Mapping[str, datetime | None],
+    *,
+    allow_out_of_order: bool = False,
+    reason: str = "",
+) -> tuple[Incident, list[str]]:
+    """Edit milestone timestamps; each edit is kept in the milestone history."""
+    require_write(actor)
+    incident = get_incident(session, actor, key)
+    merged = milestones_of(incident)
+    merged.update(values)
+    warnings = rules.check_milestones(merged, allow_out_of_order=allow_out_of_order)
+    before = {k: v for k, v in milestones_of(incident).items() if k in values}
+    for name, value in values.items():
+        _set_milestone(session, actor, incident, name, value, reason=reason)
+    incident.updated_at = utcnow()
+    _flush_versioned(session, incident)
+    audit.record(
+        session,
+        actor,
+        "incident.milestones_set",
+        target_type="incident",
+        target_id=incident.public_id,
+        incident_id=incident.id,
+        before=before,
+        after=dict(values),
+    )
+    return incident, warnings
+
+
+def milestone_history(session: Session, incident: Incident) -> list[MilestoneEdit]:
+    query = select(MilestoneEdit).where(MilestoneEdit.incident_id == incident.id)
+    return list(session.scalars(query.order_by(MilestoneEdit.at, MilestoneEdit.id)))
+
+
+# -- roles, updates, action items, references ---------------------------------------------------
+
+
+def roles_of(session: Session, incident: Incident) -> list[RoleAssignment]:
+    query = (
+        select(RoleAssignment)
+        .where(RoleAssignment.incident_id == incident.id)
+        .options(selectinload(RoleAssignment.person))
+        .order_by(RoleAssignment.start, RoleAssignment.id)
+    )
+    return list(session.scalars(query))
+
+
+def assign_role(
+    session: Session,
+    actor: Actor,
+    key: str | int,
+    *,
+    role: str,
+    person_id: int,
+    start: datetime | None = None,
+) -> RoleAssignment:
+    """Give `role` to a person from `start`; single-holder roles end the previous holder then."""
+    require_write(actor)
+    incident = get_incident(session, actor, key)
+    role = role.strip().lower()
+    if not role or len(role) > 60:
+        raise ValidationError("role must be 1–60 characters", field="role")
+    person = _person(session, person_id, "person_id")
+    moment = rules.require_aware(start, field_name="start") if start else utcnow()
+    if role in SINGLE_HOLDER_ROLES:
+        for current in roles_of(session, incident):
+            if current.role == role and current.end is None:
+                if current.person_id == person_id:
+                    return current
+                current.end = moment
+    assignment = RoleAssignment(
+        incident_id=incident.id, role=role, person_id=person.id, start=moment
+    )
+    session.add(assignment)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "role.assigned",
+        target_type="role",
+        target_id=assignment.id,
+        incident_id=incident.id,
+        after={"role": role, "person": person.name, "start": moment},
+    )
+    return assignment
+
+
+def end_role(
+    session: Session,
+    actor: Actor,
+    key: str | int,
+    assignment_id: int,
+    *,
+    end: datetime | None = None,
+) -> RoleAssignment:
+    require_write(actor)
+    incident = get_incident(session, actor, key)
+    assignment = session.get(RoleAssignment, assignment_id)
+    if assignment is None or assignment.incident_id != incident.id:
+        raise NotFound("role assignment", assignment_id)
+    moment = rules.require_aware(end, field_name="end") if end else utcnow()
+    if moment < assignment.start:
+        raise ValidationError("a role cannot end before it started", field="end")
+    assignment.end = moment
+    audit.record(
+        session,
+        actor,
+        "role.ended",
+        target_type="role",
+        target_id=assignment.id,
+        incident_id=incident.id,
+        after={"role": assignment.role, "end": moment},
+    )
+    return assignment
+
+
+def updates_of(session: Session, incident: Incident) -> list[IncidentUpdate]:
+    query = select(IncidentUpdate).where(IncidentUpdate.incident_id == incident.id)
+    return list(session.scalars(query.order_by(IncidentUpdate.at.desc(), IncidentUpdate.id.desc())))
+
+
+def post_update(
+    session: Session,
+    actor: Actor,
+    key: str | int,
+    *,
+    body: str,
+    at: datetime | None = None,
+    author_person_id: int | None = None,
+) -> IncidentUpdate:
+    require_write(actor)
+    incident = get_incident(session, actor, key)
+    text = _check_length(body.strip(), "body")
+    if not text:
+        raise ValidationError("an update needs some text", field="body")
+    update_row = IncidentUpdate(
+        incident_id=incident.id,
+        at=rules.require_aware(at, field_name="at") if at else utcnow(),
+        status=incident.status,
+        body=text,
+        author_person_id=author_person_id or actor.person_id,
+        author_user_id=actor.user_id,
+    )
+    session.add(update_row)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "update.posted",
+        target_type="update",
+        target_id=update_row.id,
+        incident_id=incident.id,
+        after={"body": text[:200]},
+    )
+    return update_row
+
+
+def action_items_of(session: Session, incident: Incident) -> list[ActionItem]:
+    query = (
+        select(ActionItem)
+        .where(ActionItem.incident_id == incident.id)
+        .options(selectinload(ActionItem.owner))
+        .order_by(ActionItem.id)
+    )
+    return list(session.scalars(query))
+
+
+def _check_url(url: str, field_name: str) -> str:
+    url = url.strip()
+    if url and not url.startswith(("http://", "https://")):
+        raise ValidationError("links must start with http:// or https://", field=field_name)
+    if len(url) > 2000:
+        raise ValidationError("links are limited to 2000 characters", field=field_name)
+    return url
+
+
+def add_action_item(
+    session: Session,
+    actor: Actor,
+    key: str | int,
+    *,
+    title: str,
+    kind: str = "prevention",
+    owner_id: int | None = None,
+    due: date | None = None,
+    status: str = "open",
+    url: str = "",
+) -> ActionItem:
+    require_write(actor)
+    incident = get_incident(session, actor, key)
+    title = title.strip()
+    if not title or len(title) > 500:
+        raise ValidationError("title must be 1–500 characters", field="title")
+    item = ActionItem(
+        incident_id=incident.id,
+        title=title,
+        kind=rules.check_choice(kind, rules.ACTION_ITEM_KINDS, field_name="kind"),
+        owner_id=_person(session, owner_id, "owner_id").id if owner_id else None,
+        due=due,
+        status=rules.check_choice(status, rules.ACTION_ITEM_STATUSES, field_name="status"),
+        url=_check_url(url, "url"),
+        completed_at=utcnow() if status == "done" else None,
+    )
+    session.add(item)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "action_item.created",
+        target_type="action_item",
+        target_id=item.id,
+        incident_id=incident.id,
+        after={"title": title, "kind": kind, "status": status, "due": due},
+    )
+    return item
+
+
+def update_action_item(
+    session: Session, actor: Actor, item_id: int, changes: Mapping[str, Any]
+) -> ActionItem:
+    require_write(actor)
+    item = session.get(ActionItem, item_id)
+    if item is None:
+        raise NotFound("action item", item_id)
+    get_incident(session, actor, item.incident.number)  # visibility
+    before = {k: getattr(item, k) for k in changes if hasattr(item, k)}
+    for name, value in changes.items():
+        if name == "title":
+            if not str(value).strip() or len(str(value)) > 500:
+                raise ValidationError("title must be 1–500 characters", field="title")
+            item.title = str(value).strip()
+        elif name == "kind":
+            item.kind = rules.check_choice(value, rules.ACTION_ITEM_KINDS, field_name="kind")
+        elif name == "status":
+            item.status = rules.check_choice(value, rules.ACTION_ITEM_STATUSES, field_name="status")
+            item.completed_at = utcnow() if value == "done" else None
+        elif name == "owner_id":
+            item.owner_id = _person(session, value, "owner_id").id if value else None
+        elif name == "due":
+            item.due = value
+        elif name == "url":
+            item.url = _check_url(value or "", "url")
+        else:
+            raise ValidationError(f"cannot edit {name}", field=name)
+    audit.record(
+        session,
+        actor,
+        "action_item.updated",
+        target_type="action_item",
+        target_id=item.id,
+        incident_id=item.incident_id,
+        before=before,
+        after=dict(changes),
+    )
+    return item
+
+
+def references_of(session: Session, incident: Incident) -> list[Reference]:
+    query = select(Reference).where(Reference.incident_id == incident.id)
+    return list(session.scalars(query.order_by(Reference.id)))
+
+
+def add_reference(
+    session: Session,
+    actor: Actor,
+    key: str | int,
+    *,
+    url: str,
+    kind: str = "other",
+    title: str = "",
+) -> Reference:
+    require_write(actor)
+    incident = get_incident(session, actor, key)
+    url = _check_url(url, "url")
+    if not url:
+        raise ValidationError("a reference needs a URL", field="url")
+    kind = rules.check_choice(kind, rules.REFERENCE_KINDS, field_name="kind")
+    existing = session.scalar(
+        select(Reference).where(and_(Reference.incident_id == incident.id, Reference.url == url))
+    )
+    if existing is not None:
+        return existing
+    reference = Reference(incident_id=incident.id, kind=kind, url=url, title=title.strip()[:500])
+    session.add(reference)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "reference.added",
+        target_type="reference",
+        target_id=reference.id,
+        incident_id=incident.id,
+        after={"url": url, "kind": kind},
+    )
+    return reference

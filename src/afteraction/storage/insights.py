@@ -1,0 +1,1182 @@
+"""Reliability insights on the database: the rows the metrics need, fetched with plain
+SQLAlchemy Core queries (only the needed columns, never ORM objects), handed to the pure
+functions of `afteraction.core.metrics`, and SLO / SLA / notification use cases.
+
+Lives here: `InsightFilters` (date range, severity, service, team, type, tag, problem,
+gameday/maintenance switch), `incident_facts`, `dashboard`, `metric_summaries`,
+`oncall`, `silos`, `response`, SLO and SLA create/read/delete, count import, SLO status,
+burn alert recording, SLA compliance, and `to_csv` for exports.
+Must not live here: any metric arithmetic (core does it) or presentation (web does it).
+
+Privacy: every query starts from `visibility_clause(actor)`, so an incident the actor may
+not see never reaches a figure, a list or an export. Pages and messages tied to such an
+incident are left out too. An incident's customer tier is its `tier:<name>` tag.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Select,
+    case,
+    cast,
+    delete,
+    exists,
+    extract,
+    func,
+    insert,
+    or_,
+    select,
+    type_coerce,
+)
+from sqlalchemy.orm import Session
+
+from afteraction.core import metrics as m
+from afteraction.core.access import Actor, require_admin, require_write
+from afteraction.core.errors import NotFound, ValidationError
+from afteraction.core.evidence import MembershipRecord, PageRecord, PersonRecord, ShiftRecord
+from afteraction.core.incidents import EXCLUDED_FROM_METRICS, INCIDENT_TYPES, MILESTONES
+from afteraction.storage import audit
+from afteraction.storage.evidence_tables import IncidentChannel, Message, OnCallShift
+from afteraction.storage.evidence_tables import Page as PageRow
+from afteraction.storage.incidents import visibility_clause
+from afteraction.storage.insights_tables import (
+    Notification,
+    ServiceLevelObjective,
+    SLATargetRow,
+    SLOCount,
+)
+from afteraction.storage.tables import (
+    Incident,
+    IncidentService,
+    IncidentTag,
+    IncidentTeam,
+    Person,
+    Problem,
+    RoleAssignment,
+    Service,
+    SeverityLevel,
+    Team,
+    TeamMembership,
+)
+from afteraction.storage.types import utcnow
+
+DASHBOARD_METRICS: tuple[str, ...] = (
+    "time_to_detect",
+    "time_to_acknowledge",
+    "time_to_mitigate",
+    "time_to_resolve",
+    "time_between_failures",
+)
+TIER_PREFIX = "tier:"
+DEFAULT_THRESHOLDS = m.Thresholds()
+MILESTONE_COLUMNS = {name: getattr(Incident, f"{name}_at") for name in MILESTONES}
+
+
+# -- filters ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class InsightFilters:
+    """Which incidents a figure covers. `since` is inclusive, `until` exclusive (UTC).
+
+    `type` names the incident types to measure; empty means every type except gameday and
+    maintenance, unless `include_excluded` is set.
+    """
+
+    since: datetime | None = None
+    until: datetime | None = None
+    severity: tuple[str, ...] = ()
+    service: tuple[str, ...] = ()
+    team: tuple[str, ...] = ()
+    type: tuple[str, ...] = ()
+    tag: tuple[str, ...] = ()
+    problem: str | None = None
+    include_excluded: bool = False
+    tz: str = "UTC"
+
+    def include_types(self) -> Collection[str] | None:
+        if self.type:
+            return self.type
+        return INCIDENT_TYPES if self.include_excluded else None
+
+    def measured_types(self) -> tuple[str, ...]:
+        wanted = self.include_types()
+        if wanted is None:
+            return tuple(t for t in INCIDENT_TYPES if t not in EXCLUDED_FROM_METRICS)
+        return tuple(wanted)
+
+    def incident_query(self, **extra: Any) -> list[tuple[str, str]]:
+        """Query parameters for the incident list that reproduce these filters.
+
+        `extra` narrows further: severity, service, team, problem, tag (a value or list),
+        started_from / started_to (dates, both inclusive).
+        """
+        params: list[tuple[str, str]] = []
+        for name in ("severity", "service", "team", "tag"):
+            values = extra.get(name) or getattr(self, name)
+            params.extend((name, v) for v in ([values] if isinstance(values, str) else values))
+        params.extend(("type", t) for t in self.measured_types())
+        problem = extra.get("problem") or self.problem
+        if problem:
+            params.append(("problem", problem))
+        low = extra.get("started_from") or (self.since.date() if self.since else None)
+        high = extra.get("started_to") or (
+            (self.until - timedelta(microseconds=1)).date() if self.until else None
+        )
+        if low:
+            params.append(("started_from", low.isoformat()))
+        if high:
+            params.append(("started_to", high.isoformat()))
+        return params
+
+
+def check_filters(session: Session, filters: InsightFilters) -> None:
+    """Refuse an inverted range, unknown zone, and unknown severities, services, teams or
+    problems (a ValidationError naming the field)."""
+    if filters.since and filters.until and filters.until <= filters.since:
+        raise ValidationError(
+            "the date range ends before it starts: 'until' must be after 'since'", field="until"
+        )
+    m.monthly_medians([], "time_to_resolve", filters.tz)  # validates the zone
+    checks: tuple[tuple[str, Sequence[str], Any], ...] = (
+        ("severity", [s.upper() for s in filters.severity], SeverityLevel.name),
+        ("service", filters.service, Service.slug),
+        ("team", filters.team, Team.slug),
+        ("problem", [filters.problem] if filters.problem else [], Problem.key),
+    )
+    for name, wanted, column in checks:
+        if not wanted:
+            continue
+        known = set(session.scalars(select(column).where(column.in_(wanted))))
+        unknown = [w for w in wanted if w not in known]
+        if unknown:
+            raise ValidationError(f"unknown {name} {unknown[0]!r}", field=name)
+    bad_types = [t for t in filters.type if t not in INCIDENT_TYPES]
+    if bad_types:
+        raise ValidationError(
+            f"unknown type {bad_types[0]!r}; known: {', '.join(INCIDENT_TYPES)}", field="type"
+        )
+
+
+def _where(actor: Actor, filters: InsightFilters) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [visibility_clause(actor)]
+    if filters.severity:
+        conditions.append(Incident.severity.in_([s.upper() for s in filters.severity]))
+    if filters.service:
+        conditions.append(
+            exists()
+            .where(IncidentService.incident_id == Incident.id)
+            .where(IncidentService.service_id == Service.id)
+            .where(Service.slug.in_(filters.service))
+        )
+    if filters.team:
+        conditions.append(
+            exists()
+            .where(IncidentTeam.incident_id == Incident.id)
+            .where(IncidentTeam.team_id == Team.id)
+            .where(Team.slug.in_(filters.team))
+        )
+    if filters.tag:
+        conditions.append(
+            exists().where(IncidentTag.incident_id == Incident.id, IncidentTag.tag.in_(filters.tag))
+        )
+    if filters.problem:
+        conditions.append(
+            Incident.problem_id.in_(select(Problem.id).where(Problem.key == filters.problem))
+        )
+    if filters.since is not None:
+        conditions.append(Incident.started_at >= filters.since)
+    if filters.until is not None:
+        conditions.append(Incident.started_at < filters.until)
+    return conditions
+
+
+def visible_ids(actor: Actor, filters: InsightFilters) -> Select[Any]:
+    """Ids of the incidents `actor` may see that match `filters` (all types)."""
+    return select(Incident.id).where(*_where(actor, filters))
+
+
+# -- incident facts --------------------------------------------------------------------------
+
+
+def _names_by_incident(session: Session, query: Any) -> dict[int, list[str]]:
+    found: dict[int, list[str]] = defaultdict(list)
+    for incident_id, value in session.execute(query):
+        found[incident_id].append(value)
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class FactsBundle:
+    """Facts of the matching incidents plus what the web needs beside them."""
+
+    facts: list[m.IncidentFacts]
+    ids: dict[str, int]
+    titles: dict[str, str]
+
+
+def incident_facts(session: Session, actor: Actor, filters: InsightFilters) -> FactsBundle:
+    """The visible incidents matching `filters` (every type; core applies the type rule)."""
+    ids = visible_ids(actor, filters)
+    query = (
+        select(
+            Incident.id,
+            Incident.number,
+            Incident.title,
+            Incident.severity,
+            Incident.type,
+            Problem.key,
+            *MILESTONE_COLUMNS.values(),
+        )
+        .outerjoin(Problem, Problem.id == Incident.problem_id)
+        .where(*_where(actor, filters))
+        .order_by(Incident.number)
+    )
+    rows = session.execute(query).all()
+    services = _names_by_incident(
+        session,
+        select(IncidentService.incident_id, Service.slug)
+        .join(Service, Service.id == IncidentService.service_id)
+        .where(IncidentService.incident_id.in_(ids))
+        .order_by(Service.slug),
+    )
+    teams = _names_by_incident(
+        session,
+        select(IncidentTeam.incident_id, Team.slug)
+        .join(Team, Team.id == IncidentTeam.team_id)
+        .where(IncidentTeam.incident_id.in_(ids))
+        .order_by(Team.slug),
+    )
+    tiers = _tiers(session, ids) if rows else {}
+    facts: list[m.IncidentFacts] = []
+    id_of: dict[str, int] = {}
+    titles: dict[str, str] = {}
+    names = tuple(MILESTONE_COLUMNS)
+    for row in rows:
+        public_id = f"INC-{row[1]}"
+        milestones = {n: v for n, v in zip(names, row[6:], strict=True) if v is not None}
+        facts.append(
+            m.IncidentFacts(
+                public_id=public_id,
+                severity=row[3],
+                type=row[4],
+                services=tuple(services.get(row[0], ())),
+                teams=tuple(teams.get(row[0], ())),
+                problem=row[5],
+                milestones=milestones,
+                customer_tier=tiers.get(row[0]),
+            )
+        )
+        id_of[public_id] = row[0]
+        titles[public_id] = row[2]
+    return FactsBundle(facts, id_of, titles)
+
+
+def _tiers(session: Session, ids: Select[Any]) -> dict[int, str]:
+    query = select(IncidentTag.incident_id, IncidentTag.tag).where(
+        IncidentTag.incident_id.in_(ids), IncidentTag.tag.like(TIER_PREFIX + "%")
+    )
+    return {i: tag[len(TIER_PREFIX) :] for i, tag in session.execute(query)}
+
+
+# -- incident columns (the dashboard's fast path) ------------------------------------------
+
+TABLE_MILESTONES = ("started", "detected", "acknowledged", "mitigated", "resolved")
+"""The milestones the dashboard's duration metrics read (placement uses all of them)."""
+_FAR = 2**62
+
+
+def epoch_micros(column: Any, dialect: str) -> ColumnElement[Any]:
+    """A UTC datetime column as whole microseconds since 1970 (exact, no datetime objects).
+
+    SQLite stores 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC, six digits as SQLAlchemy writes them):
+    whole seconds by `unixepoch` of the first 19 characters (SQLite 3.38+), microseconds
+    from the digits after the point (SQLite's own date functions keep only milliseconds).
+    PostgreSQL: `EXTRACT(EPOCH ...)` is exact."""
+    if dialect == "postgresql":
+        return cast(func.round(extract("epoch", column) * 1_000_000), BigInteger)
+    seconds = func.unixepoch(func.substr(column, 1, 19))  # SQLite rounds fractions to ms
+    fraction = type_coerce(func.substr(column, 21), BigInteger)  # '' (no fraction) is 0
+    return seconds * 1_000_000 + fraction
+
+
+def _undated_placement(dialect: str) -> ColumnElement[Any]:
+    """For an incident without started: its earliest recorded milestone (else NULL)."""
+    started = MILESTONE_COLUMNS["started"]
+    others = [epoch_micros(c, dialect) for n, c in MILESTONE_COLUMNS.items() if n != "started"]
+    if dialect == "postgresql":
+        earliest: ColumnElement[Any] = func.least(*others)
+    else:
+        earliest = func.nullif(func.min(*(func.coalesce(o, _FAR) for o in others)), _FAR)
+    return case((started.is_(None), earliest))
+
+
+def _raw_rows(session: Session, query: Any) -> list[Any]:
+    """Rows as the driver returns them: only integers and text are selected, so no result
+    processing is needed (this skips building a Row per incident)."""
+    result = session.connection().execute(query)
+    try:
+        return list(result.cursor.fetchall())
+    finally:
+        result.close()
+
+
+def _slugs_by_incident(
+    session: Session, link: tuple[Any, Any], names: Any, ids: Select[Any], matched: int
+) -> dict[int, tuple[str, ...]]:
+    """incident id -> slugs sorted, from the `link` columns (incident id, entity id) and
+    `names` (entity id, slug). When the matched incidents are most of the links, every link
+    is read (cheaper than testing each against `ids`; the extra ones are never looked up)."""
+    one: dict[int, tuple[str, ...]] = {i: (slug,) for i, slug in session.execute(names)}
+    total = session.scalar(select(func.count()).select_from(link[0].table)) or 0
+    query = select(*link)
+    if matched * 2 < total:
+        query = query.where(link[0].in_(ids))
+    found: dict[int, tuple[str, ...]] = {}
+    get = found.get
+    for incident_id, entity_id in _raw_rows(session, query):
+        before = get(incident_id)
+        found[incident_id] = one[entity_id] if before is None else before + one[entity_id]
+    for key, slugs in found.items():
+        if len(slugs) > 1:
+            found[key] = tuple(sorted(slugs))
+    return found
+
+
+def incident_table(session: Session, actor: Actor, filters: InsightFilters) -> m.IncidentTable:
+    """The visible incidents matching `filters` as columns (every type; core applies the type
+    rule), ordered by number: one Core query for the incidents, one each for the service and
+    team links (integers), plus the small service and team name lists."""
+    dialect = session.get_bind().dialect.name
+    query = (
+        select(
+            Incident.id, Incident.number, Incident.severity, Incident.type, Problem.key,
+            *(epoch_micros(MILESTONE_COLUMNS[n], dialect) for n in TABLE_MILESTONES),
+            _undated_placement(dialect),
+        )
+        .outerjoin(Problem, Problem.id == Incident.problem_id)
+        .where(*_where(actor, filters))
+        .order_by(Incident.number)
+    )  # fmt: skip
+    rows = _raw_rows(session, query)
+    ids = visible_ids(actor, filters)
+    services: dict[int, tuple[str, ...]] = {}
+    teams: dict[int, tuple[str, ...]] = {}
+    if rows:
+        services = _slugs_by_incident(
+            session, (IncidentService.incident_id, IncidentService.service_id),
+            select(Service.id, Service.slug), ids, len(rows),
+        )  # fmt: skip
+        teams = _slugs_by_incident(
+            session, (IncidentTeam.incident_id, IncidentTeam.team_id),
+            select(Team.id, Team.slug), ids, len(rows),
+        )  # fmt: skip
+    width = 6 + len(TABLE_MILESTONES)
+    columns = [[r[k] for r in rows] for k in range(width)]
+    incident_ids, started, undated = columns[0], columns[5], columns[width - 1]
+    return m.IncidentTable(
+        public_ids=[f"INC-{n}" for n in columns[1]],
+        severities=columns[2],
+        types=columns[3],
+        services=[services.get(i, ()) for i in incident_ids],
+        teams=[teams.get(i, ()) for i in incident_ids],
+        problems=columns[4],
+        milestones={n: columns[5 + k] for k, n in enumerate(TABLE_MILESTONES)},
+        placed=[s if s is not None else u for s, u in zip(started, undated, strict=True)],
+    )
+
+
+# -- figures as plain data -----------------------------------------------------------------
+
+
+def distribution_dict(d: m.Distribution, *, with_mean: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "count": d.count,
+        "count_missing": d.missing,
+        "median": d.median,
+        "p90": d.p90,
+        "max": d.max,
+        "small_sample": d.small_sample,
+    }
+    if with_mean:
+        out["mean"] = d.mean
+    return out
+
+
+def metric_summaries(
+    facts: Sequence[m.IncidentFacts], filters: InsightFilters, *, with_mean: bool = False
+) -> list[dict[str, Any]]:
+    """Per dashboard metric: definition, count, count missing, median, p90, max (seconds),
+    out-of-order count, and the same per severity."""
+    figures = m.ColumnarMetrics(m.table_from_facts(facts), filters.include_types())
+    return [
+        summary_of(
+            figures.report(k, with_mean=with_mean),
+            figures.report(k, group_by="severity", with_mean=with_mean),
+            with_mean=with_mean,
+        )
+        for k in DASHBOARD_METRICS
+    ]
+
+
+def summary_of(
+    overall: m.MetricReport, by_severity: m.MetricReport, *, with_mean: bool = False
+) -> dict[str, Any]:
+    group = overall.groups[0] if overall.groups else None
+    empty = m.summarize([], with_mean=with_mean)
+    return {
+        "metric": overall.metric.id,
+        "label": overall.metric.label,
+        "definition": overall.metric.definition,
+        **distribution_dict(group.distribution if group else empty, with_mean=with_mean),
+        "out_of_order": len(group.out_of_order) if group else 0,
+        "by_severity": {
+            g.key: distribution_dict(g.distribution, with_mean=with_mean)
+            for g in by_severity.groups
+        },
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Dashboard:
+    filters: InsightFilters
+    metric: str
+    with_mean: bool
+    measured: int
+    excluded_by_type: Mapping[str, int]
+    counts: m.CountSeries
+    overall: Mapping[str, m.MetricReport]
+    by_severity: Mapping[str, m.MetricReport]
+    by_service: m.MetricReport
+    by_team: m.MetricReport
+    trend: m.Trend
+    recurring: list[m.Recurrence]
+    per_problem: list[tuple[str, int]]
+    problem_titles: Mapping[str, str]
+    severities: tuple[str, ...]
+
+    def summaries(self) -> list[dict[str, Any]]:
+        """The same figures as `metric_summaries`, from the reports already computed."""
+        return [
+            summary_of(self.overall[k], self.by_severity[k], with_mean=self.with_mean)
+            for k in DASHBOARD_METRICS
+        ]
+
+
+def dashboard(
+    session: Session,
+    actor: Actor,
+    filters: InsightFilters,
+    *,
+    metric: str = "time_to_resolve",
+    with_mean: bool = False,
+) -> Dashboard:
+    """Every figure of the insights dashboard for the incidents `actor` can see.
+
+    Reads one row per incident with milestones as epoch microseconds (`incident_table`) and
+    computes each duration once (`core.metrics.columnar`); the figures are those of
+    `metric_report`, `monthly_medians`, `counts_over_time` and `recurring_problems`."""
+    check_filters(session, filters)
+    if metric not in DASHBOARD_METRICS:
+        raise ValidationError(
+            f"unknown metric {metric!r}; known: {', '.join(DASHBOARD_METRICS)}", field="metric"
+        )
+    figures = m.ColumnarMetrics(incident_table(session, actor, filters), filters.include_types())
+    by_sev = {  # first: the overall figures then merge the severity groups' sorted values
+        k: figures.report(k, group_by="severity", with_mean=with_mean) for k in DASHBOARD_METRICS
+    }
+    overall = {k: figures.report(k, with_mean=with_mean) for k in DASHBOARD_METRICS}
+    titles: dict[str, str] = {}
+    for key, title in session.execute(select(Problem.key, Problem.title)):
+        titles[key] = title
+    return Dashboard(
+        filters=filters,
+        metric=metric,
+        with_mean=with_mean,
+        measured=len(figures.kept),
+        excluded_by_type=dict(figures.excluded_by_type),
+        counts=figures.counts_over_time(filters.tz),
+        overall=overall,
+        by_severity=by_sev,
+        by_service=figures.report(metric, group_by="service", with_mean=with_mean),
+        by_team=figures.report(metric, group_by="team", with_mean=with_mean),
+        trend=figures.monthly_medians(metric, filters.tz, with_mean=with_mean),
+        recurring=figures.recurring_problems(),
+        per_problem=figures.per_problem(),
+        problem_titles=titles,
+        severities=tuple(session.scalars(select(SeverityLevel.name).order_by(SeverityLevel.rank))),
+    )
+
+
+def _type_kept(kind: str, types: Collection[str] | None) -> bool:
+    return kind not in EXCLUDED_FROM_METRICS if types is None else kind in types
+
+
+# -- people: on-call load, silos, response ---------------------------------------------------
+
+
+def _people(session: Session) -> dict[str, PersonRecord]:
+    query = select(Person.id, Person.name, Person.time_zone)
+    return {
+        str(i): PersonRecord(str(i), name, time_zone=tz) for i, name, tz in session.execute(query)
+    }
+
+
+def _memberships(session: Session) -> list[MembershipRecord]:
+    query = select(TeamMembership.person_id, Team.slug, TeamMembership.start, TeamMembership.end)
+    query = query.join(Team, Team.id == TeamMembership.team_id)
+    return [MembershipRecord(str(p), t, s, e) for p, t, s, e in session.execute(query)]
+
+
+def _page_visible(actor: Actor) -> ColumnElement[bool]:
+    return or_(
+        PageRow.incident_id.is_(None),
+        PageRow.incident_id.in_(select(Incident.id).where(visibility_clause(actor))),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class OnCallReport:
+    start: datetime
+    end: datetime
+    people: Mapping[str, m.Load]
+    teams: Mapping[str, m.Load]
+    warnings: list[m.FatigueWarning]
+    names: Mapping[str, str]
+    thresholds: m.Thresholds
+
+
+def default_window(filters: InsightFilters, days: int = 28) -> tuple[datetime, datetime]:
+    end = filters.until or utcnow()
+    start = filters.since or end - timedelta(days=days)
+    if end <= start:
+        raise ValidationError(
+            "the date range ends before it starts: 'until' must be after 'since'", field="until"
+        )
+    return start, end
+
+
+def oncall(
+    session: Session,
+    actor: Actor,
+    filters: InsightFilters,
+    thresholds: m.Thresholds = DEFAULT_THRESHOLDS,
+) -> OnCallReport:
+    """On-call load per person and team over the filter window (default: the last 28 days)."""
+    check_filters(session, filters)
+    start, end = default_window(filters)
+    page_query = select(
+        PageRow.external_id, PageRow.external_incident_id, PageRow.kind, PageRow.at,
+        PageRow.person_id, PageRow.method, PageRow.escalation_level,
+    ).where(
+        PageRow.at >= start - timedelta(minutes=5), PageRow.at < end,
+        PageRow.person_id.is_not(None), _page_visible(actor),
+    )  # fmt: skip
+    pages = [
+        PageRecord(ext, inc, kind, at, str(person), method, level)
+        for ext, inc, kind, at, person, method, level in session.execute(page_query)
+    ]
+    shift_query = select(
+        OnCallShift.person_id, OnCallShift.schedule, OnCallShift.start, OnCallShift.end
+    ).where(OnCallShift.person_id.is_not(None))
+    shifts = [ShiftRecord(str(p), s, a, b) for p, s, a, b in session.execute(shift_query)]
+    involvements = _involvements(session, actor, filters, start, end)
+    people = _people(session)
+    memberships = _memberships(session)
+    per_person = m.oncall_load(
+        pages, people, start=start, end=end, shifts=shifts, involvements=involvements
+    )
+    per_team = m.team_load(
+        pages, people, memberships, start=start, end=end, shifts=shifts, involvements=involvements
+    )
+    warnings = [w for load in per_person.values() for w in m.fatigue_warnings(load, thresholds)]
+    names = {k: p.name for k, p in people.items()}
+    return OnCallReport(start, end, per_person, per_team, warnings, names, thresholds)
+
+
+def _involvements(
+    session: Session, actor: Actor, filters: InsightFilters, start: datetime, end: datetime
+) -> list[m.Involvement]:
+    """First role assignment of each person on each visible incident in the window."""
+    ids = select(Incident.id).where(visibility_clause(actor))
+    query = (
+        select(RoleAssignment.person_id, Incident.number, func.min(RoleAssignment.start))
+        .join(Incident, Incident.id == RoleAssignment.incident_id)
+        .where(RoleAssignment.incident_id.in_(ids))
+        .where(RoleAssignment.start >= start, RoleAssignment.start < end)
+        .group_by(RoleAssignment.person_id, Incident.number)
+    )
+    if filters.service or filters.team or filters.severity:
+        query = query.where(Incident.id.in_(visible_ids(actor, _no_dates(filters))))
+    return [
+        m.Involvement(str(p), f"INC-{n}", at if at.tzinfo else at.replace(tzinfo=UTC))
+        for p, n, at in session.execute(query)
+    ]
+
+
+def _no_dates(filters: InsightFilters) -> InsightFilters:
+    return InsightFilters(
+        severity=filters.severity, service=filters.service, team=filters.team,
+        type=filters.type, tag=filters.tag, problem=filters.problem,
+    )  # fmt: skip
+
+
+def _participation(
+    session: Session, actor: Actor, filters: InsightFilters
+) -> list[m.Participation]:
+    """One row per (service, person, incident): role holders and message authors."""
+    ids = visible_ids(actor, filters)
+    types = filters.measured_types()
+    svc = (
+        select(IncidentService.incident_id, Service.slug, Incident.number, Incident.started_at)
+        .join(Service, Service.id == IncidentService.service_id)
+        .join(Incident, Incident.id == IncidentService.incident_id)
+        .where(IncidentService.incident_id.in_(ids), Incident.type.in_(types))
+    )
+    services: dict[int, list[tuple[str, str, datetime | None]]] = defaultdict(list)
+    for incident_id, slug, number, started in session.execute(svc):
+        services[incident_id].append((slug, f"INC-{number}", started))
+    people: set[tuple[int, int]] = set()
+    roles = select(RoleAssignment.incident_id, RoleAssignment.person_id).where(
+        RoleAssignment.incident_id.in_(ids)
+    )
+    people.update(session.execute(roles))
+    authors = (
+        select(IncidentChannel.incident_id, Message.author_person_id)
+        .join(Message, Message.channel_id == IncidentChannel.channel_id)
+        .where(IncidentChannel.incident_id.in_(ids), Message.author_person_id.is_not(None))
+        .distinct()
+    )
+    people.update((i, p) for i, p in session.execute(authors) if p is not None)
+    rows = []
+    for incident_id, person_id in sorted(people):
+        for slug, public_id, started in services.get(incident_id, ()):
+            rows.append(m.Participation(slug, str(person_id), public_id, 1.0, started))
+    return rows
+
+
+@dataclass(frozen=True, slots=True)
+class SiloReport:
+    index: Mapping[str, m.SiloIndex]
+    helpers: list[m.RepeatHelper]
+    former: list[m.FormerMember]
+    names: Mapping[str, str]
+    owners: Mapping[str, tuple[str, ...]]
+
+
+def silos(session: Session, actor: Actor, filters: InsightFilters) -> SiloReport:
+    """Knowledge-silo signals per service over the visible incidents matching `filters`."""
+    check_filters(session, filters)
+    rows = _participation(session, actor, filters)
+    owner_query = select(Service.slug, Team.slug).join(Team, Team.id == Service.team_id)
+    owners = {s: (t,) for s, t in session.execute(owner_query)}
+    memberships = _memberships(session)
+    names = {k: p.name for k, p in _people(session).items()}
+    return SiloReport(
+        m.silo_index(rows),
+        m.repeat_helpers(rows, owners, memberships),
+        m.former_members_pulled_in(rows, owners, memberships),
+        names,
+        owners,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseRow:
+    public_id: str
+    title: str
+    severity: str
+    people: int | None
+    teams: int
+    services: int
+    handoffs: int
+    person_seconds: Mapping[str, float]
+    person_hours: float
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseReport:
+    rows: list[ResponseRow]
+    breadth: Mapping[str, m.Distribution]
+    handoffs: m.Distribution
+    person_hours: m.Distribution
+    names: Mapping[str, str]
+
+
+def response(
+    session: Session, actor: Actor, filters: InsightFilters, *, limit: int = 500
+) -> ResponseReport:
+    """People, teams and services per incident, handoffs, person time and person-hours.
+
+    Interactions are role assignment starts, authored messages in the incident's channels
+    and pages to the person for that incident. At most `limit` most recent incidents.
+    """
+    check_filters(session, filters)
+    bundle = incident_facts(session, actor, filters)
+    types = filters.include_types()
+    kept = [f for f in bundle.facts if _type_kept(f.type, types)][-limit:]
+    ids = [bundle.ids[f.public_id] for f in kept]
+    times: dict[int, dict[str, list[datetime]]] = defaultdict(lambda: defaultdict(list))
+    roles: dict[int, list[m.RoleAssignment]] = defaultdict(list)
+    for chunk in _chunks(ids, 500):
+        _collect(session, chunk, times, roles)
+    out = []
+    people_by: dict[str, set[str]] = {}
+    for facts, incident_id in zip(kept, ids, strict=True):
+        interactions = times.get(incident_id, {})
+        cost = m.response_cost(interactions)
+        handoffs = sum(m.count_handoffs(roles.get(incident_id, [])).values())
+        if interactions:
+            people_by[facts.public_id] = set(interactions)
+        out.append(
+            ResponseRow(
+                facts.public_id, bundle.titles[facts.public_id], facts.severity,
+                len(interactions) or None, len(facts.teams), len(facts.services), handoffs,
+                cost.person_seconds, cost.person_hours,
+            )
+        )  # fmt: skip
+    return ResponseReport(
+        list(reversed(out)),
+        m.incident_breadth(kept, people_by, include_types=types),
+        m.summarize([r.handoffs for r in out]),
+        m.summarize([r.person_hours if r.people else None for r in out]),
+        {k: p.name for k, p in _people(session).items()},
+    )
+
+
+def _chunks(values: list[int], size: int) -> Iterable[list[int]]:
+    for i in range(0, len(values), size):
+        yield values[i : i + size]
+
+
+def _collect(
+    session: Session,
+    ids: list[int],
+    times: dict[int, dict[str, list[datetime]]],
+    roles: dict[int, list[m.RoleAssignment]],
+) -> None:
+    role_q = select(
+        RoleAssignment.incident_id, RoleAssignment.role, RoleAssignment.person_id,
+        RoleAssignment.start,
+    ).where(RoleAssignment.incident_id.in_(ids))  # fmt: skip
+    for incident_id, role, person, at in session.execute(role_q):
+        times[incident_id][str(person)].append(at)
+        roles[incident_id].append(m.RoleAssignment(role, str(person), at))
+    message_q = (
+        select(IncidentChannel.incident_id, Message.author_person_id, Message.at)
+        .join(Message, Message.channel_id == IncidentChannel.channel_id)
+        .where(IncidentChannel.incident_id.in_(ids), Message.author_person_id.is_not(None))
+        .where(or_(IncidentChannel.since.is_(None), Message.at >= IncidentChannel.since))
+        .where(or_(IncidentChannel.until.is_(None), Message.at < IncidentChannel.until))
+    )
+    for channel_incident, author, at in session.execute(message_q):
+        times[channel_incident][str(author)].append(at)
+    page_q = select(PageRow.incident_id, PageRow.person_id, PageRow.at).where(
+        PageRow.incident_id.in_(ids), PageRow.person_id.is_not(None)
+    )
+    for page_incident, paged, at in session.execute(page_q):
+        if page_incident is not None:
+            times[page_incident][str(paged)].append(at)
+
+
+# -- SLOs ------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class SLOInput:
+    service: str
+    name: str
+    objective: float
+    window_days: int = 30
+    kind: str = "availability"
+    latency_threshold_ms: float | None = None
+    description: str = ""
+
+
+def slo_definition(row: ServiceLevelObjective) -> m.SLO:
+    return m.SLO(
+        objective=row.objective,
+        window_days=row.window_days,
+        kind=row.kind,  # type: ignore[arg-type]
+        name=row.name,
+        latency_threshold_ms=row.latency_threshold_ms,
+    )
+
+
+def _service(session: Session, slug: str) -> Service:
+    found = session.scalar(select(Service).where(Service.slug == slug))
+    if found is None:
+        raise ValidationError(f"unknown service {slug!r}", field="service")
+    return found
+
+
+def create_slo(session: Session, actor: Actor, data: SLOInput) -> ServiceLevelObjective:
+    require_write(actor)
+    service = _service(session, data.service)
+    name = data.name.strip()
+    if not name or len(name) > 200:
+        raise ValidationError("an SLO needs a name of 1 to 200 characters", field="name")
+    row = ServiceLevelObjective(
+        service=service, name=name, kind=data.kind, objective=data.objective,
+        window_days=data.window_days, latency_threshold_ms=data.latency_threshold_ms,
+        description=data.description,
+    )  # fmt: skip
+    slo_definition(row)  # validates objective, window, kind, threshold
+    if session.scalar(
+        select(ServiceLevelObjective.id).where(
+            ServiceLevelObjective.service_id == service.id, ServiceLevelObjective.name == name
+        )
+    ):
+        raise ValidationError(f"{service.slug} already has an SLO named {name!r}", field="name")
+    session.add(row)
+    session.flush()
+    audit.record(
+        session, actor, "slo.created", target_type="slo", target_id=row.id, after=slo_snapshot(row)
+    )
+    return row
+
+
+def slo_snapshot(row: ServiceLevelObjective) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "service": row.service.slug,
+        "name": row.name,
+        "kind": row.kind,
+        "objective": row.objective,
+        "window_days": row.window_days,
+        "latency_threshold_ms": row.latency_threshold_ms,
+        "description": row.description,
+    }
+
+
+def list_slos(session: Session, service: str | None = None) -> list[ServiceLevelObjective]:
+    query = (
+        select(ServiceLevelObjective)
+        .join(Service)
+        .order_by(Service.slug, ServiceLevelObjective.name)
+    )
+    if service:
+        _service(session, service)
+        query = query.where(Service.slug == service)
+    return list(session.scalars(query))
+
+
+def get_slo(session: Session, slo_id: int) -> ServiceLevelObjective:
+    row = session.get(ServiceLevelObjective, slo_id)
+    if row is None:
+        raise NotFound("slo", str(slo_id))
+    return row
+
+
+def delete_slo(session: Session, actor: Actor, slo_id: int) -> None:
+    require_admin(actor)
+    row = get_slo(session, slo_id)
+    audit.record(
+        session, actor, "slo.deleted", target_type="slo", target_id=row.id, before=slo_snapshot(row)
+    )
+    session.delete(row)
+    session.flush()
+
+
+def parse_counts_csv(text: str) -> list[dict[str, str]]:
+    """CSV with a header naming at, good, total (other columns are ignored)."""
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    missing = [name for name in ("at", "good", "total") if name not in header]
+    if missing:
+        raise ValidationError(
+            f"the CSV header must name at, good and total; missing: {', '.join(missing)}",
+            field="file",
+        )
+    reader.fieldnames = header
+    return [{k: (v or "") for k, v in row.items() if k} for row in reader]
+
+
+def add_counts(
+    session: Session, actor: Actor, slo_id: int, rows: Iterable[object], *, first_row: int = 1
+) -> int:
+    """Validate every row (naming the first bad one), then write them all; a count at a time
+    already stored replaces it. Nothing is written when any row is bad."""
+    require_write(actor)
+    slo = get_slo(session, slo_id)
+    samples = m.validate_counts(rows, first_row=first_row)
+    if not samples:
+        raise ValidationError("no count rows were given", field="rows")
+    moments = sorted({s.at.astimezone(UTC) for s in samples})
+    for start in range(0, len(moments), 500):
+        chunk = moments[start : start + 500]
+        session.execute(delete(SLOCount).where(SLOCount.slo_id == slo.id, SLOCount.at.in_(chunk)))
+    latest: dict[datetime, m.CountSample] = {s.at.astimezone(UTC): s for s in samples}
+    session.execute(
+        insert(SLOCount),
+        [
+            {"slo_id": slo.id, "at": at, "good": s.good, "total": s.total}
+            for at, s in latest.items()
+        ],
+    )
+    audit.record(
+        session,
+        actor,
+        "slo.counts_added",
+        target_type="slo",
+        target_id=slo.id,
+        after={"rows": len(latest)},
+    )
+    return len(latest)
+
+
+def count_series(
+    session: Session, slo_id: int, since: datetime, until: datetime
+) -> list[m.CountSample]:
+    query = (
+        select(SLOCount.at, SLOCount.good, SLOCount.total)
+        .where(SLOCount.slo_id == slo_id, SLOCount.at > since, SLOCount.at <= until)
+        .order_by(SLOCount.at)
+    )
+    return [m.CountSample(at, int(g), int(t)) for at, g, t in session.execute(query)]
+
+
+@dataclass(frozen=True, slots=True)
+class SLOStatus:
+    slo: ServiceLevelObjective
+    definition: m.SLO
+    now: datetime
+    budget: m.ErrorBudget
+    rates: Mapping[str, float | None]
+    alerts: list[m.BurnAlert]
+    incidents: list[m.IncidentBudget]
+    samples: int
+
+
+def slo_status(
+    session: Session, actor: Actor, slo_id: int, *, now: datetime | None = None
+) -> SLOStatus:
+    """Budget over the SLO window ending `now`, burn rates, alerts that fire, and the
+    budget each visible incident on the service consumed within the window."""
+    row = get_slo(session, slo_id)
+    definition = slo_definition(row)
+    moment = now or utcnow()
+    span = max(definition.window, timedelta(days=3))
+    series = count_series(session, row.id, moment - span - definition.window, moment)
+    in_window = [s for s in series if moment - definition.window < s.at <= moment]
+    budget = m.error_budget(
+        definition, sum(s.good for s in in_window), sum(s.total for s in in_window)
+    )
+    rates = m.burn_rates(series, definition, moment)
+    filters = InsightFilters(
+        service=(row.service.slug,), since=moment - definition.window, until=moment
+    )
+    facts = incident_facts(session, actor, filters).facts
+    consumed = m.budget_consumed_by_incidents(series, definition, facts)
+    return SLOStatus(row, definition, moment, budget, rates, m.burn_alerts(rates), consumed,
+                     len(in_window))  # fmt: skip
+
+
+def record_burn_alerts(session: Session, slo_id: int, *, now: datetime | None = None) -> list[int]:
+    """Record one notification per firing burn rule (once per SLO, rule and hour)."""
+    from afteraction.core.access import SYSTEM
+
+    status = slo_status(session, SYSTEM, slo_id, now=now)
+    hour = status.now.astimezone(UTC).strftime("%Y-%m-%dT%H")
+    created = []
+    for alert in status.alerts:
+        rule = alert.rule
+        key = f"slo-burn:{slo_id}:{rule.long_window}:{hour}"
+        if session.scalar(select(Notification.id).where(Notification.key == key)):
+            continue
+        note = Notification(
+            key=key, kind="slo_burn", target_type="slo", target_id=str(slo_id),
+            message=(
+                f"{status.slo.service.slug} / {status.slo.name}: burn rate {alert.rate:.1f} over "
+                f"{rule.long_window} exceeds {rule.threshold:g} ({rule.action})"
+            ),
+            payload={"rate": alert.rate, "threshold": rule.threshold, "window": rule.long_window,
+                     "short_window": rule.short_window, "action": rule.action},
+        )  # fmt: skip
+        session.add(note)
+        session.flush()
+        created.append(note.id)
+    return created
+
+
+def burn_check_job(database_url: str, slo_id: int) -> list[int]:
+    """The queued job: record the SLO's firing burn alerts in its own transaction."""
+    from afteraction.storage.db import make_engine, make_session_factory, writing
+
+    engine = make_engine(database_url)
+    try:
+        with make_session_factory(engine)() as session, writing(session):
+            return record_burn_alerts(session, slo_id)
+    finally:
+        engine.dispose()
+
+
+def notifications(session: Session, *, limit: int = 50) -> list[Notification]:
+    query = select(Notification).order_by(Notification.created_at.desc(), Notification.id.desc())
+    return list(session.scalars(query.limit(limit)))
+
+
+# -- SLAs ------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class SLAInput:
+    name: str
+    milestone: str
+    within_seconds: int
+    severity: str | None = None
+    tier: str | None = None
+    measured_from: str = "started"
+
+
+def sla_target(row: SLATargetRow) -> m.SLATarget:
+    return m.SLATarget(
+        milestone=row.milestone, within=timedelta(seconds=row.within_seconds),
+        severity=row.severity, tier=row.tier, measured_from=row.measured_from, name=row.name,
+    )  # fmt: skip
+
+
+def sla_snapshot(row: SLATargetRow) -> dict[str, Any]:
+    return {
+        "id": row.id, "name": row.name, "milestone": row.milestone,
+        "measured_from": row.measured_from, "within_seconds": row.within_seconds,
+        "severity": row.severity, "tier": row.tier,
+    }  # fmt: skip
+
+
+def create_sla(session: Session, actor: Actor, data: SLAInput) -> SLATargetRow:
+    require_write(actor)
+    name = data.name.strip()
+    if not name or len(name) > 200:
+        raise ValidationError("an SLA needs a name of 1 to 200 characters", field="name")
+    severity = data.severity.upper() if data.severity else None
+    if severity and session.get(SeverityLevel, severity) is None:
+        raise ValidationError(f"unknown severity {data.severity!r}", field="severity")
+    row = SLATargetRow(
+        name=name, milestone=data.milestone, measured_from=data.measured_from,
+        within_seconds=data.within_seconds, severity=severity, tier=data.tier or None,
+    )  # fmt: skip
+    sla_target(row)  # validates milestones and the duration
+    if session.scalar(select(SLATargetRow.id).where(SLATargetRow.name == name)):
+        raise ValidationError(f"an SLA named {name!r} already exists", field="name")
+    session.add(row)
+    session.flush()
+    audit.record(
+        session, actor, "sla.created", target_type="sla", target_id=row.id, after=sla_snapshot(row)
+    )
+    return row
+
+
+def list_slas(session: Session) -> list[SLATargetRow]:
+    return list(session.scalars(select(SLATargetRow).order_by(SLATargetRow.name)))
+
+
+def get_sla(session: Session, sla_id: int) -> SLATargetRow:
+    row = session.get(SLATargetRow, sla_id)
+    if row is None:
+        raise NotFound("sla", str(sla_id))
+    return row
+
+
+def delete_sla(session: Session, actor: Actor, sla_id: int) -> None:
+    require_admin(actor)
+    row = get_sla(session, sla_id)
+    audit.record(
+        session, actor, "sla.deleted", target_type="sla", target_id=row.id, before=sla_snapshot(row)
+    )
+    session.delete(row)
+    session.flush()
+
+
+def sla_results(
+    session: Session,
+    actor: Actor,
+    filters: InsightFilters,
+    rows: Sequence[SLATargetRow] | None = None,
+) -> list[tuple[SLATargetRow, m.SLAResult]]:
+    """Compliance of each SLA (or of `rows`) over the visible incidents matching `filters`."""
+    check_filters(session, filters)
+    targets = list(rows) if rows is not None else list_slas(session)
+    facts = incident_facts(session, actor, filters).facts
+    results = m.sla_compliance(facts, [sla_target(t) for t in targets],
+                               include_types=filters.include_types())  # fmt: skip
+    return list(zip(targets, results, strict=True))
+
+
+# -- exports ---------------------------------------------------------------------------------
+
+
+def to_csv(rows: Iterable[Mapping[str, Any]], columns: Sequence[str] | None = None) -> str:
+    """Rows of flat mappings as CSV text (nested values are written as JSON-like text)."""
+    materialised = list(rows)
+    names = list(columns or (materialised[0].keys() if materialised else []))
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=names, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in materialised:
+        writer.writerow({k: _cell(row.get(k)) for k in names})
+    return buffer.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return " ".join(str(v) for v in value)
+    return value
+
+
+__all__ = [
+    "DASHBOARD_METRICS",
+    "Dashboard",
+    "FactsBundle",
+    "InsightFilters",
+    "OnCallReport",
+    "ResponseReport",
+    "ResponseRow",
+    "SLAInput",
+    "SLOInput",
+    "SLOStatus",
+    "SiloReport",
+    "add_counts",
+    "check_filters",
+    "count_series",
+    "create_sla",
+    "create_slo",
+    "dashboard",
+    "delete_sla",
+    "delete_slo",
+    "distribution_dict",
+    "get_sla",
+    "get_slo",
+    "incident_facts",
+    "incident_table",
+    "epoch_micros",
+    "list_slas",
+    "list_slos",
+    "metric_summaries",
+    "notifications",
+    "oncall",
+    "parse_counts_csv",
+    "record_burn_alerts",
+    "response",
+    "silos",
+    "sla_results",
+    "slo_status",
+    "slo_snapshot",
+    "sla_snapshot",
+    "to_csv",
+    "visible_ids",
+]

@@ -1,0 +1,337 @@
+"""Interviews of an incident, kept confidential: planning, consent, live notes, questions,
+recording links, attached transcripts, named readers, and deliberate quotes.
+
+Who may see an interview (its existence included): the incident's investigators (people
+holding the "investigator" role on the incident, at any time), the user who runs the
+interview, and users one of them named as readers. Nobody else — admins included — gets
+it from any list, page, search, export or report; to everyone else an interview does not
+exist (NotFound). Audit entries for interviews carry ids only, never notes, links,
+questions or transcript text. Interview transcripts are stored as `TranscriptCue` rows with
+`interview_id` set and `incident_id` left empty, so nothing that reads an incident's cues
+can pick them up. Quoting a passage into the analysis is the one way content leaves an
+interview, and every quote is logged (`InterviewQuote` plus an audit entry).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from afteraction.core.access import Actor, require_analysis
+from afteraction.core.errors import NotFound, PermissionDenied, ValidationError
+from afteraction.storage import audit
+from afteraction.storage import incidents as repo
+from afteraction.storage.analysis import MAX_TEXT, add_note
+from afteraction.storage.analysis_tables import (
+    AnalysisNote,
+    Interview,
+    InterviewQuestion,
+    InterviewQuote,
+    InterviewReader,
+)
+from afteraction.storage.evidence_tables import Source, TranscriptCue
+from afteraction.storage.tables import Incident, Person, RoleAssignment, User
+from afteraction.storage.types import utcnow
+
+INVESTIGATOR_ROLE = "investigator"
+
+
+@dataclass(frozen=True, slots=True)
+class Access:
+    """What the actor may do with the interviews of one incident."""
+
+    incident_investigator: bool
+    readable_ids: frozenset[int]
+
+    def can_read(self, interview_id: int) -> bool:
+        return self.incident_investigator or interview_id in self.readable_ids
+
+
+def is_incident_investigator(session: Session, actor: Actor, incident_id: int) -> bool:
+    if actor.person_id is None:
+        return False
+    query = select(RoleAssignment.id).where(
+        RoleAssignment.incident_id == incident_id,
+        RoleAssignment.person_id == actor.person_id,
+        RoleAssignment.role == INVESTIGATOR_ROLE,
+    )
+    return session.scalar(query.limit(1)) is not None
+
+
+def access_for(session: Session, actor: Actor, incident_id: int) -> Access:
+    investigator = is_incident_investigator(session, actor, incident_id)
+    readable: set[int] = set()
+    if actor.user_id is not None and not investigator:
+        own = select(Interview.id).where(
+            Interview.incident_id == incident_id, Interview.investigator_user_id == actor.user_id
+        )
+        named = (
+            select(Interview.id)
+            .join(InterviewReader, InterviewReader.interview_id == Interview.id)
+            .where(Interview.incident_id == incident_id, InterviewReader.user_id == actor.user_id)
+        )
+        readable = set(session.scalars(own)) | set(session.scalars(named))
+    return Access(investigator, frozenset(readable))
+
+
+def may_plan(session: Session, actor: Actor, incident_id: int) -> bool:
+    """Planning interviews: the incident's investigators, or admins/investigator-role users
+    (who then run the interview and so may read it)."""
+    if is_incident_investigator(session, actor, incident_id):
+        return True
+    return actor.role in ("admin", "investigator")
+
+
+def list_interviews(session: Session, actor: Actor, key: str | int) -> list[Interview]:
+    """The interviews of the incident the actor may see (none for everyone else)."""
+    incident = repo.get_incident(session, actor, key)
+    access = access_for(session, actor, incident.id)
+    if not access.incident_investigator and not access.readable_ids:
+        return []
+    query = select(Interview).where(Interview.incident_id == incident.id)
+    if not access.incident_investigator:
+        query = query.where(Interview.id.in_(access.readable_ids))
+    return list(session.scalars(query.order_by(Interview.scheduled_at, Interview.id)))
+
+
+def get_interview(session: Session, actor: Actor, key: str | int, interview_id: int) -> Interview:
+    incident = repo.get_incident(session, actor, key)
+    row = session.get(Interview, interview_id)
+    if row is None or row.incident_id != incident.id:
+        raise NotFound("interview", str(interview_id))
+    if not access_for(session, actor, incident.id).can_read(interview_id):
+        raise NotFound("interview", str(interview_id))
+    return row
+
+
+def _editable(session: Session, actor: Actor, key: str | int, interview_id: int) -> Interview:
+    """Readers may read; only the incident's investigators and the interviewer may edit."""
+    row = get_interview(session, actor, key, interview_id)
+    if row.investigator_user_id != actor.user_id and not is_incident_investigator(
+        session, actor, row.incident_id
+    ):
+        raise PermissionDenied("named readers may read this interview but not change it")
+    return row
+
+
+def _aware(value: datetime | None, name: str) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        raise ValidationError(f"{name} needs a time zone offset", field=name)
+    return value.astimezone(UTC) if value is not None else None
+
+
+def _record(session: Session, actor: Actor, action: str, row: Interview) -> None:
+    """Audit without content: ids only."""
+    audit.record(
+        session,
+        actor,
+        action,
+        target_type="interview",
+        target_id=row.id,
+        incident_id=row.incident_id,
+        after={"interview_id": row.id},
+    )
+
+
+def plan_interview(
+    session: Session,
+    actor: Actor,
+    key: str | int,
+    *,
+    person_id: int,
+    scheduled_at: datetime | None = None,
+    questions: list[str] | None = None,
+) -> Interview:
+    incident = repo.get_incident(session, actor, key)
+    if not may_plan(session, actor, incident.id):
+        require_analysis(actor)
+    if session.get(Person, person_id) is None:
+        raise ValidationError(f"no person with id {person_id}", field="person_id")
+    row = Interview(
+        incident_id=incident.id,
+        person_id=person_id,
+        investigator_user_id=actor.user_id,
+        scheduled_at=_aware(scheduled_at, "scheduled_at"),
+    )
+    session.add(row)
+    session.flush()
+    for position, text in enumerate(questions or ()):
+        session.add(
+            InterviewQuestion(
+                interview_id=row.id, position=position, text=text[:MAX_TEXT], drafted=True
+            )
+        )
+    _record(session, actor, "interview.planned", row)
+    return row
+
+
+def update_interview(
+    session: Session,
+    actor: Actor,
+    key: str | int,
+    interview_id: int,
+    *,
+    scheduled_at: datetime | None = None,
+    held_at: datetime | None = None,
+    consent: bool | None = None,
+    notes: str | None = None,
+    recording_url: str | None = None,
+) -> Interview:
+    row = _editable(session, actor, key, interview_id)
+    if scheduled_at is not None:
+        row.scheduled_at = _aware(scheduled_at, "scheduled_at")
+    if held_at is not None:
+        row.held_at = _aware(held_at, "held_at")
+    if consent is not None and consent != row.consent:
+        row.consent = consent
+        row.consent_at = utcnow() if consent else None
+    if notes is not None:
+        if len(notes) > 200_000:
+            raise ValidationError("notes are limited to 200,000 characters", field="notes")
+        row.notes = notes
+    if recording_url is not None:
+        url = recording_url.strip()
+        if url and not url.startswith(("https://", "http://")):
+            raise ValidationError(
+                "the recording link must start with https://", field="recording_url"
+            )
+        row.recording_url = url[:2000]
+    row.updated_at = utcnow()
+    _record(session, actor, "interview.updated", row)
+    return row
+
+
+def questions_of(session: Session, interview_id: int) -> list[InterviewQuestion]:
+    query = select(InterviewQuestion).where(InterviewQuestion.interview_id == interview_id)
+    return list(session.scalars(query.order_by(InterviewQuestion.position, InterviewQuestion.id)))
+
+
+def add_question(
+    session: Session, actor: Actor, key: str | int, interview_id: int, text: str
+) -> InterviewQuestion:
+    row = _editable(session, actor, key, interview_id)
+    text = text.strip()
+    if not text:
+        raise ValidationError("write the question", field="text")
+    position = (
+        session.scalar(select(func.count()).where(InterviewQuestion.interview_id == row.id)) or 0
+    )
+    question = InterviewQuestion(interview_id=row.id, position=position, text=text[:MAX_TEXT])
+    session.add(question)
+    _record(session, actor, "interview.question_added", row)
+    return question
+
+
+def readers_of(session: Session, interview_id: int) -> list[User]:
+    query = (
+        select(User)
+        .join(InterviewReader, InterviewReader.user_id == User.id)
+        .where(InterviewReader.interview_id == interview_id)
+    )
+    return list(session.scalars(query.order_by(User.email)))
+
+
+def name_reader(
+    session: Session, actor: Actor, key: str | int, interview_id: int, email: str
+) -> User:
+    row = _editable(session, actor, key, interview_id)
+    user = session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    if user is None:
+        raise ValidationError(f"no user with email {email!r}", field="email")
+    if session.get(InterviewReader, (row.id, user.id)) is None:
+        session.add(InterviewReader(interview_id=row.id, user_id=user.id))
+    _record(session, actor, "interview.reader_named", row)
+    return user
+
+
+def attach_transcript(
+    session: Session,
+    actor: Actor,
+    key: str | int,
+    interview_id: int,
+    cues: list[Any],
+    *,
+    name: str = "interview.vtt",
+) -> int:
+    """Store parsed transcript cues (core `TranscriptCue`s) for the interview only."""
+    row = _editable(session, actor, key, interview_id)
+    digest = hashlib.sha256(
+        "\n".join(f"{c.start_seconds}|{c.speaker}|{c.text}" for c in cues).encode()
+    ).hexdigest()
+    source = Source(
+        kind="transcript",
+        origin=f"interview:{row.id}",
+        checksum=digest,
+        imported_by=actor.label,
+        incident_id=None,
+        counts={"cues": len(cues)},
+        options={"interview_id": row.id},
+    )
+    session.add(source)
+    session.flush()
+    for seq, cue in enumerate(cues):
+        session.add(
+            TranscriptCue(
+                source_id=source.id,
+                incident_id=None,
+                interview_id=row.id,
+                seq=seq,
+                start_seconds=cue.start_seconds,
+                end_seconds=cue.end_seconds,
+                at=cue.at,
+                speaker=cue.speaker,
+                text=cue.text,
+            )
+        )
+    _record(session, actor, "interview.transcript_attached", row)
+    del name
+    return len(cues)
+
+
+def transcript_of(session: Session, interview_id: int) -> list[TranscriptCue]:
+    query = select(TranscriptCue).where(TranscriptCue.interview_id == interview_id)
+    return list(session.scalars(query.order_by(TranscriptCue.source_id, TranscriptCue.seq)))
+
+
+def quote(
+    session: Session,
+    actor: Actor,
+    key: str | int,
+    interview_id: int,
+    *,
+    passage: str,
+    kind: str = "theme",
+) -> AnalysisNote:
+    """Deliberately quote a passage of an interview into the analysis as a note; logged."""
+    row = _editable(session, actor, key, interview_id)
+    passage = passage.strip()
+    if not passage:
+        raise ValidationError("choose the passage to quote", field="passage")
+    incident = session.get(Incident, row.incident_id)
+    assert incident is not None
+    note = add_note(session, actor, incident.number, kind=kind, text=f"\u201c{passage}\u201d")
+    session.add(
+        InterviewQuote(
+            interview_id=row.id, note_id=note.id, passage=passage, quoted_by_user_id=actor.user_id
+        )
+    )
+    audit.record(
+        session,
+        actor,
+        "interview.quoted",
+        target_type="interview",
+        target_id=row.id,
+        incident_id=row.incident_id,
+        after={"interview_id": row.id, "note_id": note.id},
+    )
+    return note
+
+
+def quotes_of(session: Session, interview_id: int) -> list[InterviewQuote]:
+    query = select(InterviewQuote).where(InterviewQuote.interview_id == interview_id)
+    return list(session.scalars(query.order_by(InterviewQuote.at, InterviewQuote.id)))

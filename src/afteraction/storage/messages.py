@@ -1,0 +1,284 @@
+"""Bulk persistence of chat evidence: channels (upsert), messages (batched executemany keyed
+on channel + ts), attaching a channel window to an incident, the full-text index kept in
+step, and removing a chat source with the channels it created.
+
+Lives here: plain-dict writes and look-ups on `channels`, `messages`, `incident_channels`.
+Does not live here: parsing Slack data (adapters), deciding what a row means (importers),
+commits (callers own the one write transaction, see `storage.imports`).
+
+Speed: messages are inserted with SQLAlchemy Core `insert()` executemany in batches, never as
+ORM objects; the existing `ts` of a channel are loaded only when that channel already has
+messages. On SQLite the FTS5 index of new messages is written in bulk, one `INSERT ...
+SELECT` per batch (see `insert_messages`; `insert_message_values` takes rows as sequences in
+`COLUMNS` order, without a dict per row); updates and deletes are indexed by the triggers of
+migration 0002.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from operator import itemgetter
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, bindparam, delete, exists, func, insert, select, text, update
+from sqlalchemy.orm import Session
+
+from afteraction.core.access import Actor
+from afteraction.storage import imports
+from afteraction.storage.evidence_tables import Channel, IncidentChannel, Message
+
+BATCH = 5000
+UPDATABLE = ("text_raw", "text_plain", "edited_at", "reactions", "mentions", "files", "extra")
+
+
+@dataclass(slots=True)
+class ChannelInfo:
+    """What a chat system says about one conversation (current state)."""
+
+    external_id: str
+    name: str
+    kind: str = "public"
+    topic: str = ""
+    purpose: str = ""
+    created_at: datetime | None = None
+
+
+def upsert_channel(
+    session: Session, info: ChannelInfo, *, source_id: int, workspace: str = ""
+) -> tuple[int, bool]:
+    """(channel id, created?) — a known channel gets its name, topic and purpose refreshed
+    when the new values are non-empty; a new one points at `source_id`."""
+    row = session.scalar(
+        select(Channel).where(
+            Channel.workspace == workspace, Channel.external_id == info.external_id
+        )
+    )
+    if row is None:
+        row = Channel(
+            workspace=workspace,
+            external_id=info.external_id[:80],
+            name=(info.name or info.external_id)[:200],
+            kind=info.kind[:20],
+            topic=info.topic,
+            purpose=info.purpose,
+            created_at=info.created_at,
+            source_id=source_id,
+        )
+        session.add(row)
+        session.flush()
+        return row.id, True
+    for name in ("name", "topic", "purpose"):
+        value = getattr(info, name)
+        if value and getattr(row, name) != value:
+            setattr(row, name, value[:200] if name == "name" else value)
+    if row.created_at is None and info.created_at is not None:
+        row.created_at = info.created_at
+    return row.id, False
+
+
+def has_messages(session: Session, channel_id: int) -> bool:
+    return bool(session.scalar(select(exists().where(Message.channel_id == channel_id))))
+
+
+def existing_messages(session: Session, channel_id: int) -> dict[str, datetime | None]:
+    """ts → edited_at of the messages a channel already holds."""
+    query = select(Message.ts, Message.edited_at).where(Message.channel_id == channel_id)
+    return {row[0]: row[1] for row in session.execute(query)}
+
+
+def insert_messages(session: Session, rows: Sequence[Mapping[str, Any]]) -> int:
+    """Insert message rows (executemany) and index their text; returns how many.
+
+    On SQLite the per-row FTS5 insert trigger costs about four times the insert itself, so
+    it is lifted for the batch and the batch is indexed in one `INSERT ... SELECT`; the
+    trigger is put back, with its exact stored SQL, before returning. SQLite's DDL is
+    transactional and this runs inside the caller's write transaction (which holds the
+    write lock), so no other connection ever sees the trigger missing and a failure or a
+    killed process rolls the drop back with everything else.
+    """
+    if not rows:
+        return 0
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        # a missing key is NULL here too (executemany needs every parameter in every row)
+        connection.execute(insert(Message), [{n: row.get(n) for n in COLUMNS} for row in rows])
+        return len(rows)
+    return _sqlite_insert(session, connection, [_sqlite_values(row) for row in rows])
+
+
+def insert_message_values(session: Session, rows: Sequence[Sequence[Any]]) -> int:
+    """`insert_messages` for rows given as sequences in `COLUMNS` order (the same Python
+    values as the dict form): a bulk import skips building a dict per message."""
+    if not rows:
+        return 0
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        connection.execute(insert(Message), [dict(zip(COLUMNS, row, strict=True)) for row in rows])
+        return len(rows)
+    return _sqlite_insert(session, connection, [_stored(list(row)) for row in rows])
+
+
+def _sqlite_insert(session: Session, connection: Connection, values: list[list[Any]]) -> int:
+    trigger = connection.exec_driver_sql(
+        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'messages_fts_insert'"
+    ).scalar()
+    first_id = _next_id(session)
+    if trigger is not None:
+        connection.exec_driver_sql("DROP TRIGGER messages_fts_insert")
+    _sqlite_executemany(connection, values)
+    connection.execute(
+        text(
+            "INSERT INTO messages_fts(rowid, text_plain) "
+            "SELECT id, text_plain FROM messages WHERE id >= :first"
+        ),
+        {"first": first_id},
+    )
+    if trigger is not None:
+        connection.exec_driver_sql(str(trigger))
+    return len(values)
+
+
+COLUMNS = (
+    "channel_id",
+    "source_id",
+    "ts",
+    "at",
+    "thread_ts",
+    "author_external",
+    "author_person_id",
+    "author_name",
+    "subtype",
+    "text_raw",
+    "text_plain",
+    "edited_at",
+    "inviter_external",
+    "is_bot",
+    "hidden",
+    "mentions",
+    "reactions",
+    "files",
+    "extra",
+)
+_TIMES = frozenset({"at", "edited_at"})
+_JSON = frozenset({"mentions", "reactions", "files", "extra"})
+_SQLITE_INSERT = (
+    f"INSERT INTO messages ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+)
+
+
+def _sqlite_executemany(connection: Connection, values: list[list[Any]]) -> None:
+    """The driver's own executemany with values already in SQLite's stored form (what
+    `UTCDateTime` and `JSON` would write: naive UTC text, JSON text; None stays NULL).
+    Skipping SQLAlchemy's per-value bind processing halves the cost of an insert."""
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(_SQLITE_INSERT, values)
+    finally:
+        cursor.close()
+
+
+_ALL_COLUMNS = itemgetter(*COLUMNS)
+_TIME_AT = tuple(n for n, name in enumerate(COLUMNS) if name in _TIMES)
+_JSON_AT = tuple(n for n, name in enumerate(COLUMNS) if name in _JSON)
+
+
+def _sqlite_values(row: Mapping[str, Any]) -> list[Any]:
+    """One row's parameters in `COLUMNS` order; a missing key is NULL."""
+    try:
+        values = list(_ALL_COLUMNS(row))
+    except KeyError:
+        values = [row.get(name) for name in COLUMNS]
+    return _stored(values)
+
+
+def _stored(values: list[Any]) -> list[Any]:
+    """Times and JSON columns of one row (in `COLUMNS` order) in SQLite's stored form."""
+    for n in _TIME_AT:
+        values[n] = _sqlite_time(values[n])
+    for n in _JSON_AT:
+        if values[n] is not None:
+            values[n] = _json_text(values[n])
+    return values
+
+
+def _sqlite_time(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is UTC:
+        return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+    if value.tzinfo is None:
+        raise ValueError(f"naive datetime {value!r} refused; give a time zone")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _json_text(value: Any) -> str | None:
+    return None if value is None else orjson.dumps(value).decode()
+
+
+def update_messages(session: Session, rows: Sequence[Mapping[str, Any]]) -> int:
+    """Replace the text, edit time, reactions... of stored messages (by channel + ts); the
+    search index follows through the update trigger."""
+    if not rows:
+        return 0
+    params = [{f"new_{k}": row[k] for k in UPDATABLE} | _key(row) for row in rows]
+    statement = (
+        update(Message)
+        .where(Message.channel_id == bindparam("key_channel"), Message.ts == bindparam("key_ts"))
+        .values({k: bindparam(f"new_{k}") for k in UPDATABLE})
+    )
+    session.connection().execute(statement, params)
+    return len(rows)
+
+
+def _key(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {"key_channel": row["channel_id"], "key_ts": row["ts"]}
+
+
+def _next_id(session: Session) -> int:
+    return int(session.scalar(select(func.coalesce(func.max(Message.id), 0))) or 0) + 1
+
+
+def attach_channel(
+    session: Session,
+    *,
+    incident_id: int,
+    channel_id: int,
+    since: datetime | None,
+    until: datetime | None,
+    source_id: int,
+) -> bool:
+    """Attach a channel window to an incident; a channel already attached gets its window
+    widened to cover both. Returns True when newly attached."""
+    row = session.get(IncidentChannel, (incident_id, channel_id))
+    if row is None:
+        session.add(
+            IncidentChannel(
+                incident_id=incident_id,
+                channel_id=channel_id,
+                since=since,
+                until=until,
+                source_id=source_id,
+            )
+        )
+        session.flush()
+        return True
+    if row.since is not None and (since is None or since < row.since):
+        row.since = since
+    if row.until is not None and (until is None or until > row.until):
+        row.until = until
+    return False
+
+
+def remove_chat_source(session: Session, actor: Actor, source_id: int) -> dict[str, int]:
+    """Remove a source with everything it brought: its messages, incident attachments and
+    references and search index entries (cascades and triggers), and the channels it created that no
+    other source's messages still use. People and identities stay (directory data)."""
+    channel_ids = list(session.scalars(select(Channel.id).where(Channel.source_id == source_id)))
+    counts = imports.remove_source(session, actor, source_id)
+    if channel_ids:
+        used = select(Message.channel_id).where(Message.channel_id.in_(channel_ids))
+        session.execute(delete(Channel).where(Channel.id.in_(channel_ids), Channel.id.not_in(used)))
+    return counts

@@ -1,0 +1,121 @@
+"""The application factory: `create_app(settings)` wires settings, database, templates,
+sessions, error handlers, the job queue and the routers. Nothing is built at import time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import text
+from starlette.middleware.sessions import SessionMiddleware
+
+from afteraction import __version__
+from afteraction.config import Settings
+from afteraction.storage.changes import ChangeDetector
+from afteraction.storage.db import make_engine, make_session_factory
+from afteraction.web import errors, templating
+from afteraction.web.fastpath import CachedReads
+from afteraction.web.readcache import ReadCache
+from afteraction.web.routes import api_directory, api_incidents, pages_auth
+
+HERE = Path(__file__).parent
+
+API_DESCRIPTION = """
+The afteraction REST API. Authenticate with `Authorization: Bearer <token>` (create a token
+on your account page or with `POST /api/v1/tokens`). Lists are paginated with `limit` and
+`offset` and return `total` and `next_offset`. Every error has the shape
+`{"error": {"code": "...", "message": "...", "details": {...}}}`; bad input is a 4xx naming
+the field. Times are ISO 8601 with an offset; naive times are refused.
+"""
+
+
+def create_app(settings: Settings, *, start_worker: bool = False) -> FastAPI:
+    engine = make_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        consumer = None
+        if start_worker:
+            from afteraction.jobs import build_queue, start_consumer_thread
+
+            app.state.queue = build_queue(settings)
+            consumer = start_consumer_thread(app.state.queue)
+        yield
+        if consumer is not None:
+            consumer.stop(graceful=False)
+        app.state.read_cache.detector.close()
+        engine.dispose()
+
+    app = FastAPI(
+        title="afteraction",
+        version=__version__,
+        description=API_DESCRIPTION,
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    app.state.read_cache = ReadCache(ChangeDetector(engine), enabled=settings.read_cache)
+    app.state.templates = templating.build(HERE / "templates")
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key.get_secret_value(),
+        session_cookie="afteraction_session",
+        max_age=settings.session_max_age,
+        same_site="lax",
+        https_only=settings.secure_cookies,
+    )
+    errors.install(app)
+    app.add_middleware(CachedReads, cache=app.state.read_cache)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.include_router(api_incidents.router, prefix="/api/v1")
+    app.include_router(api_directory.router, prefix="/api/v1")
+    app.include_router(pages_auth.router)
+    _include_pages(app)
+    from afteraction.web.routes import api_insights, pages_insights
+
+    app.include_router(api_insights.router, prefix="/api/v1")
+    app.include_router(pages_insights.router)
+    from afteraction.web.routes import api_workspace, pages_interviews, pages_workspace
+
+    app.include_router(api_workspace.router, prefix="/api/v1")
+    app.include_router(pages_workspace.router)
+    app.include_router(pages_interviews.router)
+    from afteraction.web.routes import api_imports, pages_imports
+
+    app.include_router(api_imports.router, prefix="/api/v1")
+    app.include_router(pages_imports.router)
+
+    from afteraction.web.routes import api_reports, pages_reports
+
+    app.include_router(api_reports.router, prefix="/api/v1")
+    app.include_router(pages_reports.router)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> JSONResponse:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return JSONResponse({"status": "ok", "version": __version__})
+
+    return app
+
+
+def _include_pages(app: FastAPI) -> None:
+    """Page routers other than login; each module exposes `router`."""
+    from afteraction.web.routes import pages
+
+    app.include_router(pages.router)
+
+
+def templates_of(app: FastAPI) -> Jinja2Templates:
+    templates: Jinja2Templates = app.state.templates
+    return templates

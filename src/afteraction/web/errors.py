@@ -1,0 +1,128 @@
+"""Map exceptions to responses with one MRO lookup: JSON under `/api`, `error.html` elsewhere.
+
+Every API error has the shape `{"error": {"code", "message", "details"}}`; bad input is a
+4xx that names the field, never a 500.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import IntegrityError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from afteraction.core.errors import (
+    AfteractionError,
+    Conflict,
+    ImportFailed,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+)
+
+STATUS_BY_ERROR: dict[type[AfteractionError], int] = {
+    NotFound: 404,
+    PermissionDenied: 403,
+    ValidationError: 422,
+    Conflict: 409,
+    ImportFailed: 422,
+    AfteractionError: 400,
+}
+
+
+class LoginRequired(Exception):
+    """Raised by dependencies when no valid session or token accompanies a request."""
+
+
+def status_for(error: AfteractionError) -> int:
+    for klass in type(error).__mro__:
+        if klass in STATUS_BY_ERROR:
+            return STATUS_BY_ERROR[klass]
+    return 400
+
+
+def is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
+def _render(request: Request, status: int, code: str, message: str, details: Any) -> Response:
+    if is_api(request):
+        return JSONResponse(error_body(code, message, details), status_code=status)
+    from afteraction.web.templating import render
+
+    return render(
+        request,
+        "error.html",
+        {"status": status, "code": code, "message": message, "details": details or {}},
+        user=getattr(request.state, "user", None),
+        status_code=status,
+    )
+
+
+async def _domain(request: Request, error: Exception) -> Response:
+    assert isinstance(error, AfteractionError)
+    return _render(request, status_for(error), error.code, error.message, error.details)
+
+
+async def _validation(request: Request, error: Exception) -> Response:
+    assert isinstance(error, RequestValidationError)
+    problems = []
+    for item in error.errors():
+        location = [str(part) for part in item.get("loc", ()) if part not in ("body", "query")]
+        problems.append({"field": ".".join(location) or None, "message": item.get("msg", "")})
+    first = problems[0] if problems else {"field": None, "message": "invalid input"}
+    message = f"{first['field']}: {first['message']}" if first["field"] else str(first["message"])
+    return _render(
+        request, 422, "validation_error", message, {"field": first["field"], "problems": problems}
+    )
+
+
+async def _http(request: Request, error: Exception) -> Response:
+    assert isinstance(error, StarletteHTTPException)
+    code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}.get(
+        error.status_code, "http_error"
+    )
+    response = _render(request, error.status_code, str(code), str(error.detail), {})
+    if error.headers:
+        response.headers.update(error.headers)
+    return response
+
+
+async def _login_required(request: Request, _error: Exception) -> Response:
+    if is_api(request):
+        return JSONResponse(
+            error_body("unauthorized", "log in or send 'Authorization: Bearer <token>'"),
+            status_code=401,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    target = request.url.path
+    if request.url.query:
+        target += "?" + request.url.query
+    from urllib.parse import quote
+
+    return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+
+
+async def _integrity(request: Request, error: Exception) -> Response:
+    return _render(
+        request,
+        409,
+        "conflict",
+        "that would duplicate or orphan a record",
+        {"reason": str(getattr(error, "orig", error))[:300]},
+    )
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(AfteractionError, _domain)
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(LoginRequired, _login_required)
+    app.add_exception_handler(IntegrityError, _integrity)

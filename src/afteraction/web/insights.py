@@ -1,0 +1,441 @@
+"""What the insight pages and API share: reading filters from a query string, turning
+reports into flat table rows (for HTML, CSV and JSON alike), and the charts.
+
+Charts are Vega-Lite specs built with Altair and rendered to SVG by vl-convert in-process
+(no browser, no network: data is inline and no base URL is allowed). Every mark that stands
+for incidents carries an `href` to the incident list filtered to exactly those incidents.
+Distributions are drawn from at most `STRIP_POINTS` evenly spaced order statistics per
+group, so a chart stays small however many incidents it summarises; the figures beside it
+are computed from every value. Must not live here: queries (storage) or maths (core).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
+from typing import Any, TypeVar
+from urllib.parse import urlencode
+
+from markupsafe import Markup
+
+from afteraction.core import metrics as m
+from afteraction.core.access import Actor
+from afteraction.core.errors import ValidationError
+from afteraction.core.incidents import format_duration
+from afteraction.storage import insights as ins
+
+STRIP_POINTS = 120
+T = TypeVar("T")
+_BASE_URL = re.compile(r'xlink:href="https://vega\.github\.io/vega-datasets/+')
+
+
+# -- cached reads ----------------------------------------------------------------------------
+
+
+def cached_read(request: Any, actor: Actor, compute: Callable[[], T]) -> T:
+    """`compute()` once per route path, visibility of `actor` and exact query string while
+    the database is unchanged (the app's `ReadCache`: any commit empties it). The token is
+    read before computing, so a commit during the computation is never hidden."""
+    from afteraction.web.fastpath import body_key
+
+    cache = request.app.state.read_cache
+    token = cache.token()
+    key = body_key(
+        request.url.path, actor, request.scope.get("query_string", b"").decode("latin-1")
+    )
+    found: T | None = cache.get(key, token)
+    if found is None:
+        found = compute()
+        cache.put(key, token, found)
+    return found
+
+
+# -- filters ---------------------------------------------------------------------------------
+
+
+def _values(params: Any, name: str) -> tuple[str, ...]:
+    getter = getattr(params, "getlist", None)
+    raw = getter(name) if getter else ([params[name]] if params.get(name) else [])
+    return tuple(str(v).strip() for v in raw if v is not None and str(v).strip())
+
+
+def _moment(value: str, name: str, *, end: bool) -> datetime | None:
+    """A date (whole day; an end date is inclusive) or an ISO date-time with an offset."""
+    if not value:
+        return None
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            day = day + timedelta(days=1) if end else day
+            return datetime.combine(day, datetime.min.time(), tzinfo=UTC)
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValidationError(
+            f"{name} must be a date like 2026-01-31 or a date-time with an offset, not {value!r}",
+            field=name,
+        ) from None
+    if moment.utcoffset() is None:
+        raise ValidationError(f"{name} needs a time zone offset", field=name)
+    return moment
+
+
+def filters_from(params: Any) -> ins.InsightFilters:
+    """InsightFilters from query parameters: since, until (dates inclusive, or date-times),
+    severity, service, team, type, tag (repeatable), problem, include_excluded / tz."""
+
+    def first(name: str) -> str:
+        return (_values(params, name) or ("",))[0]
+
+    return ins.InsightFilters(
+        since=_moment(first("since"), "since", end=False),
+        until=_moment(first("until"), "until", end=True),
+        severity=tuple(s.upper() for s in _values(params, "severity")),
+        service=_values(params, "service"),
+        team=_values(params, "team"),
+        type=_values(params, "type"),
+        tag=_values(params, "tag"),
+        problem=first("problem") or None,
+        include_excluded=first("include_excluded").lower() in ("1", "true", "yes", "on"),
+        tz=first("tz") or "UTC",
+    )
+
+
+def filter_values(params: Any) -> dict[str, Any]:
+    """The raw filter values, to put back in the form."""
+    names = ("since", "until", "problem", "include_excluded", "tz", "metric", "mean")
+    out: dict[str, Any] = {n: (_values(params, n) or ("",))[0] for n in names}
+    for name in ("severity", "service", "team", "type", "tag"):
+        out[name] = list(_values(params, name))
+    return out
+
+
+def list_url(filters: ins.InsightFilters, **narrow: Any) -> str:
+    return "/incidents?" + urlencode(filters.incident_query(**narrow))
+
+
+# -- table rows ------------------------------------------------------------------------------
+
+
+def hours(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds / 3600, 3)
+
+
+def human(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    return format_duration(timedelta(seconds=round(seconds)))
+
+
+def metric_rows(summaries: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """One row per metric and severity ("all" first): the flat export of the dashboard."""
+    rows = []
+    for item in summaries:
+        groups = [("all", item), *item["by_severity"].items()]
+        for severity, d in groups:
+            row = {
+                "metric": item["metric"],
+                "severity": severity,
+                "definition": item["definition"],
+                "count": d["count"],
+                "count_missing": d["count_missing"],
+                "median_seconds": d["median"],
+                "p90_seconds": d["p90"],
+                "max_seconds": d["max"],
+                "small_sample": d["small_sample"],
+            }
+            if "mean" in d:
+                row["mean_seconds"] = d["mean"]
+            rows.append(row)
+    return rows
+
+
+def oncall_rows(report: ins.OnCallReport, *, teams: bool = False) -> list[dict[str, Any]]:
+    loads = report.teams if teams else report.people
+    rows = []
+    for key, load in loads.items():
+        rows.append(
+            {
+                ("team" if teams else "person"): key if teams else report.names.get(key, key),
+                "person_id": None if teams else key,
+                "pages": load.pages,
+                "pages_per_week": round(load.pages_per_week, 2),
+                "off_hours_pages": load.off_hours,
+                "night_pages": load.night,
+                "unknown_time_zone": load.unknown_time_zone,
+                "longest_run": load.longest_run,
+                "busiest_12h": load.busiest_12h,
+                "worked_off_call": len(load.off_call.off_call),
+                "worked_on_call": len(load.off_call.on_call),
+                "worked_unknown": len(load.off_call.unknown),
+            }
+        )
+    return rows
+
+
+def warning_rows(report: ins.OnCallReport) -> list[dict[str, Any]]:
+    return [
+        {"person": report.names.get(w.key, w.key), "person_id": w.key, "kind": w.kind,
+         "value": w.value, "threshold": w.threshold, "period": w.period}
+        for w in report.warnings
+    ]  # fmt: skip
+
+
+def silo_rows(report: ins.SiloReport) -> list[dict[str, Any]]:
+    return [
+        {
+            "service": s.service,
+            "owner": " ".join(report.owners.get(s.service, ())),
+            "incidents": s.incidents,
+            "people": s.people,
+            "top1_share": None if s.top1_share is None else round(s.top1_share, 4),
+            "top3_share": None if s.top3_share is None else round(s.top3_share, 4),
+            "top_people": [report.names.get(k, k) for k, _ in s.top],
+            "small_sample": s.small_sample,
+        }
+        for s in report.index.values()
+    ]
+
+
+def helper_rows(report: ins.SiloReport) -> list[dict[str, Any]]:
+    return [
+        {"person": report.names.get(h.person_key, h.person_key), "incidents": len(h.incident_ids),
+         "services": list(h.services), "incident_ids": list(h.incident_ids)}
+        for h in report.helpers
+    ]  # fmt: skip
+
+
+def former_rows(report: ins.SiloReport) -> list[dict[str, Any]]:
+    return [
+        {"person": report.names.get(f.person_key, f.person_key), "team": f.team,
+         "service": f.service, "left": f.left, "days_since_left": f.days_since_left,
+         "incident_ids": list(f.incident_ids)}
+        for f in report.former
+    ]  # fmt: skip
+
+
+def response_rows(report: ins.ResponseReport) -> list[dict[str, Any]]:
+    return [
+        {"incident": r.public_id, "title": r.title, "severity": r.severity, "people": r.people,
+         "teams": r.teams, "services": r.services, "handoffs": r.handoffs,
+         "person_hours": round(r.person_hours, 3)}
+        for r in report.rows
+    ]  # fmt: skip
+
+
+def person_time_rows(report: ins.ResponseReport) -> list[dict[str, Any]]:
+    return [
+        {"incident": r.public_id, "person": report.names.get(k, k), "person_id": k,
+         "seconds": round(v, 1)}
+        for r in report.rows
+        for k, v in sorted(r.person_seconds.items(), key=lambda kv: -kv[1])
+    ]  # fmt: skip
+
+
+def sla_rows(results: Sequence[tuple[Any, m.SLAResult]]) -> list[dict[str, Any]]:
+    return [
+        {"id": row.id, "name": row.name, "milestone": row.milestone,
+         "measured_from": row.measured_from, "within_seconds": row.within_seconds,
+         "severity": row.severity, "tier": row.tier, "met": len(r.met),
+         "breached": len(r.breached), "missing": len(r.missing),
+         "out_of_order": len(r.out_of_order), "compliance": r.rate, "small_sample": r.small_sample}
+        for row, r in results
+    ]  # fmt: skip
+
+
+def breach_rows(results: Sequence[tuple[Any, m.SLAResult]]) -> list[dict[str, Any]]:
+    return [
+        {"sla": row.name, "incident": b.public_id, "took_seconds": b.took.total_seconds(),
+         "late_by_seconds": b.late_by.total_seconds()}
+        for row, r in results
+        for b in r.breached
+    ]  # fmt: skip
+
+
+def slo_row(status: ins.SLOStatus) -> dict[str, Any]:
+    b = status.budget
+    return {
+        **ins.slo_snapshot(status.slo),
+        "samples_in_window": status.samples,
+        "total_events": b.total,
+        "bad_events": b.bad,
+        "allowed_bad": b.allowed_bad,
+        "budget_remaining": b.remaining_fraction,
+        **{f"burn_rate_{k}": v for k, v in status.rates.items()},
+        "alerts": [f"{a.rule.action}:{a.rule.long_window}" for a in status.alerts],
+    }
+
+
+# -- charts ----------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=256)
+def _render(spec_json: str) -> str:
+    import vl_convert
+
+    svg: str = vl_convert.vegalite_to_svg(json.loads(spec_json), allowed_base_urls=[])
+    return _BASE_URL.sub('xlink:href="/', svg)
+
+
+def svg(spec: Mapping[str, Any]) -> Markup:
+    """The chart as inline SVG (cached by spec: the same figures render once)."""
+    return Markup(_render(json.dumps(spec, sort_keys=True, default=str)))
+
+
+def _chart(rows: list[dict[str, Any]], width: int = 560, height: int = 180) -> Any:
+    import altair as alt
+
+    return alt.Chart(alt.Data(values=rows)).properties(  # type: ignore[no-untyped-call]
+        width=width, height=height
+    )
+
+
+def _spec(chart: Any) -> dict[str, Any]:
+    spec: dict[str, Any] = chart.to_dict(validate=False)
+    return spec
+
+
+def counts_chart(d: ins.Dashboard) -> Markup | None:
+    import altair as alt
+
+    rows = []
+    for bucket in d.counts.buckets:
+        last = (bucket.start.replace(day=28) + timedelta(days=4)).replace(day=1)
+        for severity, n in bucket.by_severity.items():
+            rows.append({"month": bucket.label, "severity": severity, "incidents": n,
+                         "url": list_url(d.filters, severity=severity, started_from=bucket.start,
+                                         started_to=last - timedelta(days=1))})  # fmt: skip
+    if not rows:
+        return None
+    chart = (
+        _chart(rows)
+        .mark_bar()
+        .encode(
+            x=alt.X("month:O", title="month started"),
+            y=alt.Y("sum(incidents):Q", title="incidents"),
+            color=alt.Color("severity:N", sort=list(d.severities)),
+            href="url:N",
+            tooltip=["month:O", "severity:N", "incidents:Q"],
+        )
+    )
+    return svg(_spec(chart))
+
+
+def _thin(values: Sequence[float]) -> list[float]:
+    if len(values) <= STRIP_POINTS:
+        return list(values)
+    step = (len(values) - 1) / (STRIP_POINTS - 1)
+    return [values[round(i * step)] for i in range(STRIP_POINTS)]
+
+
+def strip_chart(d: ins.Dashboard, metric_id: str) -> Markup | None:
+    """Each value as a tick on a log time axis per severity, with the median and p90."""
+    import altair as alt
+
+    report = d.by_severity[metric_id]
+    points: list[dict[str, Any]] = []
+    marks: list[dict[str, Any]] = []
+    for group in report.groups:
+        url = list_url(d.filters, severity=group.key)
+        points.extend({"severity": group.key, "hours": max(v / 3600, 1 / 60), "url": url}
+                      for v in _thin(group.distribution.values))  # fmt: skip
+        for name in ("median", "p90"):
+            value = getattr(group.distribution, name)
+            if value is not None:
+                marks.append({"severity": group.key, "hours": max(value / 3600, 1 / 60),
+                              "figure": name})  # fmt: skip
+    if not points:
+        return None
+    height = max(60, 28 * len(report.groups))
+    base = _chart(points, height=height)
+    y = alt.Y("severity:N", sort=list(d.severities), title=None)
+    x = alt.X("hours:Q", scale=alt.Scale(type="log"), title="hours (log scale)")
+    ticks = base.mark_tick(opacity=0.35, thickness=1).encode(x=x, y=y, href="url:N")
+    summary = (
+        _chart(marks, height=height)
+        .mark_tick(thickness=3, size=18)
+        .encode(x=x, y=y, color=alt.Color("figure:N", title=None), tooltip=["figure:N", "hours:Q"])
+    )
+    return svg(_spec(alt.layer(ticks, summary)))
+
+
+def group_chart(d: ins.Dashboard, report: m.MetricReport, kind: str) -> Markup | None:
+    import altair as alt
+
+    rows = [
+        {kind: g.key, "median_hours": hours(g.distribution.median),
+         "p90_hours": hours(g.distribution.p90), "n": g.distribution.count,
+         "url": list_url(d.filters, **{kind: g.key})}
+        for g in report.groups
+        if g.distribution.median is not None
+    ]  # fmt: skip
+    if not rows:
+        return None
+    base = _chart(rows, height=max(60, 16 * len(rows)))
+    y = alt.Y(f"{kind}:N", sort="-x", title=None)
+    bars = base.mark_bar().encode(
+        x=alt.X("median_hours:Q", title="median hours (tick: p90)"), y=y, href="url:N",
+        tooltip=[f"{kind}:N", "median_hours:Q", "p90_hours:Q", "n:Q"],
+    )  # fmt: skip
+    p90 = base.mark_tick(color="black").encode(x="p90_hours:Q", y=y)
+    return svg(_spec(alt.layer(bars, p90)))
+
+
+def trend_chart(d: ins.Dashboard) -> Markup | None:
+    import altair as alt
+
+    rows = []
+    for point in d.trend.points:
+        if point.distribution.median is None:
+            continue
+        year, month = (int(x) for x in point.key.split("-"))
+        first = date(year, month, 1)
+        last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+        rows.append({"month": point.key, "median_hours": hours(point.distribution.median),
+                     "n": point.distribution.count,
+                     "sample": "small sample" if point.distribution.small_sample else "n ≥ 10",
+                     "url": list_url(d.filters, started_from=first, started_to=last)})  # fmt: skip
+    if not rows:
+        return None
+    base = _chart(rows)
+    line = base.mark_line(color="#888").encode(x="month:O", y="median_hours:Q")
+    dots = base.mark_point(filled=True, size=60).encode(
+        x=alt.X("month:O", title="month started"),
+        y=alt.Y("median_hours:Q", title="median hours"),
+        shape=alt.Shape("sample:N", title=None), href="url:N",
+        tooltip=["month:O", "median_hours:Q", "n:Q", "sample:N"],
+    )  # fmt: skip
+    labels = base.mark_text(dy=-10, fontSize=9).encode(x="month:O", y="median_hours:Q", text="n:Q")
+    return svg(_spec(alt.layer(line, dots, labels)))
+
+
+def problems_chart(d: ins.Dashboard) -> Markup | None:
+    import altair as alt
+
+    rows = [{"problem": key, "incidents": n, "url": list_url(d.filters, problem=key)}
+            for key, n in d.per_problem]  # fmt: skip
+    if not rows:
+        return None
+    chart = _chart(rows, height=max(60, 18 * len(rows))).mark_bar().encode(
+        x=alt.X("incidents:Q"), y=alt.Y("problem:N", sort="-x", title=None), href="url:N",
+        tooltip=["problem:N", "incidents:Q"],
+    )  # fmt: skip
+    return svg(_spec(chart))
+
+
+def heatmap_chart(load: m.Load) -> Markup | None:
+    """Pages by local weekday and hour (the person's own time zone)."""
+    import altair as alt
+
+    days = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+    rows = [{"day": days[d], "hour": h, "pages": n} for (d, h), n in load.heatmap.items()]
+    if not rows:
+        return None
+    chart = _chart(rows, width=480, height=140).mark_rect().encode(
+        x=alt.X("hour:O", title="local hour"), y=alt.Y("day:O", sort=list(days), title=None),
+        color=alt.Color("pages:Q", scale=alt.Scale(scheme="oranges")),
+        tooltip=["day:O", "hour:O", "pages:Q"],
+    )  # fmt: skip
+    return svg(_spec(chart))

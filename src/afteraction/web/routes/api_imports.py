@@ -1,0 +1,233 @@
+"""REST endpoints for evidence imports: upload a file as a background job and poll it, list
+imported sources and remove one with everything it brought.
+
+Flow: `POST /api/v1/imports` (multipart: `kind`, `file`, `incident`, `channels`, `since`,
+`until`) stores the upload under `uploads_dir` (streamed to disk, refused past
+`max_upload_bytes`), records an `import_jobs` row and queues `run_import`; it answers
+`202 {"job": id, "status_url": "/api/v1/imports/{id}"}`. `GET` that URL for the status
+(queued, running, complete, failed), progress, and the summary or error.
+
+Privacy: a job is visible to whoever queued it and to admins; a source attached to a
+private incident only to those who may see that incident.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Request, Response, UploadFile
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+from starlette.datastructures import UploadFile as StarletteUpload
+
+from afteraction.config import Settings
+from afteraction.core.access import Actor, require_write
+from afteraction.core.errors import NotFound, ValidationError
+from afteraction.importers.kinds import IMPORT_KINDS, check_options, read_progress
+from afteraction.storage import import_jobs
+from afteraction.storage import incidents as repo
+from afteraction.storage.db import writing
+from afteraction.storage.evidence_tables import Source
+from afteraction.storage.messages import remove_chat_source
+from afteraction.storage.tables import Incident
+from afteraction.web.deps import CurrentActor, DbSession
+from afteraction.web.routes.api_incidents import json_response
+
+router = APIRouter()
+CHUNK = 1024 * 1024
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class UploadTooLarge(ValidationError):
+    """The upload passed `max_upload_bytes`."""
+
+
+def _safe_name(name: str | None) -> str:
+    base = Path(name or "upload").name
+    return (_UNSAFE.sub("_", base).strip("._") or "upload")[:100]
+
+
+async def store_upload(upload: StarletteUpload, settings: Settings) -> Path:
+    """Copy the upload to the uploads folder in chunks, refusing it past the size limit."""
+    folder = settings.uploads_path()
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{secrets.token_hex(8)}-{_safe_name(upload.filename)}"
+    size = 0
+    try:
+        with target.open("wb") as out:
+            while chunk := await upload.read(CHUNK):
+                size += len(chunk)
+                if size > settings.max_upload_bytes:
+                    raise UploadTooLarge(
+                        f"upload is larger than {settings.max_upload_bytes} bytes",
+                        field="file",
+                    )
+                out.write(chunk)
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    if size == 0:
+        target.unlink(missing_ok=True)
+        raise ValidationError("the uploaded file is empty", field="file")
+    return target
+
+
+def queue_of(request: Request) -> Any:
+    queue = getattr(request.app.state, "queue", None)
+    if queue is None:
+        from afteraction.jobs import build_queue
+
+        queue = build_queue(request.app.state.settings)
+        request.app.state.queue = queue
+    return queue
+
+
+def options_of(
+    incident: str | None, channels: str | None, since: str | None, until: str | None
+) -> dict[str, Any]:
+    names = [c.strip().lstrip("#") for c in re.split(r"[,\s]+", channels or "") if c.strip()]
+    options = {
+        "incident": (incident or "").strip() or None,
+        "channels": names,
+        "since": (since or "").strip() or None,
+        "until": (until or "").strip() or None,
+    }
+    check_options(options)
+    return options
+
+
+async def start_import(
+    request: Request,
+    db: Session,
+    actor: Actor,
+    *,
+    kind: str,
+    file: StarletteUpload,
+    options: dict[str, Any],
+) -> import_jobs.ImportJob:
+    """Validate, store the upload, record the job and queue it (shared with the page)."""
+    require_write(actor)
+    if kind not in IMPORT_KINDS:
+        known = ", ".join(sorted(IMPORT_KINDS))
+        raise ValidationError(f"unknown import kind {kind!r}; known: {known}", field="kind")
+    incident_id = None
+    if options.get("incident"):
+        incident_id = repo.get_incident(db, actor, options["incident"]).id
+        db.rollback()
+    path = await store_upload(file, request.app.state.settings)
+    job = import_jobs.create_job(
+        db,
+        kind=kind,
+        path=str(path),
+        filename=file.filename or path.name,
+        options=options,
+        created_by=actor.label,
+        created_by_user_id=actor.user_id,
+        incident_id=incident_id,
+    )
+    queue_of(request).enqueue("run_import", job.id)
+    db.expire_all()
+    return job
+
+
+def job_dict(job: import_jobs.ImportJob) -> dict[str, Any]:
+    progress = {"done": job.done, "total": job.total, "stage": job.stage}
+    if job.status == "running":
+        progress.update(read_progress(Path(job.path)) or {})
+    return {
+        "id": job.id,
+        "kind": job.kind,
+        "filename": job.filename,
+        "options": job.options,
+        "status": job.status,
+        "progress": progress,
+        "summary": job.summary,
+        "error": job.error,
+        "source_id": job.source_id,
+        "created_by": job.created_by,
+        "created_at": job.created_at.isoformat(),
+        "updated_at": job.updated_at.isoformat(),
+    }
+
+
+def visible_job(db: Session, actor: Actor, job_id: int) -> import_jobs.ImportJob:
+    job = import_jobs.get_job(db, job_id)
+    if not actor.is_admin and job.created_by_user_id != actor.user_id:
+        raise NotFound("import job", job_id)
+    return job
+
+
+@router.post("/imports", tags=["imports"], status_code=202)
+async def create_import(
+    request: Request,
+    db: DbSession,
+    actor: CurrentActor,
+    file: Annotated[UploadFile, File(description="The export or file to import.")],
+    kind: Annotated[str, Form(description="What the file is: slack, ...")] = "slack",
+    incident: Annotated[str | None, Form(description="Attach to this incident (INC-42).")] = None,
+    channels: Annotated[str | None, Form(description="Channel names, comma-separated.")] = None,
+    since: Annotated[str | None, Form(description="Window start, ISO 8601.")] = None,
+    until: Annotated[str | None, Form(description="Window end, ISO 8601.")] = None,
+) -> Response:
+    options = options_of(incident, channels, since, until)
+    job = await start_import(request, db, actor, kind=kind, file=file, options=options)
+    return json_response({"job": job.id, "status_url": f"/api/v1/imports/{job.id}"}, 202)
+
+
+@router.get("/imports/{job_id}", tags=["imports"])
+def get_import(job_id: int, db: DbSession, actor: CurrentActor) -> Response:
+    return json_response(job_dict(visible_job(db, actor, job_id)))
+
+
+def visible_sources(
+    db: Session, actor: Actor, *, incident: str | None = None, source_id: int | None = None
+) -> list[Source]:
+    """Sources of no incident or of an incident the actor may see, newest first."""
+    query = (
+        select(Source)
+        .outerjoin(Incident, Incident.id == Source.incident_id)
+        .where(or_(Source.incident_id.is_(None), repo.visibility_clause(actor)))
+        .order_by(Source.imported_at.desc(), Source.id.desc())
+    )
+    if incident:
+        query = query.where(Source.incident_id == repo.get_incident(db, actor, incident).id)
+    if source_id is not None:
+        query = query.where(Source.id == source_id)
+    return list(db.scalars(query))
+
+
+def source_dict(source: Source) -> dict[str, Any]:
+    return {
+        "id": source.id,
+        "kind": source.kind,
+        "origin": source.origin,
+        "incident": source.incident.public_id if source.incident else None,
+        "imported_at": source.imported_at.isoformat(),
+        "imported_by": source.imported_by,
+        "status": source.status,
+        "counts": dict(source.counts or {}),
+        "warnings": dict(source.warnings or {}),
+    }
+
+
+@router.get("/sources", tags=["imports"])
+def list_sources(db: DbSession, actor: CurrentActor, incident: str | None = None) -> Response:
+    items = [source_dict(s) for s in visible_sources(db, actor, incident=incident)]
+    return json_response({"items": items})
+
+
+def remove_visible_source(db: Session, actor: Actor, source_id: int) -> dict[str, int]:
+    require_write(actor)
+    with writing(db):
+        if not visible_sources(db, actor, source_id=source_id):
+            raise NotFound("source", source_id)
+        return remove_chat_source(db, actor, source_id)
+
+
+@router.delete("/sources/{source_id}", tags=["imports"])
+def delete_source(source_id: int, db: DbSession, actor: CurrentActor) -> Response:
+    counts = remove_visible_source(db, actor, source_id)
+    return json_response({"removed": source_id, "counts": counts})

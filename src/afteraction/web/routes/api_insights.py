@@ -1,0 +1,275 @@
+"""REST endpoints for reliability insights: metrics, on-call load, silos, response cost,
+SLOs (with count import), SLAs (with compliance), search and similar incidents.
+
+Filters are query parameters (see `afteraction.web.insights.filters_from`). Every table is
+JSON by default and CSV with `?format=csv`; lists are paginated with `limit` and `offset`
+and return `total` and `next_offset`. Handlers stay thin: storage and core do the work.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel, Field
+
+from afteraction.core.errors import ValidationError
+from afteraction.storage import incidents as incident_repo
+from afteraction.storage import insights as ins
+from afteraction.storage import search as finder
+from afteraction.storage.db import writing
+from afteraction.web import insights as view
+from afteraction.web.deps import CurrentActor, DbSession
+from afteraction.web.routes.pages_incidents import incident_key
+from afteraction.web.routes.pages_insights import enqueue_burn_check, export, thresholds_from
+
+router = APIRouter(tags=["insights"])
+Limit = Annotated[int, Query(ge=1, le=1000)]
+Offset = Annotated[int, Query(ge=0)]
+Format = Annotated[str, Query(pattern="^(json|csv)$")]
+
+
+def _json(data: Any, status_code: int = 200) -> Response:
+    return Response(orjson.dumps(data, default=str), status_code=status_code,
+                    media_type="application/json")  # fmt: skip
+
+
+def table(rows: list[dict[str, Any]], fmt: str, name: str, limit: int, offset: int) -> Response:
+    """One page of `rows` as JSON ({items, total, next_offset}) or all of them as CSV."""
+    if fmt == "csv":
+        exported = export(rows, "csv", name)
+        assert exported is not None
+        return exported
+    items = rows[offset : offset + limit]
+    following = offset + limit if offset + limit < len(rows) else None
+    return _json({"items": items, "total": len(rows), "next_offset": following})
+
+
+@router.get("/insights/metrics")
+def metrics(request: Request, db: DbSession, actor: CurrentActor, format: Format = "json",
+            mean: bool = False) -> Response:  # fmt: skip
+    """Per metric: definition, count, count missing, median, p90, max (seconds), per severity.
+
+    Filters: since, until, severity, service, team, type, tag, problem, include_excluded.
+    Served from the read cache while the database is unchanged (any commit empties it).
+    """
+
+    def compute() -> Response:
+        filters = view.filters_from(request.query_params)
+        d = ins.dashboard(db, actor, filters, with_mean=mean)
+        summaries = d.summaries()
+        if format == "csv":
+            return table(view.metric_rows(summaries), "csv", "metrics", 1, 0)
+        return _json({"incidents": d.measured, "excluded_by_type": d.excluded_by_type,
+                      "metrics": summaries})  # fmt: skip
+
+    body, media_type, headers = view.cached_read(request, actor, lambda: _frozen(compute()))
+    return Response(body, media_type=media_type, headers=headers)
+
+
+def _frozen(response: Response) -> tuple[bytes, str | None, dict[str, str]]:
+    """What a cached response needs: body, media type and the download name, if any."""
+    disposition = response.headers.get("content-disposition")
+    return (
+        bytes(response.body),
+        response.media_type,
+        ({"Content-Disposition": disposition} if disposition else {}),
+    )
+
+
+@router.get("/insights/oncall")
+def oncall(request: Request, db: DbSession, actor: CurrentActor, format: Format = "json",
+           group: Annotated[str, Query(pattern="^(people|teams|warnings)$")] = "people",
+           limit: Limit = 100, offset: Offset = 0) -> Response:  # fmt: skip
+    """On-call load per person (or team) and fatigue warnings (thresholds: th_<name>)."""
+    report = ins.oncall(db, actor, view.filters_from(request.query_params),
+                        thresholds_from(request.query_params))  # fmt: skip
+    rows = {
+        "people": view.oncall_rows(report),
+        "teams": view.oncall_rows(report, teams=True),
+        "warnings": view.warning_rows(report),
+    }[group]
+    return table(rows, format, f"oncall-{group}", limit, offset)
+
+
+@router.get("/insights/silos")
+def silos(request: Request, db: DbSession, actor: CurrentActor, format: Format = "json",
+          group: Annotated[str, Query(pattern="^(services|helpers|former)$")] = "services",
+          limit: Limit = 100, offset: Offset = 0) -> Response:  # fmt: skip
+    """Knowledge-silo signals per service: a systems signal, never a performance score."""
+    report = ins.silos(db, actor, view.filters_from(request.query_params))
+    rows = {"services": view.silo_rows, "helpers": view.helper_rows,
+            "former": view.former_rows}[group](report)  # fmt: skip
+    return table(rows, format, f"silos-{group}", limit, offset)
+
+
+@router.get("/insights/response")
+def response(request: Request, db: DbSession, actor: CurrentActor, format: Format = "json",
+             limit: Limit = 100, offset: Offset = 0) -> Response:  # fmt: skip
+    """People, teams, services, handoffs and person-hours per incident."""
+    report = ins.response(db, actor, view.filters_from(request.query_params))
+    return table(view.response_rows(report), format, "response", limit, offset)
+
+
+# -- SLOs ------------------------------------------------------------------------------------
+
+
+class SLOBody(BaseModel):
+    service: str = Field(max_length=80)
+    name: str = Field(max_length=200)
+    objective: float = Field(description="e.g. 0.999")
+    window_days: int = 30
+    kind: str = "availability"
+    latency_threshold_ms: float | None = None
+    description: str = Field(default="", max_length=5000)
+
+
+@router.get("/slos")
+def list_slos(db: DbSession, actor: CurrentActor, service: str | None = None,
+              format: Format = "json", limit: Limit = 100,
+              offset: Offset = 0) -> Response:  # fmt: skip
+    rows = [view.slo_row(ins.slo_status(db, actor, r.id)) for r in ins.list_slos(db, service)]
+    return table(rows, format, "slos", limit, offset)
+
+
+@router.post("/slos", status_code=201)
+def create_slo(body: SLOBody, db: DbSession, actor: CurrentActor) -> Response:
+    with writing(db):
+        row = ins.create_slo(db, actor, ins.SLOInput(**body.model_dump()))
+        data = ins.slo_snapshot(row)
+    return _json(data, 201)
+
+
+@router.get("/slos/{slo_id}")
+def get_slo(slo_id: int, db: DbSession, actor: CurrentActor) -> Response:
+    """The SLO with its budget, burn rates (1h/6h/3d...), alerts and budget per incident."""
+    status = ins.slo_status(db, actor, slo_id)
+    data = view.slo_row(status)
+    data["incidents"] = [
+        {"incident": b.public_id, "end_milestone": b.end_milestone, "budget_consumed": b.fraction}
+        for b in status.incidents
+    ]
+    return _json(data)
+
+
+@router.delete("/slos/{slo_id}", status_code=204)
+def delete_slo(slo_id: int, db: DbSession, actor: CurrentActor) -> Response:
+    with writing(db):
+        ins.delete_slo(db, actor, slo_id)
+    return Response(status_code=204)
+
+
+@router.post("/slos/{slo_id}/counts", status_code=201)
+async def add_counts(slo_id: int, request: Request, db: DbSession, actor: CurrentActor) -> Response:
+    """Good/total counts as JSON (`{"rows": [{"at", "good", "total"}]}` or a list) or as a
+    CSV body / `file` upload with the header at,good,total. Every row is checked first; a
+    bad row is refused with its number and nothing is written."""
+    content_type = request.headers.get("content-type", "")
+    first_row = 1
+    if content_type.startswith("multipart/form-data"):
+        form = await request.form()
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            raise ValidationError("attach the CSV as the 'file' field", field="file")
+        rows: Any = ins.parse_counts_csv((await upload.read()).decode("utf-8-sig"))
+        first_row = 2
+    elif content_type.startswith("text/csv"):
+        rows = ins.parse_counts_csv((await request.body()).decode("utf-8-sig"))
+        first_row = 2
+    else:
+        try:
+            payload = orjson.loads(await request.body())
+        except orjson.JSONDecodeError:
+            raise ValidationError("the body is not valid JSON", field="rows") from None
+        rows = payload.get("rows") if isinstance(payload, dict) else payload
+        if not isinstance(rows, list):
+            raise ValidationError("send a list of rows (or {'rows': [...]})", field="rows")
+    with writing(db):
+        written = ins.add_counts(db, actor, slo_id, rows, first_row=first_row)
+    enqueue_burn_check(request, slo_id)
+    return _json({"written": written}, 201)
+
+
+# -- SLAs ------------------------------------------------------------------------------------
+
+
+class SLABody(BaseModel):
+    name: str = Field(max_length=200)
+    milestone: str
+    within_seconds: int
+    severity: str | None = None
+    tier: str | None = None
+    measured_from: str = "started"
+
+
+@router.get("/slas")
+def list_slas(request: Request, db: DbSession, actor: CurrentActor, format: Format = "json",
+              limit: Limit = 100, offset: Offset = 0) -> Response:  # fmt: skip
+    """Every SLA with its compliance over the incidents matching the filters."""
+    results = ins.sla_results(db, actor, view.filters_from(request.query_params))
+    return table(view.sla_rows(results), format, "slas", limit, offset)
+
+
+@router.post("/slas", status_code=201)
+def create_sla(body: SLABody, db: DbSession, actor: CurrentActor) -> Response:
+    with writing(db):
+        row = ins.create_sla(db, actor, ins.SLAInput(**body.model_dump()))
+        data = ins.sla_snapshot(row)
+    return _json(data, 201)
+
+
+@router.get("/slas/{sla_id}")
+def get_sla(sla_id: int, request: Request, db: DbSession, actor: CurrentActor) -> Response:
+    """The SLA, its compliance rate and the breaches (incidents that missed the target)."""
+    row = ins.get_sla(db, sla_id)
+    results = ins.sla_results(db, actor, view.filters_from(request.query_params), [row])
+    data = view.sla_rows(results)[0]
+    data["breaches"] = view.breach_rows(results)
+    data["missing"] = list(results[0][1].missing)
+    return _json(data)
+
+
+@router.delete("/slas/{sla_id}", status_code=204)
+def delete_sla(sla_id: int, db: DbSession, actor: CurrentActor) -> Response:
+    with writing(db):
+        ins.delete_sla(db, actor, sla_id)
+    return Response(status_code=204)
+
+
+@router.get("/slas/{sla_id}/breaches")
+def sla_breaches(sla_id: int, request: Request, db: DbSession, actor: CurrentActor,
+                 format: Format = "json", limit: Limit = 100,
+                 offset: Offset = 0) -> Response:  # fmt: skip
+    row = ins.get_sla(db, sla_id)
+    results = ins.sla_results(db, actor, view.filters_from(request.query_params), [row])
+    return table(view.breach_rows(results), format, "sla-breaches", limit, offset)
+
+
+# -- search ----------------------------------------------------------------------------------
+
+
+@router.get("/search")
+def search(db: DbSession, actor: CurrentActor, q: Annotated[str, Query(max_length=200)],
+           kind: Annotated[list[str] | None, Query()] = None, format: Format = "json",
+           limit: Annotated[int, Query(ge=1, le=100)] = 20) -> Response:  # fmt: skip
+    """Incidents, messages and action items matching every word of `q` that you may see."""
+    found = finder.search(db, actor, q, kinds=kind, limit=limit)
+    rows = [h.as_dict() for h in found.hits]
+    return table(rows, format, "search", max(len(rows), 1), 0)
+
+
+@router.get("/incidents/{key}/similar")
+def similar(key: str, db: DbSession, actor: CurrentActor,
+            limit: Annotated[int, Query(ge=1, le=50)] = 5) -> Response:  # fmt: skip
+    """Past incidents most like this one (lexical: title, summary, services, tags, report)."""
+    incident = incident_repo.get_incident(db, actor, incident_key(key))
+    found = finder.similar_incidents(db, actor, incident, limit=limit)
+    return _json({"items": [
+        {"incident": s.public_id, "title": s.title, "severity": s.severity,
+         "started": s.started, "score": s.score, "shared": list(s.shared)}
+        for s in found
+    ]})  # fmt: skip
+
+
+__all__ = ["router"]

@@ -1,0 +1,113 @@
+"""The import page: upload evidence (kind, file, incident, channels, window) as a background
+job, follow its progress (htmx polling every second, a meta refresh without JavaScript),
+read its summary, and list or remove imported sources.
+
+Lives here: the `/imports` routes. Does not live here: storing uploads and queueing jobs
+(`web.routes.api_imports`, shared with the API), import logic (`afteraction.importers`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+from starlette.datastructures import UploadFile
+
+from afteraction.core.access import Actor
+from afteraction.core.errors import AfteractionError, ValidationError
+from afteraction.importers.kinds import IMPORT_KINDS
+from afteraction.storage import import_jobs, users
+from afteraction.web.deps import CurrentUser, DbSession
+from afteraction.web.routes.api_imports import (
+    job_dict,
+    options_of,
+    remove_visible_source,
+    source_dict,
+    start_import,
+    visible_job,
+    visible_sources,
+)
+from afteraction.web.routes.pages_forms import can_write, errors_of, render_page, see_other
+from afteraction.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+@dataclass(slots=True)
+class ImportsPage:
+    kinds: list[str]
+    can_write: bool
+    sources: list[dict[str, Any]]
+    jobs: list[dict[str, Any]]
+    values: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def _page(db: Session, actor: Actor) -> ImportsPage:
+    jobs = [
+        job_dict(j)
+        for j in import_jobs.list_jobs(db)
+        if actor.is_admin or j.created_by_user_id == actor.user_id
+    ]
+    return ImportsPage(
+        kinds=sorted(IMPORT_KINDS),
+        can_write=can_write(actor),
+        sources=[source_dict(s) for s in visible_sources(db, actor)],
+        jobs=jobs[:10],
+    )
+
+
+@router.get("/imports")
+def imports_page(request: Request, db: DbSession, user: CurrentUser) -> Response:
+    return render_page(request, "imports.html", _page(db, users.actor_for(user)), user=user)
+
+
+def _text(form: Any, name: str) -> str:
+    value = form.get(name)
+    return value.strip()[:2000] if isinstance(value, str) else ""
+
+
+@router.post("/imports")
+async def upload(request: Request, db: DbSession, user: CurrentUser) -> Response:
+    actor = users.actor_for(user)
+    form = await request.form()
+    values = {n: _text(form, n) for n in ("kind", "incident", "channels", "since", "until")}
+    file = form.get("file")
+    try:
+        if not isinstance(file, UploadFile) or not file.filename:
+            raise ValidationError("choose a file to upload", field="file")
+        options = options_of(
+            values["incident"], values["channels"], values["since"], values["until"]
+        )
+        job = await start_import(
+            request, db, actor, kind=values["kind"] or "slack", file=file, options=options
+        )
+    except AfteractionError as error:
+        db.rollback()
+        page = _page(db, actor)
+        page.values, page.errors = values, errors_of(error)
+        return render_page(request, "imports.html", page, user=user, status_code=422)
+    return see_other(request, f"/imports/jobs/{job.id}", "Import queued")
+
+
+@router.get("/imports/jobs/{job_id}")
+def job_page(job_id: int, request: Request, db: DbSession, user: CurrentUser) -> Response:
+    job = job_dict(visible_job(db, users.actor_for(user), job_id))
+    return render_page(request, "import_job.html", job, user=user)
+
+
+@router.get("/imports/jobs/{job_id}/status")
+def job_status(job_id: int, request: Request, db: DbSession, user: CurrentUser) -> Response:
+    """The status fragment htmx swaps in every second while the job runs."""
+    job = job_dict(visible_job(db, users.actor_for(user), job_id))
+    return render(request, "_import_job_status.html", {"job": job}, user=user)
+
+
+@router.post("/imports/sources/{source_id}/remove")
+def remove_source(source_id: int, request: Request, db: DbSession, user: CurrentUser) -> Response:
+    counts = remove_visible_source(db, users.actor_for(user), source_id)
+    total = counts.get("messages", 0)
+    return see_other(request, "/imports", f"Removed source #{source_id} ({total} messages)")

@@ -1,0 +1,415 @@
+"""Insight pages: the dashboard, on-call load, knowledge silos, response cost, SLOs, SLAs,
+global search and the similar-incidents panel. Every table also downloads as CSV or JSON
+(`?format=csv|json`). Filters that match nothing give an empty state; bad filters (an
+inverted range, an unknown service) re-render the page with the message (422).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+
+from afteraction.core import metrics as m
+from afteraction.core.errors import AfteractionError, ValidationError
+from afteraction.core.incidents import INCIDENT_TYPES, MILESTONES
+from afteraction.storage import incidents as incident_repo
+from afteraction.storage import insights as ins
+from afteraction.storage import search as finder
+from afteraction.storage import users
+from afteraction.storage.db import writing
+from afteraction.storage.tables import Problem, Service, SeverityLevel, Team
+from afteraction.web import insights as view
+from afteraction.web.deps import CurrentUser, DbSession
+from afteraction.web.routes.pages_forms import see_other
+from afteraction.web.routes.pages_incidents import FormDep, incident_key
+from afteraction.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+Rows = list[dict[str, Any]]
+
+
+@dataclass(slots=True)
+class InsightPage:
+    """What every filtered insight page shows: the filter form (values, choices, path), the
+    error of a bad filter, definitions, and the page's tables (also its CSV/JSON exports)."""
+
+    values: dict[str, Any]
+    choices: dict[str, Any]
+    path: str
+    definitions: Any
+    metrics: Any
+    human: Callable[[float | None], str]
+    error: str | None = None
+    filters: ins.InsightFilters | None = None
+    tables: dict[str, Rows] = field(default_factory=dict)
+    default_table: str = ""
+
+
+@dataclass(slots=True)
+class DashboardPage(InsightPage):
+    d: ins.Dashboard | None = None
+    summaries: list[dict[str, Any]] = field(default_factory=list)
+    charts: dict[str, Any] = field(default_factory=dict)
+    list_url: Callable[..., str] | None = None
+
+
+@dataclass(slots=True)
+class OnCallPage(InsightPage):
+    report: ins.OnCallReport | None = None
+    heatmaps: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class SilosPage(InsightPage):
+    report: ins.SiloReport | None = None
+
+
+@dataclass(slots=True)
+class ResponsePage(InsightPage):
+    report: ins.ResponseReport | None = None
+
+
+@dataclass(slots=True)
+class SLOsPage(InsightPage):
+    statuses: list[ins.SLOStatus] | None = None
+    notes: list[Any] = field(default_factory=list)
+    can_write: bool = False
+
+
+@dataclass(slots=True)
+class SLAsPage(InsightPage):
+    results: list[tuple[Any, m.SLAResult]] | None = None
+    can_write: bool = False
+
+
+@dataclass(slots=True)
+class SearchPage:
+    q: str
+    kinds: list[tuple[str, str]]
+    results: finder.SearchResults | None = None
+    error: str | None = None
+
+
+def export(rows: Rows, fmt: str, name: str) -> Response | None:
+    """A CSV or JSON download of `rows` when `fmt` asks for one, else None."""
+    if fmt == "csv":
+        return Response(
+            ins.to_csv(rows),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
+    if fmt == "json":
+        import orjson
+
+        return Response(orjson.dumps(rows, default=str), media_type="application/json")
+    if fmt:
+        raise ValidationError(f"format must be csv or json, not {fmt!r}", field="format")
+    return None
+
+
+def _choices(db: Any) -> dict[str, Any]:
+    return {
+        "severities": list(db.scalars(select(SeverityLevel.name).order_by(SeverityLevel.rank))),
+        "services": list(db.execute(select(Service.slug, Service.name).order_by(Service.name))),
+        "teams": list(db.execute(select(Team.slug, Team.name).order_by(Team.name))),
+        "problems": list(db.execute(select(Problem.key, Problem.title).order_by(Problem.key))),
+        "types": INCIDENT_TYPES,
+        "metrics": [(k, m.METRICS[k].label) for k in ins.DASHBOARD_METRICS],
+        "milestones": MILESTONES,
+    }
+
+
+def _page(
+    request: Request,
+    db: Any,
+    user: Any,
+    template: str,
+    build: Callable[[Any, ins.InsightFilters], dict[str, Any]],
+    page: type[InsightPage],
+) -> Response:
+    """Read filters, build the page's context (or its export), render errors as 422."""
+    actor = users.actor_for(user)
+    context: dict[str, Any] = {
+        "values": view.filter_values(request.query_params),
+        "choices": _choices(db),
+        "error": None,
+        "path": request.url.path,
+        "definitions": m.DEFINITIONS,
+        "metrics": m.METRICS,
+        "human": view.human,
+    }
+    fmt = request.query_params.get("format", "")
+    try:
+        filters = view.filters_from(request.query_params)
+        context["filters"] = filters
+        context.update(build(actor, filters))
+        table = request.query_params.get("table") or context.get("default_table", "")
+        if fmt:
+            exported = export(context["tables"][table], fmt, table or "export")
+            if exported is not None:
+                return exported
+    except (ValidationError, KeyError) as error:
+        if fmt:
+            raise ValidationError(
+                getattr(error, "message", f"unknown table {error}"), field="table"
+            ) from error
+        context["error"] = getattr(error, "message", str(error))
+        return render(request, template, {"page": page(**context)}, user=user, status_code=422)
+    return render(request, template, {"page": page(**context)}, user=user)
+
+
+@router.get("/insights")
+def insights_page(request: Request, db: DbSession, user: CurrentUser) -> Response:
+    metric = request.query_params.get("metric") or "time_to_resolve"
+    with_mean = request.query_params.get("mean") in ("1", "true", "yes")
+
+    def build(actor: Any, filters: ins.InsightFilters) -> dict[str, Any]:
+        return view.cached_read(request, actor, lambda: figures(actor, filters))
+
+    def figures(actor: Any, filters: ins.InsightFilters) -> dict[str, Any]:
+        d = ins.dashboard(db, actor, filters, metric=metric, with_mean=with_mean)
+        summaries = d.summaries()
+        return {
+            "d": d,
+            "summaries": summaries,
+            "charts": {
+                "counts": view.counts_chart(d),
+                "strips": {k: view.strip_chart(d, k) for k in ins.DASHBOARD_METRICS},
+                "service": view.group_chart(d, d.by_service, "service"),
+                "team": view.group_chart(d, d.by_team, "team"),
+                "trend": view.trend_chart(d),
+                "problems": view.problems_chart(d),
+            },
+            "list_url": lambda **kw: view.list_url(filters, **kw),
+            "tables": {"metrics": view.metric_rows(summaries)},
+            "default_table": "metrics",
+        }
+
+    return _page(request, db, user, "insights.html", build, DashboardPage)
+
+
+@router.get("/insights/oncall")
+def oncall_page(request: Request, db: DbSession, user: CurrentUser) -> Response:
+    def build(actor: Any, filters: ins.InsightFilters) -> dict[str, Any]:
+        thresholds = thresholds_from(request.query_params)
+        report = ins.oncall(db, actor, filters, thresholds)
+        return {
+            "report": report,
+            "heatmaps": {k: view.heatmap_chart(v) for k, v in report.people.items()},
+            "tables": {
+                "people": view.oncall_rows(report),
+                "teams": view.oncall_rows(report, teams=True),
+                "warnings": view.warning_rows(report),
+            },
+            "default_table": "people",
+        }
+
+    return _page(request, db, user, "insights_oncall.html", build, OnCallPage)
+
+
+def thresholds_from(params: Any) -> m.Thresholds:
+    """Fatigue thresholds from `th_<name>` query parameters (whole numbers ≥ 0)."""
+    values: dict[str, int] = {}
+    for name in m.Thresholds.__dataclass_fields__:
+        raw = params.get(f"th_{name}")
+        if raw in (None, ""):
+            continue
+        if not str(raw).isdigit():
+            raise ValidationError(f"threshold {name} must be a whole number ≥ 0", field=name)
+        values[name] = int(raw)
+    return m.Thresholds(**values)
+
+
+@router.get("/insights/silos")
+def silos_page(request: Request, db: DbSession, user: CurrentUser) -> Response:
+    def build(actor: Any, filters: ins.InsightFilters) -> dict[str, Any]:
+        report = ins.silos(db, actor, filters)
+        return {
+            "report": report,
+            "tables": {
+                "services": view.silo_rows(report),
+                "helpers": view.helper_rows(report),
+                "former": view.former_rows(report),
+            },
+            "default_table": "services",
+        }
+
+    return _page(request, db, user, "insights_silos.html", build, SilosPage)
+
+
+@router.get("/insights/response")
+def response_page(request: Request, db: DbSession, user: CurrentUser) -> Response:
+    def build(actor: Any, filters: ins.InsightFilters) -> dict[str, Any]:
+        report = ins.response(db, actor, filters)
+        return {
+            "report": report,
+            "tables": {
+                "incidents": view.response_rows(report),
+                "person_time": view.person_time_rows(report),
+            },
+            "default_table": "incidents",
+        }
+
+    return _page(request, db, user, "insights_response.html", build, ResponsePage)
+
+
+# -- SLOs and SLAs -----------------------------------------------------------------------------
+
+
+@router.get("/slos")
+def slos_page(request: Request, db: DbSession, user: CurrentUser) -> Response:
+    def build(actor: Any, _filters: ins.InsightFilters) -> dict[str, Any]:
+        service = request.query_params.get("service") or None
+        statuses = [ins.slo_status(db, actor, row.id) for row in ins.list_slos(db, service)]
+        return {
+            "statuses": statuses,
+            "notes": ins.notifications(db, limit=20),
+            "tables": {"slos": [view.slo_row(s) for s in statuses]},
+            "default_table": "slos",
+            "can_write": actor.role != "viewer",
+        }
+
+    return _page(request, db, user, "slos.html", build, SLOsPage)
+
+
+@router.post("/slos")
+def create_slo_form(request: Request, db: DbSession, user: CurrentUser, form: FormDep) -> Response:
+    actor = users.actor_for(user)
+    try:
+        data = ins.SLOInput(
+            service=form.text("service", limit=80, required=True),
+            name=form.text("name", limit=200, required=True),
+            objective=_number(form.text("objective", limit=20), "objective") / 100,
+            window_days=int(_number(form.text("window_days", limit=4) or "30", "window_days")),
+            kind=form.text("kind", limit=20) or "availability",
+            latency_threshold_ms=_optional(form.text("latency_threshold_ms", limit=20)),
+        )
+        with writing(db):
+            ins.create_slo(db, actor, data)
+    except AfteractionError as error:
+        return see_other(request, "/slos", f"SLO not saved: {error.message}")
+    return see_other(request, "/slos", "SLO saved")
+
+
+@router.post("/slos/{slo_id}/counts")
+async def upload_counts_form(
+    request: Request, slo_id: int, db: DbSession, user: CurrentUser
+) -> Response:
+    actor = users.actor_for(user)
+    form = await request.form()
+    upload = form.get("file")
+    text = ""
+    if upload is not None and hasattr(upload, "read"):
+        text = (await upload.read()).decode("utf-8-sig", errors="replace")
+    try:
+        rows = ins.parse_counts_csv(text)
+        with writing(db):
+            written = ins.add_counts(db, actor, slo_id, rows, first_row=2)
+    except AfteractionError as error:
+        return see_other(request, "/slos", f"Counts not imported: {error.message}")
+    enqueue_burn_check(request, slo_id)
+    return see_other(request, "/slos", f"Imported {written} count rows")
+
+
+def enqueue_burn_check(request: Request, slo_id: int) -> None:
+    """Ask the job queue to check the SLO's burn rates (recording any alert)."""
+    queue = getattr(request.app.state, "queue", None)
+    if queue is None:
+        from afteraction.jobs import build_queue
+
+        queue = request.app.state.queue = build_queue(request.app.state.settings)
+    queue.enqueue("slo_burn_check", slo_id)
+
+
+def _number(value: str, name: str) -> float:
+    try:
+        return float(value)
+    except ValueError:
+        raise ValidationError(f"{name} must be a number, not {value!r}", field=name) from None
+
+
+def _optional(value: str) -> float | None:
+    return _number(value, "latency_threshold_ms") if value else None
+
+
+@router.get("/slas")
+def slas_page(request: Request, db: DbSession, user: CurrentUser) -> Response:
+    def build(actor: Any, filters: ins.InsightFilters) -> dict[str, Any]:
+        results = ins.sla_results(db, actor, filters)
+        return {
+            "results": results,
+            "tables": {"slas": view.sla_rows(results), "breaches": view.breach_rows(results)},
+            "default_table": "slas",
+            "can_write": actor.role != "viewer",
+        }
+
+    return _page(request, db, user, "slas.html", build, SLAsPage)
+
+
+@router.post("/slas")
+def create_sla_form(request: Request, db: DbSession, user: CurrentUser, form: FormDep) -> Response:
+    actor = users.actor_for(user)
+    try:
+        data = ins.SLAInput(
+            name=form.text("name", limit=200, required=True),
+            milestone=form.text("milestone", limit=20, required=True),
+            within_seconds=round(_number(form.text("within_minutes", limit=12), "within") * 60),
+            severity=form.text("severity", limit=20) or None,
+            tier=form.text("tier", limit=80) or None,
+            measured_from=form.text("measured_from", limit=20) or "started",
+        )
+        with writing(db):
+            ins.create_sla(db, actor, data)
+    except AfteractionError as error:
+        return see_other(request, "/slas", f"SLA not saved: {error.message}")
+    return see_other(request, "/slas", "SLA saved")
+
+
+# -- search and similar incidents ----------------------------------------------------------------
+
+
+@router.get("/search")
+def search_page(request: Request, db: DbSession, user: CurrentUser) -> Response:
+    actor = users.actor_for(user)
+    q = (request.query_params.get("q") or "").strip()
+    kinds = tuple(request.query_params.getlist("kind")) or None
+    page = SearchPage(q=q, kinds=finder.kinds())
+    try:
+        if q:
+            page.results = finder.search(db, actor, q, kinds=kinds, limit=20)
+            fmt = request.query_params.get("format", "")
+            exported = export([h.as_dict() for h in page.results.hits], fmt, "search")
+            if exported is not None:
+                return exported
+    except ValidationError as error:
+        page.error = error.message
+        return render(request, "search.html", {"page": page}, user=user, status_code=422)
+    return render(request, "search.html", {"page": page}, user=user)
+
+
+@router.get("/incidents/{key}/similar")
+def similar_panel(key: str, request: Request, db: DbSession, user: CurrentUser) -> Response:
+    actor = users.actor_for(user)
+    incident = incident_repo.get_incident(db, actor, incident_key(key))
+    similar = finder.similar_incidents(db, actor, incident, limit=5)
+    return render(request, "_similar.html", {"similar": similar, "incident": incident}, user=user)
+
+
+__all__ = [
+    "DashboardPage",
+    "InsightPage",
+    "OnCallPage",
+    "ResponsePage",
+    "SLAsPage",
+    "SLOsPage",
+    "SearchPage",
+    "SilosPage",
+    "export",
+    "router",
+    "thresholds_from",
+]

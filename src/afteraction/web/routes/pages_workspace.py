@@ -1,0 +1,357 @@
+"""The analysis workspace pages of an incident: transcript (with annotation), timeline
+builder, people & coordination, and analysis notes. Interviews are in `pages_interviews`.
+
+Access: every logged-in user who can see the incident reads these pages; admins and
+investigators change them (`require_analysis`). Forms post here and redirect back (303);
+the transcript's keyboard annotation posts to the JSON API instead. No queries of our own
+beyond `afteraction.storage.analysis*` and `storage.transcript`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from markupsafe import Markup
+
+from afteraction.adapters.mrkdwn import render_html
+from afteraction.core.access import Actor, require_analysis
+from afteraction.core.analysis.people import PeopleAnalysis, analyze_people
+from afteraction.core.errors import PermissionDenied, ValidationError
+from afteraction.core.incidents import MILESTONES
+from afteraction.storage import analysis as work
+from afteraction.storage import incidents as repo
+from afteraction.storage import transcript as tx
+from afteraction.storage import users
+from afteraction.storage.analysis_bundle import IncidentEvidence, build_incident_evidence
+from afteraction.storage.analysis_tables import NOTE_KINDS
+from afteraction.storage.tables import Incident
+from afteraction.web.deps import CurrentUser, DbSession
+from afteraction.web.routes.pages_forms import render_page, see_other, writing_as
+from afteraction.web.routes.pages_incidents import FormDep, incident_key
+from afteraction.web.svg import swimlanes
+
+router = APIRouter(include_in_schema=False)
+NOTE_LABELS = {
+    "theme": "Themes",
+    "contributing_factor": "Contributing factors (what had to be true)",
+    "risk": "Risks",
+    "mitigator": "Mitigators",
+    "difficulty": "Difficulties during handling",
+    "open_question": "Open questions",
+}
+
+
+def can_analyse(actor: Actor) -> bool:
+    try:
+        require_analysis(actor)
+    except PermissionDenied:
+        return False
+    return True
+
+
+@dataclass(slots=True)
+class Workspace:
+    incident: Incident
+    tab: str
+    can_edit: bool
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _open(db: Any, user: Any, key: str, tab: str) -> tuple[Workspace, Actor]:
+    actor = users.actor_for(user)
+    incident = repo.get_incident(db, actor, incident_key(key))
+    return Workspace(incident, tab, can_analyse(actor)), actor
+
+
+def _parse_time(value: str, name: str) -> datetime | None:
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as error:
+        raise ValidationError(f"{name} must be a time like 2026-10-21T02:14", field=name) from error
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+# -- transcript ------------------------------------------------------------------------------
+
+
+@router.get("/incidents/{key}/transcript")
+def transcript_page(key: str, request: Request, db: DbSession, user: CurrentUser) -> Response:
+    page, _actor = _open(db, user, key, "transcript")
+    params = request.query_params
+    cursor = None
+    if params.get("after") and params.get("after_id", "").isdigit():
+        moment = _parse_time(params["after"], "after")
+        cursor = (moment, int(params["after_id"])) if moment else None
+    tag = params.get("tag", "")
+    question = params.get("question") == "1"
+    message_ids = None
+    annotations = work.list_annotations(db, page.incident.id)
+    if tag or question:
+        chosen = [
+            a for a in annotations if (not tag or a.tag == tag) and (not question or a.is_question)
+        ]
+        message_ids = [i for a in chosen for i in (a.message_id, a.end_message_id) if i is not None]
+    person = params.get("person", "")
+    channels = [int(c) for c in params.getlist("channel") if c.isdigit()]
+    filters = tx.Filters(
+        channel_ids=channels,
+        query=params.get("q", "")[:200],
+        person_id=int(person) if person.isdigit() else None,
+        message_ids=message_ids,
+        start=_parse_time(params.get("at", ""), "at"),
+    )
+    window = tx.read_window(db, page.incident.id, cursor=cursor, filters=filters)
+    at_of = {i.id: i.at for i in window.items if i.kind == "message"}
+    at_of |= {r.id: r.at for i in window.items for r in i.replies}
+    marks = work.annotated_message_ids(annotations, at_of)
+    channel_names = {str(cid): name for cid, name in window.channels}
+    page.extra = {
+        "window": window,
+        "marks": marks,
+        "tags": work.list_tags(db),
+        "html": lambda item: Markup(render_html(item.text, window.mention_names, channel_names)),
+        "channel_name": dict(window.channels),
+        "filters": {
+            "tag": tag,
+            "question": question,
+            "person": person,
+            "channels": channels,
+            "q": filters.query,
+            "at": params.get("at", ""),
+        },
+        "next": window.next_cursor,
+    }
+    return render_page(request, "workspace_transcript.html", page, user=user)
+
+
+# -- timeline --------------------------------------------------------------------------------
+
+
+def _timeline_rows(
+    db: Any, evidence: IncidentEvidence | None, incident_id: int, view: str, value: str
+) -> list[Any]:
+    rows = work.list_timeline(db, incident_id)
+    links = [link for r in rows for link in r.evidence]
+    labels = work.evidence_labels(db, links)
+    out = []
+    for row in rows:
+        info = [labels.get((str(link["type"]), int(link["id"]))) for link in row.evidence]
+        persons = {row.person_id} | {i["person_id"] for i in info if i}
+        channels = {i["channel_id"] for i in info if i}
+        if view == "person" and value and int(value or 0) not in persons:
+            continue
+        if view == "keyword" and value and value.lower() not in row.text.lower():
+            continue
+        if view == "channel" and value and int(value or 0) not in channels:
+            continue
+        out.append(
+            {
+                "row": row,
+                "evidence": [
+                    (link, labels.get((str(link["type"]), int(link["id"]))))
+                    for link in row.evidence
+                ],
+            }
+        )
+    del evidence
+    return out
+
+
+@router.get("/incidents/{key}/timeline")
+def timeline_page(key: str, request: Request, db: DbSession, user: CurrentUser) -> Response:
+    page, _actor = _open(db, user, key, "timeline")
+    view = request.query_params.get("view", "narrative")
+    value = request.query_params.get("value", "")[:200]
+    evidence = build_incident_evidence(db, page.incident.id, with_history=False)
+    suggestions = work.pending_suggestions(db, evidence) if page.can_edit else []
+    annotations = [a for a in work.list_annotations(db, page.incident.id) if a.message_id]
+    people = sorted(evidence.bundle.people.values(), key=lambda p: p.name)
+    page.extra = {
+        "entries": _timeline_rows(db, evidence, page.incident.id, view, value),
+        "suggestions": suggestions,
+        "annotations": annotations,
+        "view": view,
+        "value": value,
+        "people": people,
+        "channels": tx.channels_of(db, page.incident.id),
+        "milestones": MILESTONES,
+    }
+    return render_page(request, "workspace_timeline.html", page, user=user)
+
+
+@router.post("/incidents/{key}/timeline/suggestions")
+def decide(key: str, request: Request, db: DbSession, user: CurrentUser, form: FormDep) -> Response:
+    actor = users.actor_for(user)
+    incident = repo.get_incident(db, actor, incident_key(key))
+    accept = form.text("decision") != "dismiss"
+    with writing_as(db, user):
+        evidence = build_incident_evidence(db, incident.id, with_history=False)
+        work.decide_suggestion(db, actor, evidence, form.text("key", required=True), accept=accept)
+    return see_other(
+        request,
+        f"/incidents/{incident.public_id}/timeline",
+        "Added to the timeline" if accept else "Dismissed",
+    )
+
+
+@router.post("/incidents/{key}/timeline")
+def add_entry(
+    key: str, request: Request, db: DbSession, user: CurrentUser, form: FormDep
+) -> Response:
+    actor = users.actor_for(user)
+    annotation = form.integer("annotation_id")
+    with writing_as(db, user):
+        entry = work.create_entry(
+            db,
+            actor,
+            incident_key(key),
+            at=_parse_time(form.text("at"), "at"),
+            text=form.text("text"),
+            kind=form.text("kind") or "event",
+            annotation_id=annotation,
+        )
+        public = f"INC-{incident_key(key)}"
+    return see_other(
+        request, f"/incidents/{public}/timeline#entry-{entry.id}", "Timeline entry added"
+    )
+
+
+@router.post("/incidents/{key}/timeline/{entry_id}")
+def edit_entry(
+    key: str, entry_id: int, request: Request, db: DbSession, user: CurrentUser, form: FormDep
+) -> Response:
+    actor = users.actor_for(user)
+    with writing_as(db, user):
+        if form.text("action") == "delete":
+            work.delete_entry(db, actor, incident_key(key), entry_id)
+            notice = "Timeline entry removed"
+        elif form.text("milestone"):
+            _incident, warnings = work.milestone_from_entry(
+                db,
+                actor,
+                incident_key(key),
+                entry_id,
+                form.text("milestone"),
+                allow_out_of_order=form.flag("allow_out_of_order"),
+            )
+            notice = f"Milestone {form.text('milestone')} set from the entry" + (
+                f" ({'; '.join(warnings)})" if warnings else ""
+            )
+        else:
+            work.update_entry(
+                db,
+                actor,
+                incident_key(key),
+                entry_id,
+                at=_parse_time(form.text("at"), "at"),
+                text=form.text("text") or None,
+                kind=form.text("kind") or None,
+            )
+            notice = "Timeline entry saved"
+    return see_other(
+        request, f"/incidents/INC-{incident_key(key)}/timeline#entry-{entry_id}", notice
+    )
+
+
+# -- people ----------------------------------------------------------------------------------
+
+
+def people_analysis(db: Any, incident_id: int) -> tuple[IncidentEvidence, PeopleAnalysis]:
+    evidence = build_incident_evidence(db, incident_id)
+    return evidence, analyze_people(evidence.bundle, evidence.context, history=evidence.history)
+
+
+@router.get("/incidents/{key}/people")
+def people_page(key: str, request: Request, db: DbSession, user: CurrentUser) -> Response:
+    page, _actor = _open(db, user, key, "people")
+    evidence, analysis = people_analysis(db, page.incident.id)
+    page.extra = {
+        "analysis": analysis,
+        "chart": Markup(swimlanes(evidence.bundle, evidence.context, analysis)),
+        "names": {k: p.name for k, p in evidence.bundle.people.items()},
+    }
+    return render_page(request, "workspace_people.html", page, user=user)
+
+
+# -- analysis notes --------------------------------------------------------------------------
+
+
+@router.get("/incidents/{key}/analysis")
+def analysis_page(key: str, request: Request, db: DbSession, user: CurrentUser) -> Response:
+    page, _actor = _open(db, user, key, "analysis")
+    notes = work.list_notes(db, page.incident.id)
+    labels = work.evidence_labels(db, [link for n in notes for link in n.evidence])
+    page.extra = {
+        "groups": [
+            (kind, NOTE_LABELS[kind], [n for n in notes if n.kind == kind]) for kind in NOTE_KINDS
+        ],
+        "labels": labels,
+    }
+    return render_page(request, "workspace_analysis.html", page, user=user)
+
+
+def _links(form: Any) -> list[dict[str, Any]]:
+    links = []
+    for part in form.csv("evidence"):
+        kind, _, ident = part.partition(":")
+        if not ident.isdigit():
+            raise ValidationError("evidence is a list like message:12, page:3", field="evidence")
+        links.append({"type": kind.strip(), "id": int(ident)})
+    return links
+
+
+@router.post("/incidents/{key}/analysis")
+def add_analysis_note(
+    key: str, request: Request, db: DbSession, user: CurrentUser, form: FormDep
+) -> Response:
+    actor = users.actor_for(user)
+    with writing_as(db, user):
+        if form.text("action") == "delete":
+            note_id = form.integer("note_id")
+            work.delete_note(db, actor, incident_key(key), note_id or 0)
+            notice = "Note removed"
+        else:
+            work.add_note(
+                db,
+                actor,
+                incident_key(key),
+                kind=form.text("kind"),
+                text=form.text("text"),
+                evidence=_links(form),
+            )
+            notice = "Note added"
+    return see_other(request, f"/incidents/INC-{incident_key(key)}/analysis", notice)
+
+
+@router.post("/incidents/{key}/annotations")
+def annotate_form(
+    key: str, request: Request, db: DbSession, user: CurrentUser, form: FormDep
+) -> Response:
+    """The no-JavaScript way to annotate: a small form under each message."""
+    actor = users.actor_for(user)
+    with writing_as(db, user):
+        result = work.annotate(
+            db,
+            actor,
+            incident_key(key),
+            message_id=form.integer("message_id"),
+            end_message_id=form.integer("end_message_id"),
+            tag=form.text("tag") or None,
+            note=form.text("note"),
+            question=form.flag("question"),
+        )
+    flag = (
+        f" (overlaps annotation {', '.join(map(str, result.overlaps))})" if result.overlaps else ""
+    )
+    return see_other(
+        request,
+        f"/incidents/INC-{incident_key(key)}/transcript#m{result.annotation.message_id}",
+        "Annotated" + flag,
+    )

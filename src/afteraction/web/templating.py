@@ -1,0 +1,73 @@
+"""Jinja2 environment for pages: filters for times, durations and safe text, and the
+globals every page needs (CSRF token, current user, version).
+
+Autoescaping is on; user- or chat-derived HTML is only ever inserted after nh3 sanitising.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import nh3
+from fastapi.templating import Jinja2Templates
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+from starlette.responses import Response
+
+from afteraction import __version__
+from afteraction.core.incidents import format_duration
+
+_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+
+
+def render_markdown(text: str | None) -> Markup:
+    """Markdown → sanitised HTML (raw HTML in the source is not rendered)."""
+    html = _markdown.render(text or "")
+    return Markup(nh3.clean(html, link_rel="nofollow noopener noreferrer"))
+
+
+def format_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M UTC") -> str:
+    if value is None:
+        return "—"
+    return value.strftime(fmt)
+
+
+def duration_between(start: datetime | None, end: datetime | None) -> str:
+    if start is None or end is None:
+        return "—"
+    return format_duration(end - start)
+
+
+def build(directory: Path) -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(directory))
+    env = templates.env
+    env.filters["markdown"] = render_markdown
+    env.filters["time"] = format_time
+    env.globals["duration_between"] = duration_between
+    env.globals["version"] = __version__
+    env.trim_blocks = True
+    env.lstrip_blocks = True
+    return templates
+
+
+def render(
+    request: Any,
+    name: str,
+    context: dict[str, Any] | None = None,
+    *,
+    user: Any = None,
+    status_code: int = 200,
+) -> Response:
+    """Render page `name` with the common globals (current user, CSRF token) added."""
+    from afteraction.web.deps import csrf_token
+
+    values = dict(context or {})
+    values.setdefault("user", user)
+    values.setdefault("csrf_token", csrf_token(request))
+    if "notice" not in values and "session" in request.scope:
+        values["notice"] = request.session.pop("notice", None)
+    templates: Jinja2Templates = request.app.state.templates
+    response: Response = templates.TemplateResponse(request, name, values, status_code=status_code)
+    return response

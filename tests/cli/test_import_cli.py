@@ -1,0 +1,90 @@
+"""`afteraction import slack|sources|remove` through Typer's runner, and an import process
+killed mid-way leaving every table as it was."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from afteraction.cli.main import app
+from tests.importers._helpers import row_counts, shared_fixture
+
+runner = CliRunner()
+HFARAN = "slack/slack-export-viewer/tests/testarchive_zip_contents"
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def env(database_url: str, db: Session) -> dict[str, str]:
+    return {"AFTERACTION_DATABASE_URL": database_url, "AFTERACTION_ENVIRONMENT": "development"}
+
+
+def invoke(env: dict[str, str], *args: str):  # type: ignore[no-untyped-def]
+    return runner.invoke(app, list(args), env=env)
+
+
+def test_slack_table_json_sources_and_remove(env: dict[str, str]) -> None:
+    path = str(shared_fixture(HFARAN))
+    shown = invoke(env, "import", "slack", path, "--channel", "enrique")
+    assert shown.exit_code == 0, shown.output
+    assert "organisation's archive" in shown.stdout and "unmatched person" in shown.stdout
+    again = invoke(env, "import", "slack", path, "--channel", "enrique", "--json")
+    data = json.loads(again.stdout)
+    assert data["already_imported"] is True and data["counts"]["messages"] == 25
+    listed = json.loads(invoke(env, "import", "sources", "--json").stdout)["items"]
+    assert [s["kind"] for s in listed] == ["slack_export"]
+    table = invoke(env, "import", "sources")
+    assert table.exit_code == 0 and "slack_export" in table.stdout
+    removed = invoke(env, "import", "remove", str(listed[0]["id"]), "--json")
+    assert json.loads(removed.stdout)["counts"]["messages"] == 25
+    assert json.loads(invoke(env, "import", "sources", "--json").stdout)["items"] == []
+    assert invoke(env, "import", "remove", "999").exit_code == 1
+
+
+def test_failure_names_file_and_position_and_exits_non_zero(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    (tmp_path / "c").mkdir()
+    (tmp_path / "users.json").write_text("[]")
+    (tmp_path / "c" / "2026-03-02.json").write_text('[{"ts": "1772445600.000001", "text": "x')
+    failed = invoke(env, "import", "slack", str(tmp_path))
+    assert failed.exit_code == 1
+    assert "c/2026-03-02.json" in failed.output
+    bad_time = invoke(env, "import", "slack", str(tmp_path), "--since", "yesterday")
+    assert bad_time.exit_code != 0
+
+
+@pytest.mark.slow
+def test_killed_import_leaves_every_table_unchanged(
+    env: dict[str, str], db: Session, tmp_path: Path
+) -> None:
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    try:
+        from slack_synth import generate
+    finally:
+        sys.path.remove(str(REPO / "benchmarks"))
+    invoke(env, "import", "slack", str(shared_fixture(HFARAN)))  # something already there
+    export = tmp_path / "big"
+    generate(export, messages=150_000, channels=10, users=200)
+    before = row_counts(db)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "afteraction.cli.main", "import", "slack", str(export), "--json"],
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    time.sleep(2.5)  # parsing and writing the first batches, inside the one transaction
+    assert process.poll() is None, "the import finished before it could be killed"
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    assert process.returncode == -signal.SIGKILL
+    assert row_counts(db) == before

@@ -1,0 +1,1 @@
+"""Tests for afteraction.core.analysis."""

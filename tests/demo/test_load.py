@@ -1,0 +1,49 @@
+"""Loading the demo organisation into a real database, and the `demo` command."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from afteraction.cli.main import app
+from afteraction.core.access import SYSTEM
+from afteraction.demo.load import DEMO_PASSWORD, load_demo
+from afteraction.storage import incidents as repo
+from afteraction.storage import users
+from afteraction.storage.analysis_tables import Annotation
+from afteraction.storage.evidence_tables import Message, Page, Source
+from afteraction.storage.tables import Incident, Person, RoleAssignment, TeamMembership
+
+
+def test_load_demo_builds_a_believable_org(db: Session) -> None:
+    summary = load_demo(db)
+    assert summary.incidents == db.scalar(select(func.count()).select_from(Incident)) >= 250
+    assert db.scalar(select(func.count()).select_from(Person)) == summary.people >= 35
+    assert db.scalar(select(func.count()).select_from(RoleAssignment)) > summary.incidents
+    moved = db.scalar(
+        select(func.count(func.distinct(TeamMembership.person_id))).where(
+            TeamMembership.end.is_not(None)
+        )
+    )
+    assert moved >= 3
+    rows, total = repo.list_incidents(db, SYSTEM, repo.IncidentFilters(limit=1))
+    assert rows[0].title and total == summary.incidents
+    assert users.authenticate(db, "admin@example.com", DEMO_PASSWORD) is not None
+    kinds = set(db.scalars(select(Source.kind)))
+    assert kinds == {"roster", "pagerduty", "oncall", "slack_export", "transcript"}
+    assert db.scalar(select(func.count()).select_from(Message)) > 200
+    assert db.scalar(select(func.count()).select_from(Page)) > 10
+    assert db.scalar(select(func.count()).select_from(Annotation)) > 0
+    again = load_demo(db)
+    assert again.already_loaded
+    assert db.scalar(select(func.count()).select_from(Incident)) == summary.incidents
+
+
+def test_demo_command_without_serving(database_url: str, db: Session) -> None:
+    result = CliRunner().invoke(
+        app, ["demo", "--no-serve"], env={"AFTERACTION_DATABASE_URL": database_url}
+    )
+    assert result.exit_code == 0, result.output
+    assert "admin@example.com" in result.stdout and DEMO_PASSWORD in result.stdout
+    assert "loaded" in result.stdout

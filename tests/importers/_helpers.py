@@ -1,0 +1,36 @@
+"""Shared helpers of the importer tests: the demo evidence folder, the shared real fixtures,
+and a count of every table's rows (to prove a failed import changed nothing)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from afteraction.storage.models import Base
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SHARED_FIXTURES = REPO_ROOT / ".." / "shared" / "fixtures"
+FLAGSHIP = REPO_ROOT / "src" / "afteraction" / "demo" / "evidence" / "flagship"
+
+
+def shared_fixture(relative: str) -> Path:
+    path = SHARED_FIXTURES / relative
+    if not path.exists():
+        pytest.skip(f"shared fixture {relative} not found under {SHARED_FIXTURES}")
+    return path
+
+
+def row_counts(db: Session) -> dict[str, int]:
+    counts = {
+        table.name: int(db.scalar(select(func.count()).select_from(table)) or 0)
+        for table in Base.metadata.sorted_tables
+    }
+    db.rollback()
+    return counts
+
+
+def count(db: Session, model: type[Base]) -> int:
+    return int(db.scalar(select(func.count()).select_from(model)) or 0)

@@ -1,0 +1,43 @@
+"""The flagship incident's evidence loads through the importers, fast and idempotently."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from afteraction.demo.flagship import flagship_of
+from afteraction.demo.generate import build_org
+from afteraction.demo.load import LOADER, load_demo
+from afteraction.importers.demo import load_flagship_evidence
+from afteraction.storage.db import writing
+from afteraction.storage.evidence_tables import OnCallShift, Page, Source, TranscriptCue
+from afteraction.storage.tables import Person, TeamMembership
+from tests.importers._helpers import count
+
+
+def test_flagship_evidence_through_the_importers(db: Session) -> None:
+    load_demo(db)
+    number = flagship_of(build_org(7)).number
+    people, memberships = count(db, Person), count(db, TeamMembership)
+    started = time.perf_counter()
+    with writing(db):
+        summaries = load_flagship_evidence(db, LOADER, f"INC-{number}")
+    elapsed = time.perf_counter() - started
+    kinds = [s.kind for s in summaries]
+    assert kinds[:3] == ["roster", "pagerduty", "oncall"] and kinds[-2:] == ["transcript"] * 2
+    roster = summaries[0]
+    assert roster.counts["people unchanged"] == 40 and "people created" not in roster.counts
+    assert (count(db, Person), count(db, TeamMembership)) == (people, memberships)
+    assert summaries[1].incident == f"INC-{number}" and summaries[1].counts["pages"] == 23
+    assert summaries[1].unmatched == [] and summaries[2].unmatched == []
+    assert count(db, Page) == 23 and count(db, OnCallShift) == 15
+    assert count(db, TranscriptCue) == 49
+    incident_ids = set(db.scalars(select(Source.incident_id).where(Source.kind != "roster")))
+    assert len(incident_ids - {None}) == 1
+    assert elapsed < 2.0
+    with writing(db):
+        again = load_flagship_evidence(db, LOADER, f"INC-{number}")
+    assert all(s.already_imported for s in again)
+    assert db.scalar(select(func.count()).select_from(Source)) == len(summaries)

@@ -1,0 +1,331 @@
+"""Slack import: the real exports, idempotency, overlapping exports and edits, incident
+attachment and window, references, people matching, hostile input leaving the database
+unchanged, and removing a source with exactly what it brought."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from afteraction.core.access import SYSTEM
+from afteraction.core.errors import ImportFailed, NotFound
+from afteraction.importers.slack import import_slack_export, incident_window
+from afteraction.storage import directory
+from afteraction.storage import incidents as repo
+from afteraction.storage.db import writing
+from afteraction.storage.evidence_tables import Channel, IncidentChannel, Message, Source
+from afteraction.storage.messages import remove_chat_source
+from afteraction.storage.tables import Identity, Person, Reference
+from tests.importers._helpers import count, row_counts, shared_fixture
+
+HFARAN = "slack/slack-export-viewer/tests/testarchive_zip_contents"
+SLACKDUMP = "slack/slackdump/internal/fixtures/assets/source_export_dir"
+T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+
+
+def _import(db: Session, path: Path, **options: Any):  # type: ignore[no-untyped-def]
+    with writing(db):
+        return import_slack_export(db, SYSTEM, path, **options)
+
+
+def _ts(moment: datetime, n: int = 0) -> str:
+    return f"{int(moment.timestamp())}.{n:06d}"
+
+
+def _msg(moment: datetime, text_: str, user: str = "U1", n: int = 0, **extra: Any) -> dict:
+    return {"type": "message", "ts": _ts(moment, n), "user": user, "text": text_, **extra}
+
+
+USERS = [
+    {"id": "U1", "name": "ada", "real_name": "Ada Lovelace",
+     "profile": {"real_name": "Ada Lovelace", "email": "ada@example.com", "title": "SRE"},
+     "tz": "Europe/London"},
+    {"id": "U2", "name": "grace", "real_name": "Grace Hopper",
+     "profile": {"real_name": "Grace Hopper", "display_name": "grace"}},
+    {"id": "U3", "name": "linus", "real_name": "Linus T",
+     "profile": {"real_name": "Linus T", "email": "linus@example.com"}},
+]  # fmt: skip
+CHANNELS = [
+    {"id": "C1", "name": "inc-db", "created": 1700000000,
+     "topic": {"value": ""}, "purpose": {"value": "database incident"}},
+    {"id": "C2", "name": "general", "created": 1700000000},
+]  # fmt: skip
+
+
+def write_export(root: Path, days: dict[str, list[dict]]) -> Path:
+    """A folder export: users, channels, and day files {"inc-db/2026-03-02.json": [...]}."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "users.json").write_text(json.dumps(USERS))
+    (root / "channels.json").write_text(json.dumps(CHANNELS))
+    for rel, messages in days.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(json.dumps(messages))
+    return root
+
+
+def first_export(root: Path) -> Path:
+    return write_export(
+        root,
+        {
+            "inc-db/2026-03-02.json": [
+                _msg(T0, "db is slow <https://github.com/acme/api/pull/42|PR 42>"),
+                _msg(T0 + timedelta(minutes=1), "looking <@U1>", user="U2",
+                     reactions=[{"name": "eyes", "users": ["U1", "U3"], "count": 2}]),
+                {"type": "message", "subtype": "channel_join", "ts": _ts(T0, 5), "user": "U3",
+                 "inviter": "U1", "text": "<@U3> has joined the channel"},
+                {"type": "message", "subtype": "channel_topic", "ts": _ts(T0, 6), "user": "U1",
+                 "topic": "replica lag", "text": "set the topic"},
+            ],
+            "general/2026-02-01.json": [_msg(T0 - timedelta(days=29), "long before")],
+        },
+    )  # fmt: skip
+
+
+# --- real exports ---------------------------------------------------------------------
+
+
+def test_hfaran_export_as_archive_then_idempotent(db: Session) -> None:
+    path = shared_fixture(HFARAN)
+    summary = _import(db, path)
+    assert summary.counts["channels"] == 2 and summary.counts["messages"] == 42
+    assert summary.counts["users"] == 4 and summary.counts["people created"] == 4
+    assert len(summary.unmatched) == 4 and "Harry Potter (U0BMYT2FL)" in summary.unmatched
+    assert summary.incident is None and count(db, IncidentChannel) == 0
+    assert count(db, Message) == 42 and count(db, Identity) == 4
+    join = db.scalars(
+        select(Message).where(Message.subtype == "channel_join", Message.ts.is_not(None))
+    ).all()
+    assert sorted(m.inviter_external or "" for m in join) == ["", "U0BMQB6JE", "U0BMQB6JE",
+                                                              "U0BMQB6JE"]  # fmt: skip
+    reacted = db.scalar(select(Message).where(Message.ts == "1459154014.000018"))
+    assert reacted is not None
+    assert reacted.reactions == [{"name": "botman", "count": 1, "users": ["U0BMYT2FL"]}]
+    edited = db.scalar(select(Message).where(Message.ts == "1458972985.000010"))
+    assert edited is not None
+    assert edited.edited_at == datetime(2016, 3, 26, 8, 32, 14, tzinfo=UTC)
+    bots = db.scalars(select(Message).where(Message.subtype == "bot_message")).all()
+    assert len(bots) == 24 and all(m.is_bot and m.text_plain for m in bots)
+    share = db.scalar(select(Message).where(Message.subtype == "file_share"))
+    assert share is not None and share.files == [
+        "https://mesos-magellan.slack.com/files/U0BMS113R/F0VQ4C4BT/10_cities.js"
+    ]
+    harry = db.scalar(select(Person).where(Person.name == "Harry Potter"))
+    assert harry is not None and harry.time_zone == "America/Los_Angeles"
+    authored = db.scalar(
+        select(Message).where(Message.author_external == "U0BMYT2FL", Message.subtype.is_(None))
+    )
+    assert authored is not None and authored.author_person_id == harry.id
+
+    before = row_counts(db)
+    again = _import(db, path)
+    assert again.already_imported and again.counts == summary.counts
+    assert row_counts(db) == before
+
+
+def test_slackdump_threads_tombstones_and_bots(db: Session) -> None:
+    summary = _import(db, shared_fixture(SLACKDUMP))
+    assert summary.counts["messages"] == 14 and summary.counts["bots"] == 6
+    replies = db.scalars(select(Message).where(Message.thread_ts != Message.ts)).all()
+    assert len(replies) == 4
+    tombstone = db.scalar(select(Message).where(Message.subtype == "tombstone"))
+    assert tombstone is not None and tombstone.hidden
+    parent = db.scalar(select(Message).where(Message.ts == "1736478630.905399"))
+    assert parent is not None and parent.extra and parent.extra["reply_count"] == 2
+
+
+# --- behaviour on small inline exports ------------------------------------------------
+
+
+def test_full_text_search_finds_imported_messages(db: Session, tmp_path: Path) -> None:
+    _import(db, first_export(tmp_path / "e"))
+    if db.get_bind().dialect.name != "sqlite":
+        pytest.skip("FTS5 is SQLite's index")
+    hits = db.execute(text("SELECT rowid FROM messages_fts WHERE messages_fts MATCH 'slow'")).all()
+    assert len(hits) == 1
+    trigger = db.execute(
+        text("SELECT 1 FROM sqlite_master WHERE name = 'messages_fts_insert'")
+    ).all()
+    assert trigger, "the insert trigger is back after a bulk import"
+
+
+def test_overlapping_later_export_adds_new_and_updates_edits(db: Session, tmp_path: Path) -> None:
+    first = _import(db, first_export(tmp_path / "v1"))
+    assert first.counts["messages"] == 5
+    days = {
+        "inc-db/2026-03-02.json": [
+            _msg(T0, "db is slow (edited)", edited={"user": "U1", "ts": _ts(T0, 9)}),
+            _msg(T0 + timedelta(minutes=1), "looking <@U1>", user="U2"),
+            _msg(T0 + timedelta(minutes=2), "new one"),
+        ]
+    }
+    second = _import(db, write_export(tmp_path / "v2", days))
+    assert second.counts["messages"] == 1
+    assert second.counts["messages updated"] == 1
+    assert second.counts["messages already present"] == 1
+    assert count(db, Message) == 6
+    edited = db.scalar(select(Message).where(Message.ts == _ts(T0)))
+    assert edited is not None and edited.text_plain == "db is slow (edited)"
+    assert edited.source_id == first.source_id  # kept by the source that brought it
+    channel = db.scalar(select(Channel).where(Channel.external_id == "C1"))
+    assert channel is not None
+    assert (channel.topic, channel.purpose) == ("replica lag", "database incident")
+
+
+def _incident(db: Session, **milestones: datetime) -> str:
+    milestones.setdefault("declared", milestones["started"])
+    with writing(db):
+        incident, _ = repo.declare(
+            db, SYSTEM, repo.IncidentInput(title="db", severity="SEV2", milestones=milestones)
+        )
+        return incident.public_id
+
+
+def test_incident_attachment_window_and_references(db: Session, tmp_path: Path) -> None:
+    public_id = _incident(db, started=T0 - timedelta(minutes=30), closed=T0 + timedelta(hours=1))
+    summary = _import(db, first_export(tmp_path / "e"), incident=public_id)
+    assert summary.incident == public_id
+    assert summary.counts["messages"] == 4  # the general message is outside the window
+    attached = db.scalars(select(IncidentChannel)).all()
+    assert [a.channel.external_id for a in attached] == ["C1"]  # only channels with messages
+    assert attached[0].since == T0 - timedelta(minutes=150)
+    assert attached[0].until == T0 + timedelta(hours=3)
+    reference = db.scalar(select(Reference))
+    assert reference is not None
+    assert (reference.kind, reference.key, reference.mentions) == ("github pr", "acme/api#42", 1)
+    assert reference.first_seen == T0 and reference.source_id == summary.source_id
+
+
+def test_explicit_channels_and_window(db: Session, tmp_path: Path) -> None:
+    public_id = _incident(db, started=T0)
+    export = first_export(tmp_path / "e")
+    summary = _import(
+        db,
+        export,
+        incident=public_id,
+        channels=["general", "inc-db"],
+        since=T0 - timedelta(days=40),
+        until=T0 + timedelta(seconds=1),
+    )
+    assert summary.counts["channels attached"] == 2
+    assert summary.counts["messages"] == 4  # until excludes the message a minute later
+    with pytest.raises(NotFound):
+        _import(db, export, channels=["nope"])
+
+
+def test_open_incident_window_ends_now_plus_two_hours() -> None:
+    class Open:
+        started_at = T0
+        detected_at = declared_at = closed_at = resolved_at = None
+
+    since, until = incident_window(Open(), None, None)  # type: ignore[arg-type]
+    assert since == T0 - timedelta(hours=2)
+    assert until is not None and until > datetime.now(UTC) + timedelta(hours=1)
+
+
+def test_people_matched_by_email_then_name(db: Session, tmp_path: Path) -> None:
+    with writing(db):
+        ada = directory.create_person(
+            db, SYSTEM, directory.PersonInput(name="Augusta Ada King", email="ada@example.com")
+        )
+        grace = directory.create_person(db, SYSTEM, directory.PersonInput(name="Grace Hopper"))
+        ada_id, grace_id = ada.id, grace.id
+    summary = _import(db, first_export(tmp_path / "e"))
+    assert summary.counts["people matched"] == 2 and summary.counts["people created"] == 1
+    assert summary.unmatched == ["Linus T (U3)"]
+    identities = {r[0]: r[1] for r in db.execute(select(Identity.external_id, Identity.person_id))}
+    assert identities["U1"] == ada_id and identities["U2"] == grace_id
+    linus = db.scalar(select(Person).where(Person.email == "linus@example.com"))
+    assert linus is not None and identities["U3"] == linus.id
+
+
+def _zip(path: Path, members: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("members", "where"),
+    [
+        ({"users.json": b"[]", "../evil/2026-03-02.json": b"[]"}, "../evil"),
+        ({"users.json": b"[]", "c/2026-03-02.json": b'[{"ts": "1.0", "text": "x'}, "c/2026"),
+    ],
+)
+def test_hostile_input_changes_nothing(
+    db: Session, tmp_path: Path, members: dict[str, bytes], where: str
+) -> None:
+    _import(db, first_export(tmp_path / "e"))  # something already there
+    before = row_counts(db)
+    with pytest.raises(ImportFailed) as caught:
+        _import(db, _zip(tmp_path / "bad.zip", members))
+    assert where in caught.value.message
+    assert row_counts(db) == before
+
+
+def test_removal_removes_exactly_what_a_source_brought(db: Session, tmp_path: Path) -> None:
+    public_id = _incident(db, started=T0 - timedelta(minutes=30), closed=T0 + timedelta(hours=1))
+    empty = row_counts(db)
+    first = _import(db, first_export(tmp_path / "v1"), incident=public_id)
+    after_first = row_counts(db)
+    days = {"inc-db/2026-03-02.json": [_msg(T0 + timedelta(minutes=2), "new one")]}
+    second = _import(db, write_export(tmp_path / "v2", days), incident=public_id)
+    assert second.counts["messages"] == 1
+    with writing(db):
+        remove_chat_source(db, SYSTEM, second.source_id or 0)
+    evidence = ("messages", "channels", "incident_channels", "incident_references", "sources")
+    now = row_counts(db)
+    assert {t: now[t] for t in evidence} == {t: after_first[t] for t in evidence}
+    with writing(db):
+        remove_chat_source(db, SYSTEM, first.source_id or 0)
+    now = row_counts(db)
+    assert {t: now[t] for t in evidence} == {t: empty[t] for t in evidence}
+    assert count(db, Source) == 0 and count(db, Person) == 3  # people stay in the directory
+
+
+def test_row_dicts_and_column_tuples_are_stored_alike(db: Session) -> None:
+    """The import writes tuples (`insert_message_values`); the dict form stores the same."""
+    from afteraction.storage import messages as store
+    from afteraction.storage.imports import start_source
+
+    at = datetime(2026, 3, 2, 10, 0, tzinfo=timezone(timedelta(hours=2)))
+
+    def row(channel_id: int, source_id: int, n: int) -> dict[str, Any]:
+        full = dict.fromkeys(store.COLUMNS)
+        full |= {"channel_id": channel_id, "source_id": source_id, "ts": f"1.{n}", "at": at}
+        full |= {"author_name": "ann", "text_raw": f"needle {n}", "text_plain": f"needle {n}"}
+        full |= {"is_bot": n == 1, "hidden": False, "mentions": ["U1"], "extra": {"k": n}}
+        full |= {"edited_at": at + timedelta(minutes=n) if n else None}
+        return full
+
+    with writing(db):
+        source = start_source(db, SYSTEM, kind="slack_export", origin="t", checksum="c")
+        a, b = (
+            store.upsert_channel(db, store.ChannelInfo(c, c), source_id=source.id)[0]
+            for c in ("CA", "CB")
+        )
+        dicts = [row(a, source.id, n) for n in range(3)]
+        del dicts[2]["thread_ts"]  # a missing key is NULL
+        assert store.insert_messages(db, dicts) == 3
+        tuples = [tuple(row(b, source.id, n)[c] for c in store.COLUMNS) for n in range(3)]
+        assert store.insert_message_values(db, tuples) == 3
+        assert store.insert_message_values(db, []) == 0
+    query = text(
+        "SELECT ts, at, edited_at, author_name, text_plain, is_bot, mentions, extra, thread_ts "
+        "FROM messages WHERE channel_id = :c ORDER BY ts"
+    )
+    stored = [db.execute(query, {"c": c}).all() for c in (a, b)]
+    assert stored[0] == stored[1]
+    if db.get_bind().dialect.name != "sqlite":
+        return  # the stored forms below are SQLite's (text times, JSON text, FTS5)
+    assert stored[0][1][1:3] == ("2026-03-02 08:00:00.000000", "2026-03-02 08:01:00.000000")
+    assert stored[0][0][6:] == ('["U1"]', '{"k":0}', None)
+    found = db.execute(text("SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'needle'"))
+    assert found.scalar() == 6

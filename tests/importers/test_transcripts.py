@@ -1,0 +1,117 @@
+"""Transcript import: WebVTT and Zoom chat cues, speaker matching, idempotency, bad input."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from afteraction.core.access import SYSTEM
+from afteraction.core.errors import ImportFailed, NotFound
+from afteraction.importers.roster import import_roster
+from afteraction.importers.transcripts import import_transcript
+from afteraction.storage import incidents as repo
+from afteraction.storage.db import writing
+from afteraction.storage.evidence_tables import TranscriptCue
+from afteraction.storage.tables import Reference
+from tests.importers._helpers import FLAGSHIP, count, row_counts, shared_fixture
+
+VTT = FLAGSHIP / "transcripts" / "review-meeting.vtt"
+CHAT = FLAGSHIP / "transcripts" / "zoom-chat.txt"
+
+
+@pytest.fixture
+def incident(db: Session) -> str:
+    with writing(db):
+        import_roster(db, SYSTEM, FLAGSHIP / "roster.csv")
+        created, _ = repo.declare(db, SYSTEM, repo.IncidentInput(title="payments", severity="SEV1"))
+        return created.public_id
+
+
+def _import(db: Session, path: Path, **options: object):  # type: ignore[no-untyped-def]
+    with writing(db):
+        return import_transcript(db, SYSTEM, path, **options)  # type: ignore[arg-type]
+
+
+def test_review_meeting_cues_and_speakers(db: Session, incident: str) -> None:
+    summary = _import(db, VTT, incident=incident, interview=3)
+    assert summary.counts["cues"] == 40 and summary.counts["speakers matched"] == 14
+    assert summary.unmatched == [] and summary.warnings == ["1 cue(s) without a speaker"]
+    cues = list(db.scalars(select(TranscriptCue).order_by(TranscriptCue.seq)))
+    assert cues[0].speaker == "Sarah Cohen" and cues[0].person_id is not None
+    assert cues[0].start_seconds == pytest.approx(2.31) and cues[0].at is None
+    assert {c.interview_id for c in cues} == {3}
+    unattributed = [c for c in cues if c.speaker is None]
+    assert len(unattributed) == 1 and unattributed[0].person_id is None
+
+
+def test_recording_start_gives_absolute_times(db: Session, incident: str) -> None:
+    start = datetime(2026, 10, 29, 16, 0, tzinfo=UTC)
+    _import(db, CHAT, incident=incident, recording_start=start)
+    first = db.scalar(select(TranscriptCue).order_by(TranscriptCue.seq))
+    assert first is not None and first.at == datetime(2026, 10, 29, 16, 1, 12, tzinfo=UTC)
+    assert count(db, TranscriptCue) == 9
+
+
+def test_unknown_speakers_are_listed_and_references_found(
+    db: Session, incident: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "GMT20261029-160000_Recording.transcript.vtt"
+    path.write_text(
+        "WEBVTT\n\n1\n00:00:01.000 --> 00:00:02.000\n<v Jane Roe>see "
+        "https://github.com/brightloop/ledger/pull/77</v>\n\n"
+        "2\n00:00:03.000 --> 00:00:04.000\nLena Vogel (Brightloop): agreed\n"
+    )
+    summary = _import(db, path, incident=incident)
+    assert summary.unmatched == ["speaker 'Jane Roe'"]
+    assert summary.counts["speakers matched"] == 1 and summary.counts["references"] == 1
+    cues = list(db.scalars(select(TranscriptCue).order_by(TranscriptCue.seq)))
+    assert cues[0].at == datetime(2026, 10, 29, 16, 0, 1, tzinfo=UTC)  # from the file name
+    assert cues[1].person_id is not None
+    assert db.scalar(select(Reference.key)) == "brightloop/ledger#77"
+
+
+def test_same_file_twice_adds_nothing(db: Session, incident: str) -> None:
+    _import(db, VTT, incident=incident)
+    before = row_counts(db)
+    again = _import(db, VTT, incident=incident)
+    assert again.already_imported and row_counts(db) == before
+
+
+def test_real_zoom_transcript_and_chat(db: Session, incident: str) -> None:
+    vtt = shared_fixture("vtt/cip_test_transcript/small_transcript.vtt")
+    chat = shared_fixture("vtt/cip_test_transcript/chat.txt")
+    empty = shared_fixture("vtt/cip_test_transcript/empty_transcript.vtt")
+    cues = _import(db, vtt, incident=incident).counts["cues"]
+    messages = _import(db, chat, incident=incident).counts["cues"]
+    assert cues > 0 and messages > 0
+    assert count(db, TranscriptCue) == cues + messages
+    assert _import(db, empty, incident=incident).counts["cues"] == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "where"),
+    [
+        ("bad.vtt", b"not a transcript\n", "bad.vtt: line 1"),
+        ("bad.vtt", b"WEBVTT\n\n1\n00:00:01.000 --> 00:00:02.000\n\xff\xfe\n", "bad.vtt: line 5"),
+        ("chat.txt", b"hello there\n00:00:01\tAda:\thi\n", "chat.txt: line 1"),
+    ],
+)
+def test_bad_files_change_nothing(
+    db: Session, incident: str, tmp_path: Path, name: str, content: bytes, where: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    before = row_counts(db)
+    with pytest.raises(ImportFailed) as caught:
+        _import(db, path, incident=incident)
+    assert caught.value.details["where"] == where
+    assert row_counts(db) == before
+
+
+def test_unknown_incident(db: Session) -> None:
+    with pytest.raises(NotFound):
+        _import(db, VTT, incident="INC-999")

@@ -1,0 +1,62 @@
+"""The incident list API's fast path (plain rows, no ORM objects) returns exactly what the
+ORM path would: same page, same order, same JSON for every incident, privacy included."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy.orm import Session
+
+from afteraction.core.access import SYSTEM, Actor
+from afteraction.storage import directory
+from afteraction.storage import incidents as repo
+from afteraction.storage.db import writing
+from afteraction.web.schemas import incident_dict, incident_summary_dict
+
+
+def _seed(db: Session) -> None:
+    with writing(db):
+        directory.create_team(db, SYSTEM, name="Payments", slug="payments")
+        directory.create_team(db, SYSTEM, name="Edge", slug="edge")
+        directory.create_service(db, SYSTEM, name="Checkout", slug="checkout", team_slug="payments")
+        directory.create_service(db, SYSTEM, name="API", slug="api", team_slug="edge")
+        directory.create_problem(db, SYSTEM, title="Pool exhaustion", key="pool-exhaustion")
+        for number in range(1, 8):
+            repo.declare(
+                db,
+                SYSTEM,
+                repo.IncidentInput(
+                    title=f"Incident {number}",
+                    severity=f"SEV{1 + number % 4}",
+                    services=("checkout", "api")[: 1 + number % 2],
+                    teams=("payments", "edge")[number % 2 :],
+                    tags=("latency", "db")[: number % 3],
+                    problem="pool-exhaustion" if number % 3 == 0 else None,
+                    private=number == 5,
+                    milestones={"started": datetime(2026, 1, number, 9, tzinfo=UTC)},
+                ),
+            )
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        repo.IncidentFilters(),
+        repo.IncidentFilters(sort="started", limit=3, offset=2),
+        repo.IncidentFilters(problem="pool-exhaustion"),
+        repo.IncidentFilters(service=["api"], tag=["db"]),
+        repo.IncidentFilters(offset=50),
+    ],
+)
+def test_summaries_match_orm_rows(db: Session, filters: repo.IncidentFilters) -> None:
+    _seed(db)
+    viewer = Actor(user_id=None, label="viewer", role="viewer")
+    for actor in (SYSTEM, viewer):
+        rows, total = repo.list_incidents(db, actor, filters)
+        expected = [incident_dict(row) for row in rows]
+        summaries, summary_total = repo.list_incident_summaries(db, actor, filters)
+        assert summary_total == total
+        assert [incident_summary_dict(row) for row in summaries] == expected
+    assert repo.list_incidents(db, SYSTEM, repo.IncidentFilters())[1] == 7
+    assert repo.list_incident_summaries(db, viewer, repo.IncidentFilters())[1] == 6

@@ -1,0 +1,68 @@
+"""The insight pages through the real app: charts, empty states, bad filters, exports."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from afteraction.core.access import SYSTEM
+from afteraction.storage import incidents as repo
+from afteraction.storage.db import writing
+from afteraction.storage.tables import Service
+
+T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+
+
+def seed(db: Session, n: int = 3) -> None:
+    with writing(db):
+        db.add(Service(slug="checkout", name="Checkout"))
+    for i in range(n):
+        start = T0 + timedelta(days=i)
+        with writing(db):
+            repo.declare(db, SYSTEM, repo.IncidentInput(
+                title=f"Checkout slow {i}", severity="SEV2", services=["checkout"],
+                private=i == 0, milestones={"started": start,
+                                            "resolved": start + timedelta(hours=i + 1)}))  # fmt: skip  # noqa: E501
+
+
+def test_dashboard_shows_svg_charts_definitions_and_drilldown(admin, db: Session) -> None:
+    seed(db)
+    page = admin.get("/insights")
+    assert page.status_code == 200
+    assert "<svg" in page.text and "time to resolve = resolved − started" in page.text
+    assert "small sample" in page.text
+    assert 'xlink:href="/incidents?' in page.text and "vega.github.io" not in page.text
+    assert '<th class="num">mean</th>' not in page.text
+    assert '<th class="num">mean</th>' in admin.get("/insights?mean=1").text
+
+
+def test_empty_state_inverted_range_and_unknown_service(admin, db: Session) -> None:
+    seed(db)
+    empty = admin.get("/insights?since=2001-01-01&until=2001-01-31")
+    assert empty.status_code == 200 and "No incidents match these filters" in empty.text
+    inverted = admin.get("/insights?since=2026-05-01&until=2026-01-01")
+    assert inverted.status_code == 422 and "ends before it starts" in inverted.text
+    unknown = admin.get("/insights?service=nope")
+    assert unknown.status_code == 422 and "unknown service" in unknown.text
+
+
+def test_exports_and_other_pages(admin, db: Session) -> None:
+    seed(db)
+    csv = admin.get("/insights?format=csv")
+    assert csv.headers["content-type"].startswith("text/csv")
+    assert csv.text.startswith("metric,severity,definition,count,count_missing,median_seconds")
+    rows = admin.get("/insights/silos?format=json&table=services").json()
+    assert isinstance(rows, list)
+    for url in (
+        "/insights/oncall",
+        "/insights/silos",
+        "/insights/response",
+        "/slos",
+        "/slas",
+        "/search?q=checkout",
+        "/incidents/INC-2/similar",
+    ):
+        assert admin.get(url).status_code == 200, url
+    assert "systems signal, never a performance score" in admin.get("/insights/silos").text
+    assert admin.get("/insights?format=xml").status_code == 422

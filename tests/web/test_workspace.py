@@ -1,0 +1,120 @@
+"""The workspace pages and JSON endpoints: transcript (merged, safe, filtered, hover
+cards), annotation by API and by plain form, timeline suggestions through the form,
+people JSON, analysis notes, and who may change what."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from tests.analysis_fixtures import build
+from tests.web.conftest import post_form, soup
+
+
+def test_transcript_merges_sources_and_renders_safely(
+    login_as: Callable[..., TestClient], db: Session
+) -> None:
+    built = build(db)
+    client = login_as("viewer")
+    response = client.get(f"/incidents/INC-{built.incident}/transcript")
+    assert response.status_code == 200
+    page = soup(response)
+    kinds = [li["class"] for li in page.select("#transcript > li.item")]
+    assert ["item", "page"] in kinds and ["item", "cue"] in kinds
+    assert "<script>alert(1)</script>" not in response.text
+    assert "deleted or hidden in the source" in response.text
+    assert (
+        page.select_one(f"#m{built.messages['ana1']} details.thread") is not None
+    )  # the reply is folded
+    card = page.select_one(f"#m{built.messages['ana1']} .hovercard").get_text(" ")
+    assert "SRE" in card and "Payments" in card and "on call" in card
+    assert page.select("details.annotate") == []  # viewers read only
+    found = client.get(f"/incidents/INC-{built.incident}/transcript", params={"q": "rolling"})
+    assert (
+        f"m{built.messages['ben1']}" in found.text and f"m{built.messages['cy1']}" not in found.text
+    )
+
+
+def test_annotate_by_api_and_by_form(login_as: Callable[..., TestClient], db: Session) -> None:
+    built = build(db)
+    client = login_as("investigator")
+    api = f"/api/v1/incidents/INC-{built.incident}/annotations"
+    ok = client.post(api, json={"message_id": built.messages["ben1"], "tag": "repair"})
+    assert ok.status_code == 201 and ok.json()["overlaps"] == []
+    bad = client.post(api, json={"message_id": built.other_message, "tag": "repair"})
+    assert bad.status_code == 422 and bad.json()["error"]["details"]["field"] == "message_id"
+    hidden = client.post(api, json={"message_id": built.messages["hidden"], "tag": "repair"})
+    assert hidden.status_code == 422 and "deleted" in hidden.json()["error"]["message"]
+    form = post_form(
+        client,
+        f"/incidents/INC-{built.incident}/annotations",
+        {"message_id": built.messages["cy1"], "tag": "mitigation", "note": "rollback"},
+    )
+    assert form.status_code == 303
+    tagged = client.get(f"/incidents/INC-{built.incident}/transcript", params={"tag": "mitigation"})
+    assert (
+        f"m{built.messages['cy1']}" in tagged.text
+        and f'm{built.messages["ben1"]}"' not in tagged.text
+    )
+    assert (
+        client.get(api, params={"tag": "repair"}).json()["items"][0]["message_id"]
+        == built.messages["ben1"]
+    )
+
+
+def test_timeline_accept_through_the_form(login_as: Callable[..., TestClient], db: Session) -> None:
+    built = build(db)
+    client = login_as("investigator")
+    url = f"/incidents/INC-{built.incident}/timeline"
+    page = soup(client.get(url))
+    key = page.select_one("#suggestions input[name=key]")["value"]
+    accepted = post_form(client, f"{url}/suggestions", {"key": key, "decision": "accept"})
+    assert accepted.status_code == 303
+    after = soup(client.get(url))
+    assert len(after.select("#timeline li.entry")) == 1
+    assert key not in {i["value"] for i in after.select("#suggestions input[name=key]")}
+    entry = client.get(f"/api/v1/incidents/INC-{built.incident}/timeline").json()["items"][0]
+    moved = post_form(
+        client, f"{url}/{entry['id']}", {"milestone": "detected", "allow_out_of_order": "1"}
+    )
+    assert moved.status_code == 303
+    assert (
+        client.get(f"/api/v1/incidents/INC-{built.incident}").json()["milestones"]["detected"]
+        is not None
+    )
+
+
+def test_people_page_and_api(login_as: Callable[..., TestClient], db: Session) -> None:
+    built = build(db)
+    client = login_as("responder")
+    data = client.get(f"/api/v1/incidents/INC-{built.incident}/people").json()
+    people = {p["name"]: p for p in data["people"]}
+    assert people["Ana Ortiz"]["arrival"] == "paged"
+    assert people["Dee Unknown"]["time_zone"] is None
+    assert "explanations" in people["Ana Ortiz"] and data["rollup"]["people_count"] == 4
+    page = client.get(f"/incidents/INC-{built.incident}/people")
+    assert "systems signal, not a performance score" in page.text
+    assert "<svg" in page.text and "<abbr title=" in page.text
+
+
+def test_notes_and_permissions(login_as: Callable[..., TestClient], db: Session) -> None:
+    built = build(db)
+    client = login_as("responder")
+    api = f"/api/v1/incidents/INC-{built.incident}/notes"
+    assert client.post(api, json={"kind": "theme", "text": "x"}).status_code == 403
+    client = login_as("investigator", email="i2@example.com")
+    made = post_form(
+        client,
+        f"/incidents/INC-{built.incident}/analysis",
+        {
+            "kind": "risk",
+            "text": "Pool limits are set by hand",
+            "evidence": f"message:{built.messages['cy1']}",
+        },
+    )
+    assert made.status_code == 303
+    page = client.get(f"/incidents/INC-{built.incident}/analysis")
+    assert "Pool limits are set by hand" in page.text and f"#m{built.messages['cy1']}" in page.text
+    assert client.get(f"/incidents/INC-{built.incident}/interviews").status_code == 200
