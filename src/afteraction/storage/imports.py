@@ -16,6 +16,7 @@ unchanged data returns the earlier summary with `already_imported=True` and writ
 from __future__ import annotations
 
 import hashlib
+import zipfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,15 +69,37 @@ class ImportSummary:
 
 
 def checksum_path(path: Path) -> str:
-    """SHA-256 of a file, or of a folder's files (relative names and contents, sorted)."""
+    """SHA-256 identifying what a file, folder or zip holds.
+
+    A folder hashes its files' relative names and contents, sorted. A zip hashes its members'
+    names, sizes and CRC-32s rather than its bytes: zip headers carry modification times, so
+    the same export zipped twice (or downloaded twice) differs byte for byte yet holds the same
+    data, and must count as already imported."""
     digest = hashlib.sha256()
     if path.is_dir():
         for child in sorted(p for p in path.rglob("*") if p.is_file() and not p.is_symlink()):
             digest.update(child.relative_to(path).as_posix().encode() + b"\0")
             _feed(digest, child)
-    else:
+    elif not _feed_zip_members(digest, path):
         _feed(digest, path)
     return digest.hexdigest()
+
+
+def _feed_zip_members(digest: Any, path: Path) -> bool:
+    """Feed a zip's member names, sizes and CRC-32s; False when `path` is not a readable zip
+    (the importer reports what is wrong with it; the checksum falls back to its bytes)."""
+    if not zipfile.is_zipfile(path):
+        return False
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = sorted((i for i in archive.infolist() if not i.is_dir()),
+                             key=lambda i: i.filename)  # fmt: skip
+    except (zipfile.BadZipFile, OSError):
+        return False
+    digest.update(b"zip\0")
+    for info in members:
+        digest.update(f"{info.filename}\0{info.file_size}\0{info.CRC:08x}\n".encode())
+    return True
 
 
 def checksum_bytes(*parts: bytes) -> str:
