@@ -37,12 +37,12 @@ def test_write_check_publish_and_read(page, engine: Engine) -> None:
     page.get_by_role("button", name="Publish").click()
     page.wait_for_url(f"**/incidents/{key}/report")
     assert page.locator(".report-body h2#narrative").is_visible()
-    page.evaluate(
+    status = page.evaluate(
         "fetch(document.querySelector('[data-report-heartbeat]').dataset.reportHeartbeat,"
         "{method:'POST',headers:{'X-CSRF-Token':"
-        "document.querySelector('meta[name=csrf-token]').content}})"
-    )
-    page.wait_for_timeout(300)
+        "document.querySelector('meta[name=csrf-token]').content}}).then(r => r.status)"
+    )  # evaluate awaits the promise: the heartbeat is stored once it returns
+    assert status < 300, status
     rows = session.scalars(select(ReadEvent)).all()
     assert len(rows) == 1 and rows[0].opens >= 1
     session.close()
