@@ -157,21 +157,34 @@ def remove_command(
 ) -> None:
     """Remove an imported source and everything it brought (messages, pages, references...).
 
+    Incidents the source created go with it unless another source brought evidence to them,
+    something was attached to them or they were changed since; those are kept and listed.
+
     Example: afteraction import remove 12
     """
-    from afteraction.storage.messages import remove_chat_source
+    from afteraction.storage.imports import SourceRemoval, remove_source_everything
 
     with state_of(ctx).session() as session:
 
-        def action() -> dict[str, int]:
+        def action() -> SourceRemoval:
             with writing(session):
-                return remove_chat_source(session, cli_actor(), source_id)
+                return remove_source_everything(session, cli_actor(), source_id)
 
-        counts = run(action)
+        removal = run(action)
     if as_json:
-        print_json({"removed": source_id, "counts": counts})
-    else:
-        console.print(f"removed source #{source_id} and everything it brought")
+        print_json(removal.as_dict())
+        return
+    table = Table(title=f"removed source #{source_id} ({removal.kind})", header_style="bold")
+    table.add_column("what")
+    table.add_column("count / detail", overflow="fold")
+    for name, count in removal.rows.items():
+        table.add_row(name.replace("_", " "), f"{count:,}")
+    for public_id in removal.incidents_removed:
+        table.add_row("incident removed", public_id)
+    for kept in removal.incidents_kept:
+        table.add_row("incident kept", f"{kept['incident']}: {kept['reason']}")
+    table.caption = removal.origin
+    console.print(table)
 
 
 import_other.register(app)

@@ -22,13 +22,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from afteraction.core.access import Actor, require_write
 from afteraction.core.errors import NotFound
 from afteraction.storage import audit
-from afteraction.storage.evidence_tables import Source
+from afteraction.storage.evidence_tables import (
+    Channel,
+    ImportedReport,
+    IncidentChannel,
+    Message,
+    Source,
+)
+from afteraction.storage.tables import AuditLog, Incident
 
 Progress = Callable[[int, int | None, str], None]
 """progress(done, total_or_None, what) — called from long imports; must be cheap."""
@@ -205,24 +212,202 @@ def list_sources(session: Session, *, incident_id: int | None = None) -> list[So
 
 
 def remove_source(session: Session, actor: Actor, source_id: int) -> dict[str, int]:
-    """Delete a source and every row it brought (foreign keys cascade)."""
+    """Remove a source with everything it brought (see `remove_source_everything`); returns
+    the counts the import recorded."""
+    return remove_source_everything(session, actor, source_id).counts
+
+
+@dataclass(slots=True)
+class SourceRemoval:
+    """What removing a source did: rows deleted by table, incidents it had created that were
+    deleted with it, and those kept (with the reason)."""
+
+    source_id: int
+    kind: str
+    origin: str
+    counts: dict[str, int]
+    rows: dict[str, int] = field(default_factory=dict)
+    incidents_removed: list[str] = field(default_factory=list)
+    incidents_kept: list[dict[str, str]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "removed": self.source_id,
+            "kind": self.kind,
+            "origin": self.origin,
+            "counts": dict(self.counts),
+            "rows": dict(self.rows),
+            "incidents_removed": list(self.incidents_removed),
+            "incidents_kept": [dict(k) for k in self.incidents_kept],
+        }
+
+
+# Rows that belong to an incident without being anything attached to it: its own tags (set
+# when it is declared), the audit log (checked separately), notifications sent about it, who
+# read it, and import jobs (they keep their record with the incident unset).
+_NOT_ATTACHMENTS = frozenset(
+    {"audit_log", "incident_tags", "user_notifications", "read_events", "import_jobs"}
+)
+
+
+def created_incidents(session: Session, source: Source) -> list[int]:
+    """Ids of the incidents `source`'s import declared: a PagerDuty import's incident when it
+    counted "incidents created" (it declares at most one, the source's own), and the
+    incident of every report a past-reports import brought (each report is declared anew)."""
+    found: set[int] = set()
+    if (source.counts or {}).get("incidents created") and source.incident_id is not None:
+        if source.kind != "reports":
+            found.add(source.incident_id)
+    found.update(
+        session.scalars(
+            select(ImportedReport.incident_id).where(ImportedReport.source_id == source.id)
+        )
+    )
+    return sorted(found)
+
+
+def why_keep(session: Session, source: Source, incident: Incident) -> str | None:
+    """Why an incident `source` created must outlive it, or None when it may go with it:
+    another source brought evidence to it, someone attached something to it (updates, action
+    items, roles, analysis, reviews, references...), or it was edited since the import."""
+    from afteraction.storage.models import Base
+
+    other = session.scalar(
+        select(Source.id)
+        .where(Source.incident_id == incident.id, Source.id != source.id)
+        .order_by(Source.id)
+        .limit(1)
+    )
+    if other is not None:
+        return f"source #{other} also brought evidence to it"
+    attached: list[str] = []
+    for table in Base.metadata.sorted_tables:
+        if table.name in _NOT_ATTACHMENTS or table.name == Source.__tablename__:
+            continue
+        if "incident_id" not in table.c:
+            continue
+        query = select(func.count()).select_from(table).where(table.c.incident_id == incident.id)
+        if "source_id" in table.c:
+            query = query.where(or_(table.c.source_id.is_(None), table.c.source_id != source.id))
+        if session.scalar(query):
+            attached.append(str(table.name).replace("_", " "))
+    if attached:
+        return "it has " + ", ".join(attached) + " not brought by this source"
+    edit = session.scalar(
+        select(AuditLog)
+        .where(
+            AuditLog.incident_id == incident.id,
+            AuditLog.action != "incident.declared",
+            or_(AuditLog.target_type != "source", AuditLog.target_id != str(source.id)),
+        )
+        .order_by(AuditLog.id)
+        .limit(1)
+    )
+    if edit is not None:
+        who = f" by {edit.actor_label}" if edit.actor_label else ""
+        return f"it was changed since it was imported ({edit.action}{who})"
+    if incident.version != 1:
+        return "it was changed since it was imported"
+    return None
+
+
+def remove_source_everything(session: Session, actor: Actor, source_id: int) -> SourceRemoval:
+    """Delete a source and every row it brought, in the caller's transaction.
+
+    Rows pointing at the source go with it (foreign keys cascade: messages and their search
+    entries, incident attachments, pages, shifts, cues, reports, references, links); so do the
+    channels it created that nothing else still uses, and the incidents it created that
+    nothing else was attached to and nobody changed since (`why_keep`); other created
+    incidents are kept and listed with the reason. People and identities stay (directory
+    data). One audit entry for the source, one per deleted incident (with its last state)."""
     require_write(actor)
     source = session.get(Source, source_id)
     if source is None:
         raise NotFound("source", source_id)
-    counts = dict(source.counts or {})
+    removal = SourceRemoval(
+        source_id=source_id,
+        kind=source.kind,
+        origin=source.origin,
+        counts=dict(source.counts or {}),
+        rows=_rows_of(session, source_id),
+    )
+    doomed: list[Incident] = []
+    for incident_id in created_incidents(session, source):
+        incident = session.get(Incident, incident_id)
+        if incident is None:
+            continue
+        reason = why_keep(session, source, incident)
+        if reason is None:
+            doomed.append(incident)
+            removal.incidents_removed.append(incident.public_id)
+        else:
+            removal.incidents_kept.append({"incident": incident.public_id, "reason": reason})
+    channel_ids = list(session.scalars(select(Channel.id).where(Channel.source_id == source_id)))
+    doomed_ids = {i.id for i in doomed}
     audit.record(
         session,
         actor,
         "source.removed",
         target_type="source",
         target_id=source_id,
-        incident_id=source.incident_id,
-        before={"origin": source.origin, **counts},
+        incident_id=source.incident_id if source.incident_id not in doomed_ids else None,
+        before={"kind": source.kind, "origin": source.origin, **removal.counts},
+        after={
+            "rows": removal.rows,
+            "incidents_removed": removal.incidents_removed,
+            "incidents_kept": removal.incidents_kept,
+        },
     )
     session.delete(source)
     session.flush()
-    return counts
+    if channel_ids:
+        removal.rows["channels"] = _remove_unused_channels(session, channel_ids)
+    for incident in doomed:
+        from afteraction.storage.incidents import snapshot
+
+        audit.record(
+            session,
+            actor,
+            "incident.deleted",
+            target_type="incident",
+            target_id=incident.public_id,
+            before=snapshot(incident),
+            after={"reason": f"source #{source_id} removed"},
+        )
+        session.delete(incident)
+    session.flush()
+    removal.rows = {k: v for k, v in removal.rows.items() if v}
+    if doomed:
+        removal.rows["incidents"] = len(doomed)
+    return removal
+
+
+def _rows_of(session: Session, source_id: int) -> dict[str, int]:
+    """How many rows of each table point at the source (and go with it)."""
+    from afteraction.storage.models import Base
+
+    rows: dict[str, int] = {}
+    for table in Base.metadata.sorted_tables:
+        if "source_id" not in table.c or table.name in ("channels", "import_jobs"):
+            continue
+        found = session.scalar(
+            select(func.count()).select_from(table).where(table.c.source_id == source_id)
+        )
+        if found:
+            rows[str(table.name)] = int(found)
+    return rows
+
+
+def _remove_unused_channels(session: Session, channel_ids: list[int]) -> int:
+    """Delete the given channels that no message and no incident attachment still uses."""
+    used = select(Message.channel_id).where(Message.channel_id.in_(channel_ids))
+    attached = select(IncidentChannel.channel_id).where(IncidentChannel.channel_id.in_(channel_ids))
+    result = session.execute(
+        delete(Channel).where(
+            Channel.id.in_(channel_ids), Channel.id.not_in(used), Channel.id.not_in(attached)
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def chunked(items: Iterable[Any], size: int) -> Iterable[list[Any]]:

@@ -31,7 +31,7 @@ from afteraction.storage import import_jobs
 from afteraction.storage import incidents as repo
 from afteraction.storage.db import writing
 from afteraction.storage.evidence_tables import Source
-from afteraction.storage.messages import remove_chat_source
+from afteraction.storage.imports import SourceRemoval, remove_source_everything
 from afteraction.storage.tables import Incident
 from afteraction.web.deps import CurrentActor, DbSession
 from afteraction.web.routes.api_incidents import json_response
@@ -219,15 +219,18 @@ def list_sources(db: DbSession, actor: CurrentActor, incident: str | None = None
     return json_response({"items": items})
 
 
-def remove_visible_source(db: Session, actor: Actor, source_id: int) -> dict[str, int]:
+def remove_visible_source(db: Session, actor: Actor, source_id: int) -> SourceRemoval:
+    """Remove a source the actor may see, in one transaction (nothing changes on failure)."""
     require_write(actor)
     with writing(db):
         if not visible_sources(db, actor, source_id=source_id):
             raise NotFound("source", source_id)
-        return remove_chat_source(db, actor, source_id)
+        return remove_source_everything(db, actor, source_id)
 
 
 @router.delete("/sources/{source_id}", tags=["imports"])
 def delete_source(source_id: int, db: DbSession, actor: CurrentActor) -> Response:
-    counts = remove_visible_source(db, actor, source_id)
-    return json_response({"removed": source_id, "counts": counts})
+    """Remove a source with everything it brought. The answer lists the rows removed by
+    table, the incidents the source had created that went with it (`incidents_removed`),
+    and those kept because something else was attached or changed (`incidents_kept`)."""
+    return json_response(remove_visible_source(db, actor, source_id).as_dict())

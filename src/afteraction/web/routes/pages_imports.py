@@ -44,6 +44,7 @@ class ImportsPage:
     jobs: list[dict[str, Any]]
     values: dict[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
+    removal: dict[str, Any] | None = None
 
 
 def _page(db: Session, actor: Actor) -> ImportsPage:
@@ -108,6 +109,10 @@ def job_status(job_id: int, request: Request, db: DbSession, user: CurrentUser) 
 
 @router.post("/imports/sources/{source_id}/remove")
 def remove_source(source_id: int, request: Request, db: DbSession, user: CurrentUser) -> Response:
-    counts = remove_visible_source(db, users.actor_for(user), source_id)
-    total = counts.get("messages", 0)
-    return see_other(request, "/imports", f"Removed source #{source_id} ({total} messages)")
+    """Remove the source, then show the import page with what was removed and what was kept
+    (incidents the source created that something else was attached to or that were changed)."""
+    actor = users.actor_for(user)
+    removal = remove_visible_source(db, actor, source_id)
+    page = _page(db, actor)
+    page.removal = removal.as_dict()
+    return render_page(request, "imports.html", page, user=user)
