@@ -10,6 +10,8 @@ Progress while running: on SQLite the import's one write transaction holds the d
 write lock until it commits, so progress cannot be committed beside it; it is written to a
 small JSON file next to the upload (`<upload>.progress.json`, at most once a second), which
 `read_progress` returns. Status, summary and error are always in the `import_jobs` row.
+Uploads live only as long as their job: `run_job` deletes the upload and its progress files
+once the job is complete or failed, and `sweep_uploads` deletes leftovers no job uses.
 """
 
 from __future__ import annotations
@@ -198,9 +200,25 @@ def _actor(session: Session, job: import_jobs.ImportJob) -> Actor:
     return users.actor_for(user)
 
 
+def discard_upload(upload: Path) -> bool:
+    """Delete a stored upload and the progress files beside it; True when nothing is left.
+    Never raises: a file that cannot be deleted stays for `sweep_uploads` to find."""
+    left = False
+    for path in (upload, progress_path(upload), progress_path(upload).with_suffix(".tmp")):
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:
+            left = True
+    return not left
+
+
 def run_job(database_url: str, job_id: int) -> str:
     """Run a queued job once (a job already started or finished is left alone); returns the
-    final status. Never raises for an import error: it is stored on the job."""
+    final status. Never raises for an import error: it is stored on the job.
+
+    The upload is deleted once the job is complete or failed: the final state (with `path`
+    cleared) is committed first, then the file goes, so the row never names a file that is
+    gone while the job is still running, nor keeps a finished job's data on disk."""
     engine = make_engine(database_url)
     factory = make_session_factory(engine)
     try:
@@ -210,28 +228,58 @@ def run_job(database_url: str, job_id: int) -> str:
                 return job.status
             import_jobs.set_state(state, job_id, "running")
             upload = Path(job.path)
-            try:
-                kind = IMPORT_KINDS.get(job.kind)
-                if kind is None:
-                    raise ValidationError(f"unknown import kind {job.kind!r}", field="kind")
-                actor = _actor(state, job)
-                state.rollback()
-                with writing(work):
-                    summary = kind(work, actor, upload, job.options, _file_progress(upload))
-            except AfteractionError as error:
-                import_jobs.set_state(state, job_id, "failed", error=error.message)
-                return "failed"
-            except Exception as error:  # a bug must still end the job, not leave it running
-                import_jobs.set_state(state, job_id, "failed", error=f"internal error: {error}")
-                return "failed"
-            import_jobs.set_state(
-                state,
-                job_id,
-                "complete",
-                summary=summary.as_dict(),
-                source_id=summary.source_id,
-                done=summary.counts.get("messages", job.done),
-            )
-            return "complete"
+            status, fields = _run(state, work, job, upload)
+            import_jobs.set_state(state, job_id, status, path="", **fields)
+            discard_upload(upload)
+            return status
     finally:
         engine.dispose()
+
+
+def _run(
+    state: Session, work: Session, job: import_jobs.ImportJob, upload: Path
+) -> tuple[str, dict[str, Any]]:
+    """Run the job's import in its own transaction; ("complete" | "failed", fields to set)."""
+    try:
+        kind = IMPORT_KINDS.get(job.kind)
+        if kind is None:
+            raise ValidationError(f"unknown import kind {job.kind!r}", field="kind")
+        actor = _actor(state, job)
+        state.rollback()
+        with writing(work):
+            summary = kind(work, actor, upload, job.options, _file_progress(upload))
+    except AfteractionError as error:
+        return "failed", {"error": error.message}
+    except Exception as error:  # a bug must still end the job, not leave it running
+        return "failed", {"error": f"internal error: {error}"}
+    return "complete", {
+        "summary": summary.as_dict(),
+        "source_id": summary.source_id,
+        "done": summary.counts.get("messages", job.done),
+    }
+
+
+def sweep_uploads(session: Session, folder: Path) -> list[Path]:
+    """Delete files in the uploads folder that no queued or running job uses (left behind by
+    a crash between storing an upload and recording its job, or a failed delete); returns
+    what was deleted. Files younger than a minute are left: their job may be being recorded."""
+    if not folder.is_dir():
+        return []
+    in_use: set[str] = set()
+    for job in import_jobs.list_jobs(session, limit=None, statuses=("queued", "running")):
+        if job.path:
+            upload = Path(job.path)
+            in_use |= {upload.name, progress_path(upload).name}
+            in_use.add(progress_path(upload).with_suffix(".tmp").name)
+    session.rollback()
+    cutoff = time.time() - 60
+    removed: list[Path] = []
+    for path in sorted(folder.iterdir()):
+        try:
+            if path.name in in_use or not path.is_file() or path.stat().st_mtime > cutoff:
+                continue
+            path.unlink()
+        except OSError:
+            continue
+        removed.append(path)
+    return removed

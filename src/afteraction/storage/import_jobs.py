@@ -89,8 +89,14 @@ def get_job(session: Session, job_id: int) -> ImportJob:
     return job
 
 
-def list_jobs(session: Session, *, limit: int = 20) -> list[ImportJob]:
-    query = select(ImportJob).order_by(ImportJob.id.desc()).limit(limit)
+def list_jobs(
+    session: Session, *, limit: int | None = 20, statuses: tuple[str, ...] | None = None
+) -> list[ImportJob]:
+    query = select(ImportJob).order_by(ImportJob.id.desc())
+    if statuses is not None:
+        query = query.where(ImportJob.status.in_(statuses))
+    if limit is not None:
+        query = query.limit(limit)
     return list(session.scalars(query))
 
 

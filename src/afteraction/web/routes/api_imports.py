@@ -4,7 +4,9 @@ imported sources and remove one with everything it brought.
 Flow: `POST /api/v1/imports` (multipart: `kind`, `file`, `incident`, `channels`, `since`,
 `until`) stores the upload under `uploads_dir` (streamed to disk, refused past
 `max_upload_bytes`), records an `import_jobs` row and queues `run_import`; it answers
-`202 {"job": id, "status_url": "/api/v1/imports/{id}"}`. `GET` that URL for the status
+`202 {"job": id, "status_url": "/api/v1/imports/{id}"}`. The upload is deleted when the job
+completes or fails (and at once when it cannot be recorded or queued); files left behind
+by a crash are swept before the next upload is stored. `GET` that URL for the status
 (queued, running, complete, failed), progress, and the summary or error.
 
 Privacy: a job is visible to whoever queued it and to admins; a source attached to a
@@ -26,7 +28,13 @@ from starlette.datastructures import UploadFile as StarletteUpload
 from afteraction.config import Settings
 from afteraction.core.access import Actor, require_write
 from afteraction.core.errors import NotFound, ValidationError
-from afteraction.importers.kinds import IMPORT_KINDS, check_options, read_progress
+from afteraction.importers.kinds import (
+    IMPORT_KINDS,
+    check_options,
+    discard_upload,
+    read_progress,
+    sweep_uploads,
+)
 from afteraction.storage import import_jobs
 from afteraction.storage import incidents as repo
 from afteraction.storage.db import writing
@@ -117,18 +125,32 @@ async def start_import(
     if options.get("incident"):
         incident_id = repo.get_incident(db, actor, options["incident"]).id
         db.rollback()
-    path = await store_upload(file, request.app.state.settings)
-    job = import_jobs.create_job(
-        db,
-        kind=kind,
-        path=str(path),
-        filename=file.filename or path.name,
-        options=options,
-        created_by=actor.label,
-        created_by_user_id=actor.user_id,
-        incident_id=incident_id,
-    )
-    queue_of(request).enqueue("run_import", job.id)
+    settings = request.app.state.settings
+    sweep_uploads(db, settings.uploads_path())
+    path = await store_upload(file, settings)
+    try:
+        job = import_jobs.create_job(
+            db,
+            kind=kind,
+            path=str(path),
+            filename=file.filename or path.name,
+            options=options,
+            created_by=actor.label,
+            created_by_user_id=actor.user_id,
+            incident_id=incident_id,
+        )
+    except BaseException:
+        discard_upload(path)
+        raise
+    try:
+        queue_of(request).enqueue("run_import", job.id)
+    except Exception as error:
+        db.rollback()
+        import_jobs.set_state(
+            db, job.id, "failed", path="", error=f"could not queue the import: {error}"
+        )
+        discard_upload(path)
+        raise
     db.expire_all()
     return job
 
