@@ -97,8 +97,11 @@ def _as_ts(value: datetime | str | None) -> str | None:
 def _pages(
     client: WebClient, method: str, params: dict[str, Any], where: str
 ) -> Iterator[dict[str, Any]]:
-    """Each page's data of a cursor-paginated method."""
+    """Each page's data of a cursor-paginated method. Every failure — an API error, rate
+    limits past the retry budget, the network (refused, reset, timed out), a cursor that
+    comes back again — is an `ImportFailed` naming the call."""
     cursor: str | None = None
+    seen: set[str] = set()
     while True:
         query = dict(params, limit=PAGE_SIZE, **({"cursor": cursor} if cursor else {}))
         try:
@@ -109,12 +112,18 @@ def _pages(
             raise ImportFailed(f"Slack API error {code or status}", where=where) from None
         except SlackClientError as error:
             raise ImportFailed(f"Slack client error: {error}", where=where) from None
+        except OSError as error:  # urllib's URLError, timeouts, resets
+            reason = getattr(error, "reason", None) or error
+            raise ImportFailed(f"cannot reach Slack: {reason}", where=where) from None
         if not isinstance(data, dict):
             raise ImportFailed("Slack API returned a non-JSON or non-object body", where=where)
         yield data
         cursor = (data.get("response_metadata") or {}).get("next_cursor") or None
         if not cursor:
             return
+        if cursor in seen:
+            raise ImportFailed(f"Slack returned the cursor {cursor!r} twice", where=where)
+        seen.add(cursor)
 
 
 def _items(page: Mapping[str, Any], key: str) -> list[dict[str, Any]]:
