@@ -332,6 +332,17 @@ class MessageParser:
     latest: datetime | None = None
 
     def parse_ts(self, value: object, where: str) -> tuple[str, datetime] | None:
+        if type(value) is str and (match := _TS.match(value)) is not None:  # the usual case
+            seconds, micros = match.groups()
+            try:
+                moment = _EPOCH + timedelta(
+                    0, int(seconds), int(micros.ljust(6, "0")) if micros else 0
+                )
+            except OverflowError:
+                pass  # warned below
+            else:
+                if moment >= self.earliest and (self.latest is None or moment <= self.latest):
+                    return value, moment
         if (
             type(value) is not str
             and isinstance(value, int | float)
