@@ -162,7 +162,6 @@ COLUMNS = (
     "files",
     "extra",
 )
-_TIMES = frozenset({"at", "edited_at"})
 _JSON = frozenset({"mentions", "reactions", "files", "extra"})
 _SQLITE_INSERT = (
     f"INSERT INTO messages ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
@@ -181,7 +180,7 @@ def _sqlite_executemany(connection: Connection, values: list[list[Any]]) -> None
 
 
 _ALL_COLUMNS = itemgetter(*COLUMNS)
-_TIME_AT = tuple(n for n, name in enumerate(COLUMNS) if name in _TIMES)
+_AT, _EDITED_AT = COLUMNS.index("at"), COLUMNS.index("edited_at")
 _JSON_AT = tuple(n for n, name in enumerate(COLUMNS) if name in _JSON)
 
 
@@ -195,27 +194,30 @@ def _sqlite_values(row: Mapping[str, Any]) -> list[Any]:
 
 
 def _stored(values: list[Any]) -> list[Any]:
-    """Times and JSON columns of one row (in `COLUMNS` order) in SQLite's stored form."""
-    for n in _TIME_AT:
-        values[n] = _sqlite_time(values[n])
+    """Times and JSON columns of one row (in `COLUMNS` order) in SQLite's stored form.
+    Runs once per imported message: the common cases (an aware UTC `at`, no edit time,
+    most JSON columns empty) are answered inline."""
+    at = values[_AT]
+    if at is not None and at.tzinfo is UTC:
+        values[_AT] = at.isoformat(" ", "microseconds")[:-6]
+    else:
+        values[_AT] = _sqlite_time(at)
+    if values[_EDITED_AT] is not None:
+        values[_EDITED_AT] = _sqlite_time(values[_EDITED_AT])
     for n in _JSON_AT:
         if values[n] is not None:
-            values[n] = _json_text(values[n])
+            values[n] = orjson.dumps(values[n]).decode()
     return values
 
 
 def _sqlite_time(value: datetime | None) -> str | None:
     if value is None:
         return None
-    if value.tzinfo is UTC:
-        return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+    if value.tzinfo is UTC:  # "+00:00" cut off: the naive UTC text `UTCDateTime` writes
+        return value.isoformat(" ", "microseconds")[:-6]
     if value.tzinfo is None:
         raise ValueError(f"naive datetime {value!r} refused; give a time zone")
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-
-
-def _json_text(value: Any) -> str | None:
-    return None if value is None else orjson.dumps(value).decode()
 
 
 def update_messages(session: Session, rows: Sequence[Mapping[str, Any]]) -> int:
