@@ -58,6 +58,12 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(
         200 * 1024 * 1024, description="Largest accepted upload, in bytes.", ge=1024
     )
+    max_json_file_bytes: int = Field(
+        64 * 1024 * 1024,
+        description="Largest single JSON file an import reads whole (PagerDuty and on-call "
+        "exports), in bytes; a larger one is refused with an error naming it.",
+        ge=1024,
+    )
     uploads_dir: Path | None = Field(
         None,
         description="Folder where uploaded evidence (Slack export zips...) is stored for "

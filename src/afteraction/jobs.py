@@ -96,7 +96,9 @@ def build_queue(settings: Settings) -> Queue:
     def run_import(job_id: int) -> str:
         from afteraction.importers.kinds import run_job
 
-        return run_job(settings.database_url, job_id)
+        return run_job(
+            settings.database_url, job_id, max_json_file_bytes=settings.max_json_file_bytes
+        )
 
     @huey.periodic_task(crontab(minute="*/5"), name="deliver_notifications")  # type: ignore[untyped-decorator]
     def deliver_notifications() -> dict[str, int]:

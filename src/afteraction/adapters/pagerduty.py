@@ -53,14 +53,40 @@ JsonInput = Any
 # --------------------------------------------------------------------------- loading
 
 
+MAX_JSON_BYTES = 64 * 1024 * 1024
+"""Default cap on one JSON file read whole (the importers pass the configured one)."""
+
+
+def read_limited(path: Path, max_bytes: int = MAX_JSON_BYTES) -> bytes:
+    """A file's bytes, refusing it with a clear error once it passes `max_bytes` — checked
+    before reading, and again while reading (a pipe or device has no size; a file may grow),
+    so at most `max_bytes + 1` bytes are ever held."""
+    try:
+        with path.open("rb") as stream:
+            size = path.stat().st_size
+            if size > max_bytes:
+                raise ImportFailed(_too_large(size, max_bytes), where=path.name)
+            data = stream.read(max_bytes + 1)
+    except OSError as exc:
+        raise ImportFailed(f"cannot read file ({exc.strerror})", where=path.name) from exc
+    if len(data) > max_bytes:
+        raise ImportFailed(_too_large(None, max_bytes), where=path.name)
+    return data
+
+
+def _too_large(size: int | None, limit: int) -> str:
+    found = f"{size:,} bytes" if size is not None else "more than that"
+    return (
+        f"file is too large to read whole: {found}; the limit is {limit:,} bytes "
+        "(AFTERACTION_MAX_JSON_FILE_BYTES)"
+    )
+
+
 def load_json(data: JsonInput, *, source: str) -> tuple[Any, str]:
     """Decode `data` if it is text, bytes or a path; return (value, source name)."""
     if isinstance(data, Path):
         source = data.name
-        try:
-            data = data.read_bytes()
-        except OSError as exc:
-            raise ImportFailed(f"cannot read file ({exc.strerror})", where=source) from exc
+        data = read_limited(data)
     if isinstance(data, str | bytes | bytearray | memoryview):
         try:
             return orjson.loads(data), source

@@ -92,6 +92,7 @@ def pagerduty_command(
             incident=incident,
             create_incident=create_incident,
             progress=progress,
+            max_file_bytes=state_of(ctx).settings.max_json_file_bytes,
         ),
         as_json,
     )
@@ -132,7 +133,13 @@ def oncall_command(
     _execute(
         ctx,
         lambda session, progress: import_oncall(
-            session, cli_actor(), path, since=start, until=end, progress=progress
+            session,
+            cli_actor(),
+            path,
+            since=start,
+            until=end,
+            progress=progress,
+            max_file_bytes=state_of(ctx).settings.max_json_file_bytes,
         ),
         as_json,
     )

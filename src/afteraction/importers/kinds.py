@@ -78,10 +78,15 @@ def _pagerduty(
     options: Mapping[str, Any],
     progress: Progress | None,
 ) -> ImportSummary:
-    from afteraction.importers.pagerduty import import_pagerduty
+    from afteraction.importers.pagerduty import MAX_FILE_BYTES, import_pagerduty
 
     return import_pagerduty(
-        session, actor, path, incident=options.get("incident") or None, progress=progress
+        session,
+        actor,
+        path,
+        incident=options.get("incident") or None,
+        progress=progress,
+        max_file_bytes=int(options.get(MAX_JSON_OPTION) or MAX_FILE_BYTES),
     )
 
 
@@ -93,6 +98,7 @@ def _oncall(
     progress: Progress | None,
 ) -> ImportSummary:
     from afteraction.importers.oncall import import_oncall
+    from afteraction.importers.pagerduty import MAX_FILE_BYTES
 
     return import_oncall(
         session,
@@ -101,6 +107,7 @@ def _oncall(
         since=_time(options.get("since"), "since"),
         until=_time(options.get("until"), "until"),
         progress=progress,
+        max_file_bytes=int(options.get(MAX_JSON_OPTION) or MAX_FILE_BYTES),
     )
 
 
@@ -212,7 +219,11 @@ def discard_upload(upload: Path) -> bool:
     return not left
 
 
-def run_job(database_url: str, job_id: int) -> str:
+MAX_JSON_OPTION = "max_json_file_bytes"
+"""Option `run_job` adds for the kinds from `Settings.max_json_file_bytes` (not a user's)."""
+
+
+def run_job(database_url: str, job_id: int, *, max_json_file_bytes: int | None = None) -> str:
     """Run a queued job once (a job already started or finished is left alone); returns the
     final status. Never raises for an import error: it is stored on the job.
 
@@ -228,7 +239,11 @@ def run_job(database_url: str, job_id: int) -> str:
                 return job.status
             import_jobs.set_state(state, job_id, "running")
             upload = Path(job.path)
-            status, fields = _run(state, work, job, upload)
+            options = dict(job.options or {})
+            options.pop(MAX_JSON_OPTION, None)
+            if max_json_file_bytes is not None:
+                options[MAX_JSON_OPTION] = max_json_file_bytes
+            status, fields = _run(state, work, job, upload, options)
             import_jobs.set_state(state, job_id, status, path="", **fields)
             discard_upload(upload)
             return status
@@ -237,7 +252,11 @@ def run_job(database_url: str, job_id: int) -> str:
 
 
 def _run(
-    state: Session, work: Session, job: import_jobs.ImportJob, upload: Path
+    state: Session,
+    work: Session,
+    job: import_jobs.ImportJob,
+    upload: Path,
+    options: Mapping[str, Any],
 ) -> tuple[str, dict[str, Any]]:
     """Run the job's import in its own transaction; ("complete" | "failed", fields to set)."""
     try:
@@ -247,7 +266,7 @@ def _run(
         actor = _actor(state, job)
         state.rollback()
         with writing(work):
-            summary = kind(work, actor, upload, job.options, _file_progress(upload))
+            summary = kind(work, actor, upload, options, _file_progress(upload))
     except AfteractionError as error:
         return "failed", {"error": error.message}
     except Exception as error:  # a bug must still end the job, not leave it running

@@ -61,8 +61,11 @@ LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 Part = tuple[Any, str]
 
 
-def read_input(path: Path | str) -> tuple[dict[str, Part], str]:
-    """(parts by kind, checksum) for a folder or a single saved response."""
+def read_input(
+    path: Path | str, *, max_file_bytes: int = MAX_FILE_BYTES
+) -> tuple[dict[str, Part], str]:
+    """(parts by kind, checksum) for a folder or a single saved response; each file is read
+    whole, so one larger than `max_file_bytes` is refused."""
     path = Path(path)
     pieces: list[bytes] = []
     parts: dict[str, Part] = {}
@@ -71,12 +74,12 @@ def read_input(path: Path | str) -> tuple[dict[str, Part], str]:
             for name in names:
                 candidate = path / name
                 if candidate.is_file() and not candidate.is_symlink():
-                    raw = _read_bytes(candidate)
+                    raw = pd.read_limited(candidate, max_file_bytes)
                     pieces += [name.encode(), b"\0", raw, b"\0"]
                     parts[key] = pd.load_json(raw, source=name)
                     break
     elif path.is_file():
-        raw = _read_bytes(path)
+        raw = pd.read_limited(path, max_file_bytes)
         pieces.append(raw)
         value, _ = pd.load_json(raw, source=path.name)
         parts[_kind_of(value, path.name)] = (value, path.name)
@@ -85,15 +88,6 @@ def read_input(path: Path | str) -> tuple[dict[str, Part], str]:
     if "oncalls" not in parts and "schedules" not in parts:
         raise ImportFailed("no schedules or on-calls found", where=path.name)
     return parts, checksum_bytes(*pieces)
-
-
-def _read_bytes(path: Path) -> bytes:
-    try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise ImportFailed(f"file is larger than {MAX_FILE_BYTES} bytes", where=path.name)
-        return path.read_bytes()
-    except OSError as exc:
-        raise ImportFailed(f"cannot read file ({exc.strerror})", where=path.name) from exc
 
 
 def _kind_of(value: Any, source: str) -> str:
@@ -167,9 +161,10 @@ def import_oncall(
     since: datetime | None = None,
     until: datetime | None = None,
     progress: Progress | None = None,
+    max_file_bytes: int = MAX_FILE_BYTES,
 ) -> ImportSummary:
     """Import schedules/on-calls as `OnCallShift` rows (see the module docstring)."""
-    parts, checksum = read_input(path)
+    parts, checksum = read_input(path, max_file_bytes=max_file_bytes)
     options = {
         "since": since.astimezone(UTC).isoformat() if since else None,
         "until": until.astimezone(UTC).isoformat() if until else None,

@@ -93,7 +93,8 @@ FILE_NAMES: Mapping[str, tuple[str, ...]] = {
     "notes": ("notes.json", "incident_notes_list.json"),
     "users": ("users.json", "users_list.json"),
 }
-MAX_FILE_BYTES = 256 * 1024 * 1024
+MAX_FILE_BYTES = pd.MAX_JSON_BYTES
+"""Default largest JSON file read whole; `Settings.max_json_file_bytes` overrides it."""
 
 Part = tuple[Any, str]
 """(decoded JSON, source name used in error positions)."""
@@ -102,8 +103,11 @@ Part = tuple[Any, str]
 # --------------------------------------------------------------------------- reading
 
 
-def read_input(path_or_bundle: Path | str | Mapping[str, Any]) -> tuple[dict[str, Part], str, str]:
-    """(parts by key, origin, checksum) for a folder, a JSON file or a bundle mapping."""
+def read_input(
+    path_or_bundle: Path | str | Mapping[str, Any], *, max_file_bytes: int = MAX_FILE_BYTES
+) -> tuple[dict[str, Part], str, str]:
+    """(parts by key, origin, checksum) for a folder, a JSON file or a bundle mapping. Each
+    file is read whole, so one larger than `max_file_bytes` is refused before it is read."""
     if isinstance(path_or_bundle, Mapping):
         parts = {
             key: (path_or_bundle[key], f"bundle.{key}")
@@ -114,10 +118,10 @@ def read_input(path_or_bundle: Path | str | Mapping[str, Any]) -> tuple[dict[str
         return _require_incident(parts, "bundle"), "pagerduty bundle", checksum_bytes(raw)
     path = Path(path_or_bundle)
     if path.is_dir():
-        return _read_folder(path)
-    if not path.is_file():
+        return _read_folder(path, max_file_bytes)
+    if not path.exists():
         raise ImportFailed("no such file or folder", where=str(path))
-    raw = _read_bytes(path)
+    raw = _read_bytes(path, max_file_bytes)
     value, _ = pd.load_json(raw, source=path.name)
     if isinstance(value, dict) and "incident" in value and len(set(value) & set(FILE_NAMES)) > 1:
         parts = {k: (value[k], f"{path.name}: {k}") for k in FILE_NAMES if value.get(k) is not None}
@@ -126,30 +130,22 @@ def read_input(path_or_bundle: Path | str | Mapping[str, Any]) -> tuple[dict[str
     return _require_incident(parts, path.name), str(path), checksum_bytes(raw)
 
 
-def _read_folder(folder: Path) -> tuple[dict[str, Part], str, str]:
+def _read_folder(folder: Path, max_file_bytes: int) -> tuple[dict[str, Part], str, str]:
     parts: dict[str, Part] = {}
     pieces: list[bytes] = []
     for key, names in FILE_NAMES.items():
         for name in names:
             candidate = folder / name
             if candidate.is_file() and not candidate.is_symlink():
-                raw = _read_bytes(candidate)
+                raw = _read_bytes(candidate, max_file_bytes)
                 pieces += [name.encode(), b"\0", raw, b"\0"]
                 parts[key] = pd.load_json(raw, source=name)
                 break
     return _require_incident(parts, folder.name), str(folder), checksum_bytes(*pieces)
 
 
-def _read_bytes(path: Path) -> bytes:
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise ImportFailed(
-                f"file is {size} bytes; the limit is {MAX_FILE_BYTES}", where=path.name
-            )
-        return path.read_bytes()
-    except OSError as exc:
-        raise ImportFailed(f"cannot read file ({exc.strerror})", where=path.name) from exc
+def _read_bytes(path: Path, max_bytes: int) -> bytes:
+    return pd.read_limited(path, max_bytes)
 
 
 def _require_incident(parts: dict[str, Part], where: str) -> dict[str, Part]:
@@ -259,11 +255,12 @@ def import_pagerduty(
     incident: str | None = None,
     create_incident: bool = True,
     progress: Progress | None = None,
+    max_file_bytes: int = MAX_FILE_BYTES,
 ) -> ImportSummary:
     """Import one PagerDuty incident (see the module docstring). Runs in the caller's
     transaction; raises ImportFailed (file and position) before writing anything on bad
-    input."""
-    parts, origin, checksum = read_input(path_or_bundle)
+    input, including a file larger than `max_file_bytes` (read whole, so capped)."""
+    parts, origin, checksum = read_input(path_or_bundle, max_file_bytes=max_file_bytes)
     options = {"incident": incident, "create_incident": create_incident}
     previous = find_previous(session, kind=KIND, checksum=checksum, options=options)
     if previous is not None:
