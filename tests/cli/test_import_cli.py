@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import make_url, text
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
@@ -76,15 +78,62 @@ def test_killed_import_leaves_every_table_unchanged(
     export = tmp_path / "big"
     generate(export, messages=150_000, channels=10, users=200)
     before = row_counts(db)
+    wal_start = _truncate_wal(db, env["AFTERACTION_DATABASE_URL"])
     process = subprocess.Popen(
         [sys.executable, "-m", "afteraction.cli.main", "import", "slack", str(export), "--json"],
         env={**os.environ, **env},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    time.sleep(2.5)  # parsing and writing the first batches, inside the one transaction
-    assert process.poll() is None, "the import finished before it could be killed"
+    assert _wait_until_writing(process, db, env["AFTERACTION_DATABASE_URL"], wal_start), (
+        "the import finished before it could be killed"
+    )
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=30)
     assert process.returncode == -signal.SIGKILL
     assert row_counts(db) == before
+
+
+def _wal_path(url: str) -> Path:
+    return Path(f"{make_url(url).database}-wal")
+
+
+def _truncate_wal(db: Session, url: str) -> int:
+    """On SQLite, empty the write-ahead log (so its growth shows the import writing) and
+    return its size afterwards; 0 elsewhere."""
+    if db.get_bind().dialect.name != "sqlite":
+        return 0
+    with sqlite3.connect(make_url(url).database or "") as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    connection.close()
+    wal = _wal_path(url)
+    return wal.stat().st_size if wal.exists() else 0
+
+
+def _wait_until_writing(
+    process: subprocess.Popen[bytes], db: Session, url: str, wal_start: int
+) -> bool:
+    """Wait until the import's one transaction has written messages, without committing:
+    on SQLite, uncommitted pages spilled into the write-ahead log (a megabyte more than
+    before); on PostgreSQL, the row lock an INSERT takes on `messages`. False when the
+    import ended first. The deadline is only a guard against a hung import."""
+    sqlite = db.get_bind().dialect.name == "sqlite"
+    deadline = time.monotonic() + 300
+    while process.poll() is None and time.monotonic() < deadline:
+        if sqlite:
+            wal = _wal_path(url)
+            if wal.exists() and wal.stat().st_size > wal_start + 1024 * 1024:
+                return True
+        else:
+            locks = db.scalar(
+                text(
+                    "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                    "WHERE c.relname = 'messages' AND l.mode = 'RowExclusiveLock' "
+                    "AND l.pid <> pg_backend_pid()"
+                )
+            )
+            db.rollback()
+            if locks:
+                return True
+        time.sleep(0.02)
+    return process.poll() is None
