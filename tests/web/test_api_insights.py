@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from afteraction.adapters.embeddings import semantic_available
+from afteraction.config import Settings
 from afteraction.core.access import SYSTEM
 from afteraction.storage import incidents as repo
 from afteraction.storage.db import writing
 from afteraction.storage.insights_tables import Notification
 from afteraction.storage.tables import Service
 from afteraction.storage.types import utcnow
+from afteraction.web.app import create_app
+from afteraction.web.similarity import embed_for
 from tests.conftest import login, make_user
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -89,7 +94,20 @@ def test_search_and_similar_api(admin, db: Session) -> None:
     hits = admin.get("/api/v1/search?q=c1").json()["items"]
     assert [h["key"] for h in hits] == ["INC-2"]
     assert admin.get("/api/v1/search?q=%20").status_code == 422
-    assert admin.get("/api/v1/incidents/INC-3/similar").status_code == 200
+    similar = admin.get("/api/v1/incidents/INC-3/similar")
+    assert similar.status_code == 200
+    expected = "lexical+semantic" if semantic_available() else "lexical"
+    assert similar.json()["ranking"] == expected
+
+
+def test_similarity_setting_is_checked_when_the_app_is_created(settings: Settings) -> None:
+    assert embed_for(settings.model_copy(update={"similarity": "lexical"})) is None
+    semantic = settings.model_copy(update={"similarity": "semantic"})
+    if semantic_available():
+        assert embed_for(semantic) is not None
+    else:
+        with pytest.raises(RuntimeError, match=r"afteraction\[semantic\]"):
+            create_app(semantic)
 
 
 def test_repeated_metric_reads_are_cached_until_a_commit(client, db: Session) -> None:

@@ -21,7 +21,11 @@ Privacy (decided here, documented in docs/metrics.md):
 Similar incidents are ranked by TF-IDF cosine similarity over title (weight 2), summary,
 services (2), tags (1.5) and imported report text, among at most `SIMILAR_CANDIDATES`
 visible incidents that share a service, a tag or a distinctive word. It is written by hand
-because it needs no index and no model; an optional semantic ranking is not included.
+because it needs no index and no model. With an `embed` function (the optional local
+sentence-embedding model, `adapters.embeddings`, passed in by the web layer) the newest
+`SEMANTIC_CANDIDATES` earlier visible incidents are also compared by meaning, and the score
+becomes the mean of the lexical and the semantic similarity (`blend`), so an incident that
+says the same thing in other words is found too.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -63,6 +67,13 @@ from afteraction.storage.tables import (
 MAX_QUERY = 200
 MAX_TERMS = 8
 SIMILAR_CANDIDATES = 2000
+SEMANTIC_CANDIDATES = 300
+"""Earlier incidents compared by meaning even when they share no word, service or tag."""
+SEMANTIC_FLOOR = 0.45
+"""Below this cosine, meaning alone does not make an incident similar (all-MiniLM-L6-v2
+gives about 0.0-0.3 for unrelated incident titles and 0.5-0.9 for the same failure)."""
+Embed = Callable[[Sequence[str]], Sequence[Sequence[float]]]
+"""texts -> unit vectors, one per text."""
 SEARCH_CANDIDATES = 1000
 """Messages scored per search: the newest visible matches (see `_message_candidates`)."""
 ARCHIVE_ROLES = frozenset({"admin", "investigator"})
@@ -329,6 +340,8 @@ class Similar:
     started: datetime | None
     score: float
     shared: tuple[str, ...]
+    semantic: float | None = None
+    """Cosine similarity of meaning, when semantic ranking was used."""
 
 
 def _tokens(title: str, summary: str, services: Iterable[str], tags: Iterable[str],
@@ -355,10 +368,12 @@ def _by_incident(session: Session, query: Any) -> dict[int, list[str]]:
 
 
 def similar_incidents(
-    session: Session, actor: Actor, incident: Incident, limit: int = 5
-) -> list[Similar]:
+    session: Session, actor: Actor, incident: Incident, limit: int = 5,
+    *, embed: Embed | None = None,
+) -> list[Similar]:  # fmt: skip
     """Visible incidents most like `incident` (not itself, none started after it), best
-    first; an incident sharing nothing scores 0 and is left out."""
+    first; an incident sharing nothing scores 0 and is left out. With `embed`, meaning counts
+    too (see the module's docstring)."""
     target = _tokens(
         incident.title, incident.summary, [s.slug for s in incident.services], incident.tags,
         _report_text(session, [incident.id]).get(incident.id, ""),
@@ -374,18 +389,20 @@ def similar_incidents(
         ),
         *(Incident.title.ilike(f"%{w}%") for w in words if w.isalnum()),
     )
-    query = (
+    base = (
         select(Incident.id, Incident.number, Incident.title, Incident.summary,
                Incident.severity, Incident.started_at)
-        .where(visibility_clause(actor), Incident.id != incident.id, shared_link)
+        .where(visibility_clause(actor), Incident.id != incident.id)
         .order_by(Incident.number.desc())
-        .limit(SIMILAR_CANDIDATES)
     )  # fmt: skip
     if incident.started_at is not None:
-        query = query.where(
+        base = base.where(
             or_(Incident.started_at.is_(None), Incident.started_at <= incident.started_at)
         )
-    rows = session.execute(query).all()
+    rows = list(session.execute(base.where(shared_link).limit(SIMILAR_CANDIDATES)))
+    if embed is not None:
+        seen = {r[0] for r in rows}
+        rows += [r for r in session.execute(base.limit(SEMANTIC_CANDIDATES)) if r[0] not in seen]
     if not rows:
         return []
     ids = [r[0] for r in rows]
@@ -406,17 +423,45 @@ def similar_incidents(
     }
     idf = _idf([target, *docs.values()])
     target_vec = _vector(target, idf)
+    meaning: dict[int, float] = {}
+    if embed is not None:
+        texts = [_meaning_text(incident.title, incident.summary, "")]
+        texts += [_meaning_text(r[2], r[3], reports.get(r[0], "")) for r in rows]
+        first, *others = embed(texts)
+        meaning = {r[0]: _dot(first, v) for r, v in zip(rows, others, strict=True)}
     scored = []
     for row in rows:
         vec = _vector(docs[row[0]], idf)
-        score = sum(target_vec[t] * vec[t] for t in target_vec.keys() & vec.keys())
+        lexical = sum(target_vec[t] * vec[t] for t in target_vec.keys() & vec.keys())
+        semantic = meaning.get(row[0])
+        score = blend(lexical, semantic)
         if score > 0:
             shared = sorted(target_vec.keys() & vec.keys(), key=lambda t: -target_vec[t] * vec[t])
             scored.append(
                 Similar(f"INC-{row[1]}", row[2], row[4], row[5], round(score, 4),
-                        tuple(shared[:5]))
+                        tuple(shared[:5]),
+                        None if semantic is None else round(semantic, 4))
             )  # fmt: skip
     return sorted(scored, key=lambda s: (-s.score, s.public_id))[:limit]
+
+
+def blend(lexical: float, semantic: float | None) -> float:
+    """The similarity score: lexical alone without a model; with one, the mean of the
+    lexical and the semantic similarity, where meaning alone must reach `SEMANTIC_FLOOR`
+    (0 means "not similar" and is left out)."""
+    if semantic is None:
+        return lexical
+    if lexical <= 0 and semantic < SEMANTIC_FLOOR:
+        return 0.0
+    return (lexical + max(semantic, 0.0)) / 2
+
+
+def _meaning_text(title: str, summary: str, report: str) -> str:
+    return f"{title}. {summary} {report[:1000]}".strip()
+
+
+def _dot(a: Sequence[float], b: Sequence[float]) -> float:
+    return sum(x * y for x, y in zip(a, b, strict=True))
 
 
 def _report_text(session: Session, ids: Sequence[int]) -> dict[int, str]:

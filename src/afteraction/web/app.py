@@ -23,6 +23,7 @@ from afteraction.web import errors, templating
 from afteraction.web.fastpath import CachedReads
 from afteraction.web.readcache import ReadCache
 from afteraction.web.routes import api_directory, api_incidents, pages_auth
+from afteraction.web.similarity import embed_for
 
 HERE = Path(__file__).parent
 
@@ -62,6 +63,7 @@ def create_app(settings: Settings, *, start_worker: bool = False) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.embed = embed_for(settings)
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     app.state.read_cache = ReadCache(ChangeDetector(engine), enabled=settings.read_cache)

@@ -23,6 +23,7 @@ from afteraction.web import insights as view
 from afteraction.web.deps import CurrentActor, DbSession
 from afteraction.web.routes.pages_incidents import incident_key
 from afteraction.web.routes.pages_insights import enqueue_burn_check, export, thresholds_from
+from afteraction.web.similarity import request_embed
 
 router = APIRouter(tags=["insights"])
 Limit = Annotated[int, Query(ge=1, le=1000)]
@@ -260,14 +261,18 @@ def search(db: DbSession, actor: CurrentActor, q: Annotated[str, Query(max_lengt
 
 
 @router.get("/incidents/{key}/similar")
-def similar(key: str, db: DbSession, actor: CurrentActor,
+def similar(key: str, request: Request, db: DbSession, actor: CurrentActor,
             limit: Annotated[int, Query(ge=1, le=50)] = 5) -> Response:  # fmt: skip
-    """Past incidents most like this one (lexical: title, summary, services, tags, report)."""
+    """Past incidents most like this one: shared words in title, summary and report, shared
+    services and tags; also by meaning when semantic ranking is on (`ranking` says which;
+    `semantic` is each incident's cosine similarity of meaning, or null)."""
     incident = incident_repo.get_incident(db, actor, incident_key(key))
-    found = finder.similar_incidents(db, actor, incident, limit=limit)
-    return _json({"items": [
+    embed = request_embed(request)
+    found = finder.similar_incidents(db, actor, incident, limit=limit, embed=embed)
+    return _json({"ranking": "lexical" if embed is None else "lexical+semantic", "items": [
         {"incident": s.public_id, "title": s.title, "severity": s.severity,
-         "started": s.started, "score": s.score, "shared": list(s.shared)}
+         "started": s.started, "score": s.score, "shared": list(s.shared),
+         "semantic": s.semantic}
         for s in found
     ]})  # fmt: skip
 

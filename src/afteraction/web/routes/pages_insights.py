@@ -27,6 +27,7 @@ from afteraction.web import insights as view
 from afteraction.web.deps import CurrentUser, DbSession
 from afteraction.web.routes.pages_forms import see_other
 from afteraction.web.routes.pages_incidents import FormDep, incident_key
+from afteraction.web.similarity import request_embed
 from afteraction.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -396,8 +397,11 @@ def search_page(request: Request, db: DbSession, user: CurrentUser) -> Response:
 def similar_panel(key: str, request: Request, db: DbSession, user: CurrentUser) -> Response:
     actor = users.actor_for(user)
     incident = incident_repo.get_incident(db, actor, incident_key(key))
-    similar = finder.similar_incidents(db, actor, incident, limit=5)
-    return render(request, "_similar.html", {"similar": similar, "incident": incident}, user=user)
+    embed = request_embed(request)
+    similar = finder.similar_incidents(db, actor, incident, limit=5, embed=embed)
+    return render(request, "_similar.html",
+                  {"similar": similar, "incident": incident, "semantic": embed is not None},
+                  user=user)  # fmt: skip
 
 
 __all__ = [
