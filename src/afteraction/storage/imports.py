@@ -243,11 +243,10 @@ class SourceRemoval:
 
 
 # Rows that belong to an incident without being anything attached to it: its own tags (set
-# when it is declared), the audit log (checked separately), notifications sent about it, who
-# read it, and import jobs (they keep their record with the incident unset).
-_NOT_ATTACHMENTS = frozenset(
-    {"audit_log", "incident_tags", "user_notifications", "read_events", "import_jobs"}
-)
+# when it is declared), the audit log (checked separately), notifications sent about it, and
+# import jobs (they keep their record with the incident unset). Every other table with an
+# incident_id — present or added later — counts as something attached.
+_NOT_ATTACHMENTS = frozenset({"audit_log", "incident_tags", "user_notifications", "import_jobs"})
 
 
 def created_incidents(session: Session, source: Source) -> list[int]:
