@@ -10,6 +10,7 @@ several people never matches. Does not live here: roster updates (`importers.ros
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -50,6 +51,12 @@ class PeopleIndex:
         ids = self.by_name.setdefault(normalise_name(name), [])
         if person_id not in ids:
             ids.append(person_id)
+
+    def replace_stand_ins(self, real: Callable[[int], int]) -> None:
+        """Swap the stand-in ids given to people not inserted yet for their real ids."""
+        self.by_email = {key: real(value) for key, value in self.by_email.items()}
+        self.by_name = {key: [real(value) for value in ids] for key, ids in self.by_name.items()}
+        self.by_identity = {key: real(value) for key, value in self.by_identity.items()}
 
     def by_full_name(self, name: str) -> int | None:
         """The one person with this full name (two words or more), else None."""
@@ -104,6 +111,75 @@ def resolve_identity(
         )
         index.by_identity[(system, external_id)] = person_id
     return person_id, how
+
+
+def resolve_identities(
+    session: Session,
+    actor: Actor,
+    index: PeopleIndex,
+    records: Sequence[PersonRecord],
+    *,
+    system: str,
+    warnings: list[str],
+) -> list[tuple[int, str]]:
+    """`resolve_identity` for each record in turn, with the same results, warnings and
+    rows, but written at once: the people to create are checked one by one (matching later
+    records against them through `index`), then inserted in one flush with their audit
+    records, and the new identities in one more."""
+    found: list[tuple[int, str]] = []
+    new_people: list[Person] = []
+    new_identities: list[tuple[int, str, str]] = []
+    taken: set[str] | None = None
+    for record in records:
+        external_id = record.key.removeprefix(f"{system}:")
+        person_id, how = index.match(record, system)
+        if person_id is None:
+            if taken is None:
+                taken = directory.emails_in_use(session)
+            person = _check_person(record, warnings, taken)
+            if person.email:
+                taken.add(person.email)
+            new_people.append(person)
+            person_id, how = -len(new_people), "created"  # a stand-in until inserted
+            index.add_person(person_id, record.name, record.email)
+        if how != "identity":
+            new_identities.append((person_id, external_id, record.name[:200]))
+            index.by_identity[(system, external_id)] = person_id
+        found.append((person_id, how))
+    if not new_people and not new_identities:
+        return found
+    ids = directory.add_people(session, actor, new_people)
+
+    def real(person_id: int) -> int:
+        return ids[-person_id - 1] if person_id < 0 else person_id
+
+    index.replace_stand_ins(real)
+    session.add_all(
+        Identity(
+            person_id=real(person_id), system=system, external_id=external_id, display_name=name
+        )
+        for person_id, external_id, name in new_identities
+    )
+    session.flush()
+    return [(real(person_id), how) for person_id, how in found]
+
+
+def _check_person(record: PersonRecord, warnings: list[str], taken: set[str]) -> Person:
+    """`_create_person` without the insert (see `directory.check_new_person`)."""
+    data = directory.PersonInput(
+        name=record.name[:200] or record.key,
+        email=record.email,
+        time_zone=record.time_zone,
+        title=record.title,
+    )
+    try:
+        return directory.check_new_person(data, taken)
+    except ValidationError as error:
+        warnings.append(f"{record.key}: {error.message}; stored without it")
+        data.time_zone = None
+        if error.field == "email":
+            data.email = None
+        return directory.check_new_person(data, taken)
 
 
 def _create_person(

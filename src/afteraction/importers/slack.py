@@ -47,7 +47,8 @@ from afteraction.adapters.slack_export import (
 )
 from afteraction.core.access import Actor, require_write
 from afteraction.core.errors import ImportFailed
-from afteraction.importers._people import PeopleIndex, resolve_identity
+from afteraction.core.evidence import PersonRecord
+from afteraction.importers._people import PeopleIndex, resolve_identities
 from afteraction.storage import incidents as repo
 from afteraction.storage import messages as store
 from afteraction.storage.evidence import merge_references
@@ -276,20 +277,22 @@ class SlackWriter:
         index = PeopleIndex.load(self.session)
         for name in ("users", "people created", "people matched", "bots"):
             self.summary.counts.setdefault(name, 0)
+        people: list[tuple[SlackUser, PersonRecord]] = []
         for user in users:
             self.labels[user.id] = user.label
             if user.is_bot or user.bot_id:
                 self.summary.count("bots")
                 continue
-            record = user.to_person(f"{SYSTEM}:{user.id}")
-            person_id, how = resolve_identity(
-                self.session,
-                self.actor,
-                index,
-                record,
-                system=SYSTEM,
-                warnings=self.summary.warnings,
-            )
+            people.append((user, user.to_person(f"{SYSTEM}:{user.id}")))
+        linked = resolve_identities(
+            self.session,
+            self.actor,
+            index,
+            [record for _, record in people],
+            system=SYSTEM,
+            warnings=self.summary.warnings,
+        )
+        for (user, record), (person_id, how) in zip(people, linked, strict=True):
             self.person_of[user.id] = person_id
             self.summary.count("users")
             if how == "created":
