@@ -304,6 +304,21 @@ class IncidentUpdate(Base):
     author_person: Mapped[Person | None] = relationship()
 
 
+class CustomerImpact(Base):
+    """One interval during which customers were affected (`end_at` None: still affected)."""
+
+    __tablename__ = "customer_impacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), index=True
+    )
+    start_at: Mapped[datetime] = mapped_column()
+    end_at: Mapped[datetime | None] = mapped_column()
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class ActionItem(Base):
     __tablename__ = "action_items"
 

@@ -14,6 +14,7 @@ from afteraction.core.incidents import MILESTONES
 from afteraction.storage.incidents import SUMMARY_COLUMNS
 from afteraction.storage.tables import (
     ActionItem,
+    CustomerImpact,
     Incident,
     MilestoneEdit,
     Person,
@@ -116,6 +117,18 @@ class ActionItemUpdate(Strict):
     due: date | None = None
     status: str | None = None
     url: str | None = Field(None, max_length=2000)
+
+
+class ImpactCreate(Strict):
+    start: AwareDatetime
+    end: AwareDatetime | None = None
+    description: str = Field("", max_length=2000)
+
+
+class ImpactUpdate(Strict):
+    start: AwareDatetime | None = None
+    end: AwareDatetime | None = None
+    description: str | None = Field(None, max_length=2000)
 
 
 class ReferenceCreate(Strict):
@@ -325,6 +338,17 @@ def update_dict(update: UpdateRow) -> dict[str, Any]:
         "status": update.status,
         "body": update.body,
         "author": update.author_person.name if update.author_person else None,
+    }
+
+
+def impact_dict(row: CustomerImpact) -> dict[str, Any]:
+    seconds = None if row.end_at is None else (row.end_at - row.start_at).total_seconds()
+    return {
+        "id": row.id,
+        "start": _iso(row.start_at),
+        "end": _iso(row.end_at),
+        "seconds": seconds,
+        "description": row.description,
     }
 
 

@@ -126,6 +126,13 @@ DEFINITIONS: Mapping[str, MetricDefinition] = {
             "people",
         ),
         _other(
+            "impact_duration",
+            "impact duration",
+            "impact duration = sum of the incident's customer-impact intervals, overlapping "
+            "intervals counted once; missing when none is recorded or one is still open",
+            "seconds",
+        ),
+        _other(
             "person_time_in_incident",
             "person time in incident",
             "last interaction − first interaction, but at least 15 s for every interaction",

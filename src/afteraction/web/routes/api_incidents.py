@@ -15,7 +15,8 @@ from starlette.concurrency import run_in_threadpool
 
 from afteraction.core.access import Actor
 from afteraction.core.incidents import DEFAULT_LIFECYCLE, MILESTONE_DEFINITIONS
-from afteraction.storage import audit
+from afteraction.core.metrics.definitions import DEFINITIONS
+from afteraction.storage import audit, impact
 from afteraction.storage import incidents as repo
 from afteraction.storage.db import writing
 from afteraction.storage.tables import SeverityLevel
@@ -253,6 +254,50 @@ def post_update(
         update = repo.post_update(db, actor, key, body=body.body, at=body.at)
         result = s.update_dict(update)
     return json_response(result, 201)
+
+
+def _impact_list(db: DbSession, actor: Actor, key: IncidentKey) -> dict[str, Any]:
+    rows = impact.impacts_of(db, repo.get_incident(db, actor, key))
+    return {
+        "items": [s.impact_dict(r) for r in rows],
+        "impact_duration_seconds": impact.impact_duration(rows),
+        "definition": DEFINITIONS["impact_duration"].definition,
+    }
+
+
+@router.get("/incidents/{key}/impact")
+def list_impact(key: IncidentKey, db: DbSession, actor: CurrentActor) -> Response:
+    """Customer-impact intervals and the incident's impact duration (overlaps once; null
+    when none is recorded or one is still open)."""
+    return json_response(_impact_list(db, actor, key))
+
+
+@router.post("/incidents/{key}/impact", status_code=201)
+def add_impact(
+    key: IncidentKey, body: s.ImpactCreate, db: DbSession, actor: CurrentActor
+) -> Response:
+    with writing(db):
+        row = impact.add_impact(db, actor, key, **body.model_dump())
+        result = s.impact_dict(row)
+    return json_response(result, 201)
+
+
+@router.patch("/incidents/{key}/impact/{impact_id}")
+def update_impact(
+    key: IncidentKey, impact_id: int, body: s.ImpactUpdate, db: DbSession, actor: CurrentActor
+) -> Response:
+    """Change start, end (an explicit null reopens the interval) or description."""
+    with writing(db):
+        row = impact.update_impact(db, actor, key, impact_id, body.model_dump(exclude_unset=True))
+        result = s.impact_dict(row)
+    return json_response(result)
+
+
+@router.delete("/incidents/{key}/impact/{impact_id}")
+def remove_impact(key: IncidentKey, impact_id: int, db: DbSession, actor: CurrentActor) -> Response:
+    with writing(db):
+        impact.remove_impact(db, actor, key, impact_id)
+    return json_response(_impact_list(db, actor, key))
 
 
 @router.get("/incidents/{key}/action-items")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -23,11 +23,12 @@ from afteraction.core import incidents as rules
 from afteraction.core.access import Actor
 from afteraction.core.errors import Conflict, ValidationError
 from afteraction.core.metrics.definitions import METRICS
-from afteraction.storage import audit, users
+from afteraction.storage import audit, impact, users
 from afteraction.storage import incidents as repo
 from afteraction.storage.tables import (
     ActionItem,
     AuditLog,
+    CustomerImpact,
     Incident,
     IncidentUpdate,
     MilestoneEdit,
@@ -115,6 +116,8 @@ class IncidentPage:
     roles_current: list[RoleAssignment]
     roles_past: list[RoleAssignment]
     updates: list[IncidentUpdate]
+    impacts: list[CustomerImpact]
+    impact_total: str
     action_items: list[ActionItem]
     references: list[Reference]
     feed: list[FeedRow]
@@ -152,6 +155,15 @@ def _durations(incident: Incident) -> list[DurationRow]:
     return rows
 
 
+def _impact_total(rows: list[CustomerImpact]) -> str:
+    if not rows:
+        return "not recorded"
+    seconds = impact.impact_duration(rows)
+    if seconds is None:
+        return "still affecting customers"
+    return rules.format_duration(timedelta(seconds=seconds))
+
+
 def _feed(rows: list[AuditLog]) -> list[FeedRow]:
     feed = []
     for row in rows:
@@ -182,6 +194,7 @@ def build_page(db: Session, actor: Actor, number: int) -> IncidentPage:
     severity = db.get(SeverityLevel, incident.severity)
     roles = repo.roles_of(db, incident)
     moments = repo.milestones_of(incident)
+    impacts = impact.impacts_of(db, incident)
     return IncidentPage(
         incident=incident,
         severity_description=severity.description if severity else "",
@@ -196,6 +209,8 @@ def build_page(db: Session, actor: Actor, number: int) -> IncidentPage:
         roles_current=[r for r in roles if r.end is None],
         roles_past=[r for r in roles if r.end is not None],
         updates=repo.updates_of(db, incident),
+        impacts=impacts,
+        impact_total=_impact_total(impacts),
         action_items=repo.action_items_of(db, incident),
         references=repo.references_of(db, incident),
         feed=_feed(audit.incident_feed(db, incident.id, limit=100)),
@@ -323,6 +338,52 @@ def post_update(
         return "Update posted."
 
     return submit(request, db, user, number, "updates", form, write)
+
+
+@router.post("/incidents/{key}/impact")
+def add_impact(
+    key: str, request: Request, db: DbSession, user: CurrentUser, form: FormDep
+) -> Response:
+    number = incident_key(key)
+
+    def write(actor: Actor, form: Form) -> str:
+        zone = parse_zone(form.text("time_zone", limit=64))
+        start = form.moment("start", zone)
+        if start is None:
+            raise ValidationError("when did customers start to be affected?", field="start")
+        description = form.text("description", limit=impact.MAX_DESCRIPTION)
+        end = form.moment("end", zone)
+        impact.add_impact(db, actor, number, start=start, end=end, description=description)
+        return "Customer impact recorded."
+
+    return submit(request, db, user, number, "impact", form, write)
+
+
+@router.post("/incidents/{key}/impact/{impact_id}/end")
+def end_impact(
+    key: str, impact_id: int, request: Request, db: DbSession, user: CurrentUser, form: FormDep
+) -> Response:
+    number = incident_key(key)
+
+    def write(actor: Actor, form: Form) -> str:
+        end = form.moment("end", parse_zone(form.text("time_zone", limit=64))) or utcnow()
+        impact.update_impact(db, actor, number, impact_id, {"end": end})
+        return "Customer impact ended."
+
+    return submit(request, db, user, number, "impact", form, write)
+
+
+@router.post("/incidents/{key}/impact/{impact_id}/remove")
+def remove_impact(
+    key: str, impact_id: int, request: Request, db: DbSession, user: CurrentUser, form: FormDep
+) -> Response:
+    number = incident_key(key)
+
+    def write(actor: Actor, form: Form) -> str:  # noqa: ARG001
+        impact.remove_impact(db, actor, number, impact_id)
+        return "Customer impact interval removed."
+
+    return submit(request, db, user, number, "impact", form, write)
 
 
 @router.post("/incidents/{key}/action-items")
