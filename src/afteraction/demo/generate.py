@@ -1039,7 +1039,27 @@ def _incident(
         else (),
         references=_references(ctx, service, tags),
         problem=problem,
+        impacts=_impacts(number, kind, ms),
     )
+
+
+def _impacts(
+    number: int, kind: str, ms: dict[str, datetime | None]
+) -> tuple[tuple[datetime, datetime | None], ...]:
+    """Customers are affected from started until mitigated; every seventh incident relapses
+    between mitigation and resolution. No random draw, so the rest of the sample is unchanged;
+    planned work and incidents without a start record no impact (missing, never zero)."""
+    started, mitigated, resolved = ms.get("started"), ms.get("mitigated"), ms.get("resolved")
+    if kind != "default" or started is None:
+        return ()
+    end = mitigated or resolved
+    if (end is None and ms.get("closed") is not None) or (end is not None and end < started):
+        return ()  # over but not recorded when customers stopped being affected, or garbled
+    first = (started, end)
+    if number % 7 or mitigated is None or resolved is None or resolved <= mitigated:
+        return (first,)
+    gap = resolved - mitigated
+    return (first, (mitigated + gap / 3, mitigated + gap / 2))
 
 
 def build_history(ctx: _Ctx, first: datetime, last: datetime) -> list[DemoIncident]:

@@ -27,6 +27,7 @@ from afteraction.storage import audit
 from afteraction.storage.db import writing
 from afteraction.storage.tables import (
     ActionItem,
+    CustomerImpact,
     Identity,
     Incident,
     IncidentTag,
@@ -214,6 +215,9 @@ def _incident(
                 url=item.url,
             )
         )
+    for start, end in demo.impacts:
+        session.add(CustomerImpact(incident_id=incident.id, start_at=start, end_at=end,
+                                   description=demo.customer_impact[:2000]))  # fmt: skip
     for ref in {r.url: r for r in demo.references}.values():
         session.add(Reference(incident_id=incident.id, kind=ref.kind, url=ref.url, title=ref.title))
     audit.record(

@@ -109,6 +109,8 @@ class DemoIncident:
     references: tuple[DemoReference, ...]
     problem: str | None
     flagship: bool = False
+    impacts: tuple[tuple[datetime, datetime | None], ...] = ()
+    """Customer-impact intervals (end None: still affecting customers)."""
 
 
 @dataclass(frozen=True, slots=True)
