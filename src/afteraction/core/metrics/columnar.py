@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import bisect
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from itertools import chain, compress, repeat
+from typing import Any, cast
 
 from afteraction.core.errors import ValidationError
 from afteraction.core.incidents import MILESTONES
@@ -43,7 +45,7 @@ from afteraction.core.metrics.durations import (
     OutOfOrder,
     metric_definition,
 )
-from afteraction.core.metrics.stats import Distribution, distribution_of_sorted
+from afteraction.core.metrics.stats import distribution_of_sorted
 from afteraction.core.metrics.trends import CountBucket, CountSeries, Recurrence, Trend
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -139,62 +141,119 @@ def table_from_facts(facts: Iterable[IncidentFacts]) -> IncidentTable:
     )
 
 
+_DROP = float("-inf")
+"""Stands in for a missing or out-of-order value in a metric's sortable column: it sorts
+first and is cut off, so a group's present values are gathered and sorted in C loops."""
+_ZERO = 0.0
+
+
 @dataclass(frozen=True, slots=True)
 class _Samples:
-    """One metric's samples in the order `durations.samples` yields them."""
+    """One metric's samples in the order `durations.samples` yields them.
+
+    `sortable` is `seconds` with missing and negative values replaced by `_DROP`;
+    `missing` and `disorder` list the positions of those values, ascending (usually few);
+    `missing_ids` and `out_of_order` hold what a group lists for them, built once."""
 
     metric_id: str
     incident: list[int]
     seconds: list[float | None]
+    sortable: list[float]
+    missing: list[int]
+    disorder: list[int]
     service: list[str] | None = None
+    missing_ids: dict[int, str] = field(default_factory=dict)
+    out_of_order: dict[int, OutOfOrder] = field(default_factory=dict)
 
 
-@dataclass(slots=True)
-class _Bucket:
-    """One group's values as they arrive (the rules of `durations.group_of`)."""
-
-    present: list[float] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)
-    disorder: list[OutOfOrder] = field(default_factory=list)
-
-    def add(self, public_id: str, value: float | None) -> None:
+def _samples_of(
+    metric_id: str, incident: list[int], seconds: list[float | None],
+    service: list[str] | None = None,
+) -> _Samples:  # fmt: skip
+    """The samples with their sortable column; one extra pass only when some value is
+    missing or negative."""
+    if None not in seconds and (not seconds or min(seconds) >= 0):  # type: ignore[operator,type-var]
+        clean = cast(list[float], seconds)
+        return _Samples(metric_id, incident, seconds, clean, [], [], service)
+    sortable: list[float] = []
+    missing: list[int] = []
+    disorder: list[int] = []
+    keep = sortable.append
+    for p, value in enumerate(seconds):
         if value is None:
-            self.missing.append(public_id)
+            missing.append(p)
+            keep(_DROP)
         elif value < 0:
-            self.disorder.append(OutOfOrder(public_id, value))
+            disorder.append(p)
+            keep(_DROP)
         else:
-            self.present.append(value)
-
-    def group(self, key: str, with_mean: bool) -> MetricGroup:
-        distribution = _distribution(self.present, len(self.missing), with_mean)
-        return MetricGroup(key, distribution, tuple(self.missing), tuple(self.disorder))
+            keep(value)
+    return _Samples(metric_id, incident, seconds, sortable, missing, disorder, service)
 
 
-def _distribution(present: list[float], missing: int, with_mean: bool) -> Distribution:
-    """`stats.summarize` for values already known finite; `present` is sorted in place."""
-    present.sort()
-    return distribution_of_sorted(present, missing, with_mean=with_mean)
+@dataclass(frozen=True, slots=True)
+class _Split:
+    """How one metric's samples fall into groups: per sample its key, or (`multi`) its
+    tuple of keys, an empty tuple meaning the "(none)" group."""
+
+    keys: Sequence[Any]
+    multi: bool = False
+    _positions: dict[Any, list[int]] = field(default_factory=dict)
+
+    def keys_of(self, position: int) -> Iterable[Any]:
+        if self.multi:
+            return self.keys[position] or _NONE
+        return (self.keys[position],)
+
+    def values(self, sortable: Sequence[float]) -> dict[Any, list[float]]:
+        """The sortable values per key, in sample order. Single keys: the positions of
+        each key are found once and reused by every metric (gathering by position is
+        cheaper than a pass that appends); key tuples: one pass that appends."""
+        if not self.multi:
+            positions = self._positions
+            if not positions and self.keys:
+                positions.update((key, []) for key in set(self.keys))
+                for position, key in enumerate(self.keys):
+                    positions[key].append(position)
+            get = sortable.__getitem__
+            return {key: list(map(get, found)) for key, found in positions.items()}
+        out: dict[Any, list[float]] = {}
+        for value, keys in zip(sortable, self.keys, strict=True):
+            for key in keys or _NONE:
+                found = out.get(key)
+                if found is None:
+                    out[key] = [value]
+                else:
+                    found.append(value)
+        return out
+
+
+_NONE = (NO_GROUP,)
 
 
 class ColumnarMetrics:
     """The duration metrics of `table` for `include_types` (None: all but gameday and
-    maintenance). Each metric's values are computed once and reused by every grouping."""
+    maintenance). Each metric's values are computed once and reused by every grouping,
+    and each grouping's keys once for every metric."""
 
     def __init__(self, table: IncidentTable, include_types: Collection[str] | None = None):
         self.table = table
         self.include_types = include_types
-        excluded: Counter[str] = Counter()
-        kept: list[int] = []
-        for i, kind in enumerate(table.types):
-            if type_included(kind, include_types):
-                kept.append(i)
-            else:
-                excluded[kind] += 1
+        types = table.types
+        dropped = {t for t in set(types) if not type_included(t, include_types)}
+        if dropped:
+            kept = [i for i, kind in enumerate(types) if kind not in dropped]
+            self.excluded_by_type: dict[str, int] = dict(
+                Counter(kind for kind in types if kind in dropped)
+            )
+        else:
+            kept = list(range(len(types)))
+            self.excluded_by_type = {}
         self.kept = kept
-        self.excluded_by_type: dict[str, int] = dict(excluded)
         self._samples: dict[str, _Samples] = {}
-        self._month_cache: dict[tzinfo, list[date | None]] = {}
-        self._sorted_runs: dict[str, list[list[float]]] = {}
+        self._months_cache: dict[tzinfo, tuple[list[int], list[date]]] = {}
+        self._splits: dict[tuple[object, ...], _Split] = {}
+        self._sorted_runs: dict[str, list[tuple[float, ...]]] = {}
 
     # -- samples ----------------------------------------------------------------------------
 
@@ -207,17 +266,28 @@ class ColumnarMetrics:
             else:
                 assert definition.start is not None and definition.end is not None
                 found = self._duration_samples(metric_id, definition.start, definition.end)
+            ids, incident, seconds = self.table.public_ids, found.incident, found.seconds
+            found.missing_ids.update((p, ids[incident[p]]) for p in found.missing)
+            disorder = found.disorder
+            found.out_of_order.update(
+                (p, OutOfOrder(ids[incident[p]], cast(float, seconds[p]))) for p in disorder
+            )
             self._samples[metric_id] = found
         return found
 
+    def _kept_column(self, column: Sequence[Any]) -> list[Any]:
+        if len(self.kept) == len(column):
+            return list(column)
+        return [column[i] for i in self.kept]
+
     def _duration_samples(self, metric_id: str, start_name: str, end_name: str) -> _Samples:
         starts, ends = self.table.column(start_name), self.table.column(end_name)
-        seconds: list[float | None] = []
-        append = seconds.append
-        for i in self.kept:
-            start, end = starts[i], ends[i]
-            append(None if start is None or end is None else (end - start) / 1_000_000)
-        return _Samples(metric_id, self.kept, seconds)
+        seconds = [
+            None if (start := starts[i]) is None or (end := ends[i]) is None
+            else (end - start) / 1_000_000
+            for i in self.kept
+        ]  # fmt: skip
+        return _samples_of(metric_id, self.kept, seconds)
 
     def _gap_samples(self) -> _Samples:
         table, started = self.table, self.table.column("started")
@@ -225,7 +295,11 @@ class ColumnarMetrics:
         by_service: dict[str, list[int]] = {}
         for i in self.kept:
             for service in table.services[i]:
-                by_service.setdefault(service, []).append(i)
+                found = by_service.get(service)
+                if found is None:
+                    by_service[service] = [i]
+                else:
+                    found.append(i)
         incident: list[int] = []
         seconds: list[float | None] = []
         services: list[str] = []
@@ -235,67 +309,67 @@ class ColumnarMetrics:
             dated = _by_start(members, started, table.public_ids)
             incident.extend(undated)
             seconds.extend([None] * len(undated))
-            for previous, current in zip(dated, dated[1:], strict=False):
-                end, begin = resolved[previous], started[current]
-                incident.append(current)
-                seconds.append(None if end is None or begin is None
-                               else (begin - end) / 1_000_000)  # fmt: skip
+            incident.extend(dated[1:])
+            seconds.extend([
+                None if (end := resolved[previous]) is None
+                else (cast(int, started[current]) - end) / 1_000_000
+                for previous, current in zip(dated, dated[1:], strict=False)
+            ])  # fmt: skip
             services.extend([service] * (len(undated) + max(len(dated) - 1, 0)))
-        return _Samples(TBF, incident, seconds, services)
+        return _samples_of(TBF, incident, seconds, services)
 
     # -- groups -----------------------------------------------------------------------------
 
     def _group(
-        self, key: str, positions: Iterable[int] | None, data: _Samples, with_mean: bool
-    ) -> MetricGroup:
-        ids, seconds, incident = self.table.public_ids, data.seconds, data.incident
-        if positions is None:  # every sample: comprehensions, no per-sample branching
-            runs = self._sorted_runs.get(data.metric_id)
-            if runs is None:
-                present = [v for v in seconds if v is not None and v >= 0]
-            else:  # the severity groups' sorted values: sorting their runs is a merge
-                present = [v for run in runs for v in run]
-            missing = [ids[incident[p]] for p, v in enumerate(seconds) if v is None]
-            disorder = [OutOfOrder(ids[incident[p]], v)
-                        for p, v in enumerate(seconds) if v is not None and v < 0]  # fmt: skip
-            return MetricGroup(key, _distribution(present, len(missing), with_mean),
-                               tuple(missing), tuple(disorder))  # fmt: skip
-        bucket = _Bucket()
-        for p in positions:
-            bucket.add(ids[incident[p]], seconds[p])
-        return bucket.group(key, with_mean)
+        self, key: str, present: list[float], missing: Sequence[int], disorder: Sequence[int],
+        data: _Samples, with_mean: bool,
+    ) -> MetricGroup:  # fmt: skip
+        """The group of `present` (sortable values, sorted here in place); `missing` and
+        `disorder` are the positions of its samples holding a missing or negative value."""
+        present.sort()
+        if (missing or disorder) and present and present[0] == _DROP:
+            del present[: bisect.bisect_right(present, _DROP)]
+        return MetricGroup(
+            key,
+            distribution_of_sorted(present, len(missing), with_mean=with_mean),
+            tuple(map(data.missing_ids.__getitem__, missing)),
+            tuple(map(data.out_of_order.__getitem__, disorder)),
+        )
 
-    def _buckets(self, data: _Samples, group_by: GroupBy) -> dict[str, _Bucket]:
-        """One pass over the samples, each added to its group(s)."""
-        table, ids = self.table, self.table.public_ids
-        buckets: dict[str, _Bucket] = {}
-        none = (NO_GROUP,)
-        if group_by == "severity":
-            severities = table.severities
-            lists: dict[str, tuple[list[float], list[str], list[OutOfOrder]]] = {}
-            for i, value in zip(data.incident, data.seconds, strict=True):
-                key = severities[i]
-                found = lists.get(key)
-                if found is None:
-                    found = lists[key] = ([], [], [])
-                if value is None:
-                    found[1].append(ids[i])
-                elif value < 0:
-                    found[2].append(OutOfOrder(ids[i], value))
-                else:
-                    found[0].append(value)
-            return {k: _Bucket(*v) for k, v in lists.items()}
-        for p, i in enumerate(data.incident):
-            if group_by == "service":
-                keys = (data.service[p],) if data.service is not None else table.services[i]
+    def _split(self, data: _Samples, group_by: str, zone: tzinfo | None = None) -> _Split:
+        shared = data.incident is self.kept and not (group_by == "service" and data.service)
+        cache_key = (group_by, zone, "" if shared else data.metric_id)
+        found = self._splits.get(cache_key)
+        if found is None:
+            table, incident = self.table, data.incident
+            if group_by == "service" and data.service is not None:
+                found = _Split(data.service)
             else:
-                keys = table.teams[i]
-            for key in keys or none:
-                bucket = buckets.get(key)
-                if bucket is None:
-                    bucket = buckets[key] = _Bucket()
-                bucket.add(ids[i], data.seconds[p])
-        return buckets
+                column: Sequence[Any] = {
+                    "severity": table.severities,
+                    "service": table.services,
+                    "team": table.teams,
+                }.get(group_by) or self._months(zone)[0]  # type: ignore[arg-type]
+                keys = self._kept_column(column) if shared else [column[i] for i in incident]
+                found = _Split(keys, multi=group_by in ("service", "team"))
+            self._splits[cache_key] = found
+        return found
+
+    def _groups(self, data: _Samples, split: _Split, with_mean: bool,
+                keys: Iterable[Any] | None = None, label: Callable[[Any], str] = str,
+                ) -> list[MetricGroup]:  # fmt: skip
+        missing: dict[Any, list[int]] = {}
+        disorder: dict[Any, list[int]] = {}
+        for sparse, into in ((data.missing, missing), (data.disorder, disorder)):
+            for p in sparse:
+                for key in split.keys_of(p):
+                    into.setdefault(key, []).append(p)
+        values = split.values(data.sortable)
+        return [
+            self._group(label(k), values.get(k, []), missing.get(k, ()), disorder.get(k, ()),
+                        data, with_mean)
+            for k in (sorted(values) if keys is None else keys)
+        ]  # fmt: skip
 
     def report(
         self, metric_id: str, *, group_by: GroupBy | None = None, with_mean: bool = False
@@ -304,31 +378,33 @@ class ColumnarMetrics:
         if group_by not in (None, "severity", "service", "team"):
             raise ValidationError(f"cannot group by {group_by!r}", field="group_by")
         data = self.samples(metric_id)
-        groups: tuple[MetricGroup, ...]
+        groups: tuple[MetricGroup, ...] = ()
         if group_by is None:
-            groups = (self._group(ALL, None, data, with_mean),) if data.seconds else ()
+            if data.seconds:
+                runs = self._sorted_runs.get(metric_id)  # merging sorted runs is cheap
+                present = list(chain.from_iterable(runs)) if runs else list(data.sortable)
+                groups = (self._group(ALL, present, data.missing, data.disorder, data, with_mean),)
         else:
-            buckets = self._buckets(data, group_by)
-            groups = tuple(buckets[k].group(k, with_mean) for k in sorted(buckets))
+            groups = tuple(self._groups(data, self._split(data, group_by), with_mean))
             if group_by == "severity":
-                self._sorted_runs[metric_id] = [b.present for b in buckets.values()]
+                self._sorted_runs[metric_id] = [g.distribution.values for g in groups]
         return MetricReport(METRICS[metric_id], group_by, groups, dict(self.excluded_by_type))
 
     # -- time -------------------------------------------------------------------------------
 
-    def _months(self, zone: tzinfo) -> list[date | None]:
-        """The local calendar month of each incident's placement (None when undated)."""
-        found = self._month_cache.get(zone)
+    def _months(self, zone: tzinfo) -> tuple[list[int], list[date]]:
+        """Per incident, the index of its local calendar month of placement in the list of
+        months returned beside it (-1 when undated)."""
+        found = self._months_cache.get(zone)
         if found is None:
-            found = self._month_cache[zone] = self._compute_months(zone)
+            found = self._months_cache[zone] = self._compute_months(zone)
         return found
 
-    def _compute_months(self, zone: tzinfo) -> list[date | None]:
+    def _compute_months(self, zone: tzinfo) -> tuple[list[int], list[date]]:
         placed = self.table.placed_at()
-        dated = [placed[i] for i in self.kept if placed[i] is not None]
-        months: list[date | None] = [None] * len(placed)
+        dated = [at for at in placed if at is not None] if None in placed else placed
         if not dated:
-            return months
+            return [-1] * len(placed), []
         low, high = min(dated), max(dated)  # type: ignore[type-var]
         first = month_start(_local_day(low, zone))  # type: ignore[arg-type]
         last = month_start(_local_day(high, zone))  # type: ignore[arg-type]
@@ -339,15 +415,13 @@ class ColumnarMetrics:
             unsafe = unsafe or _offset_moves(zone, bound)
             starts.append(nxt)
             bounds.append(bound)
-        for i in self.kept:
-            at = placed[i]
-            if at is None:
-                continue
-            if unsafe:
-                months[i] = month_start(_local_day(at, zone))
-            else:
-                months[i] = starts[bisect.bisect_right(bounds, at)]
-        return months
+        if unsafe:  # near a clock change: convert instant by instant
+            position = {s: k for k, s in enumerate(starts)}
+            return [-1 if at is None else position[month_start(_local_day(at, zone))]
+                    for at in placed], starts  # fmt: skip
+        if dated is placed:
+            return list(map(bisect.bisect_right, repeat(bounds), placed)), starts  # type: ignore[arg-type]
+        return [-1 if at is None else bisect.bisect_right(bounds, at) for at in placed], starts
 
     def monthly_medians(self, metric_id: str, tz: str | tzinfo, *,
                         with_mean: bool = False) -> Trend:  # fmt: skip
@@ -355,37 +429,36 @@ class ColumnarMetrics:
         definition = metric_definition(metric_id)
         zone = require_zone(tz)
         data = self.samples(metric_id)
-        months = self._months(zone)
-        by_month: dict[date, list[int]] = {}
+        starts = self._months(zone)[1]
+        split = self._split(data, "month", zone)
+        present = set(split.keys)
+        present.discard(-1)
+        span = range(min(present), max(present) + 1) if present else range(0)
+        points = tuple(self._groups(data, split, with_mean, span,
+                                    lambda k: month_label(starts[k])))  # fmt: skip
+        ids, incident = self.table.public_ids, data.incident
         undated: list[str] = []
-        for p, i in enumerate(data.incident):
-            month = months[i]
-            if month is None:
-                undated.append(self.table.public_ids[i])
-            else:
-                by_month.setdefault(month, []).append(p)
-        points = tuple(
-            self._group(month_label(m), by_month.get(m, []), data, with_mean)
-            for m in _month_span(by_month)
-        )
+        if -1 in split.keys:
+            undated = [ids[incident[p]] for p, k in enumerate(split.keys) if k < 0]
         return Trend(definition, points, tuple(undated))
 
     def counts_over_time(self, tz: str | tzinfo = "UTC") -> CountSeries:
         """What `trends.counts_over_time(bucket="month")` returns for the same incidents."""
         zone = require_zone(tz)
-        months = self._months(zone)
-        severities, ids = self.table.severities, self.table.public_ids
-        undated = [ids[i] for i in self.kept if months[i] is None]
-        pairs: Counter[tuple[date, str]] = Counter(
-            (month, severities[i]) for i in self.kept if (month := months[i]) is not None
-        )
-        counts: dict[date, Counter[str]] = {}
+        months, starts = self._months(zone)
+        kept_months = self._kept_column(months)
+        ids = self.table.public_ids
+        undated = [ids[i] for i in compress(self.kept, map((-1).__eq__, kept_months))]
+        pairs = Counter(zip(kept_months, self._kept_column(self.table.severities), strict=True))
+        counts: dict[int, dict[str, int]] = {}
         for (month, severity), n in pairs.items():  # first-seen order, as trends counts
-            counts.setdefault(month, Counter())[severity] = n
+            if month >= 0:
+                counts.setdefault(month, {})[severity] = n
+        span = range(min(counts), max(counts) + 1) if counts else range(0)
         buckets = tuple(
-            CountBucket(month_label(s), s, sum(counts.get(s, Counter()).values()),
-                        dict(counts.get(s, {})))
-            for s in _month_span(counts)
+            CountBucket(month_label(starts[k]), starts[k], sum(counts.get(k, {}).values()),
+                        dict(counts.get(k, {})))
+            for k in span
         )  # fmt: skip
         return CountSeries("month", buckets, tuple(undated))
 
@@ -393,10 +466,9 @@ class ColumnarMetrics:
         """What `trends.recurring_problems` returns for the same incidents."""
         table, placed = self.table, self.table.placed_at()
         by_problem: dict[str, list[int]] = {}
-        for i in self.kept:
-            problem = table.problems[i]
-            if problem:
-                by_problem.setdefault(problem, []).append(i)
+        problems = self._kept_column(table.problems)
+        for i in compress(self.kept, map(bool, problems)):
+            by_problem.setdefault(table.problems[i], []).append(i)  # type: ignore[arg-type]
         found = []
         for problem, members in by_problem.items():
             if len(members) < min_incidents:
@@ -412,7 +484,7 @@ class ColumnarMetrics:
 
     def per_problem(self) -> list[tuple[str, int]]:
         """Incidents per problem, most first (ties by problem key)."""
-        counts = Counter(p for i in self.kept if (p := self.table.problems[i]))
+        counts = Counter(filter(None, self._kept_column(self.table.problems)))
         return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
