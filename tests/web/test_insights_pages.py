@@ -30,9 +30,22 @@ def test_dashboard_shows_svg_charts_definitions_and_drilldown(admin, db: Session
     seed(db)
     page = admin.get("/insights")
     assert page.status_code == 200
-    assert "<svg" in page.text and "time to resolve = resolved − started" in page.text
-    assert "small sample" in page.text
-    assert 'xlink:href="/incidents?' in page.text and "vega.github.io" not in page.text
+    assert "time to resolve = resolved − started" in page.text and "small sample" in page.text
+    assert (
+        'hx-get="/insights/charts?"' in page.text
+        and 'id="chart-strip-time_to_resolve"' in page.text
+    )
+    charts = admin.get("/insights/charts", headers={"HX-Request": "true"})
+    assert charts.status_code == 200 and "<html" not in charts.text
+    assert charts.text.count('hx-swap-oob="true"') == 10
+    assert 'id="chart-strip-time_to_resolve"' in charts.text and "<svg" in charts.text
+    assert 'xlink:href="/incidents?' in charts.text and "vega.github.io" not in charts.text
+    standalone = admin.get("/insights/charts?severity=SEV2")
+    assert standalone.status_code == 200 and "<html" in standalone.text
+    assert "<svg" in standalone.text and "hx-swap-oob" not in standalone.text
+    assert 'xlink:href="/incidents?' in standalone.text and "severity=SEV2" in standalone.text
+    bad = admin.get("/insights/charts?service=nope", headers={"HX-Request": "true"})
+    assert bad.status_code == 422 and "unknown service" in bad.text
     assert '<th class="num">mean</th>' not in page.text
     assert '<th class="num">mean</th>' in admin.get("/insights?mean=1").text
 

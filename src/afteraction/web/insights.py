@@ -35,16 +35,19 @@ _BASE_URL = re.compile(r'xlink:href="https://vega\.github\.io/vega-datasets/+')
 # -- cached reads ----------------------------------------------------------------------------
 
 
-def cached_read(request: Any, actor: Actor, compute: Callable[[], T]) -> T:
-    """`compute()` once per route path, visibility of `actor` and exact query string while
-    the database is unchanged (the app's `ReadCache`: any commit empties it). The token is
-    read before computing, so a commit during the computation is never hidden."""
+def cached_read(
+    request: Any, actor: Actor, compute: Callable[[], T], *, path: str | None = None
+) -> T:
+    """`compute()` once per route path (or `path`, to share a result between routes),
+    visibility of `actor` and exact query string while the database is unchanged (the
+    app's `ReadCache`: any commit empties it). The token is read before computing, so a
+    commit during the computation is never hidden."""
     from afteraction.web.fastpath import body_key
 
     cache = request.app.state.read_cache
     token = cache.token()
     key = body_key(
-        request.url.path, actor, request.scope.get("query_string", b"").decode("latin-1")
+        path or request.url.path, actor, request.scope.get("query_string", b"").decode("latin-1")
     )
     found: T | None = cache.get(key, token)
     if found is None:
@@ -423,6 +426,23 @@ def problems_chart(d: ins.Dashboard) -> Markup | None:
         tooltip=["problem:N", "incidents:Q"],
     )  # fmt: skip
     return svg(_spec(chart))
+
+
+def dashboard_charts(d: ins.Dashboard) -> list[tuple[str, str, Markup | None, str]]:
+    """Every chart of the dashboard in page order: (element id, heading, SVG or None,
+    what to show when there is nothing to draw)."""
+    label = m.METRICS[d.metric].label
+    return [
+        ("chart-counts", "Incidents over time by severity", counts_chart(d), ""),
+        *((f"chart-strip-{k}", m.METRICS[k].label, strip_chart(d, k), "No values.")
+          for k in ins.DASHBOARD_METRICS),
+        ("chart-service", f"{label} by service", group_chart(d, d.by_service, "service"),
+         "No values."),
+        ("chart-team", f"{label} by team", group_chart(d, d.by_team, "team"), "No values."),
+        ("chart-trend", f"Trend of the monthly median {label}", trend_chart(d), "No values."),
+        ("chart-problems", "Incidents per problem", problems_chart(d),
+         "No incident is linked to a problem."),
+    ]  # fmt: skip
 
 
 def heatmap_chart(load: m.Load) -> Markup | None:

@@ -55,8 +55,13 @@ class InsightPage:
 class DashboardPage(InsightPage):
     d: ins.Dashboard | None = None
     summaries: list[dict[str, Any]] = field(default_factory=list)
-    charts: dict[str, Any] = field(default_factory=dict)
     list_url: Callable[..., str] | None = None
+
+
+@dataclass(slots=True)
+class ChartsPage(InsightPage):
+    d: ins.Dashboard | None = None
+    charts: list[tuple[str, str, Any, str]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -164,34 +169,66 @@ def _page(
     return render(request, template, {"page": page(**context)}, user=user)
 
 
+def _dashboard_figures(
+    db: Any, actor: Any, filters: ins.InsightFilters, metric: str, with_mean: bool
+) -> dict[str, Any]:
+    d = ins.dashboard(db, actor, filters, metric=metric, with_mean=with_mean)
+    summaries = d.summaries()
+    return {
+        "d": d,
+        "summaries": summaries,
+        "list_url": lambda **kw: view.list_url(filters, **kw),
+        "tables": {"metrics": view.metric_rows(summaries)},
+        "default_table": "metrics",
+    }
+
+
+def _metric_choice(request: Request) -> tuple[str, bool]:
+    metric = request.query_params.get("metric") or "time_to_resolve"
+    return metric, request.query_params.get("mean") in ("1", "true", "yes")
+
+
 @router.get("/insights")
 def insights_page(request: Request, db: DbSession, user: CurrentUser) -> Response:
-    metric = request.query_params.get("metric") or "time_to_resolve"
-    with_mean = request.query_params.get("mean") in ("1", "true", "yes")
+    """The figures; the charts follow from /insights/charts (loaded by the page), so the
+    page does not wait for chart drawing."""
+    metric, with_mean = _metric_choice(request)
 
     def build(actor: Any, filters: ins.InsightFilters) -> dict[str, Any]:
-        return view.cached_read(request, actor, lambda: figures(actor, filters))
-
-    def figures(actor: Any, filters: ins.InsightFilters) -> dict[str, Any]:
-        d = ins.dashboard(db, actor, filters, metric=metric, with_mean=with_mean)
-        summaries = d.summaries()
-        return {
-            "d": d,
-            "summaries": summaries,
-            "charts": {
-                "counts": view.counts_chart(d),
-                "strips": {k: view.strip_chart(d, k) for k in ins.DASHBOARD_METRICS},
-                "service": view.group_chart(d, d.by_service, "service"),
-                "team": view.group_chart(d, d.by_team, "team"),
-                "trend": view.trend_chart(d),
-                "problems": view.problems_chart(d),
-            },
-            "list_url": lambda **kw: view.list_url(filters, **kw),
-            "tables": {"metrics": view.metric_rows(summaries)},
-            "default_table": "metrics",
-        }
+        return view.cached_read(
+            request, actor, lambda: _dashboard_figures(db, actor, filters, metric, with_mean)
+        )
 
     return _page(request, db, user, "insights.html", build, DashboardPage)
+
+
+@router.get("/insights/charts")
+def insights_charts(request: Request, db: DbSession, user: CurrentUser) -> Response:
+    """The dashboard's charts for the same query string as /insights: as out-of-band
+    fragments when htmx asks (each replaces its placeholder on the page), else as a page.
+    The figures come from the read cache when /insights computed them."""
+    metric, with_mean = _metric_choice(request)
+
+    def build(actor: Any, filters: ins.InsightFilters) -> dict[str, Any]:
+        def charts() -> dict[str, Any]:
+            figures = view.cached_read(
+                request, actor, lambda: _dashboard_figures(db, actor, filters, metric, with_mean),
+                path="/insights",
+            )  # fmt: skip
+            d = figures["d"]
+            return {"d": d, "charts": view.dashboard_charts(d) if d.measured else []}
+
+        return view.cached_read(request, actor, charts)
+
+    if request.headers.get("HX-Request") == "true":
+        actor = users.actor_for(user)
+        try:
+            context = build(actor, view.filters_from(request.query_params))
+        except ValidationError as error:
+            return render(request, "_insights_charts.html", {"charts": [], "error": error.message},
+                          user=user, status_code=422)  # fmt: skip
+        return render(request, "_insights_charts.html", context, user=user)
+    return _page(request, db, user, "insights_charts.html", build, ChartsPage)
 
 
 @router.get("/insights/oncall")
