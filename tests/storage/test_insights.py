@@ -201,3 +201,17 @@ def test_dashboard_fast_path_equals_metric_report_with_fractional_seconds(db: Se
     assert d.counts == m.counts_over_time(facts, tz="Europe/Berlin")
     assert d.summaries() == ins.metric_summaries(facts, filters)
     assert d.overall["time_to_detect"].groups[0].distribution.min == 1.000001
+
+
+def test_dashboard_metrics_are_the_dashboards_summaries(db: Session) -> None:
+    service(db)
+    for minutes in (5, 50, 500):
+        declare(db, f"m{minutes}", minutes)
+    filters = ins.InsightFilters(service=("checkout",))
+    for with_mean in (False, True):
+        d = ins.dashboard(db, SYSTEM, filters, with_mean=with_mean)
+        figures = ins.dashboard_metrics(db, SYSTEM, filters, with_mean=with_mean)
+        assert figures.summaries == d.summaries()
+        assert (figures.measured, figures.excluded_by_type) == (3, d.excluded_by_type)
+    with pytest.raises(ValidationError, match="unknown service"):
+        ins.dashboard_metrics(db, SYSTEM, ins.InsightFilters(service=("nope",)))

@@ -66,10 +66,10 @@ def metrics(
         include_excluded=include_gamedays,
     )
     with state_of(ctx).session() as session:
-        d = run(lambda: ins.dashboard(session, cli_actor(), filters, with_mean=mean))
-    summaries = d.summaries()
+        d = run(lambda: ins.dashboard_metrics(session, cli_actor(), filters, with_mean=mean))
+    summaries = d.summaries
     if as_json:
-        print_json({"incidents": d.measured, "excluded_by_type": d.excluded_by_type,
+        print_json({"incidents": d.measured, "excluded_by_type": dict(d.excluded_by_type),
                     "metrics": summaries})  # fmt: skip
         return
     table = Table(title=f"{d.measured} incidents measured", show_lines=False)

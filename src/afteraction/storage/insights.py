@@ -553,6 +553,32 @@ def dashboard(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class MetricFigures:
+    """The dashboard's duration figures alone (what the metrics API and CLI report)."""
+
+    measured: int
+    excluded_by_type: Mapping[str, int]
+    summaries: list[dict[str, Any]]
+
+
+def dashboard_metrics(
+    session: Session, actor: Actor, filters: InsightFilters, *, with_mean: bool = False
+) -> MetricFigures:
+    """`dashboard(...).summaries()` without the groupings by service, team, month and
+    problem that only the dashboard page draws."""
+    check_filters(session, filters)
+    figures = m.ColumnarMetrics(incident_table(session, actor, filters), filters.include_types())
+    by_sev = {  # first: the overall figures then merge the severity groups' sorted values
+        k: figures.report(k, group_by="severity", with_mean=with_mean) for k in DASHBOARD_METRICS
+    }
+    summaries = [
+        summary_of(figures.report(k, with_mean=with_mean), by_sev[k], with_mean=with_mean)
+        for k in DASHBOARD_METRICS
+    ]
+    return MetricFigures(len(figures.kept), dict(figures.excluded_by_type), summaries)
+
+
 def _type_kept(kind: str, types: Collection[str] | None) -> bool:
     return kind not in EXCLUDED_FROM_METRICS if types is None else kind in types
 
@@ -1178,6 +1204,7 @@ __all__ = [
     "Dashboard",
     "FactsBundle",
     "InsightFilters",
+    "MetricFigures",
     "OnCallReport",
     "ResponseReport",
     "ResponseRow",
@@ -1191,6 +1218,7 @@ __all__ = [
     "create_sla",
     "create_slo",
     "dashboard",
+    "dashboard_metrics",
     "delete_sla",
     "delete_slo",
     "distribution_dict",

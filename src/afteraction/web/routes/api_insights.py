@@ -58,11 +58,12 @@ def metrics(request: Request, db: DbSession, actor: CurrentActor, format: Format
 
     def compute() -> Response:
         filters = view.filters_from(request.query_params)
-        d = ins.dashboard(db, actor, filters, with_mean=mean)
-        summaries = d.summaries()
+        figures = ins.dashboard_metrics(db, actor, filters, with_mean=mean)
+        summaries = figures.summaries
         if format == "csv":
             return table(view.metric_rows(summaries), "csv", "metrics", 1, 0)
-        return _json({"incidents": d.measured, "excluded_by_type": d.excluded_by_type,
+        return _json({"incidents": figures.measured,
+                      "excluded_by_type": dict(figures.excluded_by_type),
                       "metrics": summaries})  # fmt: skip
 
     body, media_type, headers = view.cached_read(request, actor, lambda: _frozen(compute()))
