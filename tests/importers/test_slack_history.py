@@ -340,3 +340,34 @@ def test_a_cursor_that_comes_back_fails_instead_of_looping(
         _import(db, _client(url, []))
     assert len(fake.calls("conversations.history")) == 2
     assert row_counts(db) == before
+
+
+def test_cli_fetches_with_the_token_from_settings(
+    slack: tuple[FakeSlack, str], db: Session, database_url: str
+) -> None:
+    from typer.testing import CliRunner
+
+    from afteraction.cli.main import app
+
+    fake, url = slack
+    users, channel, messages = _recorded()
+    top = sorted((m for m in messages if m.get("thread_ts") in (None, m["ts"])),
+                 key=lambda m: m["ts"], reverse=True)  # fmt: skip
+    fake.add("users.list", _page("members", users))
+    fake.add("conversations.info", {"ok": True, "channel": channel})
+    fake.add("conversations.history", _page("messages", top))
+    for parent in (m for m in top if m.get("reply_count")):
+        replies = [m for m in messages if m.get("thread_ts") == parent["ts"] and m is not parent]
+        fake.add("conversations.replies", _page("messages", [parent, *replies]))
+    env = {"AFTERACTION_DATABASE_URL": database_url, "AFTERACTION_ENVIRONMENT": "development"}
+    runner = CliRunner()
+
+    missing = runner.invoke(app, ["import", "slack-history", CHANNEL], env=env)
+    assert missing.exit_code == 2 and "AFTERACTION_SLACK_BOT_TOKEN" in missing.output
+    env |= {"AFTERACTION_SLACK_BOT_TOKEN": "xoxb-cli", "AFTERACTION_SLACK_API_URL": url}
+    result = runner.invoke(app, ["import", "slack-history", CHANNEL, "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["kind"] == "slack_api" and summary["counts"]["messages"] == 14
+    assert fake.calls("conversations.history")[0]["channel"] == CHANNEL
+    assert count(db, Message) == 14

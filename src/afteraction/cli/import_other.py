@@ -1,5 +1,5 @@
-"""`afteraction import pagerduty|roster|oncall|transcript|reports`: evidence imports other
-than Slack, from the command line.
+"""`afteraction import pagerduty|slack-history|roster|oncall|transcript|reports`: evidence
+imports other than a Slack export, from the command line.
 
 Lives here: `register(app)`, which adds the commands to the `import` group. Does not live
 here: the progress bar and summary table (`cli.import_output`), import logic
@@ -93,6 +93,53 @@ def pagerduty_command(
             create_incident=create_incident,
             progress=progress,
             max_file_bytes=state_of(ctx).settings.max_json_file_bytes,
+        ),
+        as_json,
+    )
+
+
+def slack_history_command(
+    ctx: typer.Context,
+    channel: Annotated[str, typer.Argument(help="Slack channel id (C…), as in its URL.")],
+    incident: Annotated[
+        str | None,
+        typer.Option("--incident", help="Attach to this incident (INC-42) for its window."),
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Only messages from (ISO 8601 with offset).")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="Only messages before (ISO 8601 with offset).")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Fetch one channel's history live from Slack (messages, thread replies, users) with the
+    bot token in AFTERACTION_SLACK_BOT_TOKEN (scopes channels:history, groups:history,
+    users:read, users:read.email). Rate limits are waited out.
+
+    Example: afteraction import slack-history C0123ABCD --incident INC-42
+    """
+    settings = state_of(ctx).settings
+    if settings.slack_bot_token is None:
+        fail("set AFTERACTION_SLACK_BOT_TOKEN to fetch channel history from Slack", code=2)
+    from afteraction.adapters.slack_api import make_client
+    from afteraction.importers.slack import import_slack_history
+
+    start, end = parse_time(since, "since"), parse_time(until, "until")
+    token = settings.slack_bot_token.get_secret_value()
+    url = settings.slack_api_url
+    client = make_client(token, base_url=url) if url else make_client(token)
+    _execute(
+        ctx,
+        lambda session, progress: import_slack_history(
+            session,
+            cli_actor(),
+            client,
+            channel,
+            incident=incident,
+            since=start,
+            until=end,
+            progress=progress,
         ),
         as_json,
     )
@@ -201,8 +248,9 @@ def reports_command(
 
 
 def register(app: typer.Typer) -> None:
-    """Add the pagerduty, roster, oncall, transcript and reports commands to `app`."""
+    """Add the pagerduty, slack-history, roster, oncall, transcript and reports commands."""
     app.command("pagerduty")(pagerduty_command)
+    app.command("slack-history")(slack_history_command)
     app.command("roster")(roster_command)
     app.command("oncall")(oncall_command)
     app.command("transcript")(transcript_command)
