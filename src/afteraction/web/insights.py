@@ -1,7 +1,8 @@
 """What the insight pages and API share: reading filters from a query string, turning
 reports into flat table rows (for HTML, CSV and JSON alike), and the charts.
 
-Charts are Vega-Lite specs built with Altair and rendered to SVG by vl-convert in-process
+Charts are Vega-Lite specs written as plain JSON (the same specs Altair would build, without
+importing Altair) and rendered to SVG by vl-convert in-process
 (no browser, no network: data is inline and no base URL is allowed). Every mark that stands
 for incidents carries an `href` to the incident list filtered to exactly those incidents.
 Distributions are drawn from at most `STRIP_POINTS` evenly spaced order statistics per
@@ -287,22 +288,32 @@ def svg(spec: Mapping[str, Any]) -> Markup:
     return Markup(_render(json.dumps(spec, sort_keys=True, default=str)))
 
 
-def _chart(rows: list[dict[str, Any]], width: int = 560, height: int = 180) -> Any:
-    import altair as alt
-
-    return alt.Chart(alt.Data(values=rows)).properties(  # type: ignore[no-untyped-call]
-        width=width, height=height
-    )
+_SCHEMA = "https://vega.github.io/schema/vega-lite/v6.4.1.json"
+_VIEW = {"view": {"continuousWidth": 300, "continuousHeight": 300}}
+_TYPES = {"N": "nominal", "O": "ordinal", "Q": "quantitative", "T": "temporal"}
 
 
-def _spec(chart: Any) -> dict[str, Any]:
-    spec: dict[str, Any] = chart.to_dict(validate=False)
-    return spec
+def _f(shorthand: str, **extra: Any) -> dict[str, Any]:
+    """An encoding channel from Altair-style shorthand ("sum(incidents):Q")."""
+    name, kind = shorthand.rsplit(":", 1)
+    out: dict[str, Any] = {}
+    if name.endswith(")") and "(" in name:
+        out["aggregate"], name = name[:-1].split("(", 1)
+    return {**out, "field": name, **extra, "type": _TYPES[kind]}
+
+
+def _spec(
+    data: list[dict[str, Any]] | None, width: int, height: int, **body: Any
+) -> dict[str, Any]:
+    """A Vega-Lite spec as plain JSON (what Altair's `to_dict` gives for the same chart,
+    without importing Altair: building specs is then a small share of drawing them)."""
+    spec: dict[str, Any] = {"config": _VIEW, **body}
+    if data is not None:
+        spec["data"] = {"values": data}
+    return {**spec, "height": height, "width": width, "$schema": _SCHEMA}
 
 
 def counts_chart(d: ins.Dashboard) -> Markup | None:
-    import altair as alt
-
     rows = []
     for bucket in d.counts.buckets:
         last = (bucket.start.replace(day=28) + timedelta(days=4)).replace(day=1)
@@ -312,18 +323,13 @@ def counts_chart(d: ins.Dashboard) -> Markup | None:
                                          started_to=last - timedelta(days=1))})  # fmt: skip
     if not rows:
         return None
-    chart = (
-        _chart(rows)
-        .mark_bar()
-        .encode(
-            x=alt.X("month:O", title="month started"),
-            y=alt.Y("sum(incidents):Q", title="incidents"),
-            color=alt.Color("severity:N", sort=list(d.severities)),
-            href="url:N",
-            tooltip=["month:O", "severity:N", "incidents:Q"],
-        )
-    )
-    return svg(_spec(chart))
+    return svg(_spec(rows, 560, 180, mark={"type": "bar"}, encoding={
+        "color": _f("severity:N", sort=list(d.severities)),
+        "href": _f("url:N"),
+        "tooltip": [_f("month:O"), _f("severity:N"), _f("incidents:Q")],
+        "x": _f("month:O", title="month started"),
+        "y": _f("sum(incidents):Q", title="incidents"),
+    }))  # fmt: skip
 
 
 def _thin(values: Sequence[float]) -> list[float]:
@@ -335,8 +341,6 @@ def _thin(values: Sequence[float]) -> list[float]:
 
 def strip_chart(d: ins.Dashboard, metric_id: str) -> Markup | None:
     """Each value as a tick on a log time axis per severity, with the median and p90."""
-    import altair as alt
-
     report = d.by_severity[metric_id]
     points: list[dict[str, Any]] = []
     marks: list[dict[str, Any]] = []
@@ -352,21 +356,18 @@ def strip_chart(d: ins.Dashboard, metric_id: str) -> Markup | None:
     if not points:
         return None
     height = max(60, 28 * len(report.groups))
-    base = _chart(points, height=height)
-    y = alt.Y("severity:N", sort=list(d.severities), title=None)
-    x = alt.X("hours:Q", scale=alt.Scale(type="log"), title="hours (log scale)")
-    ticks = base.mark_tick(opacity=0.35, thickness=1).encode(x=x, y=y, href="url:N")
-    summary = (
-        _chart(marks, height=height)
-        .mark_tick(thickness=3, size=18)
-        .encode(x=x, y=y, color=alt.Color("figure:N", title=None), tooltip=["figure:N", "hours:Q"])
-    )
-    return svg(_spec(alt.layer(ticks, summary)))
+    y = _f("severity:N", sort=list(d.severities), title=None)
+    x = _f("hours:Q", scale={"type": "log"}, title="hours (log scale)")
+    ticks = {"data": {"values": points}, "mark": {"type": "tick", "opacity": 0.35, "thickness": 1},
+             "encoding": {"href": _f("url:N"), "x": x, "y": y}}  # fmt: skip
+    tooltip = [_f("figure:N"), _f("hours:Q")]
+    summary = {"data": {"values": marks}, "mark": {"type": "tick", "size": 18, "thickness": 3},
+               "encoding": {"color": _f("figure:N", title=None), "tooltip": tooltip,
+                            "x": x, "y": y}}  # fmt: skip
+    return svg(_spec(None, 560, height, layer=[ticks, summary]))
 
 
 def group_chart(d: ins.Dashboard, report: m.MetricReport, kind: str) -> Markup | None:
-    import altair as alt
-
     rows = [
         {kind: g.key, "median_hours": hours(g.distribution.median),
          "p90_hours": hours(g.distribution.p90), "n": g.distribution.count,
@@ -376,19 +377,17 @@ def group_chart(d: ins.Dashboard, report: m.MetricReport, kind: str) -> Markup |
     ]  # fmt: skip
     if not rows:
         return None
-    base = _chart(rows, height=max(60, 16 * len(rows)))
-    y = alt.Y(f"{kind}:N", sort="-x", title=None)
-    bars = base.mark_bar().encode(
-        x=alt.X("median_hours:Q", title="median hours (tick: p90)"), y=y, href="url:N",
-        tooltip=[f"{kind}:N", "median_hours:Q", "p90_hours:Q", "n:Q"],
-    )  # fmt: skip
-    p90 = base.mark_tick(color="black").encode(x="p90_hours:Q", y=y)
-    return svg(_spec(alt.layer(bars, p90)))
+    y = _f(f"{kind}:N", sort="-x", title=None)
+    bars = {"mark": {"type": "bar"}, "encoding": {
+        "href": _f("url:N"),
+        "tooltip": [_f(f"{kind}:N"), _f("median_hours:Q"), _f("p90_hours:Q"), _f("n:Q")],
+        "x": _f("median_hours:Q", title="median hours (tick: p90)"), "y": y}}  # fmt: skip
+    p90 = {"mark": {"type": "tick", "color": "black"},
+           "encoding": {"x": _f("p90_hours:Q"), "y": y}}  # fmt: skip
+    return svg(_spec(rows, 560, max(60, 16 * len(rows)), layer=[bars, p90]))
 
 
 def trend_chart(d: ins.Dashboard) -> Markup | None:
-    import altair as alt
-
     rows = []
     for point in d.trend.points:
         if point.distribution.median is None:
@@ -402,30 +401,29 @@ def trend_chart(d: ins.Dashboard) -> Markup | None:
                      "url": list_url(d.filters, started_from=first, started_to=last)})  # fmt: skip
     if not rows:
         return None
-    base = _chart(rows)
-    line = base.mark_line(color="#888").encode(x="month:O", y="median_hours:Q")
-    dots = base.mark_point(filled=True, size=60).encode(
-        x=alt.X("month:O", title="month started"),
-        y=alt.Y("median_hours:Q", title="median hours"),
-        shape=alt.Shape("sample:N", title=None), href="url:N",
-        tooltip=["month:O", "median_hours:Q", "n:Q", "sample:N"],
-    )  # fmt: skip
-    labels = base.mark_text(dy=-10, fontSize=9).encode(x="month:O", y="median_hours:Q", text="n:Q")
-    return svg(_spec(alt.layer(line, dots, labels)))
+    line = {"mark": {"type": "line", "color": "#888"},
+            "encoding": {"x": _f("month:O"), "y": _f("median_hours:Q")}}  # fmt: skip
+    dots = {"mark": {"type": "point", "filled": True, "size": 60}, "encoding": {
+        "href": _f("url:N"), "shape": _f("sample:N", title=None),
+        "tooltip": [_f("month:O"), _f("median_hours:Q"), _f("n:Q"), _f("sample:N")],
+        "x": _f("month:O", title="month started"),
+        "y": _f("median_hours:Q", title="median hours")}}  # fmt: skip
+    labels = {
+        "mark": {"type": "text", "dy": -10, "fontSize": 9},
+        "encoding": {"text": _f("n:Q"), "x": _f("month:O"), "y": _f("median_hours:Q")},
+    }
+    return svg(_spec(rows, 560, 180, layer=[line, dots, labels]))
 
 
 def problems_chart(d: ins.Dashboard) -> Markup | None:
-    import altair as alt
-
     rows = [{"problem": key, "incidents": n, "url": list_url(d.filters, problem=key)}
             for key, n in d.per_problem]  # fmt: skip
     if not rows:
         return None
-    chart = _chart(rows, height=max(60, 18 * len(rows))).mark_bar().encode(
-        x=alt.X("incidents:Q"), y=alt.Y("problem:N", sort="-x", title=None), href="url:N",
-        tooltip=["problem:N", "incidents:Q"],
-    )  # fmt: skip
-    return svg(_spec(chart))
+    return svg(_spec(rows, 560, max(60, 18 * len(rows)), mark={"type": "bar"}, encoding={
+        "href": _f("url:N"), "tooltip": [_f("problem:N"), _f("incidents:Q")],
+        "x": _f("incidents:Q"), "y": _f("problem:N", sort="-x", title=None),
+    }))  # fmt: skip
 
 
 def dashboard_charts(d: ins.Dashboard) -> list[tuple[str, str, Markup | None, str]]:
@@ -447,15 +445,12 @@ def dashboard_charts(d: ins.Dashboard) -> list[tuple[str, str, Markup | None, st
 
 def heatmap_chart(load: m.Load) -> Markup | None:
     """Pages by local weekday and hour (the person's own time zone)."""
-    import altair as alt
-
     days = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
     rows = [{"day": days[d], "hour": h, "pages": n} for (d, h), n in load.heatmap.items()]
     if not rows:
         return None
-    chart = _chart(rows, width=480, height=140).mark_rect().encode(
-        x=alt.X("hour:O", title="local hour"), y=alt.Y("day:O", sort=list(days), title=None),
-        color=alt.Color("pages:Q", scale=alt.Scale(scheme="oranges")),
-        tooltip=["day:O", "hour:O", "pages:Q"],
-    )  # fmt: skip
-    return svg(_spec(chart))
+    return svg(_spec(rows, 480, 140, mark={"type": "rect"}, encoding={
+        "color": _f("pages:Q", scale={"scheme": "oranges"}),
+        "tooltip": [_f("day:O"), _f("hour:O"), _f("pages:Q")],
+        "x": _f("hour:O", title="local hour"), "y": _f("day:O", sort=list(days), title=None),
+    }))  # fmt: skip
