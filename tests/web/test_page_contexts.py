@@ -44,6 +44,7 @@ CONTEXTS = {
     "account.html": account.AccountPage,
     "admin_users.html": account.AdminUsersPage,
     "insights.html": insights.DashboardPage,
+    "insights_charts.html": insights.ChartsPage,
     "insights_oncall.html": insights.OnCallPage,
     "insights_silos.html": insights.SilosPage,
     "insights_response.html": insights.ResponsePage,
