@@ -302,12 +302,18 @@ def epoch_micros(column: Any, dialect: str) -> ColumnElement[Any]:
     """A UTC datetime column as whole microseconds since 1970 (exact, no datetime objects).
 
     SQLite stores 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC, six digits as SQLAlchemy writes them):
-    whole seconds by `unixepoch` of the first 19 characters (SQLite 3.38+), microseconds
-    from the digits after the point (SQLite's own date functions keep only milliseconds).
+    whole seconds by `unixepoch` (SQLite 3.38+), microseconds from the digits after the
+    point (SQLite's own date functions keep only milliseconds). `unixepoch` rounds the
+    fraction to milliseconds before dropping it, which can carry into the next second only
+    from .9995 on: for fractions from .999 the seconds come from the first 19 characters
+    alone (slower: `substr` makes a string per row, so only those rows pay for it).
     PostgreSQL: `EXTRACT(EPOCH ...)` is exact."""
     if dialect == "postgresql":
         return cast(func.round(extract("epoch", column) * 1_000_000), BigInteger)
-    seconds = func.unixepoch(func.substr(column, 1, 19))  # SQLite rounds fractions to ms
+    seconds = case(
+        (func.substr(column, 21, 3) == "999", func.unixepoch(func.substr(column, 1, 19))),
+        else_=func.unixepoch(column),
+    )
     fraction = type_coerce(func.substr(column, 21), BigInteger)  # '' (no fraction) is 0
     return seconds * 1_000_000 + fraction
 

@@ -36,13 +36,19 @@ def _finite(values: Iterable[float]) -> list[float]:
 
 
 def _percentile_of_sorted(data: Sequence[float], q: float) -> float:
-    position = Fraction(len(data) - 1) * Fraction(q) / 100
-    low = math.floor(position)
-    weight = position - low
-    if weight == 0:
-        return data[low]
+    if type(q) is int:  # whole percentiles (the dashboards' 50 and 90): integer arithmetic
+        low, rest = divmod((len(data) - 1) * q, 100)
+        if rest == 0:
+            return data[low]
+        weight = rest / 100  # the same float as float(Fraction(rest, 100))
+    else:
+        position = Fraction(len(data) - 1) * Fraction(q) / 100
+        low = math.floor(position)
+        if position == low:
+            return data[low]
+        weight = float(position - low)
     a, b = data[low], data[low + 1]
-    result = a + (b - a) * float(weight)
+    result = a + (b - a) * weight
     return min(max(result, a), b)
 
 
