@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
-from itertools import chain, compress, repeat
+from itertools import chain, compress, islice, repeat
 from typing import Any, cast
 
 from afteraction.core.errors import ValidationError
@@ -198,6 +198,7 @@ class _Split:
 
     keys: Sequence[Any]
     multi: bool = False
+    reused: bool = False
     _positions: dict[Any, list[int]] = field(default_factory=dict)
 
     def keys_of(self, position: int) -> Iterable[Any]:
@@ -206,10 +207,10 @@ class _Split:
         return (self.keys[position],)
 
     def values(self, sortable: Sequence[float]) -> dict[Any, list[float]]:
-        """The sortable values per key, in sample order. Single keys: the positions of
-        each key are found once and reused by every metric (gathering by position is
-        cheaper than a pass that appends); key tuples: one pass that appends."""
-        if not self.multi:
+        """The sortable values per key, in sample order. A split `reused` by several
+        metrics finds the positions of each key once and gathers by position (cheaper
+        than a pass that appends); otherwise one pass appends."""
+        if self.reused and not self.multi:
             positions = self._positions
             if not positions and self.keys:
                 positions.update((key, []) for key in set(self.keys))
@@ -218,6 +219,11 @@ class _Split:
             get = sortable.__getitem__
             return {key: list(map(get, found)) for key, found in positions.items()}
         out: dict[Any, list[float]] = {}
+        if not self.multi:
+            out = {key: [] for key in set(self.keys)}
+            for value, key in zip(sortable, self.keys, strict=True):
+                out[key].append(value)
+            return out
         for value, keys in zip(sortable, self.keys, strict=True):
             for key in keys or _NONE:
                 found = out.get(key)
@@ -305,15 +311,19 @@ class ColumnarMetrics:
         services: list[str] = []
         for service in sorted(by_service):
             members = by_service[service]
-            undated = [i for i in members if started[i] is None]
-            dated = _by_start(members, started, table.public_ids)
+            starts = [started[i] for i in members]
+            undated: list[int] = []
+            if None in starts:
+                undated = [i for i, at in zip(members, starts, strict=True) if at is None]
+            dated = _by_start(members, started, table.public_ids, bool(undated))
             incident.extend(undated)
             seconds.extend([None] * len(undated))
             incident.extend(dated[1:])
+            ends = [resolved[i] for i in dated]
+            begins = [cast(int, started[i]) for i in dated]
             seconds.extend([
-                None if (end := resolved[previous]) is None
-                else (cast(int, started[current]) - end) / 1_000_000
-                for previous, current in zip(dated, dated[1:], strict=False)
+                None if end is None else (begin - end) / 1_000_000
+                for begin, end in zip(islice(begins, 1, None), ends, strict=False)
             ])  # fmt: skip
             services.extend([service] * (len(undated) + max(len(dated) - 1, 0)))
         return _samples_of(TBF, incident, seconds, services)
@@ -351,7 +361,8 @@ class ColumnarMetrics:
                     "team": table.teams,
                 }.get(group_by) or self._months(zone)[0]  # type: ignore[arg-type]
                 keys = self._kept_column(column) if shared else [column[i] for i in incident]
-                found = _Split(keys, multi=group_by in ("service", "team"))
+                multi = group_by in ("service", "team")
+                found = _Split(keys, multi=multi, reused=shared and group_by == "severity")
             self._splits[cache_key] = found
         return found
 
@@ -488,13 +499,19 @@ class ColumnarMetrics:
         return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
-def _by_start(members: list[int], started: Sequence[int | None], ids: Sequence[str]) -> list[int]:
-    """Dated members ordered by (started, public id), as `durations` orders them."""
-    dated = [i for i in members if started[i] is not None]
+def _by_start(
+    members: list[int], started: Sequence[int | None], ids: Sequence[str], undated: bool = True
+) -> list[int]:
+    """Dated members ordered by (started, public id), as `durations` orders them
+    (`undated`: whether some member has no start)."""
+    dated = [i for i in members if started[i] is not None] if undated else list(members)
     dated.sort(key=started.__getitem__)  # type: ignore[arg-type]
+    starts = [started[i] for i in dated]
+    if len(set(starts)) == len(starts):  # no equal starts: nothing to order by id
+        return dated
     run = 0
     for k in range(1, len(dated) + 1):  # equal starts: order by public id
-        if k == len(dated) or started[dated[k]] != started[dated[run]]:
+        if k == len(dated) or starts[k] != starts[run]:
             if k - run > 1:
                 dated[run:k] = sorted(dated[run:k], key=ids.__getitem__)
             run = k
