@@ -88,6 +88,13 @@ def test_failures_exit_non_zero(cli: typer.Typer, tmp_path: Path) -> None:
 def test_every_command_has_an_example(cli: typer.Typer) -> None:
     command = typer.main.get_command(cli)
     group = command.commands["import"]  # type: ignore[attr-defined]
-    assert set(group.commands) == {"pagerduty", "roster", "oncall", "transcript", "reports"}
+    assert set(group.commands) == {
+        "pagerduty",
+        "slack-history",
+        "roster",
+        "oncall",
+        "transcript",
+        "reports",
+    }
     for sub in group.commands.values():
         assert "Example: afteraction import " in (sub.help or "")
