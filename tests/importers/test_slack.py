@@ -329,3 +329,26 @@ def test_row_dicts_and_column_tuples_are_stored_alike(db: Session) -> None:
     assert stored[0][0][6:] == ('["U1"]', '{"k":0}', None)
     found = db.execute(text("SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'needle'"))
     assert found.scalar() == 6
+
+
+def test_latest_topic_wins_and_bot_users_posts_are_bots(db: Session, tmp_path: Path) -> None:
+    root = write_export(
+        tmp_path / "export",
+        {
+            "general/2026-03-02.json": [  # newest first, as the Web API returns history
+                _msg(T0 + timedelta(minutes=5), "set the topic", n=2, subtype="channel_topic",
+                     topic="db failover drill"),
+                _msg(T0, "set the topic", n=1, subtype="channel_topic", topic="old topic"),
+                _msg(T0 + timedelta(minutes=6), "deploy finished", user="UBOT", n=3),
+            ]
+        },
+    )  # fmt: skip
+    users = [*USERS, {"id": "UBOT", "name": "deploybot", "is_bot": True,
+                      "profile": {"real_name": "Deploy Bot"}}]  # fmt: skip
+    (root / "users.json").write_text(json.dumps(users))
+    summary = _import(db, root)
+    assert summary.counts["bots"] == 1
+    channel = db.scalar(select(Channel).where(Channel.external_id == "C2"))
+    assert channel is not None and channel.topic == "db failover drill"
+    post = db.scalar(select(Message).where(Message.author_external == "UBOT"))
+    assert post is not None and post.is_bot and post.author_person_id is None

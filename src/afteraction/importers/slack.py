@@ -192,7 +192,12 @@ def import_slack_history(
     origin = f"slack:{channel_id}"
     fetched_at = datetime.now(UTC).isoformat()
     public_id = target.public_id if target else None
-    options: dict[str, Any] = {"incident": public_id, "channels": [channel_id]}
+    options: dict[str, Any] = {
+        "incident": public_id,
+        "channels": [channel_id],
+        "since": _iso(window[0]),
+        "until": _iso(window[1]),
+    }
     checksum = checksum_bytes(origin.encode(), fetched_at.encode())
     summary = ImportSummary(kind=KIND_API, source_id=None, origin=origin)
     summary.incident = public_id
@@ -266,7 +271,8 @@ class SlackWriter:
         self.new_rows: list[tuple[Any, ...]] = []  # in `store.COLUMNS` order
         self.changed_rows: list[dict[str, Any]] = []
         self.done = 0
-        self.events: dict[int, dict[str, str]] = {}
+        self.events: dict[int, dict[str, tuple[datetime, str]]] = {}
+        self.bot_users: set[str] = set()
         self.references = ReferenceCounter() if incident is not None else None
         for name in ("channels", "messages", "messages already present", "messages updated"):
             summary.counts.setdefault(name, 0)
@@ -281,6 +287,7 @@ class SlackWriter:
         for user in users:
             self.labels[user.id] = user.label
             if user.is_bot or user.bot_id:
+                self.bot_users.add(user.id)
                 self.summary.count("bots")
                 continue
             people.append((user, user.to_person(f"{SYSTEM}:{user.id}")))
@@ -404,7 +411,7 @@ class SlackWriter:
             m.plain,
             m.edited_at,
             m.inviter,
-            m.subtype == "bot_message" or bot_id is not None,
+            m.subtype == "bot_message" or bot_id is not None or user_id in self.bot_users,
             m.hidden,
             list(m.mentions) if m.mentions else None,
             [{"name": r.name, "count": r.count, "users": list(r.users)} for r in reactions]
@@ -418,10 +425,10 @@ class SlackWriter:
         if m.topic is None and m.purpose is None:
             return
         events = self.events.setdefault(channel_id, {})
-        if m.topic is not None:
-            events["topic"] = m.topic
-        if m.purpose is not None:
-            events["purpose"] = m.purpose
+        for name, value in (("topic", m.topic), ("purpose", m.purpose)):
+            # the latest by time wins: exports run oldest first, the Web API newest first
+            if value is not None and (name not in events or m.at >= events[name][0]):
+                events[name] = (m.at, value)
 
     def _flush(self) -> None:
         if self.new_rows:
@@ -466,10 +473,11 @@ class SlackWriter:
             row = self.session.scalar(select(Channel).where(Channel.id == channel_id))
             if row is None:  # pragma: no cover - the channel was written in this import
                 continue
-            if not row.topic and events.get("topic"):
-                row.topic = events["topic"]
-            if not row.purpose and events.get("purpose"):
-                row.purpose = events["purpose"]
+            topic, purpose = events.get("topic"), events.get("purpose")
+            if not row.topic and topic and topic[1]:
+                row.topic = topic[1]
+            if not row.purpose and purpose and purpose[1]:
+                row.purpose = purpose[1]
 
 
 def _extra(m: ParsedMessage) -> dict[str, Any] | None:
