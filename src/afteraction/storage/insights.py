@@ -16,14 +16,16 @@ incident are left out too. An incident's customer tier is its `tier:<name>` tag.
 from __future__ import annotations
 
 import csv
+import functools
+import gc
 import io
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from itertools import islice, repeat
 from operator import gt, itemgetter
-from typing import Any, overload
+from typing import Any, ParamSpec, TypeVar, overload
 
 from sqlalchemy import (
     BigInteger,
@@ -80,6 +82,8 @@ DASHBOARD_METRICS: tuple[str, ...] = (
     "time_between_failures",
 )
 TIER_PREFIX = "tier:"
+P = ParamSpec("P")
+R = TypeVar("R")
 DEFAULT_THRESHOLDS = m.Thresholds()
 MILESTONE_COLUMNS = {name: getattr(Incident, f"{name}_at") for name in MILESTONES}
 
@@ -514,6 +518,30 @@ class Dashboard:
         ]
 
 
+def _cycle_collector_paused(fn: Callable[P, R]) -> Callable[P, R]:
+    """Run `fn` with Python's cycle collector paused, then resume it.
+
+    The dashboard allocates about a million small objects while keeping a few dozen lists
+    of 100,000 entries alive; every collector pass walks those lists, which cost as much
+    as the arithmetic (about 0.4 s of 1.2 s over 100,000 incidents). Nothing built here
+    forms a reference cycle, so reference counting frees it all the same. The collector is
+    process-wide: a request running meanwhile in another thread skips collection too, and
+    whichever call paused it resumes it."""
+
+    @functools.wraps(fn)
+    def paused(*args: P.args, **kwargs: P.kwargs) -> R:
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    return paused
+
+
+@_cycle_collector_paused
 def dashboard(
     session: Session,
     actor: Actor,
@@ -568,6 +596,7 @@ class MetricFigures:
     summaries: list[dict[str, Any]]
 
 
+@_cycle_collector_paused
 def dashboard_metrics(
     session: Session, actor: Actor, filters: InsightFilters, *, with_mean: bool = False
 ) -> MetricFigures:
