@@ -262,6 +262,48 @@ def test_file_urls_and_text_tokens_are_redacted(tmp_path: Path) -> None:
     assert message.links == ("https://h/x?t=xoxe-REDACTED",)
 
 
+def _rich(*elements: dict[str, Any]) -> list[dict[str, Any]]:
+    """A rich_text block as Slack clients send it (formats.md §1.8)."""
+    return [{"type": "rich_text", "block_id": "pYfWB",
+             "elements": [{"type": "rich_text_section", "elements": list(elements)}]}]  # fmt: skip
+
+
+def test_rich_text_blocks_give_exact_mention_targets_and_empty_texts(tmp_path: Path) -> None:
+    plain_text_mention = msg("1452837318.000001", "@ann can you look? cc everyone",
+                             blocks=_rich({"type": "user", "user_id": "U1"},
+                                          {"type": "text", "text": " can you look? cc "},
+                                          {"type": "broadcast", "range": "everyone"}))  # fmt: skip
+    both = msg("1452837318.000002", "<@U1> see <#C1>",
+               blocks=_rich({"type": "user", "user_id": "U1"}, {"type": "text", "text": " see "},
+                            {"type": "channel", "channel_id": "C1"}))  # fmt: skip
+    only_blocks = msg("1452837318.000003", "", subtype="bot_message", bot_id="B1", blocks=[
+        {"type": "rich_text", "elements": [
+            {"type": "rich_text_section", "elements": [
+                {"type": "text", "text": "Deploy <42> "},
+                {"type": "link", "url": "https://ci.example.com/b/42?t=xoxe-1-secret",
+                 "text": "build"},
+                {"type": "emoji", "name": "rocket"}]},
+            {"type": "rich_text_list", "style": "bullet", "elements": [
+                {"type": "rich_text_section", "elements": [{"type": "text", "text": "api"}]},
+                {"type": "rich_text_section", "elements": [
+                    {"type": "usergroup", "usergroup_id": "S9"}]}]},
+            {"type": "mystery", "elements": []}]},
+        {"type": "section", "text": {"type": "mrkdwn", "text": "not rich text"}}])  # fmt: skip
+    slackdump_null = msg("1452837318.000004", "plain", blocks=None)
+    root = write_export(tmp_path, minimal([plain_text_mention, both, only_blocks,
+                                           slackdump_null]))  # fmt: skip
+    with open_export(root) as export:
+        first, second, third, fourth = _all(export)
+    assert first.mentions == ("U1",) and first.broadcasts == ("everyone",)
+    assert first.text == "@ann can you look? cc everyone"  # the text itself is kept as sent
+    assert second.mentions == ("U1",) and second.channel_mentions == ("C1",)
+    assert second.plain == "@Ann see #general"
+    assert third.plain == "Deploy <42> build:rocket:\n• api\n• @S9"
+    assert third.text == "Deploy &lt;42&gt; build:rocket:\n• api\n• @S9"
+    assert third.links == ("https://ci.example.com/b/42?t=xoxe-REDACTED",)
+    assert (fourth.text, fourth.mentions) == ("plain", ())
+
+
 # --- odd but valid input: warnings ----------------------------------------------------
 
 

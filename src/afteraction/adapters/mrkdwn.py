@@ -25,6 +25,11 @@ _SAFE_SCHEMES = ("http://", "https://", "mailto:", "tel:")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
 
+def escape_mrkdwn(text: str) -> str:
+    """Plain text as mrkdwn that decodes back to it: `&`, `<` and `>` as entities."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def unescape(text: str) -> str:
     """Replace `&amp;`, `&lt;` and `&gt;` once, in a single pass (never twice)."""
     if "&" not in text:
@@ -120,6 +125,97 @@ def display(token: Token, users: Mapping[str, str], channels: Mapping[str, str])
 
 def _unique(items: list[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(items))
+
+
+def decode_blocks(
+    blocks: object, users: Mapping[str, str] | None = None,
+    channels: Mapping[str, str] | None = None,
+) -> DecodedText | None:  # fmt: skip
+    """The plain text and exact mention targets of a message's `rich_text` blocks
+    (formats.md §1.8), or None when it has none. Block text is already plain (no entities,
+    no `<...>` sequences): user, channel, usergroup and broadcast elements carry their ids.
+    Unknown element types are skipped, never guessed at; lists and quotes become lines."""
+    if not isinstance(blocks, list):
+        return None
+    users = users or {}
+    channels = channels or {}
+    lines: list[str] = []
+    found: dict[str, list[str]] = {}
+    for block in blocks:
+        if isinstance(block, dict) and block.get("type") == "rich_text":
+            _walk_rich_text(block.get("elements"), lines, found, users, channels)
+    if not lines and not found:
+        return None
+    return DecodedText(
+        plain="\n".join(line for line in lines if line),
+        mentions=_unique(found.get("user", [])),
+        channels=_unique(found.get("channel", [])),
+        broadcasts=_unique(found.get("broadcast", [])),
+        usergroups=_unique(found.get("usergroup", [])),
+        links=_unique(found.get("link", [])),
+    )
+
+
+_CONTAINERS = frozenset(
+    {"rich_text_section", "rich_text_list", "rich_text_quote", "rich_text_preformatted"}
+)
+
+
+def _walk_rich_text(
+    elements: object, lines: list[str], found: dict[str, list[str]],
+    users: Mapping[str, str], channels: Mapping[str, str],
+) -> None:  # fmt: skip
+    if not isinstance(elements, list):
+        return
+    for element in elements:
+        if not isinstance(element, dict):
+            continue
+        kind = element.get("type")
+        if kind in _CONTAINERS:
+            if kind == "rich_text_list":  # each item is a section on a line of its own
+                for item in element.get("elements") or []:
+                    start = len(lines)
+                    _walk_rich_text([item], lines, found, users, channels)
+                    if len(lines) > start:
+                        lines[start] = "• " + lines[start]
+                continue
+            parts: list[str] = []
+            _leaves(element.get("elements"), parts, found, users, channels)
+            lines.append("".join(parts))
+
+
+def _leaves(
+    elements: object, parts: list[str], found: dict[str, list[str]],
+    users: Mapping[str, str], channels: Mapping[str, str],
+) -> None:  # fmt: skip
+    if not isinstance(elements, list):
+        return
+    for leaf in elements:
+        if not isinstance(leaf, dict):
+            continue
+        kind, value = leaf.get("type"), None
+        if kind == "text":
+            parts.append(str(leaf.get("text") or ""))
+        elif kind == "user" and isinstance(value := leaf.get("user_id"), str):
+            found.setdefault("user", []).append(value)
+            parts.append("@" + (users.get(value) or value))
+        elif kind == "channel" and isinstance(value := leaf.get("channel_id"), str):
+            found.setdefault("channel", []).append(value)
+            parts.append("#" + (channels.get(value) or value))
+        elif kind == "usergroup" and isinstance(value := leaf.get("usergroup_id"), str):
+            found.setdefault("usergroup", []).append(value)
+            parts.append("@" + value)
+        elif kind == "broadcast" and isinstance(value := leaf.get("range"), str):
+            target = _BROADCASTS.get(value, value)
+            found.setdefault("broadcast", []).append(target)
+            parts.append("@" + target)
+        elif kind == "link" and isinstance(value := leaf.get("url"), str):
+            found.setdefault("link", []).append(value)
+            parts.append(str(leaf.get("text") or value))
+        elif kind == "emoji" and isinstance(value := leaf.get("name"), str):
+            parts.append(f":{value}:")
+        elif kind in _CONTAINERS:  # nested containers (quotes inside lists...)
+            _leaves(leaf.get("elements"), parts, found, users, channels)
 
 
 def decode(

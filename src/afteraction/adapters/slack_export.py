@@ -28,7 +28,7 @@ from typing import Any
 
 import orjson
 
-from afteraction.adapters.mrkdwn import decode
+from afteraction.adapters.mrkdwn import DecodedText, decode, decode_blocks, escape_mrkdwn
 from afteraction.core.errors import ImportFailed, NotFound, ValidationError
 from afteraction.core.evidence import MessageRecord, PersonRecord, Reaction
 
@@ -392,6 +392,9 @@ class MessageParser:
         user_id = self._user(raw, body, subtype, where)
         edited_at = None if edited_ts is None else self._edited_at(edited_ts, where)
         reactions = field("reactions")
+        blocks = field("blocks")
+        if blocks:
+            text, decoded = self._with_blocks(text, decoded, blocks)
         links = decoded.links
         return ParsedMessage(
             channel_id,
@@ -462,6 +465,12 @@ class MessageParser:
                 links = tuple(redact_tokens(u) for u in links)
         else:
             plain, mentions, channels, broadcasts, links = text, (), (), (), ()
+        blocks = get("blocks")
+        if blocks:
+            known = DecodedText(plain, mentions, channels, broadcasts, (), links)
+            text, merged = self._with_blocks(text, known, blocks)
+            plain, mentions, channels = merged.plain, merged.mentions, merged.channels
+            broadcasts, links = merged.broadcasts, merged.links
         thread_ts = get("thread_ts")
         if thread_ts is not None:
             thread_ts = _opt_str(thread_ts)
@@ -497,6 +506,28 @@ class MessageParser:
             broadcasts,
             links,
         )
+
+    def _with_blocks(
+        self, text: str, decoded: DecodedText, blocks: object
+    ) -> tuple[str, DecodedText]:
+        """Merge what a message's rich_text blocks say (formats.md §1.8): their exact
+        mention targets join those found in the text, and a message whose text is empty
+        takes its text from the blocks (escaped as mrkdwn, so it renders as written)."""
+        facts = decode_blocks(blocks, self.users, self.channels)
+        if facts is None:
+            return text, decoded
+        links = tuple(redact_tokens(u) for u in facts.links)
+        merged = DecodedText(
+            decoded.plain or facts.plain,
+            tuple(dict.fromkeys((*decoded.mentions, *facts.mentions))),
+            tuple(dict.fromkeys((*decoded.channels, *facts.channels))),
+            tuple(dict.fromkeys((*decoded.broadcasts, *facts.broadcasts))),
+            tuple(dict.fromkeys((*decoded.usergroups, *facts.usergroups))),
+            tuple(dict.fromkeys((*decoded.links, *links))),
+        )
+        if not text.strip() and facts.plain:
+            text = redact_tokens(escape_mrkdwn(facts.plain))
+        return text, merged
 
     def _text(self, body: Mapping[str, Any], where: str) -> str:
         text = body.get("text")
