@@ -14,6 +14,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from afteraction.core.access import ROLES
+
 PLACEHOLDER_SECRET = "change-me"
 
 
@@ -131,6 +133,59 @@ class Settings(BaseSettings):
         "days, with b for business days (Monday to Friday).",
     )
 
+    oidc_issuer: str = Field(
+        "",
+        description="OpenID Connect issuer URL for single sign-on (its discovery document is "
+        "at `<issuer>/.well-known/openid-configuration`); with oidc_client_id set, the login "
+        'page offers "Sign in with SSO". Register `<base_url>/login/oidc/callback` as the '
+        "redirect URI at the provider. Empty turns SSO off. See docs/sso.md.",
+    )
+    oidc_client_id: str = Field("", description="Client id registered with the OIDC provider.")
+    oidc_client_secret: SecretStr | None = Field(
+        None,
+        description="Client secret registered with the OIDC provider; empty for a public "
+        "client (the flow always uses PKCE).",
+    )
+    oidc_scopes: str = Field(
+        "openid email profile", description="Scopes requested from the OIDC provider."
+    )
+    oidc_default_role: str = Field(
+        "viewer",
+        description="Role given to someone signing in with SSO for the first time "
+        "(admin, investigator, responder or viewer); empty creates no users, so only "
+        "existing users may sign in with SSO.",
+    )
+    oidc_allowed_domains: str = Field(
+        "",
+        description="Comma-separated email domains allowed to sign in with SSO "
+        "(example.com,example.org); empty allows any address the provider vouches for.",
+    )
+    password_login: bool = Field(
+        True,
+        description="Allow logging in with email and password; set to false once SSO works "
+        "to make SSO the only way in (API tokens keep working).",
+    )
+
+    @model_validator(mode="after")
+    def _check_sso(self) -> Settings:
+        role = self.oidc_default_role.strip()
+        if role and role not in ROLES:
+            raise ValueError(
+                f"AFTERACTION_OIDC_DEFAULT_ROLE must be empty or one of {', '.join(ROLES)}, "
+                f"not {role!r}"
+            )
+        if bool(self.oidc_issuer.strip()) != bool(self.oidc_client_id.strip()):
+            raise ValueError(
+                "set both AFTERACTION_OIDC_ISSUER and AFTERACTION_OIDC_CLIENT_ID for SSO, "
+                "or neither"
+            )
+        if not self.password_login and not self.oidc_enabled:
+            raise ValueError(
+                "AFTERACTION_PASSWORD_LOGIN=false needs SSO configured "
+                "(AFTERACTION_OIDC_ISSUER and AFTERACTION_OIDC_CLIENT_ID); nobody could log in"
+            )
+        return self
+
     @model_validator(mode="after")
     def _enforce_non_default_secrets(self) -> Settings:
         if self.environment == "production" and (
@@ -143,6 +198,15 @@ class Settings(BaseSettings):
                 "Generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
             )
         return self
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_issuer.strip() and self.oidc_client_id.strip())
+
+    def oidc_domains(self) -> frozenset[str]:
+        """The allowed email domains, lower-cased; empty means any."""
+        parts = (part.strip().lower().lstrip("@") for part in self.oidc_allowed_domains.split(","))
+        return frozenset(part for part in parts if part)
 
     @property
     def is_sqlite(self) -> bool:
