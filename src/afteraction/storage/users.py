@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from afteraction.core.access import Actor, check_role, require_admin
-from afteraction.core.errors import Conflict, NotFound, ValidationError
+from afteraction.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from afteraction.storage import audit
 from afteraction.storage.tables import ApiToken, Person, User
 from afteraction.storage.types import utcnow
@@ -95,6 +95,68 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
     user.last_login_at = utcnow()
+    return user
+
+
+# Stored as the password hash of users created by single sign-on: argon2 cannot parse it,
+# so `authenticate` refuses every password until an admin sets one.
+NO_PASSWORD = "!sso"
+
+
+class SsoRefused(PermissionDenied):
+    """A single sign-on identity that may not log in; the message says why, for the user."""
+
+
+def sso_login(
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    issuer: str,
+    subject: str,
+    default_role: str | None,
+) -> User:
+    """The user an identity provider vouched for (`email`), created with `default_role` on
+    first sign-in when that is set; raises SsoRefused otherwise. Records the login (and any
+    creation) in the audit log."""
+    email = email.strip().lower()
+    if "@" not in email or len(email) > 320:
+        raise SsoRefused("your identity provider did not send a usable email address")
+    user = session.scalar(select(User).where(User.email == email))
+    identity = {"method": "oidc", "issuer": issuer, "subject": subject}
+    if user is None:
+        if not default_role:
+            raise SsoRefused(
+                f"there is no afteraction account for {email}; ask an admin to create one"
+            )
+        user = User(
+            email=email,
+            name=(name.strip() or email.split("@")[0])[:200],
+            password_hash=NO_PASSWORD,
+            role=check_role(default_role),
+            person_id=session.scalar(select(Person.id).where(Person.email == email)),
+        )
+        session.add(user)
+        session.flush()
+        audit.record(
+            session,
+            actor_for(user),
+            "user.created",
+            target_type="user",
+            target_id=user.id,
+            after={"email": email, "role": user.role} | identity,
+        )
+    elif not user.is_active:
+        raise SsoRefused(f"the account {email} is deactivated")
+    user.last_login_at = utcnow()
+    audit.record(
+        session,
+        actor_for(user),
+        "user.login",
+        target_type="user",
+        target_id=user.id,
+        after=identity,
+    )
     return user
 
 
