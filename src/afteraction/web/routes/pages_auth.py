@@ -1,19 +1,38 @@
-"""Login and logout pages. Anonymous users see nothing but the login page."""
+"""Login and logout pages. Anonymous users see nothing but the login page.
+
+Two ways in, both ending in the same signed session cookie: email and password (unless
+`password_login` is off) and, when an OpenID Connect provider is configured, single sign-on
+through `/login/oidc` and its callback (see `afteraction.web.oidc`).
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+import logging
+from typing import Annotated, Any
 from urllib.parse import urlparse
 
-from fastapi import APIRouter, Form, Request
+from authlib.common.errors import AuthlibBaseError
+from authlib.integrations.base_client import MismatchingStateError, OAuthError
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from afteraction.storage import users
 from afteraction.storage.db import writing
-from afteraction.web.deps import DbSession, OptionalUser, csrf_token
+from afteraction.storage.users import SsoRefused
+from afteraction.web import oidc
+from afteraction.web.deps import DbSession, OptionalUser, SettingsDep, csrf_token
 from afteraction.web.templating import render
 
+try:  # Authlib 1.6+ validates ID tokens with joserfc; earlier releases with authlib.jose
+    from joserfc.errors import JoseError
+except ImportError:  # pragma: no cover - depends on the installed Authlib
+    from authlib.jose.errors import JoseError  # type: ignore[no-redef]
+
 router = APIRouter(include_in_schema=False)
+log = logging.getLogger(__name__)
+
+NEXT_KEY = "oidc_next"
 
 
 def _safe_next(target: str | None) -> str:
@@ -26,43 +45,144 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
+def _login_page(request: Request, status_code: int = 200, **context: Any) -> Response:
+    settings = request.app.state.settings
+    values = {
+        "next": "/incidents",
+        "error": None,
+        "sso": settings.oidc_enabled,
+        "password_login": settings.password_login,
+    } | context
+    return render(request, "login.html", values, status_code=status_code)
+
+
+def _start_session(request: Request, user_id: int) -> None:
+    request.session.clear()
+    request.session["user_id"] = user_id
+    csrf_token(request)
+
+
 @router.get("/login")
 def login_page(request: Request, user: OptionalUser, next: str | None = None) -> Response:
     if user is not None:
         return RedirectResponse(_safe_next(next), status_code=303)
-    return render(request, "login.html", {"next": _safe_next(next), "error": None})
+    return _login_page(request, next=_safe_next(next))
 
 
 @router.post("/login")
 def login(
     request: Request,
     db: DbSession,
+    settings: SettingsDep,
     email: Annotated[str, Form(max_length=320)],
     password: Annotated[str, Form(max_length=1000)],
     csrf: Annotated[str, Form(alias="csrf_token")] = "",
     next: Annotated[str, Form()] = "/incidents",
 ) -> Response:
-    if not csrf or csrf != request.session.get("csrf"):
-        return render(
+    if not settings.password_login:
+        return _login_page(
             request,
-            "login.html",
-            {"next": _safe_next(next), "error": "Your session expired; please try again."},
-            status_code=400,
+            403,
+            next=_safe_next(next),
+            error="Password login is turned off here; sign in with SSO.",
+        )
+    if not csrf or csrf != request.session.get("csrf"):
+        return _login_page(
+            request, 400, next=_safe_next(next), error="Your session expired; please try again."
         )
     with writing(db):
         user = users.authenticate(db, email, password)
         user_id = user.id if user else None
     if user_id is None:
-        return render(
-            request,
-            "login.html",
-            {"next": _safe_next(next), "email": email, "error": "Wrong email or password."},
-            status_code=401,
+        return _login_page(
+            request, 401, next=_safe_next(next), email=email, error="Wrong email or password."
         )
-    request.session.clear()
-    request.session["user_id"] = user_id
-    csrf_token(request)
+    _start_session(request, user_id)
     return RedirectResponse(_safe_next(next), status_code=303)
+
+
+def _sso_client(request: Request) -> Any:
+    client = oidc.client_for(request)
+    if client is None:
+        raise HTTPException(404, "single sign-on is not configured")
+    return client
+
+
+def _sentence(message: str) -> str:
+    return message.rstrip(".") + "."
+
+
+def _sso_failed(request: Request, status_code: int, message: str) -> Response:
+    return _login_page(request, status_code, error=f"SSO sign-in failed: {message}")
+
+
+@router.get("/login/oidc")
+async def oidc_start(request: Request, settings: SettingsDep, next: str | None = None) -> Response:
+    """Send the browser to the identity provider (state, nonce and PKCE verifier are kept
+    in the session cookie until the callback)."""
+    client = _sso_client(request)
+    try:
+        await oidc.check_issuer(client, settings)
+        response: Response = await client.authorize_redirect(request, oidc.redirect_uri(settings))
+    except SsoRefused as error:
+        log.warning("OIDC discovery refused: %s", error.message)
+        return _sso_failed(request, 403, _sentence(error.message))
+    except oidc.DISCOVERY_ERRORS as error:
+        log.warning("OIDC discovery at %s failed: %s", settings.oidc_issuer, error)
+        return _sso_failed(request, 502, "the identity provider could not be reached.")
+    request.session[NEXT_KEY] = _safe_next(next)
+    return response
+
+
+@router.get("/login/oidc/callback")
+async def oidc_callback(request: Request, settings: SettingsDep) -> Response:
+    """Exchange the code, validate the ID token, then log the matching user in."""
+    client = _sso_client(request)
+    target = _safe_next(request.session.pop(NEXT_KEY, None))
+    try:
+        await oidc.check_issuer(client, settings)
+        token = await client.authorize_access_token(request)
+        identity = oidc.identity_from(token, settings)
+    except SsoRefused as error:
+        log.info("SSO sign-in refused: %s", error.message)
+        return _sso_failed(request, 403, _sentence(error.message))
+    except MismatchingStateError:
+        return _sso_failed(
+            request,
+            400,
+            "the sign-in attempt expired or was started in another browser; please try again.",
+        )
+    except OAuthError as error:
+        log.warning("OIDC provider returned an error: %s %s", error.error, error.description)
+        detail = error.description or error.error or "unknown error"
+        return _sso_failed(request, 400, f"the identity provider refused ({detail}).")
+    except oidc.HTTP_ERRORS as error:
+        log.warning("OIDC provider unreachable or failing: %s", error)
+        return _sso_failed(request, 502, "the identity provider could not be reached.")
+    except (JoseError, AuthlibBaseError, ValueError, KeyError, TypeError, RuntimeError) as error:
+        log.warning("OIDC ID token rejected: %r", error)
+        return _sso_failed(request, 400, "the identity provider's answer could not be verified.")
+    try:
+        user_id = await run_in_threadpool(_sso_user, request, identity)
+    except SsoRefused as error:
+        log.info("SSO sign-in refused: %s", error.message)
+        return _sso_failed(request, 403, _sentence(error.message))
+    _start_session(request, user_id)
+    return RedirectResponse(target, status_code=303)
+
+
+def _sso_user(request: Request, identity: oidc.Identity) -> int:
+    settings = request.app.state.settings
+    with request.app.state.session_factory() as db, writing(db):
+        user = users.sso_login(
+            db,
+            email=identity.email,
+            name=identity.name,
+            issuer=identity.issuer,
+            subject=identity.subject,
+            default_role=settings.oidc_default_role.strip() or None,
+        )
+        return user.id
 
 
 @router.post("/logout")
