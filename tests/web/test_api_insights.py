@@ -13,6 +13,7 @@ from afteraction.config import Settings
 from afteraction.core.access import SYSTEM
 from afteraction.storage import incidents as repo
 from afteraction.storage.db import writing
+from afteraction.storage.impact import add_impact
 from afteraction.storage.insights_tables import Notification
 from afteraction.storage.tables import Service
 from afteraction.storage.types import utcnow
@@ -46,7 +47,22 @@ def test_metrics_hide_private_incidents_from_a_viewer(client, db: Session) -> No
     assert "definition" in tta and "mean" not in tta
     assert "mean" in viewer.get("/api/v1/insights/metrics?mean=true").json()["metrics"][0]
     csv = viewer.get("/api/v1/insights/metrics?format=csv")
-    assert csv.text.count("\n") == 1 + 5 * 2
+    assert csv.text.count("\n") == 1 + 6 * 2  # five durations and the impact duration
+    assert "\nimpact_duration,all," in csv.text
+
+
+def test_impact_duration_counts_visible_measured_incidents_only(client, db: Session) -> None:
+    seed(db)
+    with writing(db):
+        for key, minutes in (("INC-1", 30), ("INC-3", 600)):  # INC-3 is private
+            add_impact(db, SYSTEM, key, start=T0, end=T0 + timedelta(minutes=minutes))
+        add_impact(db, SYSTEM, "INC-2", start=T0)  # still open: missing, not zero
+    make_user(db, "v@example.com", "viewer")
+    viewer = login(client, "v@example.com")
+    impact = viewer.get("/api/v1/insights/metrics").json()["impact"]
+    assert impact["metric"] == "impact_duration" and "overlapping" in impact["definition"]
+    assert (impact["count"], impact["count_missing"], impact["max"]) == (1, 1, 30 * 60)
+    assert impact["by_severity"]["SEV1"]["count"] == 1
 
 
 def test_slo_counts_json_and_csv_with_burn_alert_job(admin, db: Session) -> None:

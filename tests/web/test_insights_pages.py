@@ -31,6 +31,7 @@ def test_dashboard_shows_svg_charts_definitions_and_drilldown(admin, db: Session
     page = admin.get("/insights")
     assert page.status_code == 200
     assert "time to resolve = resolved − started" in page.text and "small sample" in page.text
+    assert "customer-impact intervals, overlapping intervals counted once" in page.text
     assert (
         'hx-get="/insights/charts?"' in page.text
         and 'id="chart-strip-time_to_resolve"' in page.text

@@ -70,14 +70,14 @@ def metrics(
     summaries = d.summaries
     if as_json:
         print_json({"incidents": d.measured, "excluded_by_type": dict(d.excluded_by_type),
-                    "metrics": summaries})  # fmt: skip
+                    "metrics": summaries, "impact": d.impact})  # fmt: skip
         return
     table = Table(title=f"{d.measured} incidents measured", show_lines=False)
     for name in ("metric", "severity", "count", "missing", "median", "p90", "max"):
         table.add_column(name, justify="right" if name not in ("metric", "severity") else "left")
     if mean:
         table.add_column("mean", justify="right")
-    for s in summaries:
+    for s in [*summaries, d.impact]:
         groups = [("all", s), *s["by_severity"].items()]
         for i, (sev, g) in enumerate(groups):
             small = " (small sample)" if g["small_sample"] and g["count"] else ""
@@ -87,7 +87,7 @@ def metrics(
                 cells.append(_human(g.get("mean")))
             table.add_row(*cells)
     console.print(table)
-    for s in summaries:
+    for s in [*summaries, d.impact]:
         console.print(f"[bold]{s['label']}[/]: {s['definition']}", highlight=False)
     if d.excluded_by_type:
         left_out = ", ".join(f"{n} {t}" for t, n in d.excluded_by_type.items())

@@ -49,6 +49,8 @@ from afteraction.core.access import Actor, require_admin, require_write
 from afteraction.core.errors import NotFound, ValidationError
 from afteraction.core.evidence import MembershipRecord, PageRecord, PersonRecord, ShiftRecord
 from afteraction.core.incidents import EXCLUDED_FROM_METRICS, INCIDENT_TYPES, MILESTONES
+from afteraction.core.metrics.impact import ImpactInterval, impact_seconds
+from afteraction.core.metrics.stats import distribution_of_sorted
 from afteraction.storage import audit
 from afteraction.storage.evidence_tables import IncidentChannel, Message, OnCallShift
 from afteraction.storage.evidence_tables import Page as PageRow
@@ -60,6 +62,7 @@ from afteraction.storage.insights_tables import (
     SLOCount,
 )
 from afteraction.storage.tables import (
+    CustomerImpact,
     Incident,
     IncidentService,
     IncidentTag,
@@ -510,6 +513,9 @@ class Dashboard:
     problem_titles: Mapping[str, str]
     severities: tuple[str, ...]
 
+    impact: dict[str, Any]
+    """`impact_summary` of the same incidents."""
+
     def summaries(self) -> list[dict[str, Any]]:
         """The same figures as `metric_summaries`, from the reports already computed."""
         return [
@@ -584,7 +590,9 @@ def dashboard(
         per_problem=figures.per_problem(),
         problem_titles=titles,
         severities=tuple(session.scalars(select(SeverityLevel.name).order_by(SeverityLevel.rank))),
-    )
+        impact=impact_summary(session, actor, filters, figures.kept_severities(),
+                              with_mean=with_mean),
+    )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -594,6 +602,7 @@ class MetricFigures:
     measured: int
     excluded_by_type: Mapping[str, int]
     summaries: list[dict[str, Any]]
+    impact: dict[str, Any]
 
 
 @_cycle_collector_paused
@@ -611,7 +620,56 @@ def dashboard_metrics(
         summary_of(figures.report(k, with_mean=with_mean), by_sev[k], with_mean=with_mean)
         for k in DASHBOARD_METRICS
     ]
-    return MetricFigures(len(figures.kept), dict(figures.excluded_by_type), summaries)
+    impact = impact_summary(session, actor, filters, figures.kept_severities(),
+                            with_mean=with_mean)  # fmt: skip
+    return MetricFigures(len(figures.kept), dict(figures.excluded_by_type), summaries, impact)
+
+
+def impact_summary(
+    session: Session, actor: Actor, filters: InsightFilters, measured: Mapping[str, int],
+    *, with_mean: bool = False,
+) -> dict[str, Any]:  # fmt: skip
+    """Impact duration (the sum of each incident's customer-impact intervals, overlaps once)
+    over the incidents the filters measure, in the shape of `summary_of`. `measured` counts
+    those incidents per severity: the ones without a closed impact record are missing,
+    never zero."""
+    types = filters.include_types()
+    query = (
+        select(CustomerImpact.incident_id, Incident.severity, Incident.type,
+               CustomerImpact.start_at, CustomerImpact.end_at)
+        .join(Incident, Incident.id == CustomerImpact.incident_id)
+        .where(*_where(actor, filters))
+    )  # fmt: skip
+    intervals: dict[int, tuple[str, list[ImpactInterval]]] = {}
+    for incident_id, severity, kind, start, end in session.execute(query):
+        if _type_kept(kind, types):
+            intervals.setdefault(incident_id, (severity, []))[1].append(ImpactInterval(start, end))
+    values: dict[str, list[float]] = defaultdict(list)
+    for severity, items in intervals.values():
+        seconds = impact_seconds(items)
+        if seconds is not None:
+            values[severity].append(seconds)
+    definition = m.DEFINITIONS["impact_duration"]
+
+    def group(present: list[float], total: int) -> dict[str, Any]:
+        missing = max(total - len(present), 0)
+        return distribution_dict(
+            distribution_of_sorted(sorted(present), missing, with_mean=with_mean),
+            with_mean=with_mean,
+        )
+
+    everything = [v for severity in values.values() for v in severity]
+    return {
+        "metric": definition.id,
+        "label": definition.label,
+        "definition": definition.definition,
+        **group(everything, sum(measured.values())),
+        "out_of_order": 0,
+        "by_severity": {
+            severity: group(values.get(severity, []), total)
+            for severity, total in sorted(measured.items())
+        },
+    }
 
 
 def _type_kept(kind: str, types: Collection[str] | None) -> bool:

@@ -281,6 +281,10 @@ class ColumnarMetrics:
             self._samples[metric_id] = found
         return found
 
+    def kept_severities(self) -> Counter[str]:
+        """How many measured incidents (type rule applied) each severity has."""
+        return Counter(self._kept_column(self.table.severities))
+
     def _kept_column(self, column: Sequence[Any]) -> list[Any]:
         if len(self.kept) == len(column):
             return list(column)

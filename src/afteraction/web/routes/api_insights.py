@@ -50,7 +50,8 @@ def table(rows: list[dict[str, Any]], fmt: str, name: str, limit: int, offset: i
 @router.get("/insights/metrics")
 def metrics(request: Request, db: DbSession, actor: CurrentActor, format: Format = "json",
             mean: bool = False) -> Response:  # fmt: skip
-    """Per metric: definition, count, count missing, median, p90, max (seconds), per severity.
+    """Per metric: definition, count, count missing, median, p90, max (seconds), per severity;
+    `impact` gives the same for the impact duration (sum of customer-impact intervals).
 
     Filters: since, until, severity, service, team, type, tag, problem, include_excluded.
     Served from the read cache while the database is unchanged (any commit empties it).
@@ -61,10 +62,10 @@ def metrics(request: Request, db: DbSession, actor: CurrentActor, format: Format
         figures = ins.dashboard_metrics(db, actor, filters, with_mean=mean)
         summaries = figures.summaries
         if format == "csv":
-            return table(view.metric_rows(summaries), "csv", "metrics", 1, 0)
+            return table(view.metric_rows([*summaries, figures.impact]), "csv", "metrics", 1, 0)
         return _json({"incidents": figures.measured,
                       "excluded_by_type": dict(figures.excluded_by_type),
-                      "metrics": summaries})  # fmt: skip
+                      "metrics": summaries, "impact": figures.impact})  # fmt: skip
 
     body, media_type, headers = view.cached_read(request, actor, lambda: _frozen(compute()))
     return Response(body, media_type=media_type, headers=headers)

@@ -178,7 +178,7 @@ def _dashboard_figures(
         "d": d,
         "summaries": summaries,
         "list_url": lambda **kw: view.list_url(filters, **kw),
-        "tables": {"metrics": view.metric_rows(summaries)},
+        "tables": {"metrics": view.metric_rows([*summaries, d.impact])},
         "default_table": "metrics",
     }
 
