@@ -761,21 +761,38 @@ def oncall(
 def _involvements(
     session: Session, actor: Actor, filters: InsightFilters, start: datetime, end: datetime
 ) -> list[m.Involvement]:
-    """First role assignment of each person on each visible incident in the window."""
+    """Each person's first involvement in each visible incident in the window: the earlier
+    of their first role on it and their first message (not a bot's) in a channel attached
+    to it, inside the attachment's window."""
     ids = select(Incident.id).where(visibility_clause(actor))
-    query = (
+    if filters.service or filters.team or filters.severity:
+        ids = ids.where(Incident.id.in_(visible_ids(actor, _no_dates(filters))))
+    roles = (
         select(RoleAssignment.person_id, Incident.number, func.min(RoleAssignment.start))
         .join(Incident, Incident.id == RoleAssignment.incident_id)
         .where(RoleAssignment.incident_id.in_(ids))
         .where(RoleAssignment.start >= start, RoleAssignment.start < end)
         .group_by(RoleAssignment.person_id, Incident.number)
     )
-    if filters.service or filters.team or filters.severity:
-        query = query.where(Incident.id.in_(visible_ids(actor, _no_dates(filters))))
-    return [
-        m.Involvement(str(p), f"INC-{n}", at if at.tzinfo else at.replace(tzinfo=UTC))
-        for p, n, at in session.execute(query)
-    ]
+    messages = (
+        select(Message.author_person_id, Incident.number, func.min(Message.at))
+        .join(IncidentChannel, IncidentChannel.channel_id == Message.channel_id)
+        .join(Incident, Incident.id == IncidentChannel.incident_id)
+        .where(IncidentChannel.incident_id.in_(ids))
+        .where(Message.author_person_id.is_not(None), Message.is_bot.is_(False))
+        .where(Message.at >= start, Message.at < end)
+        .where(or_(IncidentChannel.since.is_(None), Message.at >= IncidentChannel.since))
+        .where(or_(IncidentChannel.until.is_(None), Message.at < IncidentChannel.until))
+        .group_by(Message.author_person_id, Incident.number)
+    )
+    first: dict[tuple[int | None, int], datetime] = {}
+    for query in (roles, messages):
+        for person, number, at in session.execute(query):
+            moment = at if at.tzinfo else at.replace(tzinfo=UTC)
+            key = (person, number)
+            if key not in first or moment < first[key]:
+                first[key] = moment
+    return [m.Involvement(str(p), f"INC-{n}", at) for (p, n), at in first.items()]
 
 
 def _no_dates(filters: InsightFilters) -> InsightFilters:

@@ -95,8 +95,9 @@ DEFINITIONS: Mapping[str, MetricDefinition] = {
         _other(
             "worked_off_call",
             "incidents worked while not on call",
-            "incidents a person was first involved in at a moment no imported on-call shift "
-            "of theirs covered; unknown outside the span of the imported schedules",
+            "incidents a person was first involved in (a role, or a message in a channel "
+            "attached to the incident) at a moment no imported on-call shift of theirs "
+            "covered; unknown outside the span of the imported schedules",
             "incidents",
         ),
         _other(
