@@ -8,15 +8,13 @@ No network: the fake listens on 127.0.0.1.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from tests.fake_slack import FakeSlack, page, serving
 
 from afteraction.adapters.slack_api import (
     fetch_channel,
@@ -29,63 +27,12 @@ from afteraction.adapters.slack_export import WarningLog, open_export
 from afteraction.core.errors import ImportFailed
 
 SLACKDUMP = "slack/slackdump/internal/fixtures/assets/source_export_dir"
-Reply = tuple[int, dict[str, str], dict[str, Any]]
-
-
-class FakeSlack:
-    """Answers each API method from a queue of (status, headers, body) replies."""
-
-    def __init__(self) -> None:
-        self.replies: dict[str, list[Reply]] = {}
-        self.requests: list[tuple[str, dict[str, str], str | None]] = []
-
-    def add(self, method: str, body: dict[str, Any], status: int = 200, **headers: str) -> None:
-        self.replies.setdefault(method, []).append((status, headers, body))
-
-    def handler(self) -> type[BaseHTTPRequestHandler]:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                self.answer("")
-
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                self.answer(self.rfile.read(length).decode())
-
-            def answer(self, form: str) -> None:
-                url = urlsplit(self.path)
-                method = url.path.removeprefix("/api/")
-                pairs = parse_qs(url.query) | parse_qs(form)
-                query = {k: v[0] for k, v in pairs.items()}
-                fake.requests.append((method, query, self.headers.get("Authorization")))
-                status, headers, body = fake.replies[method].pop(0)
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                for name, value in headers.items():
-                    self.send_header(name.replace("_", "-"), value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: Any) -> None:
-                """Quiet."""
-
-        return Handler
 
 
 @pytest.fixture
 def fake() -> Iterator[tuple[FakeSlack, str]]:
-    slack = FakeSlack()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), slack.handler())
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield slack, f"http://127.0.0.1:{server.server_address[1]}/api/"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving() as running:
+        yield running
 
 
 @pytest.fixture
@@ -97,25 +44,16 @@ def recorded(shared_fixtures: Path) -> list[dict[str, Any]]:
     return messages
 
 
-def _page(key: str, items: list[dict[str, Any]], cursor: str = "") -> dict[str, Any]:
-    return {
-        "ok": True,
-        key: items,
-        "has_more": bool(cursor),
-        "response_metadata": {"next_cursor": cursor},
-    }
-
-
 def _script_history(slack: FakeSlack, recorded: list[dict[str, Any]]) -> None:
     top = [m for m in recorded if m.get("thread_ts") in (None, m["ts"])]
     newest_first = sorted(top, key=lambda m: m["ts"], reverse=True)
-    slack.add("conversations.history", _page("messages", newest_first[:5], "page2"))
-    slack.add("conversations.history", _page("messages", newest_first[5:]))
+    slack.add("conversations.history", page("messages", newest_first[:5], "page2"))
+    slack.add("conversations.history", page("messages", newest_first[5:]))
     parents = [m for m in newest_first if m.get("reply_count")]
     for parent in parents:
         replies = [m for m in recorded if m.get("thread_ts") == parent["ts"] and m is not parent]
-        slack.add("conversations.replies", _page("messages", [parent, *replies[:1]], "r2"))
-        slack.add("conversations.replies", _page("messages", replies[1:]))
+        slack.add("conversations.replies", page("messages", [parent, *replies[:1]], "r2"))
+        slack.add("conversations.replies", page("messages", replies[1:]))
 
 
 def _no_sleep() -> tuple[list[float], Callable[[float], None]]:
@@ -157,7 +95,7 @@ def test_history_pages_and_threads_match_the_export(
 
 def test_window_is_sent_as_ts_strings(fake: tuple[FakeSlack, str]) -> None:
     slack, url = fake
-    slack.add("conversations.history", _page("messages", []))
+    slack.add("conversations.history", page("messages", []))
     client = make_client("xoxb-test", base_url=url)
     oldest = datetime(2025, 1, 10, tzinfo=UTC)
     assert (
@@ -176,8 +114,8 @@ def test_rate_limit_honours_retry_after_with_a_cap(fake: tuple[FakeSlack, str]) 
     limited = {"ok": False, "error": "ratelimited"}
     slack.add("users.list", limited, status=429, Retry_After="7")
     slack.add("users.list", limited, status=429, Retry_After="600")
-    slack.add("users.list", _page("members", [{"id": "U1", "name": "ann"}], "next"))
-    slack.add("users.list", _page("members", [{"id": "U2", "name": "bob", "is_bot": True}]))
+    slack.add("users.list", page("members", [{"id": "U1", "name": "ann"}], "next"))
+    slack.add("users.list", page("members", [{"id": "U2", "name": "bob", "is_bot": True}]))
     slept, sleep = _no_sleep()
     client = make_client("xoxb-test", base_url=url, max_wait=30, sleep=sleep)
     users = fetch_users(client)
@@ -207,9 +145,9 @@ def test_api_errors_name_the_call(fake: tuple[FakeSlack, str]) -> None:
 
 def test_bad_message_items_are_skipped_with_warnings(fake: tuple[FakeSlack, str]) -> None:
     slack, url = fake
-    page = _page("messages", [{"type": "message", "text": "no ts"}, {"ts": "1736478514.897649"}])
-    page["messages"].append("junk")
-    slack.add("conversations.history", page)
+    body = page("messages", [{"type": "message", "text": "no ts"}, {"ts": "1736478514.897649"}])
+    body["messages"].append("junk")
+    slack.add("conversations.history", body)
     log = WarningLog()
     client = make_client("xoxb-test", base_url=url)
     found = list(fetch_channel_messages(client, "C1", warn=log))

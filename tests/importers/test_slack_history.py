@@ -8,14 +8,10 @@ a failure mid-way leaves every table as it was. No network: the fake listens on 
 from __future__ import annotations
 
 import json
-import socket
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -29,78 +25,19 @@ from afteraction.storage import incidents as repo
 from afteraction.storage.db import writing
 from afteraction.storage.evidence_tables import Channel, IncidentChannel, Message, Source
 from afteraction.storage.tables import Identity, Person
+from tests.fake_slack import DROP, FakeSlack, page, serving
 from tests.importers._helpers import count, row_counts, shared_fixture
 
 SLACKDUMP = "slack/slackdump/internal/fixtures/assets/source_export_dir"
 CHANNEL = "CO69735E8A"
 THREAD = "1736478630.905399"  # a parent with two replies
 TOMBSTONE = "1736554828.343759"  # a deleted parent kept so its reply survives
-Reply = tuple[int, dict[str, str], dict[str, Any]]
-DROP = 0
-
-
-class FakeSlack:
-    """The Slack Web API at the network edge: each method answers from a queue of recorded
-    (status, headers, body) replies, and every request is kept for inspection."""
-
-    def __init__(self) -> None:
-        self.replies: dict[str, list[Reply]] = {}
-        self.requests: list[tuple[str, dict[str, str]]] = []
-
-    def add(self, method: str, body: dict[str, Any], status: int = 200, **headers: str) -> None:
-        self.replies.setdefault(method, []).append((status, headers, body))
-
-    def calls(self, method: str) -> list[dict[str, str]]:
-        return [query for name, query in self.requests if name == method]
-
-    def handler(self) -> type[BaseHTTPRequestHandler]:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                self.answer("")
-
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                self.answer(self.rfile.read(length).decode())
-
-            def answer(self, form: str) -> None:
-                url = urlsplit(self.path)
-                method = url.path.removeprefix("/api/")
-                pairs = parse_qs(url.query) | parse_qs(form)
-                fake.requests.append((method, {k: v[0] for k, v in pairs.items()}))
-                queue = fake.replies.get(method) or [(404, {}, {"ok": False, "error": "unknown"})]
-                status, headers, body = queue.pop(0)
-                if status == DROP:  # the connection breaks before any answer
-                    self.close_connection = True
-                    self.connection.shutdown(socket.SHUT_RDWR)
-                    return
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                for name, value in headers.items():
-                    self.send_header(name.replace("_", "-"), value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: Any) -> None:
-                """Quiet."""
-
-        return Handler
 
 
 @pytest.fixture
 def slack() -> Iterator[tuple[FakeSlack, str]]:
-    fake = FakeSlack()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), fake.handler())
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield fake, f"http://127.0.0.1:{server.server_address[1]}/api/"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving() as running:
+        yield running
 
 
 def _export() -> Path:
@@ -118,15 +55,6 @@ def _recorded() -> tuple[list[dict[str, Any]], dict[str, Any], list[dict[str, An
     return users, channel, messages
 
 
-def _page(key: str, items: list[Any], cursor: str = "") -> dict[str, Any]:
-    return {
-        "ok": True,
-        key: items,
-        "has_more": bool(cursor),
-        "response_metadata": {"next_cursor": cursor},
-    }
-
-
 LIMITED = {"ok": False, "error": "ratelimited"}
 
 
@@ -135,25 +63,25 @@ def _script(fake: FakeSlack, *, fail_second_history_page: bool = False) -> int:
     the channel, history newest first over two pages with a 429 (Retry-After: 2) before
     the second, and each thread's replies over two pages. Returns how many messages."""
     users, channel, messages = _recorded()
-    fake.add("users.list", _page("members", users[:6], "users-2"))
+    fake.add("users.list", page("members", users[:6], "users-2"))
     fake.add("users.list", LIMITED, 429, Retry_After="3")
-    fake.add("users.list", _page("members", users[6:]))
+    fake.add("users.list", page("members", users[6:]))
     fake.add("conversations.info", {"ok": True, "channel": channel})
     top = [m for m in messages if m.get("thread_ts") in (None, m["ts"])]
     newest_first = sorted(top, key=lambda m: m["ts"], reverse=True)
-    fake.add("conversations.history", _page("messages", newest_first[:6], "history-2"))
+    fake.add("conversations.history", page("messages", newest_first[:6], "history-2"))
     if fail_second_history_page:
         fake.add("conversations.history", {"ok": False, "error": "internal_error"})
     else:
         fake.add("conversations.history", LIMITED, 429, Retry_After="2")
-        fake.add("conversations.history", _page("messages", newest_first[6:]))
+        fake.add("conversations.history", page("messages", newest_first[6:]))
     fetched = newest_first[:6] if fail_second_history_page else newest_first
     for parent in fetched:  # replies are asked for right after their parent is read
         if not parent.get("reply_count"):
             continue
         replies = [m for m in messages if m.get("thread_ts") == parent["ts"] and m is not parent]
-        fake.add("conversations.replies", _page("messages", [parent, *replies[:1]], "replies-2"))
-        fake.add("conversations.replies", _page("messages", replies[1:]))
+        fake.add("conversations.replies", page("messages", [parent, *replies[:1]], "replies-2"))
+        fake.add("conversations.replies", page("messages", replies[1:]))
     return len(messages)
 
 
@@ -296,7 +224,7 @@ def test_rate_limits_past_the_retry_budget_fail_cleanly(
 ) -> None:
     fake, url = slack
     users, channel, _ = _recorded()
-    fake.add("users.list", _page("members", users))
+    fake.add("users.list", page("members", users))
     fake.add("conversations.info", {"ok": True, "channel": channel})
     for _ in range(3):
         fake.add("conversations.history", LIMITED, 429, Retry_After="120")
@@ -314,9 +242,9 @@ def test_a_broken_connection_mid_way_fails_cleanly(
 ) -> None:
     fake, url = slack
     users, channel, messages = _recorded()
-    fake.add("users.list", _page("members", users))
+    fake.add("users.list", page("members", users))
     fake.add("conversations.info", {"ok": True, "channel": channel})
-    fake.add("conversations.history", _page("messages", messages[:1], "history-2"))
+    fake.add("conversations.history", page("messages", messages[:1], "history-2"))
     for _ in range(3):  # the client retries a broken connection once by itself
         fake.add("conversations.history", {}, DROP)
     before = row_counts(db)
@@ -331,10 +259,10 @@ def test_a_cursor_that_comes_back_fails_instead_of_looping(
 ) -> None:
     fake, url = slack
     users, channel, messages = _recorded()
-    fake.add("users.list", _page("members", users))
+    fake.add("users.list", page("members", users))
     fake.add("conversations.info", {"ok": True, "channel": channel})
     for _ in range(3):
-        fake.add("conversations.history", _page("messages", messages[:1], "same"))
+        fake.add("conversations.history", page("messages", messages[:1], "same"))
     before = row_counts(db)
     with pytest.raises(ImportFailed, match="cursor 'same' twice"):
         _import(db, _client(url, []))
@@ -353,12 +281,12 @@ def test_cli_fetches_with_the_token_from_settings(
     users, channel, messages = _recorded()
     top = sorted((m for m in messages if m.get("thread_ts") in (None, m["ts"])),
                  key=lambda m: m["ts"], reverse=True)  # fmt: skip
-    fake.add("users.list", _page("members", users))
+    fake.add("users.list", page("members", users))
     fake.add("conversations.info", {"ok": True, "channel": channel})
-    fake.add("conversations.history", _page("messages", top))
+    fake.add("conversations.history", page("messages", top))
     for parent in (m for m in top if m.get("reply_count")):
         replies = [m for m in messages if m.get("thread_ts") == parent["ts"] and m is not parent]
-        fake.add("conversations.replies", _page("messages", [parent, *replies]))
+        fake.add("conversations.replies", page("messages", [parent, *replies]))
     env = {"AFTERACTION_DATABASE_URL": database_url, "AFTERACTION_ENVIRONMENT": "development"}
     runner = CliRunner()
 
