@@ -18,7 +18,7 @@ import typer
 from sqlalchemy.orm import Session
 
 from afteraction.cli.context import cli_actor, console, fail, print_json, run, state_of
-from afteraction.cli.import_output import progress_bar, summary_table
+from afteraction.cli.import_output import SinceOption, UntilOption, progress_bar, summary_table
 from afteraction.cli.incident import parse_time
 from afteraction.storage.db import writing
 from afteraction.storage.imports import ImportSummary, Progress
@@ -105,12 +105,8 @@ def slack_history_command(
         str | None,
         typer.Option("--incident", help="Attach to this incident (INC-42) for its window."),
     ] = None,
-    since: Annotated[
-        str | None, typer.Option("--since", help="Only messages from (ISO 8601 with offset).")
-    ] = None,
-    until: Annotated[
-        str | None, typer.Option("--until", help="Only messages before (ISO 8601 with offset).")
-    ] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Fetch one channel's history live from Slack (messages, thread replies, users) with the

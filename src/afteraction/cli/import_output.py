@@ -6,13 +6,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Annotated
 
+import typer
 from rich.progress import BarColumn, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.progress import Progress as RichProgress
 from rich.table import Table
 
 from afteraction.cli.context import console, err_console, print_json
 from afteraction.storage.imports import ImportSummary, Progress
+
+SinceOption = Annotated[
+    str | None, typer.Option("--since", help="Only messages from (ISO 8601 with offset).")
+]
+UntilOption = Annotated[
+    str | None, typer.Option("--until", help="Only messages before (ISO 8601 with offset).")
+]
 
 
 @contextmanager

@@ -22,7 +22,7 @@ from afteraction.cli.context import (
     run,
     state_of,
 )
-from afteraction.cli.import_output import progress_bar, show
+from afteraction.cli.import_output import SinceOption, UntilOption, progress_bar, show
 from afteraction.cli.incident import parse_time
 from afteraction.storage.db import writing
 from afteraction.storage.imports import ImportSummary
@@ -44,12 +44,8 @@ def slack_command(
         list[str] | None,
         typer.Option("--channel", help="Channel name or id to import (repeatable)."),
     ] = None,
-    since: Annotated[
-        str | None, typer.Option("--since", help="Only messages from (ISO 8601 with offset).")
-    ] = None,
-    until: Annotated[
-        str | None, typer.Option("--until", help="Only messages before (ISO 8601 with offset).")
-    ] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
     progress: Annotated[
         bool, typer.Option("--progress/--no-progress", help="Show a progress bar on stderr.")
     ] = True,
