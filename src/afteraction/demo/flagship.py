@@ -1961,6 +1961,7 @@ def build_flagship_incident(number: int, people: Iterable[DemoPerson], today: da
         references=tuple(DemoReference(kind, url, title) for kind, url, title in REFERENCES),
         problem="PRB-101",
         flagship=True,
+        impacts=((at(today, 0, "20:31:00"), at(today, 1, "00:33:05")),),  # CUSTOMER_IMPACT
     )
 
 
