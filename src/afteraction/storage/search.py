@@ -23,7 +23,8 @@ services (2), tags (1.5) and imported report text, among at most `SIMILAR_CANDID
 visible incidents that share a service, a tag or a distinctive word. It is written by hand
 because it needs no index and no model. With an `embed` function (the optional local
 sentence-embedding model, `adapters.embeddings`, passed in by the web layer) the newest
-`SEMANTIC_CANDIDATES` earlier visible incidents are also compared by meaning, and the score
+`SEMANTIC_CANDIDATES` earlier visible incidents and as many of the best lexical matches are
+compared by meaning (at most 600 texts embedded, once per process each), and the score
 becomes the mean of the lexical and the semantic similarity (`blend`), so an incident that
 says the same thing in other words is found too.
 """
@@ -400,9 +401,13 @@ def similar_incidents(
             or_(Incident.started_at.is_(None), Incident.started_at <= incident.started_at)
         )
     rows = list(session.execute(base.where(shared_link).limit(SIMILAR_CANDIDATES)))
+    newest: set[int] = set()
     if embed is not None:
         seen = {r[0] for r in rows}
-        rows += [r for r in session.execute(base.limit(SEMANTIC_CANDIDATES)) if r[0] not in seen]
+        for row in session.execute(base.limit(SEMANTIC_CANDIDATES)):
+            newest.add(row[0])
+            if row[0] not in seen:
+                rows.append(row)
     if not rows:
         return []
     ids = [r[0] for r in rows]
@@ -423,16 +428,24 @@ def similar_incidents(
     }
     idf = _idf([target, *docs.values()])
     target_vec = _vector(target, idf)
+    vectors = {r[0]: _vector(docs[r[0]], idf) for r in rows}
+    lexical_of = {
+        i: sum(target_vec[t] * vec[t] for t in target_vec.keys() & vec.keys())
+        for i, vec in vectors.items()
+    }
     meaning: dict[int, float] = {}
-    if embed is not None:
+    if embed is not None:  # meaning is compared for the best lexical matches and the newest
+        best = sorted((i for i, v in lexical_of.items() if v > 0), key=lambda i: -lexical_of[i])
+        chosen = set(best[:SEMANTIC_CANDIDATES]) | set(newest)
+        rows = [r for r in rows if r[0] in chosen]
         texts = [_meaning_text(incident.title, incident.summary, "")]
         texts += [_meaning_text(r[2], r[3], reports.get(r[0], "")) for r in rows]
         first, *others = embed(texts)
         meaning = {r[0]: _dot(first, v) for r, v in zip(rows, others, strict=True)}
     scored = []
     for row in rows:
-        vec = _vector(docs[row[0]], idf)
-        lexical = sum(target_vec[t] * vec[t] for t in target_vec.keys() & vec.keys())
+        vec = vectors[row[0]]
+        lexical = lexical_of[row[0]]
         semantic = meaning.get(row[0])
         score = blend(lexical, semantic)
         if score > 0:
