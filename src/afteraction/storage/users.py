@@ -179,6 +179,54 @@ def set_role(session: Session, actor: Actor, user_id: int, role: str) -> User:
     return user
 
 
+def update_user(
+    session: Session,
+    actor: Actor,
+    user_id: int,
+    *,
+    role: str | None = None,
+    active: bool | None = None,
+) -> User:
+    """Change a user's role and/or whether they may log in (admins only). Refuses to leave
+    the workspace without an active admin."""
+    require_admin(actor)
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("user", user_id)
+    before = {"role": user.role, "is_active": user.is_active}
+    if role is not None:
+        user.role = check_role(role)
+    if active is not None:
+        user.is_active = active
+    if before["role"] == "admin" and before["is_active"] and not _is_active_admin(user):
+        others = select(User.id).where(
+            User.role == "admin", User.is_active.is_(True), User.id != user.id
+        )
+        if session.scalar(others.limit(1)) is None:
+            field = "active" if role in (None, "admin") else "role"
+            raise ValidationError(
+                f"{user.email} is the only active admin; make someone else admin first",
+                field=field,
+            )
+    after = {"role": user.role, "is_active": user.is_active}
+    changed = sorted(name for name in after if before[name] != after[name])
+    if changed:
+        audit.record(
+            session,
+            actor,
+            "user.updated",
+            target_type="user",
+            target_id=user.id,
+            before={name: before[name] for name in changed},
+            after={name: after[name] for name in changed},
+        )
+    return user
+
+
+def _is_active_admin(user: User) -> bool:
+    return user.role == "admin" and bool(user.is_active)
+
+
 @dataclass(frozen=True, slots=True)
 class IssuedToken:
     token: ApiToken

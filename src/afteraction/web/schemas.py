@@ -150,6 +150,19 @@ class PersonCreate(Strict):
     github_login: str | None = Field(None, max_length=100)
 
 
+class PersonUpdate(Strict):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    email: str | None = Field(None, max_length=320)
+    time_zone: str | None = Field(None, max_length=64)
+    location: str | None = Field(None, max_length=200)
+    title: str | None = Field(None, max_length=200)
+    department: str | None = Field(None, max_length=200)
+    manager_id: int | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    github_login: str | None = Field(None, max_length=100)
+
+
 class MembershipCreate(Strict):
     team: str
     start: date | None = None
@@ -162,12 +175,26 @@ class TeamCreate(Strict):
     description: str = Field("", max_length=5_000)
 
 
+class TeamUpdate(Strict):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    slug: str | None = Field(None, max_length=80)
+    description: str | None = Field(None, max_length=5_000)
+
+
 class ServiceCreate(Strict):
     name: str = Field(min_length=1, max_length=200)
     slug: str | None = Field(None, max_length=80)
     team: str | None = None
     tier: int = 2
     description: str = Field("", max_length=5_000)
+
+
+class ServiceUpdate(Strict):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    slug: str | None = Field(None, max_length=80)
+    team: str | None = Field(None, description="The owning team's slug; null for no owner.")
+    tier: int | None = None
+    description: str | None = Field(None, max_length=5_000)
 
 
 class ProblemCreate(Strict):
@@ -178,12 +205,25 @@ class ProblemCreate(Strict):
     workaround: str = Field("", max_length=20_000)
 
 
+class ProblemUpdate(Strict):
+    title: str | None = Field(None, min_length=1, max_length=200)
+    key: str | None = Field(None, max_length=80)
+    description: str | None = Field(None, max_length=20_000)
+    status: str | None = None
+    workaround: str | None = Field(None, max_length=20_000)
+
+
 class UserCreate(Strict):
     email: str = Field(max_length=320)
     password: str = Field(min_length=8, max_length=1000)
     role: str
     name: str = Field("", max_length=200)
     person_id: int | None = None
+
+
+class UserUpdate(Strict):
+    role: str | None = None
+    active: bool | None = Field(None, description="false disables the account's logins.")
 
 
 class TokenCreate(Strict):
@@ -294,11 +334,12 @@ def person_dict(person: Person) -> dict[str, Any]:
 
 
 def team_dict(team: Team) -> dict[str, Any]:
-    return {"slug": team.slug, "name": team.name, "description": team.description}
+    return {"id": team.id, "slug": team.slug, "name": team.name, "description": team.description}
 
 
 def service_dict(service: Service) -> dict[str, Any]:
     return {
+        "id": service.id,
         "slug": service.slug,
         "name": service.name,
         "tier": service.tier,

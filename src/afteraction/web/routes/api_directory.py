@@ -39,6 +39,25 @@ def get_person(person_id: int, db: DbSession, actor: CurrentActor) -> Response: 
     return json_response(s.person_dict(directory.get_person(db, person_id)))
 
 
+@router.patch("/people/{person_id}", tags=["directory"])
+def update_person(
+    person_id: int, body: s.PersonUpdate, db: DbSession, actor: CurrentActor
+) -> Response:
+    """Change only the fields sent; an explicit null clears an optional field."""
+    with writing(db):
+        person = directory.update_person(db, actor, person_id, body.model_dump(exclude_unset=True))
+        result = s.person_dict(person)
+    return json_response(result)
+
+
+@router.delete("/people/{person_id}", tags=["directory"], status_code=204)
+def delete_person(person_id: int, db: DbSession, actor: CurrentActor) -> Response:
+    """Refused (409) while incidents, evidence or a user account still refer to the person."""
+    with writing(db):
+        directory.delete_person(db, actor, person_id)
+    return Response(status_code=204)
+
+
 @router.post("/people/{person_id}/memberships", tags=["directory"], status_code=201)
 def add_membership(
     person_id: int, body: s.MembershipCreate, db: DbSession, actor: CurrentActor
@@ -66,6 +85,28 @@ def create_team(body: s.TeamCreate, db: DbSession, actor: CurrentActor) -> Respo
     return json_response(result, 201)
 
 
+@router.get("/teams/{ref}", tags=["directory"])
+def get_team(ref: str, db: DbSession, actor: CurrentActor) -> Response:  # noqa: ARG001
+    """A team by slug (or numeric id)."""
+    return json_response(s.team_dict(directory.team_by_ref(db, ref)))
+
+
+@router.patch("/teams/{ref}", tags=["directory"])
+def update_team(ref: str, body: s.TeamUpdate, db: DbSession, actor: CurrentActor) -> Response:
+    with writing(db):
+        team = directory.update_team(db, actor, ref, body.model_dump(exclude_unset=True))
+        result = s.team_dict(team)
+    return json_response(result)
+
+
+@router.delete("/teams/{ref}", tags=["directory"], status_code=204)
+def delete_team(ref: str, db: DbSession, actor: CurrentActor) -> Response:
+    """Refused (409) while the team owns services, has members or is named on incidents."""
+    with writing(db):
+        directory.delete_team(db, actor, ref)
+    return Response(status_code=204)
+
+
 @router.get("/services", tags=["directory"])
 def list_services(db: DbSession, actor: CurrentActor) -> Response:  # noqa: ARG001
     return json_response({"items": [s.service_dict(x) for x in directory.list_services(db)]})
@@ -85,6 +126,28 @@ def create_service(body: s.ServiceCreate, db: DbSession, actor: CurrentActor) ->
         )
         result = s.service_dict(service)
     return json_response(result, 201)
+
+
+@router.get("/services/{ref}", tags=["directory"])
+def get_service(ref: str, db: DbSession, actor: CurrentActor) -> Response:  # noqa: ARG001
+    """A service by slug (or numeric id)."""
+    return json_response(s.service_dict(directory.service_by_ref(db, ref)))
+
+
+@router.patch("/services/{ref}", tags=["directory"])
+def update_service(ref: str, body: s.ServiceUpdate, db: DbSession, actor: CurrentActor) -> Response:
+    with writing(db):
+        service = directory.update_service(db, actor, ref, body.model_dump(exclude_unset=True))
+        result = s.service_dict(service)
+    return json_response(result)
+
+
+@router.delete("/services/{ref}", tags=["directory"], status_code=204)
+def delete_service(ref: str, db: DbSession, actor: CurrentActor) -> Response:
+    """Refused (409) while incidents or service level objectives refer to the service."""
+    with writing(db):
+        directory.delete_service(db, actor, ref)
+    return Response(status_code=204)
 
 
 @router.get("/problems", tags=["directory"])
@@ -120,6 +183,23 @@ def get_problem(key: str, db: DbSession, actor: CurrentActor) -> Response:
     return json_response(data)
 
 
+@router.patch("/problems/{key}", tags=["directory"])
+def update_problem(key: str, body: s.ProblemUpdate, db: DbSession, actor: CurrentActor) -> Response:
+    with writing(db):
+        problem = directory.update_problem(db, actor, key, body.model_dump(exclude_unset=True))
+        count = len(directory.incidents_for_problem(db, problem))
+        result = s.problem_dict(problem, count)
+    return json_response(result)
+
+
+@router.delete("/problems/{key}", tags=["directory"], status_code=204)
+def delete_problem(key: str, db: DbSession, actor: CurrentActor) -> Response:
+    """Refused (409) while incidents are linked to the problem."""
+    with writing(db):
+        directory.delete_problem(db, actor, key)
+    return Response(status_code=204)
+
+
 @router.get("/users", tags=["admin"])
 def list_users(db: DbSession, actor: CurrentActor) -> Response:
     require_admin(actor)
@@ -132,6 +212,15 @@ def create_user(body: s.UserCreate, db: DbSession, actor: CurrentActor) -> Respo
         user = users.create_user(db, actor, **body.model_dump())
         result = s.user_dict(user)
     return json_response(result, 201)
+
+
+@router.patch("/users/{user_id}", tags=["admin"])
+def update_user(user_id: int, body: s.UserUpdate, db: DbSession, actor: CurrentActor) -> Response:
+    """Change a user's role or disable (`active: false`) their logins and tokens; admins only."""
+    with writing(db):
+        user = users.update_user(db, actor, user_id, role=body.role, active=body.active)
+        result = s.user_dict(user)
+    return json_response(result)
 
 
 @router.get("/me", tags=["admin"])
