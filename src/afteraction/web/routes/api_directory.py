@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from afteraction.core.access import require_admin
-from afteraction.storage import directory, users
+from afteraction.storage import directory, directory_edit, users
 from afteraction.storage.db import writing
 from afteraction.web import schemas as s
 from afteraction.web.deps import CurrentActor, CurrentUser, DbSession
@@ -45,7 +45,9 @@ def update_person(
 ) -> Response:
     """Change only the fields sent; an explicit null clears an optional field."""
     with writing(db):
-        person = directory.update_person(db, actor, person_id, body.model_dump(exclude_unset=True))
+        person = directory_edit.update_person(
+            db, actor, person_id, body.model_dump(exclude_unset=True)
+        )
         result = s.person_dict(person)
     return json_response(result)
 
@@ -54,7 +56,7 @@ def update_person(
 def delete_person(person_id: int, db: DbSession, actor: CurrentActor) -> Response:
     """Refused (409) while incidents, evidence or a user account still refer to the person."""
     with writing(db):
-        directory.delete_person(db, actor, person_id)
+        directory_edit.delete_person(db, actor, person_id)
     return Response(status_code=204)
 
 
@@ -88,13 +90,13 @@ def create_team(body: s.TeamCreate, db: DbSession, actor: CurrentActor) -> Respo
 @router.get("/teams/{ref}", tags=["directory"])
 def get_team(ref: str, db: DbSession, actor: CurrentActor) -> Response:  # noqa: ARG001
     """A team by slug (or numeric id)."""
-    return json_response(s.team_dict(directory.team_by_ref(db, ref)))
+    return json_response(s.team_dict(directory_edit.team_by_ref(db, ref)))
 
 
 @router.patch("/teams/{ref}", tags=["directory"])
 def update_team(ref: str, body: s.TeamUpdate, db: DbSession, actor: CurrentActor) -> Response:
     with writing(db):
-        team = directory.update_team(db, actor, ref, body.model_dump(exclude_unset=True))
+        team = directory_edit.update_team(db, actor, ref, body.model_dump(exclude_unset=True))
         result = s.team_dict(team)
     return json_response(result)
 
@@ -103,7 +105,7 @@ def update_team(ref: str, body: s.TeamUpdate, db: DbSession, actor: CurrentActor
 def delete_team(ref: str, db: DbSession, actor: CurrentActor) -> Response:
     """Refused (409) while the team owns services, has members or is named on incidents."""
     with writing(db):
-        directory.delete_team(db, actor, ref)
+        directory_edit.delete_team(db, actor, ref)
     return Response(status_code=204)
 
 
@@ -131,13 +133,13 @@ def create_service(body: s.ServiceCreate, db: DbSession, actor: CurrentActor) ->
 @router.get("/services/{ref}", tags=["directory"])
 def get_service(ref: str, db: DbSession, actor: CurrentActor) -> Response:  # noqa: ARG001
     """A service by slug (or numeric id)."""
-    return json_response(s.service_dict(directory.service_by_ref(db, ref)))
+    return json_response(s.service_dict(directory_edit.service_by_ref(db, ref)))
 
 
 @router.patch("/services/{ref}", tags=["directory"])
 def update_service(ref: str, body: s.ServiceUpdate, db: DbSession, actor: CurrentActor) -> Response:
     with writing(db):
-        service = directory.update_service(db, actor, ref, body.model_dump(exclude_unset=True))
+        service = directory_edit.update_service(db, actor, ref, body.model_dump(exclude_unset=True))
         result = s.service_dict(service)
     return json_response(result)
 
@@ -146,7 +148,7 @@ def update_service(ref: str, body: s.ServiceUpdate, db: DbSession, actor: Curren
 def delete_service(ref: str, db: DbSession, actor: CurrentActor) -> Response:
     """Refused (409) while incidents or service level objectives refer to the service."""
     with writing(db):
-        directory.delete_service(db, actor, ref)
+        directory_edit.delete_service(db, actor, ref)
     return Response(status_code=204)
 
 
@@ -186,7 +188,7 @@ def get_problem(key: str, db: DbSession, actor: CurrentActor) -> Response:
 @router.patch("/problems/{key}", tags=["directory"])
 def update_problem(key: str, body: s.ProblemUpdate, db: DbSession, actor: CurrentActor) -> Response:
     with writing(db):
-        problem = directory.update_problem(db, actor, key, body.model_dump(exclude_unset=True))
+        problem = directory_edit.update_problem(db, actor, key, body.model_dump(exclude_unset=True))
         count = len(directory.incidents_for_problem(db, problem))
         result = s.problem_dict(problem, count)
     return json_response(result)
@@ -196,7 +198,7 @@ def update_problem(key: str, body: s.ProblemUpdate, db: DbSession, actor: Curren
 def delete_problem(key: str, db: DbSession, actor: CurrentActor) -> Response:
     """Refused (409) while incidents are linked to the problem."""
     with writing(db):
-        directory.delete_problem(db, actor, key)
+        directory_edit.delete_problem(db, actor, key)
     return Response(status_code=204)
 
 
