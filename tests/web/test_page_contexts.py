@@ -9,6 +9,7 @@ import pytest
 
 from afteraction.web.routes import pages_account as account
 from afteraction.web.routes import pages_directory as directory
+from afteraction.web.routes import pages_directory_edit as directory_edit
 from afteraction.web.routes import pages_imports as imports
 from afteraction.web.routes import pages_incident as incident
 from afteraction.web.routes import pages_incidents as incidents
@@ -41,6 +42,7 @@ CONTEXTS = {
     "teams.html": directory.TeamsPage,
     "people.html": directory.PeoplePage,
     "person.html": directory.PersonPage,
+    "directory_edit.html": directory_edit.EditPage,
     "account.html": account.AccountPage,
     "admin_users.html": account.AdminUsersPage,
     "insights.html": insights.DashboardPage,

@@ -282,7 +282,7 @@ def service_by_ref(session: Session, ref: str | int) -> Service:
     return service
 
 
-def _service_values(service: Service) -> dict[str, Any]:
+def service_values(service: Service) -> dict[str, Any]:
     return {
         "name": service.name,
         "slug": service.slug,
@@ -300,7 +300,7 @@ def update_service(
     require_write(actor)
     service = service_by_ref(session, ref)
     _unknown_fields(changes, SERVICE_FIELDS)
-    before = _service_values(service)
+    before = service_values(service)
     if "name" in changes:
         service.name = _name(str(changes["name"] or ""))
     if "description" in changes:
@@ -325,7 +325,7 @@ def update_service(
             raise _taken("slug", f"the slug {slug!r} is already used by another service")
         service.slug = slug
     session.flush()
-    after = _service_values(service)
+    after = service_values(service)
     _record_changes(session, actor, "service.updated", ("service", service.slug), before, after)
     return service
 
@@ -353,7 +353,7 @@ def delete_service(session: Session, actor: Actor, ref: str | int) -> None:
         "service.deleted",
         target_type="service",
         target_id=service.slug,
-        before=_service_values(service),
+        before=service_values(service),
     )
     session.delete(service)
     session.flush()

@@ -8,7 +8,13 @@ from fastapi import APIRouter
 from fastapi.responses import RedirectResponse, Response
 
 from afteraction.web.deps import CurrentUser
-from afteraction.web.routes import pages_account, pages_directory, pages_incident, pages_incidents
+from afteraction.web.routes import (
+    pages_account,
+    pages_directory,
+    pages_directory_edit,
+    pages_incident,
+    pages_incidents,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -22,4 +28,5 @@ def home(user: CurrentUser) -> Response:  # noqa: ARG001
 router.include_router(pages_incidents.router)
 router.include_router(pages_incident.router)
 router.include_router(pages_directory.router)
+router.include_router(pages_directory_edit.router)
 router.include_router(pages_account.router)

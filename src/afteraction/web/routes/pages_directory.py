@@ -195,17 +195,19 @@ def create_problem(request: Request, db: DbSession, user: CurrentUser, form: For
 class ProblemPage:
     problem: Problem
     incidents: list[Incident]
+    can_write: bool = False
 
 
 @router.get("/problems/{key}")
 def problem(key: str, request: Request, db: DbSession, user: CurrentUser) -> Response:
+    actor = users.actor_for(user)
     found = directory.problem_by_key(db, key)
     query = (
         select(Incident)
-        .where(Incident.problem_id == found.id, visibility_clause(users.actor_for(user)))
+        .where(Incident.problem_id == found.id, visibility_clause(actor))
         .order_by(Incident.number.desc())
     )
-    page = ProblemPage(found, list(db.scalars(query)))
+    page = ProblemPage(found, list(db.scalars(query)), can_write(actor))
     return render_page(request, "problem.html", page, user=user)
 
 
