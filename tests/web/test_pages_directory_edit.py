@@ -11,7 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from afteraction.storage.tables import AuditLog, Person, Service, Team
+from afteraction.storage.tables import AuditLog, Person, Service, Team, User
+from tests.conftest import make_user
 from tests.web.conftest import declare, post_form, soup
 
 
@@ -203,3 +204,22 @@ def test_forms_without_csrf_token_are_refused(
     )
     assert response.status_code == 403
     assert admin.get(f"/people/{ada}").status_code == 200
+
+
+def test_admin_disables_and_enables_a_user(admin: TestClient, db: Session) -> None:
+    rita = make_user(db, "rita@example.com", "viewer")
+    disabled = post_form(admin, f"/admin/users/{rita}/active", {"active": "no"})
+    assert disabled.status_code == 303
+    listing = soup(admin.get("/admin/users"))
+    assert "rita@example.com is now disabled." in listing.select_one("[role=status]").text
+    db.rollback()
+    assert db.get(User, rita).is_active is False
+    assert "user.updated" in _actions(db)
+    admin_id = db.scalar(select(User.id).where(User.email == "admin@example.com"))
+    alone = post_form(admin, f"/admin/users/{admin_id}/active", {"active": "no"})
+    assert alone.status_code == 422
+    assert "only active admin" in soup(alone).select_one("#err-active").text
+    enabled = post_form(admin, f"/admin/users/{rita}/active", {"active": "yes"})
+    assert enabled.status_code == 303
+    db.rollback()
+    assert db.get(User, rita).is_active is True

@@ -131,3 +131,17 @@ def change_role(
         return f"{changed.email} is now {changed.role}."
 
     return _admin_write(request, db, user, form, write)
+
+
+@router.post("/admin/users/{user_id}/active")
+def set_active(
+    user_id: int, request: Request, db: DbSession, user: CurrentUser, form: FormDep
+) -> Response:
+    """Disable a user's logins and tokens (`active=no`), or enable them again."""
+
+    def write(actor: Actor, form: Form) -> str:
+        active = form.text("active", limit=5, required=True) == "yes"
+        changed = users.update_user(db, actor, user_id, active=active)
+        return f"{changed.email} is now {'enabled' if changed.is_active else 'disabled'}."
+
+    return _admin_write(request, db, user, form, write)
