@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import fields
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
@@ -104,15 +104,23 @@ def _taken(field_name: str, message: str) -> Conflict:
 TEAM_FIELDS = ("name", "slug", "description")
 
 
+_Sluggish = TypeVar("_Sluggish", Team, Service)
+
+
+def _by_ref(session: Session, model: type[_Sluggish], noun: str, ref: str | int) -> _Sluggish:
+    """A team or service by slug, or by numeric id when none has that slug."""
+    text = str(ref)
+    row = session.scalar(select(model).where(model.slug == text))
+    if row is None and text.isdigit():
+        row = session.get(model, int(text))
+    if row is None:
+        raise NotFound(noun, ref)
+    return row
+
+
 def team_by_ref(session: Session, ref: str | int) -> Team:
     """A team by slug, or by numeric id when no team has that slug."""
-    text = str(ref)
-    team = session.scalar(select(Team).where(Team.slug == text))
-    if team is None and text.isdigit():
-        team = session.get(Team, int(text))
-    if team is None:
-        raise NotFound("team", ref)
-    return team
+    return _by_ref(session, Team, "team", ref)
 
 
 def _team_values(team: Team) -> dict[str, Any]:
@@ -273,13 +281,7 @@ SERVICE_FIELDS = ("name", "slug", "team", "tier", "description")
 
 def service_by_ref(session: Session, ref: str | int) -> Service:
     """A service by slug, or by numeric id when no service has that slug."""
-    text = str(ref)
-    service = session.scalar(select(Service).where(Service.slug == text))
-    if service is None and text.isdigit():
-        service = session.get(Service, int(text))
-    if service is None:
-        raise NotFound("service", ref)
-    return service
+    return _by_ref(session, Service, "service", ref)
 
 
 def service_values(service: Service) -> dict[str, Any]:
