@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     ForeignKey,
@@ -202,6 +203,16 @@ class Incident(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # The milestones again as whole microseconds since 1970 UTC, for the metrics queries.
+    # Written by database triggers (migration 0008) on every insert and milestone update,
+    # never by this code: deferred, so the ORM neither loads nor writes them.
+    started_us: Mapped[int | None] = mapped_column(BigInteger, deferred=True)
+    detected_us: Mapped[int | None] = mapped_column(BigInteger, deferred=True)
+    declared_us: Mapped[int | None] = mapped_column(BigInteger, deferred=True)
+    acknowledged_us: Mapped[int | None] = mapped_column(BigInteger, deferred=True)
+    mitigated_us: Mapped[int | None] = mapped_column(BigInteger, deferred=True)
+    resolved_us: Mapped[int | None] = mapped_column(BigInteger, deferred=True)
+    closed_us: Mapped[int | None] = mapped_column(BigInteger, deferred=True)
 
     problem: Mapped[Problem | None] = relationship()
     services: Mapped[list[Service]] = relationship(
