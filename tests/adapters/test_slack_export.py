@@ -674,3 +674,41 @@ def test_memory_does_not_grow_with_export_size(tmp_path: Path) -> None:
     # Keeping the messages would cost hundreds of MB; one day file at a time costs ~2 MB.
     assert large_peak < 16 * 1024 * 1024
     assert large_peak < small_peak * 3  # 10x the messages, not 10x the memory
+
+
+def test_a_day_file_parses_as_its_messages_one_by_one() -> None:
+    """`parse_day` reads the usual message inline: the same records and the same warnings,
+    in the same order, as `parse` item by item (duplicates and unknown subtypes aside)."""
+    from afteraction.adapters.slack_export import MessageParser, WarningLog
+
+    items: list[Any] = [
+        {"type": "message", "ts": "1700000000.000100", "user": "U1", "text": "plain words"},
+        {"ts": "1700000001.000200", "user": "U2", "text": "hi <@U1> &amp; <https://x.io|x>",
+         "thread_ts": "1700000000.000100", "parent_user_id": "U1", "reply_count": "3",
+         "reactions": [{"name": "eyes", "users": ["U1"]}, {"users": ["U2"]}]},
+        {"ts": "1700000002", "user": "U1", "text": "token xoxb-123-abc in text"},
+        {"ts": "1700000003.1", "user": "U1", "text": "edited", "edited": {"ts": "bad"}},
+        {"ts": "1700000004.000400", "user": "", "text": "no user"},
+        {"ts": "1700000005.000500", "user": 7, "text": 8},
+        {"ts": "99.5", "user": "U1", "text": "far past"},
+        {"ts": 1700000006.5, "user": "U1", "text": "numeric ts"},
+        {"ts": "1700000007.000700", "user": "U1", "text": "blocks", "blocks": []},
+        {"ts": "1700000008.000800", "subtype": "channel_join", "user": "U1", "text": "joined"},
+        "not an object",
+    ]  # fmt: skip
+
+    def parser(log: WarningLog) -> MessageParser:
+        return MessageParser(users={"U1": "ada"}, channels={}, warn=log)
+
+    one_by_one_log, day_log = WarningLog(), WarningLog()
+    one = parser(one_by_one_log)
+    expected = [
+        one.parse(item, channel_id="C1", channel_name="c", where=f"d.json: message {n}")
+        for n, item in enumerate(items, start=1)
+        if isinstance(item, dict)
+    ]
+    found, seen = parser(day_log).parse_day(items, "d.json", channel_id="C1", channel_name="c")
+    assert found == [m for m in expected if m is not None]
+    assert len(found) == 9 and seen == {m.ts for m in found}
+    assert day_log.items[:-1] == one_by_one_log.items  # the non-object item is warned last
+    assert day_log.items[-1].reason == "skipped: a str, not a message object"
