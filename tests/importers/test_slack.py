@@ -352,3 +352,44 @@ def test_latest_topic_wins_and_bot_users_posts_are_bots(db: Session, tmp_path: P
     assert channel is not None and channel.topic == "db failover drill"
     post = db.scalar(select(Message).where(Message.author_external == "UBOT"))
     assert post is not None and post.is_bot and post.author_person_id is None
+
+
+def test_bulk_load_indexes_each_row_once_and_rebuilds_the_indexes(
+    db: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An import larger than the table it loads into indexes its text and rebuilds the
+    secondary indexes at the end; a message met again later in the same import with an
+    edit is found by its new text only, though it was updated before the end."""
+    from afteraction.storage import messages as store
+    from afteraction.storage import search
+
+    monkeypatch.setattr(store, "LOAD_INDEX_AFTER", 2)
+    sqlite = db.get_bind().dialect.name == "sqlite"
+    schema = text("SELECT type, name, sql FROM sqlite_master WHERE tbl_name = 'messages'")
+    before = sorted(db.execute(schema).all()) if sqlite else []
+    edit = {"user": "U1", "ts": _ts(T0 + timedelta(days=1), 1)}
+    days = {
+        "inc-db/2026-03-02.json": [
+            _msg(T0, "first draft"),
+            _msg(T0 + timedelta(minutes=1), "alpha"),
+            _msg(T0 + timedelta(minutes=2), "beta"),
+        ],
+        "inc-db/2026-03-03.json": [_msg(T0 + timedelta(days=1), "gamma")],
+        "inc-db/2026-03-04.json": [_msg(T0, "final words", edited=edit)],
+    }
+    summary = _import(db, write_export(tmp_path / "e", days))
+    assert (summary.counts["messages"], summary.counts["messages updated"]) == (4, 1)
+
+    def found(word: str) -> list[str]:
+        hits = search.search(db, SYSTEM, word, kinds=["messages"]).hits
+        return [hit.snippet for hit in hits]
+
+    assert [len(found(w)) for w in ("final", "draft", "alpha", "gamma")] == [1, 0, 1, 1]
+    if not sqlite:
+        return
+    assert sorted(db.execute(schema).all()) == before  # the same indexes and triggers
+    db.execute(text("INSERT INTO messages_fts(messages_fts, rank) VALUES ('integrity-check', 1)"))
+    plan = db.execute(
+        text("EXPLAIN QUERY PLAN SELECT id FROM messages WHERE author_person_id = 1")
+    ).all()
+    assert "ix_messages_author_person_id" in str(plan)

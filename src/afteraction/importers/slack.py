@@ -269,6 +269,8 @@ class SlackWriter:
         self.current: str | None = None
         self.existing: dict[str, datetime | None] = {}
         self.new_rows: list[tuple[Any, ...]] = []  # in `store.COLUMNS` order
+        self.load: store.BulkLoad | None = None
+        self.loading = False
         self.changed_rows: list[dict[str, Any]] = []
         self.done = 0
         self.events: dict[int, dict[str, tuple[datetime, str]]] = {}
@@ -351,13 +353,28 @@ class SlackWriter:
     # -- messages -----------------------------------------------------------------------
 
     def add_messages(self, messages: Iterable[ParsedMessage]) -> None:
+        if not self.loading:
+            self.load = store.start_bulk_load(self.session)
+            self.loading = True
         channel_id = 0
+        existing = self.existing
+        rows, values, references = self.new_rows, self._values, self.references
         for message in messages:
             if message.channel_id != self.current:
                 self._flush()
                 channel_id = self._enter(message)
-            self._add(channel_id, message)
-            if len(self.new_rows) >= BATCH:
+                existing = self.existing
+            ts = message.ts
+            if ts in existing:
+                self._again(channel_id, message)
+                continue
+            existing[ts] = message.edited_at
+            rows.append(values(channel_id, message))
+            if message.topic is not None or message.purpose is not None:
+                self._channel_event(channel_id, message)
+            if references is not None and message.links:
+                references.add(" ".join(message.links), at=message.at)
+            if len(rows) >= BATCH:
                 self._flush()
         self._flush()
 
@@ -373,22 +390,16 @@ class SlackWriter:
             self.existing = store.existing_messages(self.session, channel_id)
         return channel_id
 
-    def _add(self, channel_id: int, message: ParsedMessage) -> None:
-        if message.ts in self.existing:
-            stored_edit = self.existing[message.ts]
-            if message.edited_at is not None and (
-                stored_edit is None or message.edited_at > stored_edit
-            ):
-                self.changed_rows.append(self._row(channel_id, message))
-                self.existing[message.ts] = message.edited_at
-            else:
-                self.summary.count("messages already present")
-            return
-        self.existing[message.ts] = message.edited_at
-        self.new_rows.append(self._values(channel_id, message))
-        self._channel_event(channel_id, message)
-        if self.references is not None and message.links:
-            self.references.add(" ".join(message.links), at=message.at)
+    def _again(self, channel_id: int, message: ParsedMessage) -> None:
+        """A message whose ts the channel already holds: replaced when edited later."""
+        stored_edit = self.existing[message.ts]
+        if message.edited_at is not None and (
+            stored_edit is None or message.edited_at > stored_edit
+        ):
+            self.changed_rows.append(self._row(channel_id, message))
+            self.existing[message.ts] = message.edited_at
+        else:
+            self.summary.count("messages already present")
 
     def _row(self, channel_id: int, m: ParsedMessage) -> dict[str, Any]:
         return dict(zip(store.COLUMNS, self._values(channel_id, m), strict=True))
@@ -432,16 +443,17 @@ class SlackWriter:
 
     def _flush(self) -> None:
         if self.new_rows:
-            inserted = store.insert_message_values(self.session, self.new_rows)
+            inserted = store.insert_message_values(self.session, self.new_rows, self.load)
             self.summary.count("messages", inserted)
             self.done += len(self.new_rows)
-            self.new_rows = []
+            self.new_rows.clear()  # the same list: `add_messages` holds it
             _report(self.progress, self.done, None, f"#{self._current_name()}")
         if self.changed_rows:
             for row in self.changed_rows:
                 row.pop("source_id", None)
             self.summary.count(
-                "messages updated", store.update_messages(self.session, self.changed_rows)
+                "messages updated",
+                store.update_messages(self.session, self.changed_rows, self.load),
             )
             self.changed_rows = []
 
@@ -453,6 +465,8 @@ class SlackWriter:
 
     def finish(self) -> None:
         self._flush()
+        store.finish_bulk_load(self.session, self.load)
+        self.load = None
         self.existing = {}
         self._apply_events()
         if self.references is not None and self.incident is not None:
