@@ -259,7 +259,7 @@ class ColumnarMetrics:
         self._samples: dict[str, _Samples] = {}
         self._months_cache: dict[tzinfo, tuple[list[int], list[date]]] = {}
         self._splits: dict[tuple[object, ...], _Split] = {}
-        self._sorted_runs: dict[str, list[tuple[float, ...]]] = {}
+        self._sorted_runs: dict[str, list[Sequence[float]]] = {}
 
     # -- samples ----------------------------------------------------------------------------
 
@@ -421,19 +421,9 @@ class ColumnarMetrics:
         if not dated:
             return [-1] * len(placed), []
         low, high = min(dated), max(dated)  # type: ignore[type-var]
-        first = month_start(_local_day(low, zone))  # type: ignore[arg-type]
-        last = month_start(_local_day(high, zone))  # type: ignore[arg-type]
-        starts, bounds, unsafe = [first], [], False
-        while starts[-1] < last:
-            nxt = next_month(starts[-1])
-            bound = to_micros(datetime.combine(nxt, datetime.min.time(), tzinfo=zone))
-            unsafe = unsafe or _offset_moves(zone, bound)
-            starts.append(nxt)
-            bounds.append(bound)
+        starts, bounds, unsafe = month_bounds(low, high, zone)  # type: ignore[arg-type]
         if unsafe:  # near a clock change: convert instant by instant
-            position = {s: k for k, s in enumerate(starts)}
-            return [-1 if at is None else position[month_start(_local_day(at, zone))]
-                    for at in placed], starts  # fmt: skip
+            return local_months(placed, starts, zone), starts
         if dated is placed:
             return list(map(bisect.bisect_right, repeat(bounds), placed)), starts  # type: ignore[arg-type]
         return [-1 if at is None else bisect.bisect_right(bounds, at) for at in placed], starts
@@ -520,6 +510,30 @@ def _by_start(
                 dated[run:k] = sorted(dated[run:k], key=ids.__getitem__)
             run = k
     return dated
+
+
+def month_bounds(low: int, high: int, zone: tzinfo) -> tuple[list[date], list[int], bool]:
+    """The local calendar months from the one holding instant `low` to the one holding
+    `high` (epoch microseconds): their first days, the instants where each month after the
+    first begins, and whether the zone's offset moves near one of those instants (then
+    bisecting the bounds is not exact, and `local_months` must be used)."""
+    first = month_start(_local_day(low, zone))
+    last = month_start(_local_day(high, zone))
+    starts, bounds, unsafe = [first], [], False
+    while starts[-1] < last:
+        nxt = next_month(starts[-1])
+        bound = to_micros(datetime.combine(nxt, datetime.min.time(), tzinfo=zone))
+        unsafe = unsafe or _offset_moves(zone, bound)
+        starts.append(nxt)
+        bounds.append(bound)
+    return starts, bounds, unsafe
+
+
+def local_months(placed: Iterable[int | None], starts: list[date], zone: tzinfo) -> list[int]:
+    """Per instant, the index in `starts` of its local month (-1 when None), converting
+    instant by instant."""
+    position = {s: k for k, s in enumerate(starts)}
+    return [-1 if at is None else position[month_start(_local_day(at, zone))] for at in placed]
 
 
 def _local_day(micros: int, zone: tzinfo) -> date:

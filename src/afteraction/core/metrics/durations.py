@@ -13,7 +13,7 @@ gameday and maintenance incidents are excluded unless `include_types` names them
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import pairwise
@@ -88,8 +88,9 @@ class MetricGroup:
 
     key: str
     distribution: Distribution
-    missing_ids: tuple[str, ...]
-    out_of_order: tuple[OutOfOrder, ...]
+    missing_ids: Sequence[str]
+    out_of_order: Sequence[OutOfOrder]
+    """Both in sample order; any sequence (a fast path may make its items when read)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -85,7 +85,7 @@ class Distribution:
     max: float | None
     mean: float | None
     small_sample: bool
-    values: tuple[float, ...]
+    values: Sequence[float]
 
 
 def summarize(values: Iterable[float | None], *, with_mean: bool = False) -> Distribution:
@@ -98,7 +98,10 @@ def summarize(values: Iterable[float | None], *, with_mean: bool = False) -> Dis
 def distribution_of_sorted(
     present: Sequence[float], missing: int, *, with_mean: bool = False
 ) -> Distribution:
-    """The `Distribution` of values already known finite and sorted ascending."""
+    """The `Distribution` of values already known finite and sorted ascending.
+
+    A list is copied into the distribution's `values` as a tuple; any other sequence is
+    kept as given (a fast path passes a read-only view of an array) and must not change."""
     if not present:
         return Distribution(0, missing, None, None, None, None, None, True, ())
     return Distribution(
@@ -110,5 +113,5 @@ def distribution_of_sorted(
         max=present[-1],
         mean=math.fsum(present) / len(present) if with_mean else None,
         small_sample=len(present) < SMALL_SAMPLE_SIZE,
-        values=tuple(present),
+        values=tuple(present) if isinstance(present, list) else present,
     )
