@@ -48,6 +48,7 @@ from afteraction.adapters.slack_export import (
 from afteraction.core.access import Actor, require_write
 from afteraction.core.errors import ImportFailed
 from afteraction.core.evidence import PersonRecord
+from afteraction.importers._collection import fewer_collections
 from afteraction.importers._people import PeopleIndex, resolve_identities
 from afteraction.storage import incidents as repo
 from afteraction.storage import messages as store
@@ -128,7 +129,7 @@ def import_slack_export(
     window = incident_window(target, since, until) if target else (since, until)
     summary = ImportSummary(kind=KIND_EXPORT, source_id=None, origin=str(path))
     summary.incident = public_id
-    with open_export(path, limits=limits or ExportLimits()) as export:
+    with fewer_collections(), open_export(path, limits=limits or ExportLimits()) as export:
         users, listed = export.users(), export.channels()
         source = start_source(
             session,
