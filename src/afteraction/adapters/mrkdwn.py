@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import nh3
@@ -123,8 +123,8 @@ def display(token: Token, users: Mapping[str, str], channels: Mapping[str, str])
     return token.label or token.target.removeprefix("mailto:")
 
 
-def _unique(items: list[str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(items))
+def _unique(items: Sequence[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(items)) if items else ()
 
 
 def decode_blocks(
@@ -240,13 +240,14 @@ def decode(
         pos = match.end()
     if pos < len(text):
         parts.append(unescape(text[pos:]))
+    get = by_kind.get  # most texts hold one or two kinds: the others are () at once
     return DecodedText(
-        plain="".join(parts),
-        mentions=_unique(by_kind.get("user", [])),
-        channels=_unique(by_kind.get("channel", [])),
-        broadcasts=_unique(by_kind.get("broadcast", [])),
-        usergroups=_unique(by_kind.get("usergroup", [])),
-        links=_unique(by_kind.get("link", [])),
+        "".join(parts),
+        _unique(get("user") or ()),
+        _unique(get("channel") or ()),
+        _unique(get("broadcast") or ()),
+        _unique(get("usergroup") or ()),
+        _unique(get("link") or ()),
     )
 
 
