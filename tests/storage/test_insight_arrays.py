@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
+from afteraction.core import metrics as m
 from afteraction.core.access import SYSTEM, Actor
 from afteraction.core.metrics import ColumnarMetrics, IncidentFacts, table_from_facts
 from afteraction.core.metrics.columnar import IncidentTable
@@ -206,3 +208,28 @@ def test_instants_past_2255_fall_back_to_the_list_path(db: Session) -> None:
     assert (ttr.count, ttr.median) == (2, 3600.0)
     gap = figures.overall["time_between_failures"].groups
     assert gap == ()  # neither names a service
+
+
+tiers = st.sampled_from((None, "gold", "silver"))
+
+
+@settings(max_examples=100, deadline=None)
+@given(facts=incidents(), data=st.data())
+def test_sla_results_match_core(facts: list[IncidentFacts], data: st.DataObject) -> None:
+    names = ("started", "detected", "acknowledged", "resolved")
+    targets = [
+        m.SLATarget(
+            data.draw(st.sampled_from(names)),
+            timedelta(minutes=data.draw(st.integers(1, 600))),
+            severity=data.draw(st.sampled_from((None, "SEV1", "SEV3", "SEV9"))),
+            tier=data.draw(tiers),
+            measured_from=data.draw(st.sampled_from(names)),
+        )
+        for _ in range(3)
+    ]
+    tiered = [replace(f, customer_tier=data.draw(tiers)) for f in facts]
+    include = data.draw(st.sampled_from((None, ("default", "gameday"))))
+    expected = m.sla_compliance(tiered, targets, include_types=include)
+    fast = ia.ArrayMetrics(arrays_of(table_from_facts(tiered)), include)
+    got = [fast.sla(t, [f.customer_tier for f in tiered]) for t in targets]
+    assert got == expected

@@ -215,3 +215,14 @@ def test_dashboard_metrics_are_the_dashboards_summaries(db: Session) -> None:
         assert (figures.measured, figures.excluded_by_type) == (3, d.excluded_by_type)
     with pytest.raises(ValidationError, match="unknown service"):
         ins.dashboard_metrics(db, SYSTEM, ins.InsightFilters(service=("nope",)))
+
+
+def test_response_reads_only_the_newest_measured_incidents(db: Session) -> None:
+    service(db)
+    for n in range(5):
+        declare(db, f"incident {n}", 30, start=T0 + timedelta(days=n),
+                type_="gameday" if n == 4 else "default")  # fmt: skip
+    report = ins.response(db, SYSTEM, ins.InsightFilters(), limit=2)
+    assert [r.public_id for r in report.rows] == ["INC-4", "INC-3"]  # newest first
+    everything = ins.response(db, SYSTEM, ins.InsightFilters(include_excluded=True), limit=2)
+    assert [r.public_id for r in everything.rows] == ["INC-5", "INC-4"]

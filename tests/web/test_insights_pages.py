@@ -80,3 +80,24 @@ def test_exports_and_other_pages(admin, db: Session) -> None:
         assert admin.get(url).status_code == 200, url
     assert "systems signal, never a performance score" in admin.get("/insights/silos").text
     assert admin.get("/insights?format=xml").status_code == 422
+
+
+def test_sla_page_lists_the_newest_breaches_and_the_export_all(admin, db: Session,
+                                                              monkeypatch) -> None:  # fmt: skip
+    from afteraction.web.routes import pages_insights
+
+    seed(db, 4)  # resolved after 1, 2, 3 and 4 hours; the first is private
+    monkeypatch.setattr(pages_insights, "BREACHES_SHOWN", 2)
+    made = admin.post("/api/v1/slas", json={"name": "fix in 30m", "milestone": "resolved",
+                                            "within_seconds": 1800})  # fmt: skip
+    assert made.status_code == 201, made.text
+    page = admin.get("/slas")
+    assert page.status_code == 200
+    assert "The newest 2 of 4 breaches" in page.text
+    listed = page.text.split("<h2>Breaches</h2>", 1)[1]
+    assert listed.index("INC-4") < listed.index("INC-3") and "INC-2" not in listed
+    exported = admin.get("/slas?format=csv&table=breaches")
+    assert exported.status_code == 200
+    assert [line.split(",")[1] for line in exported.text.splitlines()[1:]] == [
+        "INC-1", "INC-2", "INC-3", "INC-4"
+    ]  # fmt: skip

@@ -21,7 +21,7 @@ import math
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import tzinfo
+from datetime import timedelta, tzinfo
 from typing import Any, TypeVar, cast, overload
 
 import numpy as np
@@ -38,7 +38,7 @@ from afteraction.core.metrics._common import (
 from afteraction.core.metrics.columnar import from_micros, local_months, month_bounds
 from afteraction.core.metrics.definitions import METRICS
 from afteraction.core.metrics.durations import ALL, TBF, metric_definition
-from afteraction.core.metrics.stats import distribution_of_sorted
+from afteraction.core.metrics.stats import SMALL_SAMPLE_SIZE, distribution_of_sorted
 
 T = TypeVar("T")
 Floats = npt.NDArray[np.float64]
@@ -498,3 +498,41 @@ class ArrayMetrics:
         names = self.table.severity_names
         found = np.bincount(self.table.severity[self.kept], minlength=len(names))
         return Counter({names[c]: int(found[c]) for c in np.flatnonzero(found).tolist()})
+
+    # -- service level agreements -----------------------------------------------------------
+
+    def sla(self, target: m.SLATarget, tiers: Sequence[str | None]) -> m.SLAResult:
+        """What `core.metrics.sla_compliance` gives for `target` over the measured
+        incidents, `tiers` being each incident's customer tier (None: none)."""
+        table, kept = self.table, self.kept
+        applies = np.ones(len(kept), np.bool_)
+        if target.severity is not None:
+            names = table.severity_names
+            code = names.index(target.severity) if target.severity in names else -2
+            applies &= table.severity[kept] == code
+        if target.tier is not None:
+            applies &= np.array([tiers[i] == target.tier for i in kept.tolist()], np.bool_)
+        took = table.column(target.milestone)[kept] - table.column(target.measured_from)[kept]
+        missing = applies & np.isnan(took)
+        disorder = applies & (took < 0)
+        within = target.within // timedelta(microseconds=1)
+        met = applies & (took >= 0) & (took <= within)
+        breached = applies & (took > within)
+        public_id = table.public_id
+
+        def breach(position: int) -> m.Breach:
+            micros = int(table.column(target.milestone)[position]
+                         - table.column(target.measured_from)[position])  # fmt: skip
+            return m.Breach(public_id(position), timedelta(microseconds=micros),
+                            timedelta(microseconds=micros - within))  # fmt: skip
+
+        measured = int(met.sum() + breached.sum())
+        return m.SLAResult(
+            target,
+            Listed(public_id, kept[met]),
+            Listed(breach, kept[breached]),
+            Listed(public_id, kept[missing]),
+            Listed(public_id, kept[disorder]),
+            int(met.sum()) / measured if measured else None,
+            measured < SMALL_SAMPLE_SIZE,
+        )

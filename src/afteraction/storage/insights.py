@@ -55,6 +55,7 @@ from afteraction.core.access import Actor, require_admin, require_write
 from afteraction.core.errors import NotFound, ValidationError
 from afteraction.core.evidence import MembershipRecord, PageRecord, PersonRecord, ShiftRecord
 from afteraction.core.incidents import EXCLUDED_FROM_METRICS, INCIDENT_TYPES, MILESTONES
+from afteraction.core.metrics.columnar import from_micros
 from afteraction.core.metrics.impact import ImpactInterval, impact_seconds
 from afteraction.core.metrics.stats import distribution_of_sorted
 from afteraction.storage import audit
@@ -243,9 +244,13 @@ class FactsBundle:
     titles: dict[str, str]
 
 
-def incident_facts(session: Session, actor: Actor, filters: InsightFilters) -> FactsBundle:
-    """The visible incidents matching `filters` (every type; core applies the type rule)."""
-    ids = visible_ids(actor, filters)
+def incident_facts(
+    session: Session, actor: Actor, filters: InsightFilters, *, newest: int | None = None
+) -> FactsBundle:
+    """The visible incidents matching `filters` (every type; core applies the type rule),
+    in number order. `newest`: only that many of the highest-numbered incidents of the
+    measured types."""
+    ids: Any = visible_ids(actor, filters)
     query = (
         select(
             Incident.id,
@@ -258,9 +263,14 @@ def incident_facts(session: Session, actor: Actor, filters: InsightFilters) -> F
         )
         .outerjoin(Problem, Problem.id == Incident.problem_id)
         .where(*_where(actor, filters))
-        .order_by(Incident.number)
     )
-    rows = session.execute(query).all()
+    if newest is None:
+        rows = session.execute(query.order_by(Incident.number)).all()
+    else:
+        query = query.where(Incident.type.in_(filters.measured_types()))
+        newest_first = session.execute(query.order_by(Incident.number.desc()).limit(newest))
+        rows = list(reversed(newest_first.all()))
+        ids = [row[0] for row in rows]
     services = _names_by_incident(
         session,
         select(IncidentService.incident_id, Service.slug)
@@ -518,8 +528,9 @@ def _links(
 
 
 def incident_arrays(
-    session: Session, actor: Actor, filters: InsightFilters
-) -> ia.IncidentArrays | None:
+    session: Session, actor: Actor, filters: InsightFilters,
+    milestones: Sequence[str] = TABLE_MILESTONES,
+) -> ia.IncidentArrays | None:  # fmt: skip
     """The visible incidents matching `filters` as numpy columns in number order (every
     type; the type rule is applied later), or None when they cannot be held exactly (an
     instant beyond the year 2255, or a type this version does not know): the caller then
@@ -533,7 +544,7 @@ def incident_arrays(
         case({name: k for k, name in enumerate(severities)}, value=Incident.severity, else_=-1),
         case({name: k for k, name in enumerate(types)}, value=Incident.type, else_=-1),
         func.coalesce(Incident.problem_id, 0),  # ids start at 1; a short "0" reads fastest
-        *(MICROS_COLUMNS[n] for n in TABLE_MILESTONES),
+        *(MICROS_COLUMNS[n] for n in milestones),
     ]  # fmt: skip
     ids, numbers, severity, kind, problem, *times = _number_columns(session, columns, where)
     if len(kind) and (kind.min() < 0 or severity.min() < 0):
@@ -544,8 +555,8 @@ def incident_arrays(
             c[order] for c in (ids, numbers, severity, kind, problem)
         )
         times = [c[order] for c in times]
-    milestones = dict(zip(TABLE_MILESTONES, times, strict=True))
-    placed = milestones["started"].copy()
+    columns_by_name = dict(zip(milestones, times, strict=True))
+    placed = columns_by_name.get("started", np.full(len(ids), np.nan)).copy()
     if np.isnan(placed).any():  # undated: the earliest other milestone (few; by index)
         others = [MICROS_COLUMNS[n] for n in MILESTONES if n != "started"]
         if session.get_bind().dialect.name == "postgresql":
@@ -566,7 +577,8 @@ def incident_arrays(
                    select(Team.id, Team.slug), where, as_int[0], len(ids))  # fmt: skip
     table = ia.IncidentArrays(
         numbers=as_int[1], severity=as_int[2], severity_names=severities, type=as_int[3],
-        type_names=types, problem=problem_ids, problem_keys=problems, milestones=milestones,
+        type_names=types, problem=problem_ids, problem_keys=problems,
+        milestones=columns_by_name,
         placed=placed, services=services, teams=teams,
     )  # fmt: skip
     return table if table.fits() else None
@@ -944,18 +956,11 @@ def _no_dates(filters: InsightFilters) -> InsightFilters:
 def _participation(
     session: Session, actor: Actor, filters: InsightFilters
 ) -> list[m.Participation]:
-    """One row per (service, person, incident): role holders and message authors."""
+    """One row per (service, person, incident): role holders and message authors.
+
+    The people are read first; services and start times only for the incidents that
+    have some (start times as integers, a datetime made once per incident used)."""
     ids = visible_ids(actor, filters)
-    types = filters.measured_types()
-    svc = (
-        select(IncidentService.incident_id, Service.slug, Incident.number, Incident.started_at)
-        .join(Service, Service.id == IncidentService.service_id)
-        .join(Incident, Incident.id == IncidentService.incident_id)
-        .where(IncidentService.incident_id.in_(ids), Incident.type.in_(types))
-    )
-    services: dict[int, list[tuple[str, str, datetime | None]]] = defaultdict(list)
-    for incident_id, slug, number, started in session.execute(svc):
-        services[incident_id].append((slug, f"INC-{number}", started))
     people: set[tuple[int, int]] = set()
     roles = select(RoleAssignment.incident_id, RoleAssignment.person_id).where(
         RoleAssignment.incident_id.in_(ids)
@@ -968,6 +973,20 @@ def _participation(
         .distinct()
     )
     people.update((i, p) for i, p in session.execute(authors) if p is not None)
+    if not people:
+        return []
+    involved = select(RoleAssignment.incident_id).union(select(IncidentChannel.incident_id))
+    svc = (
+        select(IncidentService.incident_id, Service.slug, Incident.number, Incident.started_us)
+        .join(Service, Service.id == IncidentService.service_id)
+        .join(Incident, Incident.id == IncidentService.incident_id)
+        .where(IncidentService.incident_id.in_(ids), Incident.type.in_(filters.measured_types()))
+        .where(IncidentService.incident_id.in_(involved))
+    )
+    services: dict[int, list[tuple[str, str, datetime | None]]] = defaultdict(list)
+    for incident_id, slug, number, started in _raw_rows(session, svc):
+        at = None if started is None else from_micros(started)
+        services[incident_id].append((slug, f"INC-{number}", at))
     rows = []
     for incident_id, person_id in sorted(people):
         for slug, public_id, started in services.get(incident_id, ()):
@@ -1032,9 +1051,9 @@ def response(
     and pages to the person for that incident. At most `limit` most recent incidents.
     """
     check_filters(session, filters)
-    bundle = incident_facts(session, actor, filters)
+    bundle = incident_facts(session, actor, filters, newest=limit)
     types = filters.include_types()
-    kept = [f for f in bundle.facts if _type_kept(f.type, types)][-limit:]
+    kept = bundle.facts
     ids = [bundle.ids[f.public_id] for f in kept]
     times: dict[int, dict[str, list[datetime]]] = defaultdict(lambda: defaultdict(list))
     roles: dict[int, list[m.RoleAssignment]] = defaultdict(list)
@@ -1417,10 +1436,25 @@ def sla_results(
     """Compliance of each SLA (or of `rows`) over the visible incidents matching `filters`."""
     check_filters(session, filters)
     targets = list(rows) if rows is not None else list_slas(session)
-    facts = incident_facts(session, actor, filters).facts
-    results = m.sla_compliance(facts, [sla_target(t) for t in targets],
-                               include_types=filters.include_types())  # fmt: skip
-    return list(zip(targets, results, strict=True))
+    goals = [sla_target(t) for t in targets]
+    wanted = sorted({n for g in goals for n in (g.milestone, g.measured_from)})
+    arrays = incident_arrays(session, actor, filters, wanted) if targets else None
+    if arrays is None:
+        facts = incident_facts(session, actor, filters).facts
+        results = m.sla_compliance(facts, goals, include_types=filters.include_types())
+        return list(zip(targets, results, strict=True))
+    tiers: list[str | None] = [None] * len(arrays.numbers)
+    if any(g.tier is not None for g in goals):
+        position = {n: k for k, n in enumerate(arrays.numbers.tolist())}
+        query = (
+            select(Incident.number, IncidentTag.tag)
+            .join(IncidentTag, IncidentTag.incident_id == Incident.id)
+            .where(IncidentTag.tag.like(TIER_PREFIX + "%"), *_where(actor, filters))
+        )
+        for number, tag in session.execute(query):
+            tiers[position[number]] = tag[len(TIER_PREFIX) :]
+    figures = ia.ArrayMetrics(arrays, filters.include_types())
+    return [(row, figures.sla(goal, tiers)) for row, goal in zip(targets, goals, strict=True)]
 
 
 # -- exports ---------------------------------------------------------------------------------

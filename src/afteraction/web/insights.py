@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -249,13 +249,40 @@ def sla_rows(results: Sequence[tuple[Any, m.SLAResult]]) -> list[dict[str, Any]]
     ]  # fmt: skip
 
 
-def breach_rows(results: Sequence[tuple[Any, m.SLAResult]]) -> list[dict[str, Any]]:
+def breach_rows(
+    results: Sequence[tuple[Any, m.SLAResult]], *, newest: int | None = None
+) -> list[dict[str, Any]]:
+    """Every breach in incident order, or per SLA its `newest` (highest-numbered) ones,
+    newest first."""
+
+    def chosen(breached: Sequence[m.Breach]) -> Sequence[m.Breach]:
+        return breached if newest is None else breached[::-1][:newest]
+
     return [
         {"sla": row.name, "incident": b.public_id, "took_seconds": b.took.total_seconds(),
          "late_by_seconds": b.late_by.total_seconds()}
         for row, r in results
-        for b in r.breached
+        for b in chosen(r.breached)
     ]  # fmt: skip
+
+
+class LazyTables(Mapping[str, list[dict[str, Any]]]):
+    """Export tables made only when one is asked for (a page shows fewer rows)."""
+
+    def __init__(self, **factories: Callable[[], list[dict[str, Any]]]) -> None:
+        self._factories = factories
+        self._made: dict[str, list[dict[str, Any]]] = {}
+
+    def __getitem__(self, name: str) -> list[dict[str, Any]]:
+        if name not in self._made:
+            self._made[name] = self._factories[name]()
+        return self._made[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._factories)
+
+    def __len__(self) -> int:
+        return len(self._factories)
 
 
 def slo_row(status: ins.SLOStatus) -> dict[str, Any]:

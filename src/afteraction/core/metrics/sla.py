@@ -11,7 +11,7 @@ Rate = met ÷ (met + breached), None when nothing was measured.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -56,11 +56,14 @@ class Breach:
 
 @dataclass(frozen=True, slots=True)
 class SLAResult:
+    """Public ids (and breaches) in incident order; any sequence (a fast path may make
+    its items when read)."""
+
     target: SLATarget
-    met: tuple[str, ...]
-    breached: tuple[Breach, ...]
-    missing: tuple[str, ...]
-    out_of_order: tuple[str, ...]
+    met: Sequence[str]
+    breached: Sequence[Breach]
+    missing: Sequence[str]
+    out_of_order: Sequence[str]
     rate: float | None
     small_sample: bool
 

@@ -6,7 +6,7 @@ inverted range, an unknown service) re-render the page with the message (422).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,7 +47,7 @@ class InsightPage:
     human: Callable[[float | None], str]
     error: str | None = None
     filters: ins.InsightFilters | None = None
-    tables: dict[str, Rows] = field(default_factory=dict)
+    tables: Mapping[str, Rows] = field(default_factory=dict)
     default_table: str = ""
 
 
@@ -87,10 +87,18 @@ class SLOsPage(InsightPage):
     can_write: bool = False
 
 
+BREACHES_SHOWN = 100
+"""Per SLA, the page lists its newest breaches; the CSV and JSON exports list them all."""
+
+
 @dataclass(slots=True)
 class SLAsPage(InsightPage):
     results: list[tuple[Any, m.SLAResult]] | None = None
+    breaches: list[dict[str, Any]] | None = None
     can_write: bool = False
+
+    def breach_count(self) -> int:
+        return sum(len(r.breached) for _, r in self.results or ())
 
 
 @dataclass(slots=True)
@@ -381,7 +389,10 @@ def slas_page(request: Request, db: DbSession, user: CurrentUser) -> Response:
         results = ins.sla_results(db, actor, filters)
         return {
             "results": results,
-            "tables": {"slas": view.sla_rows(results), "breaches": view.breach_rows(results)},
+            "breaches": view.breach_rows(results, newest=BREACHES_SHOWN),
+            "tables": view.LazyTables(
+                slas=lambda: view.sla_rows(results), breaches=lambda: view.breach_rows(results)
+            ),  # fmt: skip
             "default_table": "slas",
             "can_write": actor.role != "viewer",
         }
