@@ -55,7 +55,7 @@ from afteraction.core.access import Actor, require_admin, require_write
 from afteraction.core.errors import NotFound, ValidationError
 from afteraction.core.evidence import MembershipRecord, PageRecord, PersonRecord, ShiftRecord
 from afteraction.core.incidents import EXCLUDED_FROM_METRICS, INCIDENT_TYPES, MILESTONES
-from afteraction.core.metrics.columnar import from_micros
+from afteraction.core.metrics.columnar import from_micros, to_micros
 from afteraction.core.metrics.impact import ImpactInterval, impact_seconds
 from afteraction.core.metrics.stats import distribution_of_sorted
 from afteraction.storage import audit
@@ -213,10 +213,11 @@ def _where(actor: Actor, filters: InsightFilters) -> list[ColumnElement[bool]]:
         conditions.append(
             Incident.problem_id.in_(select(Problem.id).where(Problem.key == filters.problem))
         )
+    # On the integer start (the same instant exactly): the metrics index covers it.
     if filters.since is not None:
-        conditions.append(Incident.started_at >= filters.since)
+        conditions.append(Incident.started_us >= to_micros(filters.since))
     if filters.until is not None:
-        conditions.append(Incident.started_at < filters.until)
+        conditions.append(Incident.started_us < to_micros(filters.until))
     return conditions
 
 
