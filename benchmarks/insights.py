@@ -284,7 +284,7 @@ def page_times(url: str) -> None:
     htmx = {"HX-Request": "true"}
     cases = (
         ("/insights", {}, "figures, charts not drawn"),
-        ("/insights/charts", htmx, "charts and figures"),
+        ("/insights/charts", htmx, "all ten charts and the figures at once"),
         ("/insights/oncall", {}, "on-call load, last 28 days"),
         ("/insights/silos", {}, "knowledge silos"),
         ("/insights/response", {}, "response breadth, newest 500"),
@@ -304,6 +304,17 @@ def page_times(url: str) -> None:
             assert client.get(address, headers=headers).status_code == 200
             return time.perf_counter() - start
 
+        from afteraction.web.insights import DASHBOARD_CHART_IDS
+
+        one_chart = []  # as the page asks: one chart a request, after the page's figures
+        for k in range(3):
+            query = f"since=2024-0{k + 2}-15"
+            took(f"/insights?{query}", {})
+            one_chart.extend(took(f"/insights/charts?{query}&chart={chart}", htmx)
+                             for chart in DASHBOARD_CHART_IDS)  # fmt: skip
+        print(f"/insights/charts?chart=... (one chart, as the page loads them): median "
+              f"{statistics.median(one_chart) * 1000:.0f} ms, max {max(one_chart) * 1000:.0f} "
+              f"ms over {len(one_chart)} requests (target <= 300 ms)")  # fmt: skip
         for address, headers, what in cases:
             first = took(address, headers)
             fresh = [took(f"{address}?since=2024-0{k + 2}-01", headers) for k in range(5)]

@@ -33,9 +33,16 @@ def test_dashboard_shows_svg_charts_definitions_and_drilldown(admin, db: Session
     assert "time to resolve = resolved − started" in page.text and "small sample" in page.text
     assert "customer-impact intervals, overlapping intervals counted once" in page.text
     assert (
-        'hx-get="/insights/charts?"' in page.text
-        and 'id="chart-strip-time_to_resolve"' in page.text
+        'hx-get="/insights/charts?&amp;chart=chart-strip-time_to_resolve"' in page.text
+        and page.text.count('hx-trigger="revealed"') == 10
     )
+    one = admin.get("/insights/charts?chart=chart-strip-time_to_resolve",
+                    headers={"HX-Request": "true"})  # fmt: skip
+    assert one.status_code == 200 and one.text.count("<figure") == 1
+    assert 'id="chart-strip-time_to_resolve"' in one.text and "<svg" in one.text
+    assert "hx-swap-oob" not in one.text and "hx-get" not in one.text
+    unknown = admin.get("/insights/charts?chart=chart-nope", headers={"HX-Request": "true"})
+    assert unknown.status_code == 422 and "unknown chart" in unknown.text
     charts = admin.get("/insights/charts", headers={"HX-Request": "true"})
     assert charts.status_code == 200 and "<html" not in charts.text
     assert charts.text.count('hx-swap-oob="true"') == 10

@@ -12,6 +12,7 @@ are computed from every value. Must not live here: queries (storage) or maths (c
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -37,19 +38,21 @@ _BASE_URL = re.compile(r'xlink:href="https://vega\.github\.io/vega-datasets/+')
 
 
 def cached_read(
-    request: Any, actor: Actor, compute: Callable[[], T], *, path: str | None = None
-) -> T:
+    request: Any, actor: Actor, compute: Callable[[], T], *, path: str | None = None,
+    ignore: Sequence[str] = (),
+) -> T:  # fmt: skip
     """`compute()` once per route path (or `path`, to share a result between routes),
-    visibility of `actor` and exact query string while the database is unchanged (the
-    app's `ReadCache`: any commit empties it). The token is read before computing, so a
-    commit during the computation is never hidden."""
+    visibility of `actor` and exact query string (less the parameters named in `ignore`)
+    while the database is unchanged (the app's `ReadCache`: any commit empties it). The
+    token is read before computing, so a commit during the computation is never hidden."""
     from afteraction.web.fastpath import body_key
 
     cache = request.app.state.read_cache
     token = cache.token()
-    key = body_key(
-        path or request.url.path, actor, request.scope.get("query_string", b"").decode("latin-1")
-    )
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    if ignore:
+        query = "&".join(part for part in query.split("&") if part.split("=", 1)[0] not in ignore)
+    key = body_key(path or request.url.path, actor, query)
     found: T | None = cache.get(key, token)
     if found is None:
         found = compute()
@@ -453,21 +456,47 @@ def problems_chart(d: ins.Dashboard) -> Markup | None:
     }))  # fmt: skip
 
 
-def dashboard_charts(d: ins.Dashboard) -> list[tuple[str, str, Markup | None, str]]:
-    """Every chart of the dashboard in page order: (element id, heading, SVG or None,
-    what to show when there is nothing to draw)."""
+ChartSpec = tuple[str, Callable[[ins.Dashboard], Markup | None], str]
+"""A dashboard chart: (heading, drawing, what to show when there is nothing to draw)."""
+
+
+def _dashboard_chart_specs(d: ins.Dashboard) -> dict[str, ChartSpec]:
     label = m.METRICS[d.metric].label
-    return [
-        ("chart-counts", "Incidents over time by severity", counts_chart(d), ""),
-        *((f"chart-strip-{k}", m.METRICS[k].label, strip_chart(d, k), "No values.")
-          for k in ins.DASHBOARD_METRICS),
-        ("chart-service", f"{label} by service", group_chart(d, d.by_service, "service"),
-         "No values."),
-        ("chart-team", f"{label} by team", group_chart(d, d.by_team, "team"), "No values."),
-        ("chart-trend", f"Trend of the monthly median {label}", trend_chart(d), "No values."),
-        ("chart-problems", "Incidents per problem", problems_chart(d),
-         "No incident is linked to a problem."),
-    ]  # fmt: skip
+    return {
+        "chart-counts": ("Incidents over time by severity", counts_chart, ""),
+        **{f"chart-strip-{k}": (m.METRICS[k].label, functools.partial(strip_chart, metric_id=k),
+                                "No values.")
+           for k in ins.DASHBOARD_METRICS},
+        "chart-service": (f"{label} by service",
+                          lambda d: group_chart(d, d.by_service, "service"), "No values."),
+        "chart-team": (f"{label} by team", lambda d: group_chart(d, d.by_team, "team"),
+                       "No values."),
+        "chart-trend": (f"Trend of the monthly median {label}", trend_chart, "No values."),
+        "chart-problems": ("Incidents per problem", problems_chart,
+                           "No incident is linked to a problem."),
+    }  # fmt: skip
+
+
+DASHBOARD_CHART_IDS = (
+    "chart-counts", *(f"chart-strip-{k}" for k in ins.DASHBOARD_METRICS), "chart-service",
+    "chart-team", "chart-trend", "chart-problems",
+)  # fmt: skip
+"""The dashboard's chart elements in page order."""
+
+
+def dashboard_charts(
+    d: ins.Dashboard, only: str | None = None
+) -> list[tuple[str, str, Markup | None, str]]:
+    """The dashboard's charts in page order, or just the chart `only` (an element id of
+    `DASHBOARD_CHART_IDS`, else a ValidationError): (element id, heading, SVG or None,
+    what to show when there is nothing to draw). Each chart is drawn only when listed."""
+    specs = _dashboard_chart_specs(d)
+    if only is not None and only not in specs:
+        raise ValidationError(
+            f"unknown chart {only!r}; known: {', '.join(DASHBOARD_CHART_IDS)}", field="chart"
+        )
+    chosen = [only] if only is not None else list(DASHBOARD_CHART_IDS)
+    return [(k, specs[k][0], specs[k][1](d), specs[k][2]) for k in chosen]
 
 
 def heatmap_chart(load: m.Load) -> Markup | None:
