@@ -393,3 +393,11 @@ def test_bulk_load_indexes_each_row_once_and_rebuilds_the_indexes(
         text("EXPLAIN QUERY PLAN SELECT id FROM messages WHERE author_person_id = 1")
     ).all()
     assert "ix_messages_author_person_id" in str(plan)
+    # a later import, ending with its rows not yet indexed: FTS5 gathers more at a time
+    later = {"general/2026-03-05.json": [_msg(T0 + timedelta(days=3, minutes=n), f"delta {n}")
+                                         for n in range(3)]}  # fmt: skip
+    assert _import(db, write_export(tmp_path / "later", later)).counts["messages"] == 3
+    assert len(found("delta")) == 3
+    db.execute(text("INSERT INTO messages_fts(messages_fts, rank) VALUES ('integrity-check', 1)"))
+    hash_size = text("SELECT v FROM messages_fts_config WHERE k = 'hashsize'")
+    assert db.execute(hash_size).scalar() == 1024 * 1024  # FTS5's default, as before
