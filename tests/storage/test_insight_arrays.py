@@ -70,7 +70,7 @@ def test_arrays_match_the_columnar_path(
     expected = ColumnarMetrics(table, include)
     fast = ia.ArrayMetrics(arrays_of(table), include)
     assert len(fast.kept) == len(expected.kept)
-    assert fast.excluded_by_type == expected.excluded_by_type
+    assert list(fast.excluded_by_type.items()) == list(expected.excluded_by_type.items())
     assert fast.kept_severities() == expected.kept_severities()
     for metric in METRIC_IDS:
         for group_by in ("severity", None, "service", "team"):
@@ -80,7 +80,11 @@ def test_arrays_match_the_columnar_path(
         assert fast.monthly_medians(metric, zone, with_mean=with_mean) == expected.monthly_medians(
             metric, zone, with_mean=with_mean
         )
-    assert fast.counts_over_time(zone) == expected.counts_over_time(zone)
+    counts = fast.counts_over_time(zone)
+    assert counts == expected.counts_over_time(zone)
+    assert [list(b.by_severity) for b in counts.buckets] == [  # the same order too
+        list(b.by_severity) for b in expected.counts_over_time(zone).buckets
+    ]
     assert fast.recurring_problems() == expected.recurring_problems()
     assert fast.recurring_problems(min_incidents=1) == expected.recurring_problems(min_incidents=1)
     assert fast.per_problem() == expected.per_problem()
@@ -233,3 +237,41 @@ def test_sla_results_match_core(facts: list[IncidentFacts], data: st.DataObject)
     fast = ia.ArrayMetrics(arrays_of(table_from_facts(tiered)), include)
     got = [fast.sla(t, [f.customer_tier for f in tiered]) for t in targets]
     assert got == expected
+
+
+def test_sla_tiers_and_tag_filters_agree_on_both_paths(db: Session, monkeypatch) -> None:
+    """Several tier tags: the alphabetically last is the tier, on both paths; a tag filter
+    with a tiered SLA works (it once failed to build its query)."""
+    at = datetime(2026, 3, 1, tzinfo=UTC)
+    with writing(db):
+        for tags in (("tier:silver", "tier:gold"), ("tier:gold",), ("tier:a", "tier:z"), ()):
+            repo.declare(db, SYSTEM, repo.IncidentInput(
+                title="tiered", severity="SEV2", tags=tags,
+                milestones={"started": at, "resolved": at + timedelta(hours=2)},
+            ))  # fmt: skip
+        for tier in ("gold", "silver", "z"):
+            ins.create_sla(db, SYSTEM, ins.SLAInput(tier, "resolved", 3600, tier=tier))
+
+    def breaches(filters: ins.InsightFilters) -> list[tuple[str, list[str]]]:
+        return [(row.name, [b.public_id for b in result.breached])
+                for row, result in ins.sla_results(db, SYSTEM, filters)]  # fmt: skip
+
+    everything, gold = ins.InsightFilters(), ins.InsightFilters(tag=("tier:gold",))
+    fast = breaches(everything), breaches(gold)
+    assert fast[0] == [("gold", ["INC-2"]), ("silver", ["INC-1"]), ("z", ["INC-3"])]
+    assert fast[1] == [("gold", ["INC-2"]), ("silver", ["INC-1"]), ("z", [])]
+    monkeypatch.setattr(ins, "incident_arrays", lambda *args, **kwargs: None)  # list path
+    assert (breaches(everything), breaches(gold)) == fast
+
+
+def test_numbers_beyond_float_precision_use_the_list_path(db: Session) -> None:
+    if db.get_bind().dialect.name != "sqlite":
+        pytest.skip("incident numbers are 32-bit on PostgreSQL")
+    at = datetime(2026, 3, 1, tzinfo=UTC)
+    with writing(db):
+        repo.declare(db, SYSTEM, repo.IncidentInput(
+            title="huge", severity="SEV2", number=2**53 + 1, milestones={"started": at},
+        ))  # fmt: skip
+    assert ins.incident_arrays(db, SYSTEM, ins.InsightFilters()) is None
+    missing = ins.dashboard(db, SYSTEM, ins.InsightFilters()).overall["time_to_resolve"]
+    assert list(missing.groups[0].missing_ids) == [f"INC-{2**53 + 1}"]

@@ -227,6 +227,12 @@ def _id_order(numbers: Ints) -> Ints:
     return numbers * 10 ** (15 - digits) * 32 + digits
 
 
+def _first_met(codes: Ints) -> Ints:
+    """The distinct values of `codes` in the order of their first appearance."""
+    distinct, first = np.unique(codes, return_index=True)
+    return distinct[np.argsort(first)]
+
+
 def _stable_order(codes: Ints) -> Ints:
     """The permutation sorting `codes` (≥ -1), equal codes keeping their order: a radix
     sort when they fit in 16 bits."""
@@ -244,9 +250,10 @@ class ArrayMetrics:
         keep_code = np.array([type_included(t, include_types) for t in names] or [True])
         kept_mask = keep_code[table.type] if len(table.type) else np.zeros(0, np.bool_)
         self.kept: Ints = np.flatnonzero(kept_mask).astype(np.int64)
-        dropped = np.bincount(table.type[~kept_mask], minlength=len(names))
-        self.excluded_by_type: dict[str, int] = {
-            names[code]: int(dropped[code]) for code in np.flatnonzero(dropped).tolist()
+        dropped = table.type[~kept_mask]
+        counted = np.bincount(dropped, minlength=len(names))
+        self.excluded_by_type: dict[str, int] = {  # in the order first met, as core
+            names[code]: int(counted[code]) for code in _first_met(dropped).tolist()
         }
         self._samples: dict[str, _Samples] = {}
         self._ranked: dict[str, _Ranked] = {}
@@ -448,9 +455,10 @@ class ArrayMetrics:
         undated = tuple(self.table.public_id(int(i)) for i in self.kept[months < 0].tolist())
         dated = months >= 0
         width = max(len(names), 1)
-        pairs = np.bincount(months[dated] * width + severity[dated])
+        keys = months[dated] * width + severity[dated]
+        pairs = np.bincount(keys)
         counts: dict[int, dict[str, int]] = {}
-        for pair in np.flatnonzero(pairs).tolist():
+        for pair in _first_met(keys).tolist():  # severities in the order first met, as core
             month, code = divmod(pair, width)
             counts.setdefault(month, {})[names[code]] = int(pairs[pair])
         span = range(min(counts), max(counts) + 1) if counts else range(0)

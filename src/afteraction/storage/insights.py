@@ -311,10 +311,23 @@ def incident_facts(
     return FactsBundle(facts, id_of, titles)
 
 
-def _tiers(session: Session, ids: Select[Any]) -> dict[int, str]:
-    query = select(IncidentTag.incident_id, IncidentTag.tag).where(
-        IncidentTag.incident_id.in_(ids), IncidentTag.tag.like(TIER_PREFIX + "%")
+def _tier_tags(ids: Select[Any] | list[int], *columns: Any) -> Select[Any]:
+    """(`columns`..., tag) of the `tier:` tags of the incidents `ids`, ordered so that of
+    several tier tags on one incident the alphabetically last comes last (and wins)."""
+    if isinstance(ids, Select):
+        ids = ids.correlate(None)  # a subquery of its own, never joined to the one below
+    return (
+        select(*columns, IncidentTag.tag)
+        .join(Incident, Incident.id == IncidentTag.incident_id)
+        .where(IncidentTag.incident_id.in_(ids))
+        .where(IncidentTag.tag.like(TIER_PREFIX + "%"))
+        .order_by(IncidentTag.incident_id, IncidentTag.tag)
     )
+
+
+def _tiers(session: Session, ids: Select[Any] | list[int]) -> dict[int, str]:
+    """incident id -> customer tier (its `tier:<name>` tag)."""
+    query = _tier_tags(ids, IncidentTag.incident_id)
     return {i: tag[len(TIER_PREFIX) :] for i, tag in session.execute(query)}
 
 
@@ -550,6 +563,8 @@ def incident_arrays(
     ids, numbers, severity, kind, problem, *times = _number_columns(session, columns, where)
     if len(kind) and (kind.min() < 0 or severity.min() < 0):
         return None
+    if not all(np.isfinite(c).all() for c in (ids, numbers, problem)):
+        return None  # an id or number beyond 2**53: not exact in float64
     if len(numbers) > 1 and np.any(numbers[1:] < numbers[:-1]):
         order = np.argsort(numbers, kind="stable")
         ids, numbers, severity, kind, problem = (
@@ -1447,11 +1462,7 @@ def sla_results(
     tiers: list[str | None] = [None] * len(arrays.numbers)
     if any(g.tier is not None for g in goals):
         position = {n: k for k, n in enumerate(arrays.numbers.tolist())}
-        query = (
-            select(Incident.number, IncidentTag.tag)
-            .join(IncidentTag, IncidentTag.incident_id == Incident.id)
-            .where(IncidentTag.tag.like(TIER_PREFIX + "%"), *_where(actor, filters))
-        )
+        query = _tier_tags(visible_ids(actor, filters), Incident.number)
         for number, tag in session.execute(query):
             tiers[position[number]] = tag[len(TIER_PREFIX) :]
     figures = ia.ArrayMetrics(arrays, filters.include_types())
