@@ -360,15 +360,19 @@ def epoch_micros(column: Any, dialect: str) -> ColumnElement[Any]:
     return seconds * 1_000_000 + fraction
 
 
+def _earliest(values: Sequence[Any], dialect: str) -> ColumnElement[Any]:
+    """The least of integer `values` that are not NULL (NULL when all are)."""
+    if dialect == "postgresql":
+        return func.least(*values)
+    far = literal(_FAR)
+    return func.nullif(func.min(*(func.coalesce(v, far) for v in values)), far)
+
+
 def _undated_placement(dialect: str) -> ColumnElement[Any]:
     """For an incident without started: its earliest recorded milestone (else NULL)."""
     started = MILESTONE_COLUMNS["started"]
     others = [epoch_micros(c, dialect) for n, c in MILESTONE_COLUMNS.items() if n != "started"]
-    if dialect == "postgresql":
-        earliest: ColumnElement[Any] = func.least(*others)
-    else:
-        earliest = func.nullif(func.min(*(func.coalesce(o, _FAR) for o in others)), _FAR)
-    return case((started.is_(None), earliest))
+    return case((started.is_(None), _earliest(others, dialect)))
 
 
 def _raw_rows(session: Session, query: Any) -> list[Any]:
@@ -519,6 +523,14 @@ def _number_columns(session: Session, columns: Sequence[Any], where: Sequence[An
     return [np.ascontiguousarray(table[:, k]) for k in range(len(columns))]
 
 
+def _positions(ids: Any, wanted: Any) -> tuple[Any, Any]:
+    """(index in `ids` of each of `wanted` found there, which of `wanted` were found)."""
+    order = np.argsort(ids, kind="stable")
+    at = np.minimum(np.searchsorted(ids[order], wanted), max(len(ids) - 1, 0))
+    known = (ids[order][at] == wanted) if len(ids) else np.zeros(len(wanted), np.bool_)
+    return order[at[known]].astype(np.int64), known
+
+
 def _links(
     session: Session, link: tuple[Any, Any], names: Any, where: Sequence[Any], ids: Any,
     matched: int,
@@ -531,11 +543,7 @@ def _links(
     total = session.scalar(select(func.count()).select_from(link[0].table)) or 0
     filters = [link[0].in_(select(Incident.id).where(*where))] if matched * 2 < total else []
     incident, entity = _number_columns(session, link, filters)
-    order = np.argsort(ids, kind="stable")
-    at = np.searchsorted(ids[order], incident)
-    at = np.minimum(at, max(len(ids) - 1, 0))
-    known = (ids[order][at] == incident) if len(ids) else np.zeros(len(incident), np.bool_)
-    position = order[at[known]].astype(np.int64)
+    position, known = _positions(ids, incident)
     codes = code_of[entity[known].astype(np.int64)]
     sort = np.argsort(position, kind="stable")
     return ia.Links(position[sort], codes[sort], [slug for _, slug in named])
@@ -575,16 +583,11 @@ def incident_arrays(
     placed = columns_by_name.get("started", np.full(len(ids), np.nan)).copy()
     if np.isnan(placed).any():  # undated: the earliest other milestone (few; by index)
         others = [MICROS_COLUMNS[n] for n in MILESTONES if n != "started"]
-        if session.get_bind().dialect.name == "postgresql":
-            earliest: ColumnElement[Any] = func.least(*others)
-        else:
-            far = literal(_FAR)
-            earliest = func.nullif(func.min(*(func.coalesce(o, far) for o in others)), far)
+        earliest = _earliest(others, session.get_bind().dialect.name)
         query = select(Incident.id, earliest).where(Incident.started_at.is_(None), *where)
         found = _raw_rows(session, query)
-        undated_ids = np.array([i for i, _ in found], np.float64)
-        at = np.searchsorted(ids, undated_ids, sorter=np.argsort(ids))
-        placed[np.argsort(ids)[at]] = [np.nan if v is None else v for _, v in found]
+        at, _ = _positions(ids, np.array([i for i, _ in found], np.float64))
+        placed[at] = [np.nan if v is None else v for _, v in found]
     as_int = [c.astype(np.int64) for c in (ids, numbers, severity, kind)]
     problem_ids = problem.astype(np.int64)
     services = _links(session, (IncidentService.incident_id, IncidentService.service_id),
