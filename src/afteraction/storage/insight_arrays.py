@@ -4,8 +4,8 @@ Lives here: `IncidentArrays` (the matching incidents column by column, milestone
 microseconds held exactly in float64, NaN = not recorded) and `ArrayMetrics`, whose
 `report`, `monthly_medians`, `counts_over_time`, `recurring_problems`, `per_problem` and
 `kept_severities` return exactly what `core.metrics.ColumnarMetrics` returns for the same
-incidents: the same objects, the same float values bit for bit (a hypothesis test compares
-both on random incidents). The rules stay in core; this module only moves the sorting and
+incidents, and `sla` what `core.metrics.sla_compliance` does: the same objects, the same
+float values bit for bit (hypothesis tests compare both on random incidents). The rules stay in core; this module only moves the sorting and
 grouping of 100,000 values out of Python objects, which the dashboard's speed target needs
 (Python lists cost about ten times numpy's sorts and gathers here).
 
