@@ -5,9 +5,10 @@ microseconds held exactly in float64, NaN = not recorded) and `ArrayMetrics`, wh
 `report`, `monthly_medians`, `counts_over_time`, `recurring_problems`, `per_problem` and
 `kept_severities` return exactly what `core.metrics.ColumnarMetrics` returns for the same
 incidents, and `sla` what `core.metrics.sla_compliance` does: the same objects, the same
-float values bit for bit (hypothesis tests compare both on random incidents). The rules stay in core; this module only moves the sorting and
-grouping of 100,000 values out of Python objects, which the dashboard's speed target needs
-(Python lists cost about ten times numpy's sorts and gathers here).
+float values bit for bit (hypothesis tests compare both on random incidents). The rules
+stay in core; this module only moves the sorting and grouping of 100,000 values out of
+Python objects, which the dashboard's speed target needs (Python lists cost about ten
+times numpy's sorts and gathers here).
 
 Why float64 is exact: an instant in microseconds stays below 2**53 until the year 2255,
 and a difference of two such integers is exact in float64, so `duration / 1e6` rounds the
