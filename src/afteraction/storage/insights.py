@@ -700,7 +700,8 @@ def _figures(
 def _cycle_collector_paused(fn: Callable[P, R]) -> Callable[P, R]:
     """Run `fn` with Python's cycle collector paused, then resume it.
 
-    The dashboard allocates about a million small objects while keeping a few dozen lists
+    On the list path (`incident_table`, used when the numpy arrays cannot hold the data)
+    the dashboard allocates about a million small objects while keeping a few dozen lists
     of 100,000 entries alive; every collector pass walks those lists, which cost as much
     as the arithmetic (about 0.4 s of 1.2 s over 100,000 incidents). Nothing built here
     forms a reference cycle, so reference counting frees it all the same. The collector is
