@@ -331,6 +331,72 @@ def test_row_dicts_and_column_tuples_are_stored_alike(db: Session) -> None:
     assert found.scalar() == 6
 
 
+def test_fast_inserts_store_what_the_orm_stores(db: Session) -> None:
+    """The bulk insert binds absent optional values as "" or 0 and flags as 0/1 (cheaper
+    for the driver than None and bool); what lands must be what SQLAlchemy's own insert
+    stores: NULL, true and false, on every optional column, set or not."""
+    from sqlalchemy import insert
+
+    from afteraction.storage import messages as store
+    from afteraction.storage.imports import start_source
+
+    at = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+    optional = {
+        "thread_ts": "1.5",
+        "author_external": "U1",
+        "author_person_id": None,  # set below to a real person
+        "subtype": "bot_message",
+        "edited_at": at + timedelta(minutes=1),
+        "inviter_external": "U2",
+        "mentions": ["U1"],
+        "reactions": [{"name": "eyes", "count": 1, "users": ["U2"]}],
+        "files": ["https://files.example/a"],
+        "extra": {"k": 1},
+    }
+
+    with writing(db):
+        source = start_source(db, SYSTEM, kind="slack_export", origin="t", checksum="c")
+        person = directory.create_person(db, SYSTEM, directory.PersonInput(name="Ann"))
+        optional["author_person_id"] = person.id
+        fast, orm = (
+            store.upsert_channel(db, store.ChannelInfo(c, c), source_id=source.id)[0]
+            for c in ("CF", "CO")
+        )
+
+        def row(channel_id: int, n: int, filled: set[str]) -> dict[str, Any]:
+            full = dict.fromkeys(store.COLUMNS)
+            full |= {"channel_id": channel_id, "source_id": source.id, "ts": f"1.{n}"}
+            full |= {"at": at, "author_name": "", "text_raw": "", "text_plain": ""}
+            full |= {"is_bot": n % 2 == 1, "hidden": n % 3 == 0}
+            full |= {name: optional[name] for name in filled}
+            return full
+
+        shapes = [set(), set(optional)] + [{name} for name in optional]
+        store.insert_message_values(
+            db,
+            [tuple(row(fast, n, f)[c] for c in store.COLUMNS) for n, f in enumerate(shapes)],
+        )
+        db.connection().execute(insert(Message), [row(orm, n, f) for n, f in enumerate(shapes)])
+    db.expire_all()
+    stored = [
+        [
+            tuple(getattr(m, c) for c in store.COLUMNS if c != "channel_id")
+            for m in db.scalars(select(Message).where(Message.channel_id == c).order_by(Message.ts))
+        ]
+        for c in (fast, orm)
+    ]
+    assert len(stored[0]) == len(shapes) and stored[0] == stored[1]
+    nulls = db.execute(
+        text(
+            "SELECT count(*) FROM messages WHERE channel_id = :c AND thread_ts IS NULL "
+            "AND author_person_id IS NULL AND edited_at IS NULL AND mentions IS NULL"
+        ),
+        {"c": fast},
+    )
+    assert nulls.scalar() == len(shapes) - 5  # NULL, not "" or 0, where a value is absent
+    assert [row[12:14] for row in stored[0][:2]] == [(False, True), (True, False)]
+
+
 def test_latest_topic_wins_and_bot_users_posts_are_bots(db: Session, tmp_path: Path) -> None:
     root = write_export(
         tmp_path / "export",
