@@ -88,10 +88,34 @@ def test_killed_import_leaves_every_table_unchanged(
     assert _wait_until_writing(process, db, env["AFTERACTION_DATABASE_URL"], wal_start), (
         "the import finished before it could be killed"
     )
+    parsers = _parser_processes(process.pid)
+    if db.get_bind().dialect.name == "sqlite" and (os.cpu_count() or 1) > 1:
+        assert parsers, "a fresh export this large is read by parser processes"
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=30)
     assert process.returncode == -signal.SIGKILL
     assert row_counts(db) == before
+    deadline = time.monotonic() + 60  # a parser stops at its next write to the dead pipe
+    while any(Path(f"/proc/{pid}").exists() for pid in parsers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [pid for pid in parsers if Path(f"/proc/{pid}").exists()]
+
+
+def _parser_processes(parent: int) -> list[int]:
+    """The parser processes (`importers.slack_parallel`) a process started (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        parent_pid = int(stat.rsplit(")", 1)[1].split()[1])
+        if parent_pid == parent and b"afteraction.importers.slack_parallel" in command:
+            found.append(int(entry.name))
+    return found
 
 
 def _wal_path(url: str) -> Path:

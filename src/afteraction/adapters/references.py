@@ -209,6 +209,23 @@ class ReferenceCounter:
         if not tally.reference.url and reference.url:
             tally.reference = reference
 
+    def add_counted(self, counted: Iterable[CountedReference]) -> None:
+        """Fold in what another counter found (its `results()`), as if its texts had been
+        added here after the ones before: counts add up, the earliest time seen and the
+        first record with a URL win, new references come after the known ones."""
+        for item in counted:
+            identity = reference_identity(item.reference)
+            tally = self._tallies.get(identity)
+            if tally is None:
+                self._tallies[identity] = _Tally(item.reference, item.count, item.first_seen)
+                continue
+            tally.count += item.count
+            seen = item.first_seen
+            if seen is not None and (tally.first_seen is None or seen < tally.first_seen):
+                tally.first_seen = seen
+            if not tally.reference.url and item.reference.url:
+                tally.reference = item.reference
+
     def results(self) -> list[CountedReference]:
         """References in the order first added, with counts and earliest time seen."""
         return [

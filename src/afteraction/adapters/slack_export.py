@@ -889,6 +889,9 @@ class _ZipSource:
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as error:
             raise ImportFailed(f"damaged zip member ({error})", where=rel) from None
 
+    def size(self, rel: str) -> int:
+        return self.infos[self.root + rel].file_size
+
     def close(self) -> None:
         self.zip.close()
 
@@ -971,6 +974,12 @@ class _DirSource:
             )
         with path.open("rb") as stream:
             return _read_capped(stream, rel, self.limits.max_file_bytes)
+
+    def size(self, rel: str) -> int:
+        try:
+            return self._path(rel).lstat().st_size
+        except OSError:
+            return 0  # `read` says what is wrong with it
 
     def close(self) -> None:
         """Nothing to release for a folder."""
@@ -1106,6 +1115,13 @@ class SlackExport:
     def warning_count(self) -> int:
         return self._log.count
 
+    def add_warnings(self, items: list[ImportWarning], count: int) -> None:
+        """Add warnings another reader of this export logged (`count` of them, `items`
+        listed) after the ones logged so far."""
+        for item in items:
+            self._log(item.where, item.reason)
+        self._log.count += count - len(items)
+
     def _array(self, rel: str, single_key: str) -> list[Any]:
         if not self._source.exists(rel):
             return []
@@ -1175,6 +1191,15 @@ class SlackExport:
         """Conversation folders that hold day files."""
         return sorted(self._source.days)
 
+    def day_bytes(self, folder: str) -> int:
+        """How many bytes the day files of a folder hold (uncompressed)."""
+        return sum(self._source.size(f"{folder}/{name}") for name in self._source.days[folder])
+
+    def message_parser(self) -> MessageParser:
+        """The parser `iter_messages` uses: user and channel names from this export,
+        warnings into this export's log."""
+        return self._parser()
+
     def _parser(self) -> MessageParser:
         latest = datetime.now(UTC) + self.limits.future_margin
         return MessageParser(
@@ -1184,6 +1209,11 @@ class SlackExport:
             earliest=self.limits.earliest,
             latest=latest,
         )
+
+    def selected(self, wanted: Collection[str] | None) -> list[tuple[str, SlackChannel]]:
+        """(folder, channel) of the chosen channels (ids, names or folders; None: all), in
+        folder order; NotFound names any wanted channel the export lacks."""
+        return self._selected(wanted)
 
     def _selected(self, wanted: Collection[str] | None) -> list[tuple[str, SlackChannel]]:
         by_folder = {c.folder: c for c in self.channels()}
@@ -1220,27 +1250,47 @@ class SlackExport:
                 raise ValidationError(f"{label} must be timezone-aware", field=label)
         parser = self._parser()
         for folder, channel in self._selected(channels):
-            previous: set[str] = set()
-            for name in self._source.days[folder]:
-                if not _day_may_overlap(name, since, until):
-                    continue
+            yield from self.folder_messages(parser, folder, channel, since, until)
+
+    def folder_days(
+        self,
+        folder: str,
+        since: datetime | None,
+        until: datetime | None,
+        warn: Callable[[str, str], None],
+    ) -> Iterator[tuple[str, list[Any]]]:
+        """(relative path, items) of a folder's day files in name order, skipping those
+        more than two days outside the window; a file's problems go to `warn` or raise."""
+        for name in self._source.days[folder]:
+            if _day_may_overlap(name, since, until):
                 rel = f"{folder}/{name}"
-                items = _as_array(
-                    _load_json(self._source.read(rel), rel, self._log), rel, "ts", self._log
-                )
-                batch, previous = parser.parse_day(
-                    items,
-                    rel,
-                    channel_id=channel.id,
-                    channel_name=channel.name or channel.id,
-                    previous=previous,
-                )
-                del items
-                batch.sort(key=_at)  # same order as `sort_key`: `at` is exact to the microsecond
-                if since is None and until is None:
-                    yield from batch
-                else:
-                    yield from (m for m in batch if _in_window(m.at, since, until))
+                yield rel, _as_array(_load_json(self._source.read(rel), rel, warn), rel, "ts", warn)
+
+    def folder_messages(
+        self,
+        parser: MessageParser,
+        folder: str,
+        channel: SlackChannel,
+        since: datetime | None,
+        until: datetime | None,
+    ) -> Iterator[ParsedMessage]:
+        """One chosen channel's part of `iter_messages` (`selected` gives the pairs); its
+        warnings go to `parser.warn`."""
+        previous = set[str]()
+        for rel, items in self.folder_days(folder, since, until, parser.warn):
+            batch, previous = parser.parse_day(
+                items,
+                rel,
+                channel_id=channel.id,
+                channel_name=channel.name or channel.id,
+                previous=previous,
+            )
+            del items
+            batch.sort(key=_at)  # same order as `sort_key`: `at` is exact to the microsecond
+            if since is None and until is None:
+                yield from batch
+            else:
+                yield from (m for m in batch if _in_window(m.at, since, until))
 
 
 KNOWN_SUBTYPES = frozenset(

@@ -93,3 +93,13 @@ class ImportFailed(AfteractionError):
         merged["where"] = where
         super().__init__(f"{where}: {message}", details=merged)
         self.where = where
+        self.reason = message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Picklable (a parser process sends its error to the importing process)."""
+        details = {k: v for k, v in self.details.items() if k != "where"}
+        return (_import_failed, (self.reason, self.where, details))
+
+
+def _import_failed(message: str, where: str, details: dict[str, Any]) -> ImportFailed:
+    return ImportFailed(message, where=where, details=details)

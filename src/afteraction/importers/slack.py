@@ -27,12 +27,11 @@ Decisions (see docs/import.md):
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from afteraction.adapters.references import ReferenceCounter
@@ -41,6 +40,7 @@ from afteraction.adapters.slack_export import (
     ImportWarning,
     ParsedMessage,
     SlackChannel,
+    SlackExport,
     SlackUser,
     WarningLog,
     open_export,
@@ -50,6 +50,7 @@ from afteraction.core.errors import ImportFailed
 from afteraction.core.evidence import PersonRecord
 from afteraction.importers._collection import fewer_collections
 from afteraction.importers._people import PeopleIndex, resolve_identities
+from afteraction.importers.slack_parallel import parse_elsewhere, parser_count
 from afteraction.storage import incidents as repo
 from afteraction.storage import messages as store
 from afteraction.storage.evidence import merge_references
@@ -103,9 +104,13 @@ def import_slack_export(
     until: datetime | None = None,
     progress: Progress | None = None,
     limits: ExportLimits | None = None,
+    parser_processes: int | None = None,
 ) -> ImportSummary:
     """Import a Slack export (see the module docstring). Runs in the caller's transaction;
-    bad input raises ImportFailed naming the file and position, and nothing is kept."""
+    bad input raises ImportFailed naming the file and position, and nothing is kept.
+    `parser_processes`: None lets a large export be read by parser processes while this
+    one writes (`importers.slack_parallel`), 0 reads it here, a number asks for that many
+    where the result is sure to be the same."""
     require_write(actor)
     path = Path(path)
     if not path.exists():
@@ -145,12 +150,28 @@ def import_slack_export(
         writer.know_channels(listed)
         if target is None or wanted:
             writer.add_channels(_chosen(listed, wanted), attach=target is not None)
-        writer.add_messages(export.iter_messages(wanted or None, *window))
+        chosen = export.selected(wanted or None)
+        parsers = parser_count(writer, export, chosen, parser_processes)
+        if parsers:
+            parse_elsewhere(writer, export, path, chosen, window, parsers)
+        else:
+            writer.add_messages(_messages(export, chosen, *window))
         summary.count("integration log entries", len(export.integration_logs()))
         writer.finish()
         _copy_warnings(summary, export.warnings, export.warning_count)
     finish_source(session, actor, source, summary)
     return summary
+
+
+def _messages(
+    export: SlackExport,
+    chosen: Iterable[tuple[str, SlackChannel]],
+    since: datetime | None,
+    until: datetime | None,
+) -> Iterator[ParsedMessage]:
+    parser = export.message_parser()
+    for folder, channel in chosen:
+        yield from export.folder_messages(parser, folder, channel, since, until)
 
 
 def _chosen(listed: Iterable[SlackChannel], wanted: Collection[str]) -> list[SlackChannel]:
@@ -246,6 +267,82 @@ def _report(progress: Progress | None, done: int, total: int | None, what: str) 
         progress(done, total, what)
 
 
+class MessageRows:
+    """What one import makes of its messages, without touching the database: for the
+    current channel, new rows (in `store.CHANNEL_COLUMNS` order), changed rows and how many
+    were already present; for the whole import, the latest topic and purpose event of each
+    channel (by Slack id) and the references. `SlackWriter` runs one in this process; a
+    parser process (`importers.slack_parallel`) runs one for its channels."""
+
+    def __init__(
+        self,
+        person_of: dict[str, int],
+        labels: dict[str, str],
+        bot_users: set[str],
+        references: ReferenceCounter | None,
+    ) -> None:
+        self.person_of, self.labels, self.bot_users = person_of, labels, bot_users
+        self.references = references
+        self.existing: dict[str, datetime | None] = {}  # ts -> edit time, current channel
+        self.rows: list[tuple[Any, ...]] = []
+        self.changes: list[tuple[Any, ...]] = []
+        self.present = 0
+        self.events: dict[str, dict[str, tuple[datetime, str]]] = {}
+
+    def add(self, m: ParsedMessage) -> None:
+        """One message of the current channel: a new row, a change (seen before and edited
+        later since) or one more already present."""
+        ts = m.ts
+        existing = self.existing
+        if ts in existing:
+            stored_edit = existing[ts]
+            if m.edited_at is not None and (stored_edit is None or m.edited_at > stored_edit):
+                self.changes.append(self.values(m))
+                existing[ts] = m.edited_at
+            else:
+                self.present += 1
+            return
+        existing[ts] = m.edited_at
+        self.rows.append(self.values(m))
+        if m.topic is not None or m.purpose is not None:
+            self._channel_event(m)
+        if self.references is not None and m.links:
+            self.references.add(" ".join(m.links), at=m.at)
+
+    def values(self, m: ParsedMessage) -> tuple[Any, ...]:
+        """The message's row in `store.CHANNEL_COLUMNS` order."""
+        user_id, bot_id, reactions = m.user_id, m.bot_id, m.reactions
+        author = user_id or bot_id
+        return (
+            m.ts,
+            m.at,
+            m.thread_ts,
+            author,
+            self.person_of.get(user_id) if user_id else None,
+            (m.author_name or self.labels.get(author or "", "") or "")[:200],
+            m.subtype,
+            m.text,
+            m.plain,
+            m.edited_at,
+            m.inviter,
+            m.subtype == "bot_message" or bot_id is not None or user_id in self.bot_users,
+            m.hidden,
+            list(m.mentions) if m.mentions else None,
+            [{"name": r.name, "count": r.count, "users": list(r.users)} for r in reactions]
+            if reactions
+            else None,
+            list(m.file_links) if m.file_links else None,
+            _extra(m),
+        )
+
+    def _channel_event(self, m: ParsedMessage) -> None:
+        events = self.events.setdefault(m.channel_id, {})
+        for name, value in (("topic", m.topic), ("purpose", m.purpose)):
+            # the latest by time wins: exports run oldest first, the Web API newest first
+            if value is not None and (name not in events or m.at >= events[name][0]):
+                events[name] = (m.at, value)
+
+
 class SlackWriter:
     """Writes one import's users, channels and messages; holds per-import state only."""
 
@@ -268,15 +365,14 @@ class SlackWriter:
         self.channel_ids: dict[str, int] = {}
         self.created_channels: set[int] = set()
         self.current: str | None = None
-        self.existing: dict[str, datetime | None] = {}
-        self.new_rows: list[tuple[Any, ...]] = []  # in `store.COLUMNS` order
+        self.current_id = 0
         self.load: store.BulkLoad | None = None
         self.loading = False
-        self.changed_rows: list[dict[str, Any]] = []
         self.done = 0
-        self.events: dict[int, dict[str, tuple[datetime, str]]] = {}
         self.bot_users: set[str] = set()
         self.references = ReferenceCounter() if incident is not None else None
+        self.made = MessageRows(self.person_of, self.labels, self.bot_users, self.references)
+        self.events: dict[str, dict[str, tuple[datetime, str]]] = self.made.events
         for name in ("channels", "messages", "messages already present", "messages updated"):
             summary.counts.setdefault(name, 0)
 
@@ -351,112 +447,97 @@ class SlackWriter:
             self.summary.count("channels attached")
         return channel_id
 
+    def holds_messages(self, external_ids: Iterable[str]) -> bool:
+        """Whether any of these Slack channels already has messages in the database."""
+        return store.channels_hold_messages(self.session, external_ids)
+
     # -- messages -----------------------------------------------------------------------
 
-    def add_messages(self, messages: Iterable[ParsedMessage]) -> None:
+    def start_loading(self) -> None:
         if not self.loading:
             self.load = store.start_bulk_load(self.session)
             self.loading = True
-        channel_id = 0
-        existing = self.existing
-        rows, values, references = self.new_rows, self._values, self.references
+
+    def add_messages(self, messages: Iterable[ParsedMessage]) -> None:
+        self.start_loading()
+        made = self.made
+        add, rows = made.add, made.rows
         for message in messages:
             if message.channel_id != self.current:
                 self._flush()
-                channel_id = self._enter(message)
-                existing = self.existing
-            ts = message.ts
-            if ts in existing:
-                self._again(channel_id, message)
-                continue
-            existing[ts] = message.edited_at
-            rows.append(values(channel_id, message))
-            if message.topic is not None or message.purpose is not None:
-                self._channel_event(channel_id, message)
-            if references is not None and message.links:
-                references.add(" ".join(message.links), at=message.at)
+                self._enter(message.channel_id, message.channel_name)
+            add(message)
             if len(rows) >= BATCH:
                 self._flush()
         self._flush()
 
-    def _enter(self, message: ParsedMessage) -> int:
-        self.current = message.channel_id
-        channel_id = self._channel(
-            message.channel_id, message.channel_name, attach=self.incident is not None
-        )
+    def _enter(self, external_id: str, name: str) -> int:
+        """Make a channel current: the ts it already holds become `made.existing`."""
+        self.current = external_id
+        channel_id = self._channel(external_id, name, attach=self.incident is not None)
+        self.current_id = channel_id
         fresh = channel_id in self.created_channels
         if fresh or not store.has_messages(self.session, channel_id):
-            self.existing = {}
+            self.made.existing = {}
         else:
-            self.existing = store.existing_messages(self.session, channel_id)
+            self.made.existing = store.existing_messages(self.session, channel_id)
         return channel_id
 
-    def _again(self, channel_id: int, message: ParsedMessage) -> None:
-        """A message whose ts the channel already holds: replaced when edited later."""
-        stored_edit = self.existing[message.ts]
-        if message.edited_at is not None and (
-            stored_edit is None or message.edited_at > stored_edit
-        ):
-            self.changed_rows.append(self._row(channel_id, message))
-            self.existing[message.ts] = message.edited_at
-        else:
-            self.summary.count("messages already present")
-
-    def _row(self, channel_id: int, m: ParsedMessage) -> dict[str, Any]:
-        return dict(zip(store.COLUMNS, self._values(channel_id, m), strict=True))
-
-    def _values(self, channel_id: int, m: ParsedMessage) -> tuple[Any, ...]:
-        """The message's row in `store.COLUMNS` order."""
-        user_id, bot_id, reactions = m.user_id, m.bot_id, m.reactions
-        author = user_id or bot_id
-        return (
-            channel_id,
-            self.source_id,
-            m.ts,
-            m.at,
-            m.thread_ts,
-            author,
-            self.person_of.get(user_id) if user_id else None,
-            (m.author_name or self.labels.get(author or "", "") or "")[:200],
-            m.subtype,
-            m.text,
-            m.plain,
-            m.edited_at,
-            m.inviter,
-            m.subtype == "bot_message" or bot_id is not None or user_id in self.bot_users,
-            m.hidden,
-            list(m.mentions) if m.mentions else None,
-            [{"name": r.name, "count": r.count, "users": list(r.users)} for r in reactions]
-            if reactions
-            else None,
-            list(m.file_links) if m.file_links else None,
-            _extra(m),
-        )
-
-    def _channel_event(self, channel_id: int, m: ParsedMessage) -> None:
-        if m.topic is None and m.purpose is None:
-            return
-        events = self.events.setdefault(channel_id, {})
-        for name, value in (("topic", m.topic), ("purpose", m.purpose)):
-            # the latest by time wins: exports run oldest first, the Web API newest first
-            if value is not None and (name not in events or m.at >= events[name][0]):
-                events[name] = (m.at, value)
-
     def _flush(self) -> None:
-        if self.new_rows:
-            inserted = store.insert_message_values(self.session, self.new_rows, self.load)
-            self.summary.count("messages", inserted)
-            self.done += len(self.new_rows)
-            self.new_rows.clear()  # the same list: `add_messages` holds it
-            _report(self.progress, self.done, None, f"#{self._current_name()}")
-        if self.changed_rows:
-            for row in self.changed_rows:
-                row.pop("source_id", None)
-            self.summary.count(
-                "messages updated",
-                store.update_messages(self.session, self.changed_rows, self.load),
+        made = self.made
+        if made.rows:
+            self._inserted(
+                store.insert_channel_values(
+                    self.session, self.current_id, self.source_id, made.rows, self.load
+                )
             )
-            self.changed_rows = []
+            made.rows.clear()  # the same list: `add_messages` holds it
+        if made.changes:
+            self.apply_changes(self.current_id, made.changes)
+            made.changes = []
+        if made.present:
+            self.summary.count("messages already present", made.present)
+            made.present = 0
+
+    def _inserted(self, count: int) -> None:
+        self.summary.count("messages", count)
+        self.done += count
+        _report(self.progress, self.done, None, f"#{self._current_name()}")
+
+    def insert_stored(self, external_id: str, name: str, rows: list[list[Any]]) -> None:
+        """New rows of a channel that a parser process made (`store.COLUMNS` order, as
+        `store.stored_values` makes them; a channel id of 0 is this channel's); the
+        channel held no messages before this import (`importers.slack_parallel`)."""
+        self._switch(external_id, name)
+        if rows and rows[0][0] != self.current_id:
+            for row in rows:
+                row[0] = self.current_id
+        self._inserted(store.insert_stored_rows(self.session, rows, self.load))
+
+    def take_changes(
+        self, external_id: str, name: str, changes: list[tuple[Any, ...]], present: int
+    ) -> None:
+        """A parser process's changed rows of a channel and how many were already present."""
+        self._switch(external_id, name)
+        if changes:
+            self.apply_changes(self.current_id, changes)
+        if present:
+            self.summary.count("messages already present", present)
+
+    def _switch(self, external_id: str, name: str) -> None:
+        if external_id != self.current:
+            self.current = external_id
+            self.current_id = self._channel(external_id, name, attach=self.incident is not None)
+
+    def index_loaded(self) -> None:
+        store.index_loaded(self.session, self.load)
+
+    def apply_changes(self, channel_id: int, changes: list[tuple[Any, ...]]) -> None:
+        """Replace stored messages of a channel with rows made from later edits."""
+        rows = [dict(zip(store.CHANNEL_COLUMNS, values, strict=True)) for values in changes]
+        for row in rows:
+            row["channel_id"] = channel_id
+        self.summary.count("messages updated", store.update_messages(self.session, rows, self.load))
 
     def _current_name(self) -> str:
         listed = self.known.get(self.current or "")
@@ -468,7 +549,7 @@ class SlackWriter:
         self._flush()
         store.finish_bulk_load(self.session, self.load)
         self.load = None
-        self.existing = {}
+        self.made.existing = {}
         self._apply_events()
         if self.references is not None and self.incident is not None:
             found = [(r.reference, r.count, r.first_seen) for r in self.references.results()]
@@ -484,8 +565,9 @@ class SlackWriter:
 
     def _apply_events(self) -> None:
         """Fill a channel's empty topic or purpose from the last such event imported."""
-        for channel_id, events in self.events.items():
-            row = self.session.scalar(select(Channel).where(Channel.id == channel_id))
+        for external_id, events in self.events.items():
+            channel_id = self.channel_ids.get(external_id)
+            row = None if channel_id is None else self.session.get(Channel, channel_id)
             if row is None:  # pragma: no cover - the channel was written in this import
                 continue
             topic, purpose = events.get("topic"), events.get("purpose")

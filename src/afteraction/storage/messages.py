@@ -18,7 +18,7 @@ migration 0002.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -86,6 +86,24 @@ def has_messages(session: Session, channel_id: int) -> bool:
     return bool(session.scalar(select(exists().where(Message.channel_id == channel_id))))
 
 
+def channels_hold_messages(
+    session: Session, external_ids: Iterable[str], *, workspace: str = ""
+) -> bool:
+    """Whether any of these channels (by chat system id) already holds a message."""
+    wanted = list(dict.fromkeys(external_ids))
+    for start in range(0, len(wanted), 500):
+        query = select(
+            exists().where(
+                Message.channel_id == Channel.id,
+                Channel.workspace == workspace,
+                Channel.external_id.in_(wanted[start : start + 500]),
+            )
+        )
+        if session.scalar(query):
+            return True
+    return False
+
+
 def existing_messages(session: Session, channel_id: int) -> dict[str, datetime | None]:
     """ts → edited_at of the messages a channel already holds."""
     query = select(Message.ts, Message.edited_at).where(Message.channel_id == channel_id)
@@ -109,7 +127,7 @@ def insert_messages(session: Session, rows: Sequence[Mapping[str, Any]]) -> int:
         # a missing key is NULL here too (executemany needs every parameter in every row)
         connection.execute(insert(Message), [{n: row.get(n) for n in COLUMNS} for row in rows])
         return len(rows)
-    return _sqlite_insert(session, connection, [_sqlite_values(row) for row in rows])
+    return insert_stored_rows(session, [_sqlite_values(row) for row in rows], None)
 
 
 def insert_message_values(
@@ -124,24 +142,61 @@ def insert_message_values(
     if connection.dialect.name != "sqlite":
         connection.execute(insert(Message), [dict(zip(COLUMNS, row, strict=True)) for row in rows])
         return len(rows)
-    values = [_stored(list(row)) for row in rows]
+    return insert_stored_rows(session, [_stored(list(row)) for row in rows], load)
+
+
+def insert_channel_values(
+    session: Session,
+    channel_id: int,
+    source_id: int,
+    rows: Sequence[Sequence[Any]],
+    load: BulkLoad | None = None,
+) -> int:
+    """Insert one channel's new messages from one source: rows as sequences in
+    `CHANNEL_COLUMNS` order (the same Python values as the dict form). See
+    `insert_message_values` for `load`."""
+    if not rows:
+        return 0
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        head = {"channel_id": channel_id, "source_id": source_id}
+        connection.execute(
+            insert(Message),
+            [head | dict(zip(CHANNEL_COLUMNS, row, strict=True)) for row in rows],
+        )
+        return len(rows)
+    ids = [channel_id, source_id]
+    return insert_stored_rows(session, [ids + stored_values(list(row)) for row in rows], load)
+
+
+def insert_stored_rows(
+    session: Session, rows: Sequence[Sequence[Any]], load: BulkLoad | None
+) -> int:
+    """Insert rows in `COLUMNS` order already made by `stored_values` (after the channel
+    and source ids); SQLite only. A parser process makes them, so that the importing
+    process only binds them. (The ids are bound too: written into the statement they
+    made the insert half as slow again.)"""
+    if not rows:
+        return 0
+    connection = session.connection()
     if load is None:
-        return _sqlite_insert(session, connection, values)
-    _sqlite_executemany(connection, values)
-    load.inserted += len(values)
-    if not load.indexes and load.inserted >= max(load.existing, LOAD_INDEX_AFTER):
+        trigger = _drop_insert_trigger(connection)
+        first_id = _next_id(session)
+        _sqlite_executemany(connection, rows)
+        _index_text(connection, first_id)
+        if trigger is not None:
+            connection.exec_driver_sql(trigger)
+        return len(rows)
+    _sqlite_executemany(connection, rows)
+    _loaded(connection, load, len(rows))
+    return len(rows)
+
+
+def _loaded(connection: Connection, load: BulkLoad, count: int) -> None:
+    load.inserted += count
+    load.total += count
+    if not load.indexes and load.total >= max(load.existing, LOAD_INDEX_AFTER):
         load.indexes = _drop_secondary_indexes(connection)
-    return len(values)
-
-
-def _sqlite_insert(session: Session, connection: Connection, values: list[list[Any]]) -> int:
-    trigger = _drop_insert_trigger(connection)
-    first_id = _next_id(session)
-    _sqlite_executemany(connection, values)
-    _index_text(connection, first_id)
-    if trigger is not None:
-        connection.exec_driver_sql(trigger)
-    return len(values)
 
 
 def _drop_insert_trigger(connection: Connection) -> str | None:
@@ -185,7 +240,8 @@ class BulkLoad:
     first_id: int
     existing: int
     trigger: str | None
-    inserted: int = 0
+    inserted: int = 0  # since `first_id`
+    total: int = 0
     indexes: list[str] = field(default_factory=list)
 
 
@@ -227,6 +283,15 @@ def finish_bulk_load(session: Session, load: BulkLoad | None) -> None:
     if load.trigger is not None:
         connection.exec_driver_sql(load.trigger)
         load.trigger = None
+
+
+def index_loaded(session: Session, load: BulkLoad | None) -> None:
+    """Index the text of the rows a load has inserted so far (as `finish_bulk_load` would
+    at the end): an importer that would otherwise wait for its parsers does it early."""
+    if load is None or not load.inserted:
+        return
+    with _fts_hash_size(session.connection(), FTS_LOAD_HASH_BYTES):
+        _catch_up(session.connection(), load)
 
 
 # FTS5 writes the terms it gathers in memory out as a new segment (and merges segments)
@@ -291,6 +356,7 @@ COLUMNS = (
     "files",
     "extra",
 )
+CHANNEL_COLUMNS = COLUMNS[2:]  # one channel's rows from one source: no channel, no source
 _JSON = frozenset({"mentions", "reactions", "files", "extra"})
 # Python's sqlite3 binds str and int quickly but sends None and bool through its adapter
 # look-up, which costs about 0.25 µs a value: with ten optional columns mostly empty that
@@ -302,16 +368,19 @@ _REQUIRED = frozenset(
     {"channel_id", "source_id", "ts", "at", "author_name", "text_raw", "text_plain"}
     | {"is_bot", "hidden"}
 )
-_SQLITE_INSERT = "INSERT INTO messages ({}) VALUES ({})".format(
-    ", ".join(COLUMNS),
-    ", ".join(
+
+
+def _placeholders(columns: Sequence[str]) -> str:
+    return ", ".join(
         "?" if name in _REQUIRED else "NULLIF(?, 0)" if name in _NULL_ZERO else "NULLIF(?, '')"
-        for name in COLUMNS
-    ),
-)
+        for name in columns
+    )
 
 
-def _sqlite_executemany(connection: Connection, values: list[list[Any]]) -> None:
+_SQLITE_INSERT = f"INSERT INTO messages ({', '.join(COLUMNS)}) VALUES ({_placeholders(COLUMNS)})"
+
+
+def _sqlite_executemany(connection: Connection, values: Sequence[Sequence[Any]]) -> None:
     """The driver's own executemany with values already as `_stored` makes them (what
     `UTCDateTime` and `JSON` would write: naive UTC text, JSON text; NULL as "" or 0).
     Skipping SQLAlchemy's per-value bind processing halves the cost of an insert."""
@@ -323,18 +392,15 @@ def _sqlite_executemany(connection: Connection, values: list[list[Any]]) -> None
 
 
 _ALL_COLUMNS = itemgetter(*COLUMNS)
-_AT, _EDITED_AT = COLUMNS.index("at"), COLUMNS.index("edited_at")
-_JSON_AT = tuple(n for n, name in enumerate(COLUMNS) if name in _JSON)
-_FLAGS_AT = (COLUMNS.index("is_bot"), COLUMNS.index("hidden"))
+_AT, _EDITED_AT = CHANNEL_COLUMNS.index("at"), CHANNEL_COLUMNS.index("edited_at")
+_JSON_AT = tuple(n for n, name in enumerate(CHANNEL_COLUMNS) if name in _JSON)
+_FLAGS_AT = (CHANNEL_COLUMNS.index("is_bot"), CHANNEL_COLUMNS.index("hidden"))
+_ZERO_AT = tuple(n for n, name in enumerate(CHANNEL_COLUMNS) if name in _NULL_ZERO)
 _EMPTY_AT = tuple(
     n
-    for n, name in enumerate(COLUMNS)
-    if name not in _REQUIRED
-    and name not in _NULL_ZERO
-    and name not in _JSON
-    and name != "edited_at"
+    for n, name in enumerate(CHANNEL_COLUMNS)
+    if name not in _REQUIRED | _NULL_ZERO | _JSON and name != "edited_at"
 )
-_ZERO_AT = tuple(n for n, name in enumerate(COLUMNS) if name in _NULL_ZERO)
 
 
 def _sqlite_values(row: Mapping[str, Any]) -> list[Any]:
@@ -347,10 +413,16 @@ def _sqlite_values(row: Mapping[str, Any]) -> list[Any]:
 
 
 def _stored(values: list[Any]) -> list[Any]:
-    """One row (in `COLUMNS` order) as `_SQLITE_INSERT` binds it: times and JSON in
-    SQLite's stored form, absent optional values as "" or 0, flags as 0/1. Runs once per
-    imported message: the common cases (an aware UTC `at`, no edit time, most JSON
-    columns empty) are answered inline."""
+    """`stored_values` for a whole row in `COLUMNS` order."""
+    return values[:2] + stored_values(values[2:])
+
+
+def stored_values(values: list[Any]) -> list[Any]:
+    """One row in `CHANNEL_COLUMNS` order (changed in place and returned) as the SQLite
+    inserts bind it: times and JSON in SQLite's stored form (what `UTCDateTime` and `JSON`
+    write), absent optional values as "" or 0, flags as 0/1. Runs once per imported
+    message: the common cases (an aware UTC `at`, no edit time, most JSON columns empty)
+    are answered inline."""
     at = values[_AT]
     if at is not None and at.tzinfo is UTC:
         values[_AT] = _utc_text(at)
@@ -388,6 +460,11 @@ def _utc_text(value: datetime) -> str:
         day = _DAYS[key] = f"{value.year:04d}-{value.month:02d}-{value.day:02d} "
     hour, minute, second = _TWO[value.hour], _TWO[value.minute], _TWO[value.second]
     return f"{day}{hour}:{minute}:{second}.{value.microsecond:06d}"
+
+
+def stored_time(value: datetime | None) -> str | None:
+    """An aware time as SQLite stores it here: naive UTC text to the microsecond."""
+    return _sqlite_time(value)
 
 
 def _sqlite_time(value: datetime | None) -> str | None:

@@ -1,0 +1,369 @@
+"""Read a large Slack export in parser processes while this process writes what they make.
+
+A million-message export costs about 11 s of Python to read and turn into rows and about
+as much again of SQLite work to store and index them; one process does one after the
+other. Here up to `MAX_PARSERS` parser processes each read a share of the channel folders
+(the largest first, to the least loaded) and send back rows ready to bind
+(`storage.messages.stored_values`), and this process only inserts them, indexes their
+text when it would otherwise wait, and builds the indexes at the end.
+
+Lives here: the decision (`parser_count`), the parser process (`_parse`) and the loop that
+writes what the parsers send (`parse_elsewhere`). Does not live here: parsing (adapters),
+what a row holds (`importers.slack.MessageRows`), writes (`storage.messages`).
+
+Decisions:
+- Only on SQLite (PostgreSQL's inserts take another path), only for exports whose chosen
+  day files hold `PARALLEL_MIN_BYTES` or more, with two or more usable CPUs, and only when
+  none of the chosen channels holds messages yet, so that a parser never needs to know
+  which messages the database already has (an overlapping export takes the usual path).
+- The result is the one the usual path gives: the same rows, counts, channel events and
+  references, and the same warnings in the same order (each folder's warnings are sent
+  with it and added in folder order). Only row ids differ: channels interleave.
+- The database is written by this process alone, inside the caller's transaction: a
+  parser never opens it. A parser's error stops the others and is raised here; a parser
+  that dies is an `ImportFailed`. If this process is killed the parsers find their pipe
+  closed and exit, and the transaction was never committed.
+- Rows travel as `marshal` data (strings and integers; about twice as fast to read as
+  pickle); edits, warnings and references, which are few, as pickle.
+"""
+
+from __future__ import annotations
+
+import gc
+import marshal
+import os
+import pickle
+import selectors
+import struct
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any, BinaryIO
+
+from afteraction.adapters.references import CountedReference, ReferenceCounter
+from afteraction.adapters.slack_export import (
+    ExportLimits,
+    ImportWarning,
+    SlackChannel,
+    SlackExport,
+    WarningLog,
+    open_export,
+)
+from afteraction.core.errors import AfteractionError, ImportFailed
+from afteraction.importers._collection import BULK_THRESHOLD
+from afteraction.storage import messages as store
+
+MiB = 1024 * 1024
+PARALLEL_MIN_BYTES = 16 * MiB  # about 90,000 usual messages
+MAX_PARSERS = 2
+BATCH = store.BATCH
+# While the parsers are busy and nothing has arrived, index the text of this many rows.
+INDEX_WHILE_WAITING = 100_000
+
+_ROWS, _CHANGES, _FOLDER, _DONE, _ERROR = b"R", b"C", b"F", b"D", b"E"
+_HEADER = struct.Struct(">I")  # a frame: its length, then one kind byte and the body
+
+
+def usable_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def parser_count(
+    writer: Any,
+    export: SlackExport,
+    chosen: Sequence[tuple[str, SlackChannel]],
+    requested: int | None,
+) -> int:
+    """How many parser processes to read `chosen` with; 0: read them in this process.
+    `requested` None decides by size and CPUs; a number asks for that many (tests), still
+    only where the result is sure to be the same."""
+    if requested == 0 or len(chosen) < 1:
+        return 0
+    if writer.session.get_bind().dialect.name != "sqlite":
+        return 0
+    ids = [channel.id for _, channel in chosen]
+    if len(set(ids)) != len(ids) or writer.holds_messages(ids):
+        return 0
+    if requested is not None:
+        return max(1, min(requested, len(chosen)))
+    if usable_cpus() < 2:
+        return 0
+    if sum(export.day_bytes(folder) for folder, _ in chosen) < PARALLEL_MIN_BYTES:
+        return 0
+    return min(MAX_PARSERS, len(chosen))
+
+
+@dataclass(frozen=True, slots=True)
+class ParserJob:
+    """What one parser process reads and what it needs to make rows."""
+
+    path: str
+    limits: ExportLimits
+    folders: list[tuple[str, SlackChannel]]
+    since: datetime | None
+    until: datetime | None
+    source_id: int
+    channel_ids: dict[str, int]  # the database ids of channels known when it starts
+    person_of: dict[str, int]
+    labels: dict[str, str]
+    bot_users: set[str]
+    references: bool
+
+
+@dataclass(slots=True)
+class _FolderEnd:
+    warnings: list[ImportWarning]
+    warning_count: int
+    events: dict[str, dict[str, tuple[datetime, str]]]
+    references: list[CountedReference] | None
+
+
+@dataclass(slots=True)
+class _Parser:
+    process: subprocess.Popen[bytes]
+    folders: list[str]
+    done: bool = False
+
+
+def parse_elsewhere(
+    writer: Any,
+    export: SlackExport,
+    path: Path,
+    chosen: Sequence[tuple[str, SlackChannel]],
+    window: tuple[datetime | None, datetime | None],
+    parsers: int,
+) -> None:
+    """Write the messages of `chosen` as `writer.add_messages` would, read by `parsers`
+    processes (see the module docstring)."""
+    running: list[_Parser] = []
+    ends: dict[str, _FolderEnd] = {}
+    try:
+        for share in _shares(export, chosen, parsers):
+            job = ParserJob(
+                path=str(Path(path).resolve()),
+                limits=export.limits,
+                folders=share,
+                since=window[0],
+                until=window[1],
+                source_id=writer.source_id,
+                channel_ids=writer.channel_ids,
+                person_of=writer.person_of,
+                labels=writer.labels,
+                bot_users=writer.bot_users,
+                references=writer.references is not None,
+            )
+            running.append(_start(job))
+        writer.start_loading()
+        _write(writer, running, ends)
+    finally:
+        for parser in running:
+            if parser.process.poll() is None:
+                parser.process.kill()
+            parser.process.wait()
+            for stream in (parser.process.stdin, parser.process.stdout):
+                if stream is not None:
+                    stream.close()
+    for folder, _ in chosen:
+        end = ends[folder]
+        export.add_warnings(end.warnings, end.warning_count)
+        writer.events.update(end.events)
+        if end.references is not None and writer.references is not None:
+            writer.references.add_counted(end.references)
+
+
+def _start(job: ParserJob) -> _Parser:
+    """A parser process (`python -m afteraction.importers.slack_parallel`): its job goes in
+    on stdin, frames come out on stdout. A plain child process, not `multiprocessing`: the
+    caller's main module is never imported again and nothing of this process is forked."""
+    package_root = str(Path(__file__).resolve().parents[2])
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, (package_root, env.get("PYTHONPATH"))))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "afteraction.importers.slack_parallel"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        bufsize=0,
+        env=env,
+    )
+    assert process.stdin is not None
+    try:
+        process.stdin.write(pickle.dumps(job))
+        process.stdin.close()
+    except BrokenPipeError:  # it died at once; `_write` reports how
+        pass
+    return _Parser(process, [folder for folder, _ in job.folders])
+
+
+def _shares(
+    export: SlackExport, chosen: Sequence[tuple[str, SlackChannel]], parsers: int
+) -> list[list[tuple[str, SlackChannel]]]:
+    """The folders split between the parsers: the largest first, each to the least
+    loaded; each share in folder order."""
+    sizes = {folder: export.day_bytes(folder) for folder, _ in chosen}
+    loads = [0] * parsers
+    owner: dict[str, int] = {}
+    for folder in sorted(sizes, key=lambda f: (-sizes[f], f)):
+        least = loads.index(min(loads))
+        owner[folder] = least
+        loads[least] += sizes[folder]
+    shares: list[list[tuple[str, SlackChannel]]] = [[] for _ in range(parsers)]
+    for folder, channel in chosen:
+        shares[owner[folder]].append((folder, channel))
+    return [share for share in shares if share]
+
+
+def _write(writer: Any, running: list[_Parser], ends: dict[str, _FolderEnd]) -> None:
+    """Write what the parsers send until every one is done."""
+    waiting = 0  # rows inserted and not yet indexed
+    with selectors.DefaultSelector() as selector:
+        for parser in running:
+            selector.register(_out(parser), selectors.EVENT_READ, parser)
+        while not all(p.done for p in running):
+            ready = selector.select(timeout=0)
+            if not ready:
+                if waiting >= INDEX_WHILE_WAITING:
+                    writer.index_loaded()
+                    waiting = 0
+                ready = selector.select()
+            for key, _ in ready:
+                parser = key.data
+                kind, body = _receive(parser)
+                if kind == _ROWS:
+                    external_id, name, rows = marshal.loads(body)
+                    writer.insert_stored(external_id, name, rows)
+                    waiting += len(rows)
+                elif kind == _CHANGES:
+                    external_id, name, changes, present = pickle.loads(body)
+                    writer.take_changes(external_id, name, changes, present)
+                elif kind == _FOLDER:
+                    folder, end = pickle.loads(body)
+                    ends[folder] = end
+                elif kind == _DONE:
+                    parser.done = True
+                    selector.unregister(key.fileobj)
+                else:
+                    raise pickle.loads(body)
+
+
+def _out(parser: _Parser) -> IO[bytes]:
+    assert parser.process.stdout is not None
+    return parser.process.stdout
+
+
+def _receive(parser: _Parser) -> tuple[bytes, bytes]:
+    """The next frame of a parser: (kind, body)."""
+    stream = _out(parser)
+    header = _read_exactly(stream, _HEADER.size)
+    if header is not None:
+        (size,) = _HEADER.unpack(header)
+        frame = _read_exactly(stream, size)
+        if frame is not None:
+            return frame[:1], frame[1:]
+    code = parser.process.wait()
+    raise ImportFailed(
+        f"a parser process stopped before it finished (exit code {code})",
+        where=", ".join(parser.folders),
+    )
+
+
+def _read_exactly(stream: IO[bytes], size: int) -> bytes | None:
+    """`size` bytes, or None at the end of the stream."""
+    parts: list[bytes] = []
+    missing = size
+    while missing:
+        part = stream.read(missing)
+        if not part:
+            return None
+        parts.append(part)
+        missing -= len(part)
+    return b"".join(parts)
+
+
+def _parse(job: ParserJob, out: BinaryIO) -> None:
+    """A parser process: read `job.folders` and send rows, edits and each folder's end."""
+    from afteraction.importers.slack import MessageRows
+    from afteraction.importers.slack_rows import LeanRows
+
+    first, second, third = gc.get_threshold()
+    gc.set_threshold(max(first, BULK_THRESHOLD), second, third)
+
+    def send(frame: bytes) -> None:
+        out.write(_HEADER.pack(len(frame)))
+        out.write(frame)
+        out.flush()
+
+    where = job.path
+    try:
+        with open_export(Path(job.path), limits=job.limits) as export:
+            parser = export.message_parser()
+            for folder, channel in job.folders:
+                where = folder
+                log = WarningLog(job.limits.max_warnings_listed)
+                parser.warn = log
+                counter = ReferenceCounter() if job.references else None
+                made = MessageRows(job.person_of, job.labels, job.bot_users, counter)
+                lean = LeanRows(parser, made, job.since, job.until)
+                lean.channel(job.channel_ids.get(channel.id, 0), job.source_id)
+                name, previous = channel.name or channel.id, set[str]()
+                for rel, items in export.folder_days(folder, job.since, job.until, log):
+                    previous = lean.day(
+                        items, rel, channel_id=channel.id, channel_name=name, previous=previous
+                    )
+                    del items
+                    if len(lean.stored) >= BATCH:
+                        _send_made(send, lean, channel.id, name)
+                _send_made(send, lean, channel.id, name)
+                end = _FolderEnd(
+                    log.items,
+                    log.count,
+                    made.events,
+                    None if counter is None else counter.results(),
+                )
+                send(_FOLDER + pickle.dumps((folder, end)))
+        send(_DONE)
+    except (BrokenPipeError, ConnectionResetError):  # the writer is gone: nothing to tell
+        return
+    except ImportFailed as error:
+        _send_error(send, error)
+    except AfteractionError as error:
+        _send_error(send, ImportFailed(str(error), where=where))
+    except Exception as error:  # anything else, named, instead of a silent exit
+        _send_error(send, ImportFailed(f"could not read ({error!r})", where=where))
+
+
+def _send_made(send: Callable[[bytes], None], lean: Any, external_id: str, name: str) -> None:
+    """Send a channel's rows made so far, then its changes (which may be of those rows)."""
+    made = lean.made
+    if lean.stored:
+        send(_ROWS + marshal.dumps((external_id, name, lean.stored)))
+        lean.stored = []
+    if made.changes or made.present:
+        send(_CHANGES + pickle.dumps((external_id, name, made.changes, made.present)))
+        made.changes = []
+        made.present = 0
+
+
+def _send_error(send: Callable[[bytes], None], error: ImportFailed) -> None:
+    try:
+        send(_ERROR + pickle.dumps(error))
+    except (BrokenPipeError, ConnectionResetError):  # pragma: no cover - writer gone
+        pass
+
+
+def main() -> None:
+    """A parser process's start: its job from stdin, its frames to stdout."""
+    job = pickle.loads(sys.stdin.buffer.read())
+    _parse(job, sys.stdout.buffer)
+
+
+if __name__ == "__main__":
+    # Run by its importable name, so that what it pickles names this module, not __main__.
+    from afteraction.importers.slack_parallel import main as parser_main
+
+    parser_main()

@@ -1,0 +1,407 @@
+"""A Slack export read by parser processes (`importers.slack_parallel`, `slack_rows`) stores
+exactly what the usual in-process path stores: the same rows, counts, warnings in the same
+order, channel events and references; a parser's failure or death fails the import and
+leaves the database as it was.
+
+Each test builds its own SQLite files (the parser path is SQLite's), so these run
+whichever database the rest of the suite uses."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from afteraction.core.access import SYSTEM
+from afteraction.core.errors import ImportFailed
+from afteraction.importers import slack as slack_importer
+from afteraction.importers import slack_parallel
+from afteraction.importers.slack import import_slack_export
+from afteraction.storage import db as storage_db
+from afteraction.storage import incidents as repo
+from tests.importers._helpers import row_counts, shared_fixture
+
+T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+
+
+def _ts(moment: datetime, n: int = 0) -> str:
+    return f"{int(moment.timestamp())}.{n:06d}"
+
+
+def _msg(moment: datetime, body: str, user: str = "U1", n: int = 0, **extra: Any) -> dict:
+    return {"type": "message", "ts": _ts(moment, n), "user": user, "text": body, **extra}
+
+
+USERS = [
+    {"id": "U1", "name": "ada", "real_name": "Ada Lovelace",
+     "profile": {"real_name": "Ada Lovelace", "email": "ada@example.com"}},
+    {"id": "U2", "name": "grace", "profile": {"real_name": "Grace Hopper"}},
+    {"id": "UBOT", "name": "deploybot", "is_bot": True, "profile": {"real_name": "Deploy"}},
+]  # fmt: skip
+CHANNELS = [
+    {"id": "C1", "name": "inc-db", "created": 1700000000, "topic": {"value": ""},
+     "purpose": {"value": ""}},
+    {"id": "C2", "name": "general", "created": 1700000000},
+]  # fmt: skip
+
+
+def _day(start: datetime) -> list[Any]:
+    """One day of every kind of item the two paths must agree on."""
+    t = start
+    return [
+        _msg(t, "plain words"),
+        _msg(t, "later in the file, earlier in time", n=3),  # the day is sorted by ts
+        _msg(t + timedelta(seconds=1), "hi <@U2> and <@U9> in <#C2|general> <!here>", "U2"),
+        _msg(
+            t + timedelta(seconds=2),
+            "see <https://github.com/acme/api/pull/7|PR 7> &amp; "
+            "<https://example.com/?t=xoxb-123-abc> PROJ-12 token xoxp-9-zz",
+        ),
+        _msg(
+            t + timedelta(seconds=3),
+            "reacted",
+            reactions=[
+                {"name": "eyes", "users": ["U1", "U2"], "count": 2},
+                {"users": ["U1"]},
+                {"name": "tada", "users": ["U2"], "count": "1"},
+            ],
+        ),
+        _msg(t + timedelta(seconds=4), "in a thread", thread_ts=_ts(t), parent_user_id="U1"),
+        _msg(t, "a parent", n=7, thread_ts=_ts(t, 7), reply_count="3", reply_users=["U2"]),
+        _msg(t + timedelta(seconds=5), "same ts twice"),
+        _msg(t + timedelta(seconds=5), "same ts twice, skipped"),
+        _msg(t + timedelta(seconds=6), "by the bot user", "UBOT"),
+        _msg(
+            t + timedelta(seconds=7),
+            "",
+            blocks=[
+                {
+                    "type": "rich_text",
+                    "elements": [
+                        {
+                            "type": "rich_text_section",
+                            "elements": [
+                                {"type": "text", "text": "from blocks "},
+                                {"type": "user", "user_id": "U1"},
+                            ],
+                        }
+                    ],
+                }
+            ],
+        ),
+        _msg(
+            t + timedelta(seconds=8),
+            "edited once",
+            edited={"user": "U1", "ts": _ts(t + timedelta(minutes=1))},
+        ),
+        {
+            "type": "message",
+            "subtype": "channel_join",
+            "ts": _ts(t + timedelta(seconds=9)),
+            "user": "U2",
+            "inviter": "U1",
+            "text": "<@U2> has joined the channel",
+        },
+        {
+            "type": "message",
+            "subtype": "channel_topic",
+            "ts": _ts(t + timedelta(seconds=10)),
+            "user": "U1",
+            "topic": f"topic of {t:%d}",
+            "text": "set the topic",
+        },
+        {
+            "type": "message",
+            "subtype": "channel_purpose",
+            "ts": _ts(t + timedelta(seconds=11)),
+            "user": "U1",
+            "purpose": "the purpose",
+            "text": "set the purpose",
+        },
+        {
+            "type": "message",
+            "subtype": "bot_message",
+            "ts": _ts(t + timedelta(seconds=12)),
+            "bot_id": "B1",
+            "username": "ci",
+            "text": "build <https://ci.example/1|passed>",
+            "attachments": [{"text": "details"}],
+        },
+        {
+            "type": "message",
+            "subtype": "file_share",
+            "ts": _ts(t + timedelta(seconds=13)),
+            "user": "U1",
+            "text": "a file",
+            "files": [{"id": "F1", "name": "log.txt", "permalink": "https://files.example/F1"}],
+        },
+        {
+            "type": "message",
+            "subtype": "strange_new_kind",
+            "ts": _ts(t + timedelta(seconds=14)),
+            "user": "U1",
+            "text": "unknown subtype",
+        },
+        {
+            "type": "message",
+            "subtype": "message_changed",
+            "ts": _ts(t + timedelta(seconds=15)),
+            "message": {
+                "user": "U1",
+                "text": "changed text",
+                "ts": _ts(t),
+                "edited": {"user": "U1", "ts": _ts(t + timedelta(seconds=15))},
+            },
+        },
+        _msg(t + timedelta(seconds=16), 12345),
+        _msg(t + timedelta(seconds=17), "no user here", user=""),
+        "not an object",
+        {"type": "message", "text": "no ts", "user": "U1"},
+        {"type": "message", "ts": 1772445600.5, "user": "U1", "text": "a number ts"},
+        _msg(datetime(2999, 1, 1, tzinfo=UTC), "far future"),
+        _msg(
+            t + timedelta(seconds=18),
+            "ends with an entity &lt;3",
+            user="U2",
+            team="T1",
+            client_msg_id="x",
+            blocks=[],
+        ),
+    ]
+
+
+def write_export(root: Path) -> Path:
+    root.mkdir(parents=True)
+    (root / "users.json").write_text(json.dumps(USERS))
+    (root / "channels.json").write_text(json.dumps(CHANNELS))
+    days = {
+        "inc-db/2026-03-01.json": _day(T0 - timedelta(days=1)),
+        "inc-db/2026-03-02.json": _day(T0),
+        # the first message of the 1st again (skipped: seen the day before in this file
+        # order? no, two days before: kept as already present), and edited later (a change)
+        "inc-db/2026-03-03.json": [
+            _msg(T0 - timedelta(days=1), "plain words"),
+            _msg(
+                T0 - timedelta(days=1) + timedelta(seconds=8),
+                "edited twice",
+                edited={"user": "U1", "ts": _ts(T0 + timedelta(days=1))},
+            ),
+            *_day(T0 + timedelta(days=1)),
+        ],
+        "general/2026-03-02.json": list(reversed(_day(T0 + timedelta(hours=1)))),
+        "C777/2026-03-02.json": _day(T0 + timedelta(hours=2)),  # a folder nobody listed
+    }
+    for rel, items in days.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(json.dumps(items))
+    return root
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("parallel") / "template.db"
+    storage_db.upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def fresh(template: Path, tmp_path: Path) -> Iterator[Any]:
+    """Sessions on fresh migrated SQLite files (copies of one migrated file)."""
+    engines = []
+
+    def make(name: str) -> Session:
+        path = tmp_path / f"{name}.db"
+        shutil.copy(template, path)
+        engine = storage_db.make_engine(f"sqlite:///{path}")
+        engines.append(engine)
+        return storage_db.make_session_factory(engine)()
+
+    yield make
+    for engine in engines:
+        engine.dispose()
+
+
+@pytest.fixture
+def spied(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many parser processes each import used (none: it read in process)."""
+    used: list[int] = []
+    original = slack_parallel.parse_elsewhere
+
+    def spy(*args: Any) -> None:
+        used.append(args[-1])
+        original(*args)
+
+    monkeypatch.setattr(slack_importer, "parse_elsewhere", spy)
+    return used
+
+
+def _declare(db: Session) -> None:
+    with storage_db.writing(db):
+        repo.declare(
+            db,
+            SYSTEM,
+            repo.IncidentInput(
+                title="db",
+                severity="SEV2",
+                milestones={"started": T0, "declared": T0, "closed": T0 + timedelta(hours=1)},
+            ),
+        )
+
+
+def _import(db: Session, path: Path, parsers: int, **options: Any) -> dict[str, Any]:
+    with storage_db.writing(db):
+        summary = import_slack_export(db, SYSTEM, path, parser_processes=parsers, **options)
+    return {k: v for k, v in summary.as_dict().items() if k not in ("source_id", "origin")}
+
+
+def _stored(db: Session) -> dict[str, Any]:
+    """Everything an import writes, without row ids: parsers send channels as they go, so
+    message ids interleave and, in an incident's window, channels are made in another
+    order."""
+    messages = db.execute(
+        text(
+            "SELECT c.external_id, m.ts, m.at, m.thread_ts, m.author_external, "
+            "m.author_person_id, m.author_name, m.subtype, m.text_raw, m.text_plain, "
+            "m.edited_at, m.inviter_external, m.is_bot, m.hidden, m.mentions, m.reactions, "
+            "m.files, m.extra, m.source_id FROM messages m JOIN channels c ON c.id = m.channel_id "
+            "ORDER BY c.external_id, m.ts"
+        )
+    ).all()
+    channels = db.execute(
+        text(
+            "SELECT c.external_id, c.name, c.kind, c.topic, c.purpose, c.source_id, "
+            "i.incident_id, i.since, i.until FROM channels c "
+            "LEFT JOIN incident_channels i ON i.channel_id = c.id ORDER BY c.external_id"
+        )
+    ).all()
+    references = db.execute(
+        text(
+            "SELECT kind, key, url, title, mentions, first_seen FROM incident_references "
+            "ORDER BY id"
+        )
+    ).all()
+    indexed = db.execute(
+        text(
+            "SELECT count(*) FROM messages_fts f JOIN messages m ON m.id = f.rowid "
+            "WHERE messages_fts MATCH 'words OR thread OR blocks'"
+        )
+    ).scalar()
+    in_id_order = db.execute(
+        text(
+            "SELECT c.external_id, m.ts FROM messages m JOIN channels c ON c.id = m.channel_id "
+            "ORDER BY c.external_id, m.id"
+        )
+    ).all()
+    return {
+        "messages": messages,
+        "in_id_order": in_id_order,  # within a channel, ids follow the same order
+        "channels": channels,
+        "references": references,
+        "indexed": indexed,
+    }
+
+
+@pytest.mark.parametrize("parsers", [1, 2, 3])
+def test_parser_processes_store_what_the_usual_path_stores(
+    fresh: Any, spied: list[int], tmp_path: Path, parsers: int
+) -> None:
+    export = write_export(tmp_path / "export")
+    usual, parallel = fresh("usual"), fresh("parallel")
+    expected = _import(usual, export, 0)
+    got = _import(parallel, export, parsers)
+    assert spied == [min(parsers, 3)]
+    assert got == expected
+    assert expected["counts"]["messages"] > 100 and expected["counts"]["messages updated"] > 0
+    assert expected["counts"]["messages already present"] > 0
+    assert any("duplicate ts" in s["reason"] for s in expected["skipped"])
+    assert any("unknown subtype" in w for w in expected["warnings"])
+    assert _stored(parallel) == _stored(usual)
+
+
+def test_a_window_and_references_of_an_incident_come_out_the_same(
+    fresh: Any, spied: list[int], tmp_path: Path
+) -> None:
+    export = write_export(tmp_path / "export")
+    usual, parallel = fresh("usual"), fresh("parallel")
+    for db in (usual, parallel):
+        _declare(db)
+    since = T0 - timedelta(hours=20)
+    until = T0 + timedelta(seconds=7, microseconds=1)
+    expected = _import(usual, export, 0, incident="INC-1", since=since, until=until)
+    got = _import(parallel, export, 2, incident="INC-1", since=since, until=until)
+    assert spied == [2]
+    assert got == expected
+    stored = _stored(usual)
+    assert stored["references"] and stored["messages"]
+    assert _stored(parallel) == stored
+
+
+def test_the_real_exports_come_out_the_same(fresh: Any, spied: list[int]) -> None:
+    for relative in ("slack/slack-export-viewer/tests/testarchive_zip_contents",):
+        path = shared_fixture(relative)
+        usual, parallel = fresh(f"usual{len(spied)}"), fresh(f"parallel{len(spied)}")
+        expected = _import(usual, path, 0)
+        got = _import(parallel, path, 2)
+        assert got == expected and expected["counts"]["messages"] > 0
+        assert _stored(parallel) == _stored(usual)
+    assert spied == [2]
+
+
+def test_a_bad_file_read_by_a_parser_fails_the_import_and_keeps_nothing(
+    fresh: Any, spied: list[int], tmp_path: Path
+) -> None:
+    export = write_export(tmp_path / "export")
+    (export / "general" / "2026-03-03.json").write_text('[{"ts": "1772445600.000001", "text": "x')
+    db = fresh("db")
+    before = row_counts(db)
+    with pytest.raises(ImportFailed) as failed:
+        _import(db, export, 2)
+    assert "general/2026-03-03.json" in str(failed.value)
+    assert "truncated" in str(failed.value) or "line 1" in str(failed.value)
+    assert spied == [2]
+    assert row_counts(db) == before
+
+
+def test_a_parser_that_dies_is_an_import_failure() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-c", "import sys; sys.stdout.buffer.write(b'\\0\\0'); sys.exit(3)"],
+        stdout=subprocess.PIPE,
+        bufsize=0,
+    )
+    parser = slack_parallel._Parser(process, ["general", "random"])
+    with pytest.raises(ImportFailed) as failed:
+        slack_parallel._receive(parser)
+    assert "exit code 3" in str(failed.value) and "general, random" in str(failed.value)
+    assert process.stdout is not None
+    process.stdout.close()
+
+
+def test_the_usual_path_is_kept_where_a_parser_could_not_give_the_same(
+    fresh: Any, spied: list[int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    export = write_export(tmp_path / "export")
+    db = fresh("db")
+    monkeypatch.setattr(slack_parallel, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(slack_parallel, "usable_cpus", lambda: 2)
+    _import(db, export, 0)  # asked for none
+    assert spied == []
+    later = tmp_path / "later"
+    shutil.copytree(export, later)
+    (later / "inc-db" / "2026-03-04.json").write_text(json.dumps([_msg(T0, "again")]))
+    again = _import(db, later, None)  # its channels hold messages: only the usual path knows
+    assert spied == [] and again["counts"]["messages"] == 0
+    other = fresh("other")
+    _import(other, export, None)  # large enough (by the patched size), two CPUs, all new
+    assert spied == [2]
+    monkeypatch.setattr(slack_parallel, "usable_cpus", lambda: 1)
+    _import(fresh("one_cpu"), export, None)
+    assert spied == [2]
