@@ -277,8 +277,12 @@ def finish_bulk_load(session: Session, load: BulkLoad | None) -> None:
             _catch_up(connection, load)
     else:
         _catch_up(connection, load)
-    for statement in load.indexes:
-        connection.exec_driver_sql(statement)
+    if load.indexes:
+        threads = connection.exec_driver_sql("PRAGMA threads").scalar()
+        connection.exec_driver_sql(f"PRAGMA threads = {SORT_THREADS}")
+        for statement in load.indexes:
+            connection.exec_driver_sql(statement)
+        connection.exec_driver_sql(f"PRAGMA threads = {int(threads or 0)}")
     load.indexes = []
     if load.trigger is not None:
         connection.exec_driver_sql(load.trigger)
@@ -292,6 +296,10 @@ def index_loaded(session: Session, load: BulkLoad | None) -> None:
         return
     with _fts_hash_size(session.connection(), FTS_LOAD_HASH_BYTES):
         _catch_up(session.connection(), load)
+
+
+# Helper threads SQLite's sorter may use to build the dropped indexes again.
+SORT_THREADS = 2
 
 
 # FTS5 writes the terms it gathers in memory out as a new segment (and merges segments)
