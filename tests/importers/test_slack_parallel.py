@@ -1,7 +1,8 @@
-"""A Slack export read by parser processes (`importers.slack_parallel`, `slack_rows`) stores
-exactly what the usual in-process path stores: the same rows, counts, warnings in the same
-order, channel events and references; a parser's failure or death fails the import and
-leaves the database as it was.
+"""A Slack export made into bound rows straight from its JSON (`importers.slack_rows`), here
+or by parser processes (`importers.slack_parallel`), stores exactly what the `ParsedMessage`
+path stores: the same rows, counts, warnings in the same order, channel events and
+references; a parser's failure or death fails the import and leaves the database as it
+was.
 
 Each test builds its own SQLite files (the parser path is SQLite's), so these run
 whichever database the rest of the suite uses."""
@@ -257,9 +258,24 @@ def _declare(db: Session) -> None:
         )
 
 
-def _import(db: Session, path: Path, parsers: int, **options: Any) -> dict[str, Any]:
-    with storage_db.writing(db):
-        summary = import_slack_export(db, SYSTEM, path, parser_processes=parsers, **options)
+USUAL = -1  # `_import` through the `ParsedMessage` path (PostgreSQL's), the reference
+
+
+def _import(db: Session, path: Path, parsers: int | None, **options: Any) -> dict[str, Any]:
+    """Import in one transaction: `USUAL`, 0 (bound rows made in process) or parsers."""
+    lean = slack_importer.LEAN_ROWS
+    slack_importer.LEAN_ROWS = parsers != USUAL
+    try:
+        with storage_db.writing(db):
+            summary = import_slack_export(
+                db,
+                SYSTEM,
+                path,
+                parser_processes=max(parsers, 0) if parsers else parsers,
+                **options,
+            )
+    finally:
+        slack_importer.LEAN_ROWS = lean
     return {k: v for k, v in summary.as_dict().items() if k not in ("source_id", "origin")}
 
 
@@ -310,15 +326,15 @@ def _stored(db: Session) -> dict[str, Any]:
     }
 
 
-@pytest.mark.parametrize("parsers", [1, 2, 3])
-def test_parser_processes_store_what_the_usual_path_stores(
+@pytest.mark.parametrize("parsers", [0, 1, 2, 3])
+def test_bound_rows_store_what_the_usual_path_stores(
     fresh: Any, spied: list[int], tmp_path: Path, parsers: int
 ) -> None:
     export = write_export(tmp_path / "export")
     usual, parallel = fresh("usual"), fresh("parallel")
-    expected = _import(usual, export, 0)
+    expected = _import(usual, export, USUAL)
     got = _import(parallel, export, parsers)
-    assert spied == [min(parsers, 3)]
+    assert spied == ([parsers] if parsers else [])
     assert got == expected
     assert expected["counts"]["messages"] > 100 and expected["counts"]["messages updated"] > 0
     assert expected["counts"]["messages already present"] > 0
@@ -336,23 +352,51 @@ def test_a_window_and_references_of_an_incident_come_out_the_same(
         _declare(db)
     since = T0 - timedelta(hours=20)
     until = T0 + timedelta(seconds=7, microseconds=1)
-    expected = _import(usual, export, 0, incident="INC-1", since=since, until=until)
-    got = _import(parallel, export, 2, incident="INC-1", since=since, until=until)
-    assert spied == [2]
-    assert got == expected
+    expected = _import(usual, export, USUAL, incident="INC-1", since=since, until=until)
     stored = _stored(usual)
     assert stored["references"] and stored["messages"]
-    assert _stored(parallel) == stored
+    for parsers in (0, 2):
+        db = fresh(f"parsers{parsers}")
+        _declare(db)
+        assert _import(db, export, parsers, incident="INC-1", since=since, until=until) == (
+            expected
+        )
+        assert _stored(db) == stored
+    assert spied == [2]
+
+
+def test_an_overlapping_later_export_with_edits_comes_out_the_same(
+    fresh: Any, spied: list[int], tmp_path: Path
+) -> None:
+    """The bound rows made in process (0) against messages the database already holds."""
+    export = write_export(tmp_path / "export")
+    later = tmp_path / "later"
+    shutil.copytree(export, later)
+    day = json.loads((later / "inc-db" / "2026-03-02.json").read_text())
+    day[0] |= {"text": "plain words, edited", "edited": {"user": "U1", "ts": _ts(T0, 99)}}
+    day.append(_msg(T0 + timedelta(hours=3), "only in the later export"))
+    (later / "inc-db" / "2026-03-02.json").write_text(json.dumps(day))
+    results = []
+    for way in (USUAL, 0):
+        db = fresh(f"way{way}")
+        _import(db, export, way)
+        results.append((_import(db, later, way), _stored(db)))
+    assert results[0] == results[1]
+    assert results[0][0]["counts"]["messages"] == 1
+    assert results[0][0]["counts"]["messages updated"] == 1
+    assert spied == []
 
 
 def test_the_real_exports_come_out_the_same(fresh: Any, spied: list[int]) -> None:
     for relative in ("slack/slack-export-viewer/tests/testarchive_zip_contents",):
         path = shared_fixture(relative)
-        usual, parallel = fresh(f"usual{len(spied)}"), fresh(f"parallel{len(spied)}")
-        expected = _import(usual, path, 0)
-        got = _import(parallel, path, 2)
-        assert got == expected and expected["counts"]["messages"] > 0
-        assert _stored(parallel) == _stored(usual)
+        usual = fresh("usual")
+        expected = _import(usual, path, USUAL)
+        assert expected["counts"]["messages"] > 0
+        for parsers in (0, 2):
+            db = fresh(f"parsers{parsers}")
+            assert _import(db, path, parsers) == expected
+            assert _stored(db) == _stored(usual)
     assert spied == [2]
 
 

@@ -51,6 +51,7 @@ from afteraction.core.evidence import PersonRecord
 from afteraction.importers._collection import fewer_collections
 from afteraction.importers._people import PeopleIndex, resolve_identities
 from afteraction.importers.slack_parallel import parse_elsewhere, parser_count
+from afteraction.importers.slack_rows import LeanRows, MessageRows
 from afteraction.storage import incidents as repo
 from afteraction.storage import messages as store
 from afteraction.storage.evidence import merge_references
@@ -73,6 +74,9 @@ KIND_API = "slack_api"
 MARGIN = timedelta(hours=2)
 BATCH = store.BATCH
 MAX_LISTED = 1000
+# On SQLite an export's usual messages become bound rows straight from their JSON
+# (`slack_rows.LeanRows`); tests turn it off to compare with the `ParsedMessage` path.
+LEAN_ROWS = True
 
 
 def incident_window(
@@ -154,6 +158,8 @@ def import_slack_export(
         parsers = parser_count(writer, export, chosen, parser_processes)
         if parsers:
             parse_elsewhere(writer, export, path, chosen, window, parsers)
+        elif LEAN_ROWS and session.get_bind().dialect.name == "sqlite":
+            writer.add_export_days(export, chosen, *window)
         else:
             writer.add_messages(_messages(export, chosen, *window))
         summary.count("integration log entries", len(export.integration_logs()))
@@ -265,82 +271,6 @@ def _copy_warnings(summary: ImportSummary, items: list[ImportWarning], total: in
 def _report(progress: Progress | None, done: int, total: int | None, what: str) -> None:
     if progress is not None:
         progress(done, total, what)
-
-
-class MessageRows:
-    """What one import makes of its messages, without touching the database: for the
-    current channel, new rows (in `store.CHANNEL_COLUMNS` order), changed rows and how many
-    were already present; for the whole import, the latest topic and purpose event of each
-    channel (by Slack id) and the references. `SlackWriter` runs one in this process; a
-    parser process (`importers.slack_parallel`) runs one for its channels."""
-
-    def __init__(
-        self,
-        person_of: dict[str, int],
-        labels: dict[str, str],
-        bot_users: set[str],
-        references: ReferenceCounter | None,
-    ) -> None:
-        self.person_of, self.labels, self.bot_users = person_of, labels, bot_users
-        self.references = references
-        self.existing: dict[str, datetime | None] = {}  # ts -> edit time, current channel
-        self.rows: list[tuple[Any, ...]] = []
-        self.changes: list[tuple[Any, ...]] = []
-        self.present = 0
-        self.events: dict[str, dict[str, tuple[datetime, str]]] = {}
-
-    def add(self, m: ParsedMessage) -> None:
-        """One message of the current channel: a new row, a change (seen before and edited
-        later since) or one more already present."""
-        ts = m.ts
-        existing = self.existing
-        if ts in existing:
-            stored_edit = existing[ts]
-            if m.edited_at is not None and (stored_edit is None or m.edited_at > stored_edit):
-                self.changes.append(self.values(m))
-                existing[ts] = m.edited_at
-            else:
-                self.present += 1
-            return
-        existing[ts] = m.edited_at
-        self.rows.append(self.values(m))
-        if m.topic is not None or m.purpose is not None:
-            self._channel_event(m)
-        if self.references is not None and m.links:
-            self.references.add(" ".join(m.links), at=m.at)
-
-    def values(self, m: ParsedMessage) -> tuple[Any, ...]:
-        """The message's row in `store.CHANNEL_COLUMNS` order."""
-        user_id, bot_id, reactions = m.user_id, m.bot_id, m.reactions
-        author = user_id or bot_id
-        return (
-            m.ts,
-            m.at,
-            m.thread_ts,
-            author,
-            self.person_of.get(user_id) if user_id else None,
-            (m.author_name or self.labels.get(author or "", "") or "")[:200],
-            m.subtype,
-            m.text,
-            m.plain,
-            m.edited_at,
-            m.inviter,
-            m.subtype == "bot_message" or bot_id is not None or user_id in self.bot_users,
-            m.hidden,
-            list(m.mentions) if m.mentions else None,
-            [{"name": r.name, "count": r.count, "users": list(r.users)} for r in reactions]
-            if reactions
-            else None,
-            list(m.file_links) if m.file_links else None,
-            _extra(m),
-        )
-
-    def _channel_event(self, m: ParsedMessage) -> None:
-        events = self.events.setdefault(m.channel_id, {})
-        for name, value in (("topic", m.topic), ("purpose", m.purpose)):
-            # the latest by time wins: exports run oldest first, the Web API newest first
-            if value is not None and (name not in events or m.at >= events[name][0]):
-                events[name] = (m.at, value)
 
 
 class SlackWriter:
@@ -471,6 +401,53 @@ class SlackWriter:
                 self._flush()
         self._flush()
 
+    def add_export_days(
+        self,
+        export: SlackExport,
+        chosen: Iterable[tuple[str, SlackChannel]],
+        since: datetime | None,
+        until: datetime | None,
+    ) -> None:
+        """`add_messages` for an export's chosen channels on SQLite: their day files made
+        into bound rows here by `LeanRows` (what a parser process does elsewhere)."""
+        self.start_loading()
+        parser = export.message_parser()
+        lean = LeanRows(parser, self.made, since, until)
+        lean.channel(0, self.source_id)  # `insert_stored` puts the channel in
+        for folder, channel in chosen:
+            name = channel.name or channel.id
+            self.made.existing = self._held(channel.id)
+            previous: set[str] = set()
+            for rel, items in export.folder_days(folder, since, until, parser.warn):
+                previous = lean.day(
+                    items, rel, channel_id=channel.id, channel_name=name, previous=previous
+                )
+                del items
+                if len(lean.stored) >= BATCH:
+                    self._take_lean(lean, channel.id, name)
+            self._take_lean(lean, channel.id, name)
+
+    def _held(self, external_id: str) -> dict[str, datetime | None]:
+        """ts -> edit time of the messages a channel held before this import (if any)."""
+        channel_id = self.channel_ids.get(external_id) or store.find_channel(
+            self.session, external_id
+        )
+        if channel_id is None or channel_id in self.created_channels:
+            return {}
+        if not store.has_messages(self.session, channel_id):
+            return {}
+        return store.existing_messages(self.session, channel_id)
+
+    def _take_lean(self, lean: LeanRows, external_id: str, name: str) -> None:
+        made = self.made
+        if lean.stored:
+            self.insert_stored(external_id, name, lean.stored)
+            lean.stored = []
+        if made.changes or made.present:
+            self.take_changes(external_id, name, made.changes, made.present)
+            made.changes = []
+            made.present = 0
+
     def _enter(self, external_id: str, name: str) -> int:
         """Make a channel current: the ts it already holds become `made.existing`."""
         self.current = external_id
@@ -505,9 +482,8 @@ class SlackWriter:
         _report(self.progress, self.done, None, f"#{self._current_name()}")
 
     def insert_stored(self, external_id: str, name: str, rows: list[list[Any]]) -> None:
-        """New rows of a channel that a parser process made (`store.COLUMNS` order, as
-        `store.stored_values` makes them; a channel id of 0 is this channel's); the
-        channel held no messages before this import (`importers.slack_parallel`)."""
+        """New rows of a channel made by `LeanRows` (`store.COLUMNS` order, as
+        `store.stored_values` makes them; a channel id of 0 is this channel's)."""
         self._switch(external_id, name)
         if rows and rows[0][0] != self.current_id:
             for row in rows:
@@ -575,38 +551,3 @@ class SlackWriter:
                 row.topic = topic[1]
             if not row.purpose and purpose and purpose[1]:
                 row.purpose = purpose[1]
-
-
-def _extra(m: ParsedMessage) -> dict[str, Any] | None:
-    """Fields without a column of their own, in this order, each only when set; None when
-    there are none. Written out field by field: it runs once per imported message."""
-    found: dict[str, Any] = {}
-    if m.reply_count:
-        found["reply_count"] = m.reply_count
-    if m.parent_user_id:
-        found["parent_user_id"] = m.parent_user_id
-    if m.edited_by:
-        found["edited_by"] = m.edited_by
-    if m.bot_id:
-        found["bot_id"] = m.bot_id
-    if m.username:
-        found["username"] = m.username
-    if m.old_name:
-        found["old_name"] = m.old_name
-    if m.name:
-        found["name"] = m.name
-    if m.topic:
-        found["topic"] = m.topic
-    if m.purpose:
-        found["purpose"] = m.purpose
-    if m.target_ts:
-        found["target_ts"] = m.target_ts
-    if m.channel_mentions:
-        found["channel_mentions"] = list(m.channel_mentions)
-    if m.broadcasts:
-        found["broadcasts"] = list(m.broadcasts)
-    if m.links:
-        found["links"] = list(m.links)
-    if m.attachments_text and m.text:
-        found["attachments_text"] = m.attachments_text
-    return found or None

@@ -9,7 +9,7 @@ text when it would otherwise wait, and builds the indexes at the end.
 
 Lives here: the decision (`parser_count`), the parser process (`_parse`) and the loop that
 writes what the parsers send (`parse_elsewhere`). Does not live here: parsing (adapters),
-what a row holds (`importers.slack.MessageRows`), writes (`storage.messages`).
+what a row holds (`importers.slack_rows`), writes (`storage.messages`).
 
 Decisions:
 - Only on SQLite (PostgreSQL's inserts take another path), only for exports whose chosen
@@ -54,6 +54,7 @@ from afteraction.adapters.slack_export import (
 )
 from afteraction.core.errors import AfteractionError, ImportFailed
 from afteraction.importers._collection import BULK_THRESHOLD
+from afteraction.importers.slack_rows import LeanRows, MessageRows
 from afteraction.storage import messages as store
 
 MiB = 1024 * 1024
@@ -287,8 +288,6 @@ def _read_exactly(stream: IO[bytes], size: int) -> bytes | None:
 
 def _parse(job: ParserJob, out: BinaryIO) -> None:
     """A parser process: read `job.folders` and send rows, edits and each folder's end."""
-    from afteraction.importers.slack import MessageRows
-    from afteraction.importers.slack_rows import LeanRows
 
     first, second, third = gc.get_threshold()
     gc.set_threshold(max(first, BULK_THRESHOLD), second, third)

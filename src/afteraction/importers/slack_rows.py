@@ -1,4 +1,6 @@
-"""Stored message rows straight from a Slack export's day files, for a parser process.
+"""What a Slack import makes of its messages, without a database: `MessageRows` (the row of
+a parsed message, edits, duplicates, channel events, references) and `LeanRows` (bound
+rows straight from an export's day files).
 
 The usual path makes a `ParsedMessage` of every item (`MessageParser.parse_day`), then a
 row of Python values (`MessageRows.values`), then the row a SQLite insert binds
@@ -9,7 +11,9 @@ from the ts digits; every other item takes the usual path. The result is the sam
 same rows in the same order, the same warnings, counts, changes, events and references.
 tests/importers/test_slack_parallel.py holds the two paths to it.
 
-Used by `importers.slack_parallel` (SQLite only: the rows are SQLite's bound form).
+`LeanRows` serves SQLite only (the rows are SQLite's bound form): `SlackWriter` runs it
+in process, `importers.slack_parallel` in parser processes. PostgreSQL and live history
+take the `ParsedMessage` path.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from typing import Any
 import orjson
 
 from afteraction.adapters.mrkdwn import decode
+from afteraction.adapters.references import ReferenceCounter
 from afteraction.adapters.slack_export import (
     _PLAIN_KEYS,
     _TS,
@@ -31,7 +36,6 @@ from afteraction.adapters.slack_export import (
     _opt_str,
     redact_tokens,
 )
-from afteraction.importers.slack import MessageRows
 from afteraction.storage.messages import stored_time, stored_values
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -42,6 +46,82 @@ _TWO = [f"{n:02d}" for n in range(100)]
 def _micros(moment: datetime) -> int:
     delta = moment - _EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+class MessageRows:
+    """What one import makes of its messages, without touching the database: for the
+    current channel, new rows (in `store.CHANNEL_COLUMNS` order), changed rows and how many
+    were already present; for the whole import, the latest topic and purpose event of each
+    channel (by Slack id) and the references. `SlackWriter` runs one in this process; a
+    parser process (`importers.slack_parallel`) runs one for its channels."""
+
+    def __init__(
+        self,
+        person_of: dict[str, int],
+        labels: dict[str, str],
+        bot_users: set[str],
+        references: ReferenceCounter | None,
+    ) -> None:
+        self.person_of, self.labels, self.bot_users = person_of, labels, bot_users
+        self.references = references
+        self.existing: dict[str, datetime | None] = {}  # ts -> edit time, current channel
+        self.rows: list[tuple[Any, ...]] = []
+        self.changes: list[tuple[Any, ...]] = []
+        self.present = 0
+        self.events: dict[str, dict[str, tuple[datetime, str]]] = {}
+
+    def add(self, m: ParsedMessage) -> None:
+        """One message of the current channel: a new row, a change (seen before and edited
+        later since) or one more already present."""
+        ts = m.ts
+        existing = self.existing
+        if ts in existing:
+            stored_edit = existing[ts]
+            if m.edited_at is not None and (stored_edit is None or m.edited_at > stored_edit):
+                self.changes.append(self.values(m))
+                existing[ts] = m.edited_at
+            else:
+                self.present += 1
+            return
+        existing[ts] = m.edited_at
+        self.rows.append(self.values(m))
+        if m.topic is not None or m.purpose is not None:
+            self._channel_event(m)
+        if self.references is not None and m.links:
+            self.references.add(" ".join(m.links), at=m.at)
+
+    def values(self, m: ParsedMessage) -> tuple[Any, ...]:
+        """The message's row in `store.CHANNEL_COLUMNS` order."""
+        user_id, bot_id, reactions = m.user_id, m.bot_id, m.reactions
+        author = user_id or bot_id
+        return (
+            m.ts,
+            m.at,
+            m.thread_ts,
+            author,
+            self.person_of.get(user_id) if user_id else None,
+            (m.author_name or self.labels.get(author or "", "") or "")[:200],
+            m.subtype,
+            m.text,
+            m.plain,
+            m.edited_at,
+            m.inviter,
+            m.subtype == "bot_message" or bot_id is not None or user_id in self.bot_users,
+            m.hidden,
+            list(m.mentions) if m.mentions else None,
+            [{"name": r.name, "count": r.count, "users": list(r.users)} for r in reactions]
+            if reactions
+            else None,
+            list(m.file_links) if m.file_links else None,
+            _extra(m),
+        )
+
+    def _channel_event(self, m: ParsedMessage) -> None:
+        events = self.events.setdefault(m.channel_id, {})
+        for name, value in (("topic", m.topic), ("purpose", m.purpose)):
+            # the latest by time wins: exports run oldest first, the Web API newest first
+            if value is not None and (name not in events or m.at >= events[name][0]):
+                events[name] = (m.at, value)
 
 
 class LeanRows:
@@ -251,3 +331,38 @@ def _first(entry: tuple[str, Any, Any]) -> str:
 def _moment(ts: str) -> datetime:
     seconds, _, micros = ts.partition(".")
     return _EPOCH + timedelta(0, int(seconds), int(micros.ljust(6, "0")) if micros else 0)
+
+
+def _extra(m: ParsedMessage) -> dict[str, Any] | None:
+    """Fields without a column of their own, in this order, each only when set; None when
+    there are none. Written out field by field: it runs once per imported message."""
+    found: dict[str, Any] = {}
+    if m.reply_count:
+        found["reply_count"] = m.reply_count
+    if m.parent_user_id:
+        found["parent_user_id"] = m.parent_user_id
+    if m.edited_by:
+        found["edited_by"] = m.edited_by
+    if m.bot_id:
+        found["bot_id"] = m.bot_id
+    if m.username:
+        found["username"] = m.username
+    if m.old_name:
+        found["old_name"] = m.old_name
+    if m.name:
+        found["name"] = m.name
+    if m.topic:
+        found["topic"] = m.topic
+    if m.purpose:
+        found["purpose"] = m.purpose
+    if m.target_ts:
+        found["target_ts"] = m.target_ts
+    if m.channel_mentions:
+        found["channel_mentions"] = list(m.channel_mentions)
+    if m.broadcasts:
+        found["broadcasts"] = list(m.broadcasts)
+    if m.links:
+        found["links"] = list(m.links)
+    if m.attachments_text and m.text:
+        found["attachments_text"] = m.attachments_text
+    return found or None

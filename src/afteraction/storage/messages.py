@@ -82,6 +82,13 @@ def upsert_channel(
     return row.id, False
 
 
+def find_channel(session: Session, external_id: str, *, workspace: str = "") -> int | None:
+    """The id of a channel by its chat system id, None when unknown."""
+    return session.scalar(
+        select(Channel.id).where(Channel.workspace == workspace, Channel.external_id == external_id)
+    )
+
+
 def has_messages(session: Session, channel_id: int) -> bool:
     return bool(session.scalar(select(exists().where(Message.channel_id == channel_id))))
 
