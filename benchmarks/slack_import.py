@@ -5,10 +5,14 @@ Baseline: parse every day file with orjson, insert (channel, user, ts, text) row
 Real: `import_slack_export` (users → people, channels, threads, reactions, mentions, FTS,
 and references when attached to an incident) into a fresh migrated SQLite file, in one
 transaction. Then the unchanged export again (the already-imported fast path).
-Each run is its own subprocess; peak RSS is the child's `ru_maxrss`.
+Each run is its own subprocess; peak RSS is the child's `ru_maxrss`, and for the real
+import also its largest parser process's (a large fresh export is read by up to two
+parser processes while the importing process writes: their peaks add up at most to
+`peak_rss_mb_real + 2 * peak_rss_mb_largest_parser`).
 
     python benchmarks/slack_import.py [--messages 1000000] [--channels 20] [--users 300]
                                       [--rounds 1] [--incident] [--keep DIR]
+                                      [--parsers auto|N]
 
 Targets (issue 4): real ≤ 2 × baseline time, peak RSS ≤ 300 MB, re-import ≤ 10 % of the
 first import.
@@ -65,6 +69,7 @@ from afteraction.importers.slack import import_slack_export
 from afteraction.storage import db as sdb
 from afteraction.storage import incidents as repo
 root, url, incident = sys.argv[1], sys.argv[2], sys.argv[3]
+parsers = None if sys.argv[4] == "auto" else int(sys.argv[4])
 engine = sdb.make_engine(url)
 session = sdb.make_session_factory(engine)()
 if incident == "yes" and not session.scalar(text("SELECT count(*) FROM incidents")):
@@ -77,16 +82,19 @@ if incident == "yes" and not session.scalar(text("SELECT count(*) FROM incidents
 t0 = time.perf_counter()
 with sdb.writing(session):
     summary = import_slack_export(session, SYSTEM, root,
-                                  incident="INC-1" if incident == "yes" else None)
+                                  incident="INC-1" if incident == "yes" else None,
+                                  parser_processes=parsers)
 import resource
 print(summary.counts.get("messages", 0), time.perf_counter() - t0,
-      int(summary.already_imported), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+      int(summary.already_imported), resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+      resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
 
 def _child(code: str, *args: str) -> tuple[list[str], float, int]:
     """(stdout words, wall seconds, peak RSS bytes) of a fresh Python process; the child
-    prints its own `ru_maxrss` (KiB on Linux) as its last word."""
+    prints its own `ru_maxrss` (KiB on Linux) as its last word (the real import prints
+    its largest parser process's before it)."""
     start = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", code, *args], capture_output=True, text=True, check=False
@@ -113,6 +121,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--incident", action="store_true", help="attach to an incident")
     parser.add_argument("--keep", type=Path, help="reuse/keep the export in this folder")
+    parser.add_argument(
+        "--parsers",
+        default="auto",
+        help="parser processes for the real import: auto (the product's choice) or a number "
+        "(0: read in the importing process)",
+    )
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="slack-bench-"))
@@ -125,7 +139,7 @@ def main() -> None:
     print(f"export: {size / 1e6:.0f} MB on disk")
 
     base_times, real_times, again_times = [], [], []
-    base_rss = real_rss = again_rss = 0
+    base_rss = real_rss = again_rss = parser_rss = 0
     n_real = 0
     for round_no in range(args.rounds):
         words, _, base_rss = _child(BASELINE, str(export), str(work / f"base{round_no}.db"))
@@ -133,10 +147,11 @@ def main() -> None:
         url = f"sqlite:///{work / f'real{round_no}.db'}"
         _migrate(url)
         incident = "yes" if args.incident else "no"
-        words, _, real_rss = _child(REAL, str(export), url, incident)
+        words, _, real_rss = _child(REAL, str(export), url, incident, args.parsers)
         n_real, t_real = int(words[0]), float(words[1])
+        parser_rss = max(parser_rss, int(words[3]) * 1024)
         real_times.append(t_real)
-        words, _, again_rss = _child(REAL, str(export), url, incident)
+        words, _, again_rss = _child(REAL, str(export), url, incident, args.parsers)
         assert words[2] == "1", "second import was not recognised as already imported"
         again_times.append(float(words[1]))
 
@@ -155,7 +170,9 @@ def main() -> None:
         "reimport_ratio": round(again / real, 3),
         "target_reimport_ratio": 0.10,
         "peak_rss_mb_baseline": round(base_rss / 1e6),
+        "parsers": args.parsers,
         "peak_rss_mb_real": round(real_rss / 1e6),
+        "peak_rss_mb_largest_parser": round(parser_rss / 1e6),
         "peak_rss_mb_reimport": round(again_rss / 1e6),
         "target_rss_mb": 300,
     }

@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 from bs4 import BeautifulSoup
 
-from afteraction.adapters.mrkdwn import Token, decode, render_html, tokenize, unescape
+from afteraction.adapters.mrkdwn import (
+    DecodedText,
+    Token,
+    decode,
+    decode_parts,
+    render_html,
+    tokenize,
+    unescape,
+)
 
 USERS = {"U0BMS113R": "doubledeez", "U1": "alice"}
 CHANNELS = {"C0JGLMMNX": "enrique"}
@@ -144,3 +152,23 @@ def test_hostile_text_survives_as_visible_text() -> None:
 def test_unsafe_link_schemes_render_as_text() -> None:
     html = render_html("<javascript:alert(1)|click me>")
     assert html == "click me"
+
+
+def test_decode_parts_with_one_memo_for_many_texts_decodes_each_as_decode_does() -> None:
+    users, channels = {"U1": "ada"}, {"C1": "general"}
+    texts = [
+        "hi <@U1> and <@U2|bob> in <#C1> <#C9|old-name> <!here> <!subteam^S1|@oncall>",
+        "again <@U1> &amp; <@U1>, <https://x.example/a?b=1&amp;c=2|link &lt;1&gt;>",
+        "<@U1>",
+        "<!date^1392734382^{date}|Feb 18>",
+        "<mailto:a@b.example|a> <foo> &gt;",
+        "talks&amp;nbsp; <https://x.example/a?b=1&amp;c=2>",
+        "<!channel> <!group> <!weird>",
+    ]
+    memo: dict[str, tuple[str, str, str]] = {}
+    for _ in range(2):  # the second pass reads every sequence from the memo
+        for text in texts:
+            assert DecodedText(*decode_parts(text, users, channels, memo)) == decode(
+                text, users, channels
+            )
+    assert "@U1" in memo and memo["@U1"] == ("user", "U1", "@ada")

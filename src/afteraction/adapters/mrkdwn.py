@@ -224,9 +224,24 @@ def decode(
     """Decode raw mrkdwn into plain text plus the ids, broadcasts and links it mentions."""
     if "<" not in text and "&" not in text:  # no sequence, no entity: the text is plain
         return DecodedText(plain=text)
-    users = users or {}
-    channels = channels or {}
-    # `tokenize` + `display`, without building a Token for the text runs between sequences
+    return DecodedText(*decode_parts(text, users or {}, channels or {}, {}))
+
+
+ControlSequence = tuple[str, str, str]  # a control sequence's kind, target and plain form
+
+
+def decode_parts(
+    text: str,
+    users: Mapping[str, str],
+    channels: Mapping[str, str],
+    memo: dict[str, ControlSequence],
+) -> tuple[
+    str, tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]
+]:
+    """`decode` as a tuple in `DecodedText`'s field order. `memo` keeps each control
+    sequence's kind, target and plain form for these `users` and `channels`: a bulk import
+    passes one dict for all its messages, where the same mentions come back thousands of
+    times (`tokenize` + `display`, without a Token per sequence or text run)."""
     parts: list[str] = []
     by_kind: dict[str, list[str]] = {}
     pos = 0
@@ -234,14 +249,25 @@ def decode(
         start = match.start()
         if start > pos:
             parts.append(unescape(text[pos:start]))
-        token = _classify(match.group(1))
-        by_kind.setdefault(token.kind, []).append(token.target)
-        parts.append(display(token, users, channels))
+        inner = match.group(1)
+        known = memo.get(inner)
+        if known is None:
+            token = _classify(inner)
+            known = (token.kind, token.target, display(token, users, channels))
+            if len(memo) < _MEMO_LIMIT:
+                memo[inner] = known
+        kind, target, shown = known
+        found = by_kind.get(kind)
+        if found is None:
+            by_kind[kind] = [target]
+        else:
+            found.append(target)
+        parts.append(shown)
         pos = match.end()
     if pos < len(text):
         parts.append(unescape(text[pos:]))
     get = by_kind.get  # most texts hold one or two kinds: the others are () at once
-    return DecodedText(
+    return (
         "".join(parts),
         _unique(get("user") or ()),
         _unique(get("channel") or ()),
@@ -249,6 +275,9 @@ def decode(
         _unique(get("usergroup") or ()),
         _unique(get("link") or ()),
     )
+
+
+_MEMO_LIMIT = 100_000
 
 
 # --- HTML rendering -------------------------------------------------------------------

@@ -20,11 +20,12 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
+from operator import itemgetter
 from typing import Any
 
 import orjson
 
-from afteraction.adapters.mrkdwn import decode
+from afteraction.adapters.mrkdwn import ControlSequence, decode_parts
 from afteraction.adapters.references import ReferenceCounter
 from afteraction.adapters.slack_export import (
     _PLAIN_KEYS,
@@ -40,7 +41,6 @@ from afteraction.storage.messages import stored_time, stored_values
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _LAST = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
-_TWO = [f"{n:02d}" for n in range(100)]
 
 
 def _micros(moment: datetime) -> int:
@@ -126,7 +126,12 @@ class MessageRows:
 
 class LeanRows:
     """One parser's rows: `day` for each day file of a channel, in order; the bound rows
-    collect in `stored`, everything else in `made` (see `MessageRows`)."""
+    collect in `stored`, everything else in `made` (see `MessageRows`).
+
+    Speed (it runs once per message): the author's person id, label and bot flag are
+    looked up once per user; a time's text is its hour's prefix (cached) and its
+    "MM:SS" (a table); a day whose items are all usual skips the merge with parsed ones,
+    and a day none of whose ts the channel holds yet is added in one step."""
 
     def __init__(
         self,
@@ -143,7 +148,10 @@ class LeanRows:
         self.stored: list[list[Any]] = []  # in `store.COLUMNS` order
         self.channel_id = self.source_id = 0
         self.head = [0, 0]
-        self._days: dict[int, str] = {}
+        self._hours: dict[int, str] = {}
+        self._authors: dict[str, tuple[int, str, int]] = {}
+        self.links: tuple[str, ...] = ()  # of the last row `_usual` made
+        self._sequences: dict[str, ControlSequence] = {}  # see `decode_parts`
 
     def channel(self, channel_id: int, source_id: int) -> None:
         """The database ids the next rows carry (0: the importer fills the channel in)."""
@@ -163,9 +171,11 @@ class LeanRows:
         would, in time order); returns the set of their ts for the next day's `previous`."""
         parser = self.parser
         warn = parser.warn
-        entries: list[tuple[str, list[Any] | ParsedMessage, tuple[str, ...]]] = []
+        rows: list[list[Any]] = []
+        parsed: list[tuple[str, ParsedMessage]] = []
+        links_of: dict[str, tuple[str, ...]] = {}
         seen: set[str] = set()
-        ts_match, plain_keys = _TS.match, _PLAIN_KEYS
+        ts_match, plain_keys, usual = _TS.match, _PLAIN_KEYS, self._usual
         earliest, latest = self.earliest, self.latest
         for number, item in enumerate(items, start=1):
             if type(item) is dict and item.keys() <= plain_keys:
@@ -183,16 +193,17 @@ class LeanRows:
                     seconds, micros = match.groups()
                     micros = micros.ljust(6, "0") if micros else "000000"
                     whole = int(seconds)
-                    moment = whole * 1_000_000 + int(micros)
-                    if earliest <= moment <= latest:
+                    if earliest <= whole * 1_000_000 + int(micros) <= latest:
                         # made before the duplicate check, as `parse_day` does: its
                         # reaction warnings come first
-                        row, links = self._usual(item, rel, number, ts, whole, micros, user, text)
+                        row = usual(get, rel, number, ts, whole, micros, user, text)
                         if ts in seen or ts in previous:
                             warn(f"{rel}: message {number}", f"skipped: duplicate ts {ts}")
                             continue
                         seen.add(ts)
-                        entries.append((row[3], row, links))
+                        rows.append(row)
+                        if self.links:
+                            links_of[ts] = self.links
                         continue
             where = f"{rel}: message {number}"
             if not isinstance(item, dict):
@@ -209,16 +220,61 @@ class LeanRows:
             if message.subtype is not None and message.subtype not in KNOWN_SUBTYPES:
                 warn(where, f"unknown subtype {message.subtype!r} kept as data")
             seen.add(message.ts)
-            entries.append((stored_time(message.at) or "", message, ()))
-        entries.sort(key=_first)
-        self._take(entries)
+            parsed.append((stored_time(message.at) or "", message))
+        rows.sort(key=_AT)  # stable: equal times keep file order, as `parse_day` sorts
+        if parsed:
+            self._merge(rows, parsed, links_of)
+        else:
+            self._take(rows, links_of)
         return seen
 
-    def _take(self, entries: list[tuple[str, list[Any] | ParsedMessage, tuple[str, ...]]]) -> None:
+    def _take(self, rows: list[list[Any]], links_of: dict[str, tuple[str, ...]]) -> None:
+        """Add a day's usual rows (in time order) to `stored`, as `MessageRows.add`."""
+        since, until = self.since, self.until
+        if since is not None or until is not None:
+            rows = [
+                r
+                for r in rows
+                if (since is None or r[3] >= since) and (until is None or r[3] < until)
+            ]
+        made = self.made
+        existing = made.existing
+        stamps = [r[2] for r in rows]
+        if existing.keys().isdisjoint(stamps):  # the usual day: every message is new
+            existing.update(dict.fromkeys(stamps))
+            self.stored += rows
+        else:
+            stored = self.stored
+            for row in rows:
+                ts = row[2]
+                if ts in existing:  # the usual message has no edit: never a change
+                    made.present += 1
+                else:
+                    existing[ts] = None
+                    stored.append(row)
+                    continue
+                links_of.pop(ts, None)  # not counted again
+        references = made.references
+        if references is not None and links_of:
+            for ts in stamps:
+                links = links_of.get(ts)
+                if links:
+                    references.add(" ".join(links), at=_moment(ts))
+
+    def _merge(
+        self,
+        rows: list[list[Any]],
+        parsed: list[tuple[str, ParsedMessage]],
+        links_of: dict[str, tuple[str, ...]],
+    ) -> None:
+        """Add a day's usual rows and parsed messages together, in time order."""
+        entries: list[tuple[str, list[Any] | ParsedMessage]] = [(r[3], r) for r in rows]
+        entries += parsed
+        entries.sort(key=_first)
         made, stored = self.made, self.stored
         existing, references = made.existing, made.references
         since, until = self.since, self.until
-        for at, entry, links in entries:
+        for at, entry in entries:
             if (since is not None and at < since) or (until is not None and at >= until):
                 continue
             if isinstance(entry, ParsedMessage):
@@ -233,12 +289,13 @@ class LeanRows:
                 continue
             existing[ts] = None
             stored.append(entry)
+            links = links_of.get(ts)
             if references is not None and links:
                 references.add(" ".join(links), at=_moment(ts))
 
     def _usual(
         self,
-        item: dict[str, Any],
+        get: Any,
         rel: str,
         number: int,
         ts: str,
@@ -246,40 +303,48 @@ class LeanRows:
         micros: str,
         user: str,
         text: str,
-    ) -> tuple[list[Any], tuple[str, ...]]:
+    ) -> list[Any]:
         """The bound row of a usual message (`MessageParser._inline`, `MessageRows.values`,
-        `stored_values` in one) and its links."""
-        parser, made = self.parser, self.made
+        `stored_values` in one); its links in `self.links`."""
         if "xox" in text:
             text = redact_tokens(text)
-        extra: dict[str, Any] = {}
-        get = item.get
+        extra: dict[str, Any] | None = None
         reply_count = get("reply_count")
         if reply_count is not None and (count := _opt_int(reply_count)):
-            extra["reply_count"] = count
+            extra = {"reply_count": count}
         parent = get("parent_user_id")
         if parent is not None and (parent := _opt_str(parent)):
+            if extra is None:
+                extra = {}
             extra["parent_user_id"] = parent
-        links: tuple[str, ...] = ()
         mentions = ""
         if "<" in text or "&" in text:
-            decoded = decode(text, parser.users, parser.channels)
-            plain = decoded.plain
-            if decoded.mentions:
-                mentions = orjson.dumps(decoded.mentions).decode()
-            if decoded.channels:
-                extra["channel_mentions"] = decoded.channels
-            if decoded.broadcasts:
-                extra["broadcasts"] = decoded.broadcasts
-            if decoded.links:
-                links = tuple(redact_tokens(u) for u in decoded.links)
-                extra["links"] = links
+            parser = self.parser
+            plain, named, rooms, broadcasts, _, links = decode_parts(
+                text, parser.users, parser.channels, self._sequences
+            )
+            if named:
+                mentions = orjson.dumps(named).decode()
+            if rooms or broadcasts or links:
+                if extra is None:
+                    extra = {}
+                if rooms:
+                    extra["channel_mentions"] = rooms
+                if broadcasts:
+                    extra["broadcasts"] = broadcasts
+                if links:
+                    self.links = extra["links"] = tuple(redact_tokens(u) for u in links)
+                else:
+                    self.links = ()
+            else:
+                self.links = ()
         else:
             plain = text
+            self.links = ()
         reactions = get("reactions")
         reacted = ""
         if reactions is not None:
-            found = parser._reactions(reactions, f"{rel}: message {number}")
+            found = self.parser._reactions(reactions, f"{rel}: message {number}")
             if found:
                 reacted = orjson.dumps(
                     [{"name": r.name, "count": r.count, "users": r.users} for r in found]
@@ -287,44 +352,55 @@ class LeanRows:
         thread_ts = get("thread_ts")
         if thread_ts is not None:
             thread_ts = _opt_str(thread_ts)
-        row = [
+        author = self._authors.get(user)
+        if author is None:
+            made = self.made
+            author = self._authors[user] = (
+                made.person_of.get(user) or 0,
+                made.labels.get(user, "")[:200],
+                1 if user in made.bot_users else 0,
+            )
+        hour, second = divmod(whole, 3600)
+        prefix = self._hours.get(hour)
+        if prefix is None:
+            prefix = self._hour(hour)
+        return [
             self.channel_id,
             self.source_id,
             ts,
-            self._at(whole, micros),
+            f"{prefix}{_MINUTES_SECONDS[second]}.{micros}",
             thread_ts or "",
             user,
-            made.person_of.get(user) or 0,
-            made.labels.get(user, "")[:200],
+            author[0],
+            author[1],
             "",
             text,
             plain,
             "",
             "",
-            1 if user in made.bot_users else 0,
+            author[2],
             0,
             mentions,
             reacted,
             "",
-            orjson.dumps(extra).decode() if extra else "",
+            "" if extra is None else orjson.dumps(extra).decode(),
         ]
-        return row, links
 
-    def _at(self, whole: int, micros: str) -> str:
-        """The stored text of a UTC time: `storage.messages` writes "YYYY-MM-DD HH:MM:SS.ffffff"."""
-        day, second = divmod(whole, 86_400)
-        prefix = self._days.get(day)
-        if prefix is None:
-            if len(self._days) > 100_000:
-                self._days.clear()
-            at = _EPOCH + timedelta(days=day)
-            prefix = self._days[day] = f"{at.year:04d}-{at.month:02d}-{at.day:02d} "
-        hour, second = divmod(second, 3600)
-        minute, second = divmod(second, 60)
-        return f"{prefix}{_TWO[hour]}:{_TWO[minute]}:{_TWO[second]}.{micros}"
+    def _hour(self, hour: int) -> str:
+        """ "YYYY-MM-DD HH:" of an hour since 1970 (UTC), as `storage.messages` writes times."""
+        if len(self._hours) > 100_000:
+            self._hours.clear()
+        at = _EPOCH + timedelta(hours=hour)
+        prefix = f"{at.year:04d}-{at.month:02d}-{at.day:02d} {at.hour:02d}:"
+        self._hours[hour] = prefix
+        return prefix
 
 
-def _first(entry: tuple[str, Any, Any]) -> str:
+_MINUTES_SECONDS = [f"{m:02d}:{s:02d}" for m in range(60) for s in range(60)]
+_AT = itemgetter(3)
+
+
+def _first(entry: tuple[str, Any]) -> str:
     return entry[0]
 
 
