@@ -12,7 +12,7 @@ parser processes while the importing process writes: their peaks add up at most 
 
     python benchmarks/slack_import.py [--messages 1000000] [--channels 20] [--users 300]
                                       [--rounds 1] [--incident] [--keep DIR]
-                                      [--parsers auto|N]
+                                      [--parsers auto|N] [--blocks]
 
 Targets (issue 4): real ≤ 2 × baseline time, peak RSS ≤ 300 MB, re-import ≤ 10 % of the
 first import.
@@ -122,6 +122,11 @@ def main() -> None:
     parser.add_argument("--incident", action="store_true", help="attach to an incident")
     parser.add_argument("--keep", type=Path, help="reuse/keep the export in this folder")
     parser.add_argument(
+        "--blocks",
+        action="store_true",
+        help="people's messages carry rich_text blocks, as in a current Slack export",
+    )
+    parser.add_argument(
         "--parsers",
         default="auto",
         help="parser processes for the real import: auto (the product's choice) or a number "
@@ -133,7 +138,13 @@ def main() -> None:
     export = args.keep or work / "export"
     if not (export / "users.json").exists():
         t0 = time.perf_counter()
-        counts = generate(export, messages=args.messages, channels=args.channels, users=args.users)
+        counts = generate(
+            export,
+            messages=args.messages,
+            channels=args.channels,
+            users=args.users,
+            blocks=args.blocks,
+        )
         print(f"generated {counts} in {time.perf_counter() - t0:.1f} s at {export}")
     size = sum(p.stat().st_size for p in export.rglob("*.json"))
     print(f"export: {size / 1e6:.0f} MB on disk")
@@ -159,6 +170,7 @@ def main() -> None:
     n = args.messages
     result = {
         "messages": n,
+        "blocks": args.blocks,
         "messages_imported": n_real,
         "baseline_s": round(base, 2),
         "baseline_msgs_per_s": round(n / base),

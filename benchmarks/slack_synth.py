@@ -5,12 +5,15 @@ and time zones, threads with replies, reactions, user mentions, links (GitHub PR
 dashboards), joins with an inviter, edits and a few bot posts. Same arguments, same bytes.
 
     python benchmarks/slack_synth.py OUT_DIR [--messages 100000] [--channels 20] [--users 300]
+                                             [--blocks]
 """
 
 from __future__ import annotations
 
 import argparse
+import html
 import random
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -77,9 +80,17 @@ def _text(rng: random.Random, users: int) -> str:
 
 
 def generate(
-    out: Path, *, messages: int, channels: int = 20, users: int = 300, seed: int = 7
+    out: Path,
+    *,
+    messages: int,
+    channels: int = 20,
+    users: int = 300,
+    seed: int = 7,
+    blocks: bool = False,
 ) -> dict[str, int]:
-    """Write the export under `out` (created); returns counts of what was written."""
+    """Write the export under `out` (created); returns counts of what was written. With
+    `blocks`, people's messages also carry the rich_text block a current Slack export
+    gives them (the same text, mentions and links; the same messages otherwise)."""
     rng = random.Random(seed)
     out.mkdir(parents=True, exist_ok=True)
     people = _users(users)
@@ -102,11 +113,11 @@ def generate(
     per_channel = [share + (1 if c < rest else 0) for c in range(channels)]
     written = 0
     for c, count in enumerate(per_channel):
-        written += _channel(out / names[c], rng, count, users)
+        written += _channel(out / names[c], rng, count, users, blocks)
     return {"messages": written, "users": len(people), "channels": channels}
 
 
-def _channel(folder: Path, rng: random.Random, count: int, users: int) -> int:
+def _channel(folder: Path, rng: random.Random, count: int, users: int, blocks: bool) -> int:
     folder.mkdir(exist_ok=True)
     per_day = 400
     ts = START * 1_000_000
@@ -121,7 +132,10 @@ def _channel(folder: Path, rng: random.Random, count: int, users: int) -> int:
             _write_day(folder, day_name, day)
             day = []
         day_name = name
-        day.append(_message(rng, f"{sec}.{micro:06d}", n, users, parents))
+        message = _message(rng, f"{sec}.{micro:06d}", n, users, parents)
+        if blocks and "user" in message and "subtype" not in message:
+            message["blocks"] = _blocks(message["text"])
+        day.append(message)
     if day:
         _write_day(folder, day_name, day)
     return count
@@ -174,14 +188,45 @@ def _message(rng: random.Random, ts: str, n: int, users: int, parents: list[str]
     return message
 
 
+_SEQUENCE = re.compile(r"<([^<>]*)>")
+
+
+def _blocks(text: str) -> list[dict[str, Any]]:
+    """The rich_text block Slack sends with a person's message of this mrkdwn text."""
+    elements: list[dict[str, Any]] = []
+    pos = 0
+    for match in _SEQUENCE.finditer(text):
+        if match.start() > pos:
+            elements.append({"type": "text", "text": html.unescape(text[pos : match.start()])})
+        inner = match.group(1)
+        if inner.startswith("@"):
+            elements.append({"type": "user", "user_id": inner[1:]})
+        else:
+            url, _, label = inner.partition("|")
+            link = {"type": "link", "url": url}
+            elements.append(link | {"text": label} if label else link)
+        pos = match.end()
+    if pos < len(text):
+        elements.append({"type": "text", "text": html.unescape(text[pos:])})
+    section = {"type": "rich_text_section", "elements": elements}
+    return [{"type": "rich_text", "block_id": "b", "elements": [section]}]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path)
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--channels", type=int, default=20)
     parser.add_argument("--users", type=int, default=300)
+    parser.add_argument("--blocks", action="store_true", help="rich_text blocks as Slack sends")
     args = parser.parse_args()
-    counts = generate(args.out, messages=args.messages, channels=args.channels, users=args.users)
+    counts = generate(
+        args.out,
+        messages=args.messages,
+        channels=args.channels,
+        users=args.users,
+        blocks=args.blocks,
+    )
     print(counts)
 
 

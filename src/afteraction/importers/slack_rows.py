@@ -5,8 +5,8 @@ rows straight from an export's day files).
 The usual path makes a `ParsedMessage` of every item (`MessageParser.parse_day`), then a
 row of Python values (`MessageRows.values`), then the row a SQLite insert binds
 (`storage.messages.stored_values`): three objects and a datetime per message, about 11 µs.
-`LeanRows.day` makes the bound row of the usual message (a user's text with no subtype,
-edit or blocks: 97 % of a typical export) straight from its JSON object, its time as text
+`LeanRows.day` makes the bound row of the usual message (a person's text with no subtype
+or edit, with or without rich_text blocks) straight from its JSON object, its time as text
 from the ts digits; every other item takes the usual path. The result is the same: the
 same rows in the same order, the same warnings, counts, changes, events and references.
 tests/importers/test_slack_parallel.py holds the two paths to it.
@@ -25,7 +25,7 @@ from typing import Any
 
 import orjson
 
-from afteraction.adapters.mrkdwn import ControlSequence, decode_parts
+from afteraction.adapters.mrkdwn import ControlSequence, DecodedText, decode_parts
 from afteraction.adapters.references import ReferenceCounter
 from afteraction.adapters.slack_export import (
     _PLAIN_KEYS,
@@ -187,7 +187,6 @@ class LeanRows:
                     and type(user) is str
                     and user
                     and get("edited") is None
-                    and not get("blocks")
                     and (match := ts_match(ts)) is not None
                 ):
                     seconds, micros = match.groups()
@@ -304,8 +303,8 @@ class LeanRows:
         user: str,
         text: str,
     ) -> list[Any]:
-        """The bound row of a usual message (`MessageParser._inline`, `MessageRows.values`,
-        `stored_values` in one); its links in `self.links`."""
+        """The bound row of a usual message (`MessageParser._inline` or `_plain`,
+        `MessageRows.values`, `stored_values` in one); its links in `self.links`."""
         if "xox" in text:
             text = redact_tokens(text)
         extra: dict[str, Any] | None = None
@@ -317,30 +316,32 @@ class LeanRows:
             if extra is None:
                 extra = {}
             extra["parent_user_id"] = parent
-        mentions = ""
+        parser = self.parser
         if "<" in text or "&" in text:
-            parser = self.parser
             plain, named, rooms, broadcasts, _, links = decode_parts(
                 text, parser.users, parser.channels, self._sequences
             )
-            if named:
-                mentions = orjson.dumps(named).decode()
-            if rooms or broadcasts or links:
-                if extra is None:
-                    extra = {}
-                if rooms:
-                    extra["channel_mentions"] = rooms
-                if broadcasts:
-                    extra["broadcasts"] = broadcasts
-                if links:
-                    self.links = extra["links"] = tuple(redact_tokens(u) for u in links)
-                else:
-                    self.links = ()
-            else:
-                self.links = ()
+            if links:
+                links = tuple(redact_tokens(u) for u in links)
         else:
-            plain = text
-            self.links = ()
+            plain, named, rooms, broadcasts, links = text, (), (), (), ()
+        blocks = get("blocks")
+        if blocks:  # as `MessageParser._plain`: the blocks' exact mentions join the text's
+            known = DecodedText(plain, named, rooms, broadcasts, (), links)
+            text, merged = parser._with_blocks(text, known, blocks)
+            plain, named, rooms = merged.plain, merged.mentions, merged.channels
+            broadcasts, links = merged.broadcasts, merged.links
+        self.links = links
+        mentions = orjson.dumps(named).decode() if named else ""
+        if rooms or broadcasts or links:
+            if extra is None:
+                extra = {}
+            if rooms:
+                extra["channel_mentions"] = rooms
+            if broadcasts:
+                extra["broadcasts"] = broadcasts
+            if links:
+                extra["links"] = links
         reactions = get("reactions")
         reacted = ""
         if reactions is not None:
