@@ -1,11 +1,11 @@
 """Read a large Slack export in parser processes while this process writes what they make.
 
-A million-message export costs about 11 s of Python to read and turn into rows and about
-as much again of SQLite work to store and index them; one process does one after the
-other. Here up to `MAX_PARSERS` parser processes each read a share of the channel folders
-(the largest first, to the least loaded) and send back rows ready to bind
-(`storage.messages.stored_values`), and this process only inserts them, indexes their
-text when it would otherwise wait, and builds the indexes at the end.
+On SQLite a million-message export costs about 6 s of Python to read and make into bound
+rows (`importers.slack_rows.LeanRows`) and about 10 s of SQLite work to store and index
+them. Here up to `MAX_PARSERS` parser processes each read a share of the channel folders
+(the largest first, to the least loaded) and send back the rows, and this process only
+inserts them, indexes their text when it would otherwise wait, and builds the indexes at
+the end, so that reading overlaps writing.
 
 Lives here: the decision (`parser_count`), the parser process (`_parse`) and the loop that
 writes what the parsers send (`parse_elsewhere`). Does not live here: parsing (adapters),
@@ -15,16 +15,22 @@ Decisions:
 - Only on SQLite (PostgreSQL's inserts take another path), only for exports whose chosen
   day files hold `PARALLEL_MIN_BYTES` or more, with two or more usable CPUs, and only when
   none of the chosen channels holds messages yet, so that a parser never needs to know
-  which messages the database already has (an overlapping export takes the usual path).
-- The result is the one the usual path gives: the same rows, counts, channel events and
-  references, and the same warnings in the same order (each folder's warnings are sent
-  with it and added in folder order). Only row ids differ: channels interleave.
+  which messages the database already has (an overlapping export is read in process,
+  where each channel's stored messages are loaded first).
+- The result is the one reading in process gives: the same rows, counts, channel events
+  and references, and the same warnings in the same order (each folder's warnings are
+  sent with it and added in folder order). Only ids differ: the channels interleave.
 - The database is written by this process alone, inside the caller's transaction: a
   parser never opens it. A parser's error stops the others and is raised here; a parser
   that dies is an `ImportFailed`. If this process is killed the parsers find their pipe
   closed and exit, and the transaction was never committed.
+- Parsers are plain child processes (`python -m afteraction.importers.slack_parallel`,
+  the job pickled on stdin, frames on stdout), not `multiprocessing`: the caller's main
+  module is never imported again, nothing is forked from a threaded web process.
 - Rows travel as `marshal` data (strings and integers; about twice as fast to read as
   pickle); edits, warnings and references, which are few, as pickle.
+- Two parsers, not one: on two CPUs they take about as long as one on an export of plain
+  texts, and a fifth less when messages carry rich_text blocks (more to parse).
 """
 
 from __future__ import annotations
@@ -41,7 +47,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any, BinaryIO
+from typing import IO, TYPE_CHECKING, BinaryIO
 
 from afteraction.adapters.references import CountedReference, ReferenceCounter
 from afteraction.adapters.slack_export import (
@@ -56,6 +62,9 @@ from afteraction.core.errors import AfteractionError, ImportFailed
 from afteraction.importers._collection import BULK_THRESHOLD
 from afteraction.importers.slack_rows import LeanRows, MessageRows
 from afteraction.storage import messages as store
+
+if TYPE_CHECKING:
+    from afteraction.importers.slack import SlackWriter
 
 MiB = 1024 * 1024
 PARALLEL_MIN_BYTES = 16 * MiB  # about 90,000 usual messages
@@ -76,7 +85,7 @@ def usable_cpus() -> int:
 
 
 def parser_count(
-    writer: Any,
+    writer: SlackWriter,
     export: SlackExport,
     chosen: Sequence[tuple[str, SlackChannel]],
     requested: int | None,
@@ -84,7 +93,7 @@ def parser_count(
     """How many parser processes to read `chosen` with; 0: read them in this process.
     `requested` None decides by size and CPUs; a number asks for that many (tests), still
     only where the result is sure to be the same."""
-    if requested == 0 or len(chosen) < 1:
+    if requested == 0 or len(chosen) < 1 or not sys.executable:
         return 0
     if writer.session.get_bind().dialect.name != "sqlite":
         return 0
@@ -133,7 +142,7 @@ class _Parser:
 
 
 def parse_elsewhere(
-    writer: Any,
+    writer: SlackWriter,
     export: SlackExport,
     path: Path,
     chosen: Sequence[tuple[str, SlackChannel]],
@@ -219,7 +228,7 @@ def _shares(
     return [share for share in shares if share]
 
 
-def _write(writer: Any, running: list[_Parser], ends: dict[str, _FolderEnd]) -> None:
+def _write(writer: SlackWriter, running: list[_Parser], ends: dict[str, _FolderEnd]) -> None:
     """Write what the parsers send until every one is done."""
     waiting = 0  # rows inserted and not yet indexed
     with selectors.DefaultSelector() as selector:
@@ -336,7 +345,7 @@ def _parse(job: ParserJob, out: BinaryIO) -> None:
         _send_error(send, ImportFailed(f"could not read ({error!r})", where=where))
 
 
-def _send_made(send: Callable[[bytes], None], lean: Any, external_id: str, name: str) -> None:
+def _send_made(send: Callable[[bytes], None], lean: LeanRows, external_id: str, name: str) -> None:
     """Send a channel's rows made so far, then its changes (which may be of those rows)."""
     made = lean.made
     if lean.stored:
