@@ -3,7 +3,9 @@ and a count of every table's rows (to prove a failed import changed nothing)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -34,3 +36,13 @@ def row_counts(db: Session) -> dict[str, int]:
 
 def count(db: Session, model: type[Base]) -> int:
     return int(db.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def slack_ts(moment: datetime, n: int = 0) -> str:
+    """A Slack ts for `moment`'s whole second, `n` as its microseconds."""
+    return f"{int(moment.timestamp())}.{n:06d}"
+
+
+def slack_message(moment: datetime, text: str, user: str = "U1", n: int = 0, **extra: Any) -> dict:
+    """A person's message as a Slack export's day file holds it."""
+    return {"type": "message", "ts": slack_ts(moment, n), "user": user, "text": text, **extra}

@@ -23,7 +23,7 @@ from afteraction.storage.db import writing
 from afteraction.storage.evidence_tables import Channel, IncidentChannel, Message, Source
 from afteraction.storage.messages import remove_chat_source
 from afteraction.storage.tables import Identity, Person, Reference
-from tests.importers._helpers import count, row_counts, shared_fixture
+from tests.importers._helpers import count, row_counts, shared_fixture, slack_message, slack_ts
 
 HFARAN = "slack/slack-export-viewer/tests/testarchive_zip_contents"
 SLACKDUMP = "slack/slackdump/internal/fixtures/assets/source_export_dir"
@@ -35,12 +35,7 @@ def _import(db: Session, path: Path, **options: Any):  # type: ignore[no-untyped
         return import_slack_export(db, SYSTEM, path, **options)
 
 
-def _ts(moment: datetime, n: int = 0) -> str:
-    return f"{int(moment.timestamp())}.{n:06d}"
-
-
-def _msg(moment: datetime, text_: str, user: str = "U1", n: int = 0, **extra: Any) -> dict:
-    return {"type": "message", "ts": _ts(moment, n), "user": user, "text": text_, **extra}
+_ts, _msg = slack_ts, slack_message
 
 
 USERS = [

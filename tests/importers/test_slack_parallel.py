@@ -29,17 +29,12 @@ from afteraction.importers import slack_parallel
 from afteraction.importers.slack import import_slack_export
 from afteraction.storage import db as storage_db
 from afteraction.storage import incidents as repo
-from tests.importers._helpers import row_counts, shared_fixture
+from tests.importers._helpers import row_counts, shared_fixture, slack_message, slack_ts
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
 
-def _ts(moment: datetime, n: int = 0) -> str:
-    return f"{int(moment.timestamp())}.{n:06d}"
-
-
-def _msg(moment: datetime, body: str, user: str = "U1", n: int = 0, **extra: Any) -> dict:
-    return {"type": "message", "ts": _ts(moment, n), "user": user, "text": body, **extra}
+_ts, _msg = slack_ts, slack_message
 
 
 USERS = [

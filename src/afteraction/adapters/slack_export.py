@@ -451,55 +451,59 @@ class MessageParser:
         """
         found: list[ParsedMessage] = []
         seen: set[str] = set()
-        ts_match, plain_keys = _TS.match, _PLAIN_KEYS
         earliest, latest = self.earliest, self.latest
         for number, item in enumerate(items, start=1):
             message: ParsedMessage | None = None
-            if type(item) is dict and item.keys() <= plain_keys:
-                get = item.get
-                ts, text, user = get("ts"), get("text"), get("user")
-                if (
-                    type(ts) is str
-                    and type(text) is str
-                    and type(user) is str
-                    and user
-                    and get("edited") is None
-                    and not get("blocks")
-                    and (match := ts_match(ts)) is not None
-                ):
-                    seconds, micros = match.groups()
-                    try:
-                        at = _EPOCH + timedelta(
-                            0, int(seconds), int(micros.ljust(6, "0")) if micros else 0
-                        )
-                    except OverflowError:
-                        at = None
-                    if at is not None and at >= earliest and (latest is None or at <= latest):
-                        message = self._inline(
-                            item, rel, number, channel_id, channel_name, ts, at, user, text
-                        )
+            usual = usual_message(item, blocks=False)
+            if usual is not None:
+                ts, text, user, seconds, micros = usual
+                try:
+                    at: datetime | None = _EPOCH + timedelta(0, int(seconds), int(micros))
+                except OverflowError:
+                    at = None
+                if at is not None and at >= earliest and (latest is None or at <= latest):
+                    message = self._inline(
+                        item, rel, number, channel_id, channel_name, ts, at, user, text
+                    )
             if message is None:
-                where = f"{rel}: message {number}"
-                if not isinstance(item, dict):
-                    self.warn(where, f"skipped: a {type(item).__name__}, not a message object")
-                    continue
-                message = self.parse(
-                    item, channel_id=channel_id, channel_name=channel_name, where=where
+                message = self.parse_item(
+                    item, rel, number, channel_id, channel_name, seen, previous
                 )
                 if message is None:
                     continue
-                subtype = message.subtype
-                if message.ts in seen or message.ts in previous:
-                    self.warn(where, f"skipped: duplicate ts {message.ts}")
-                    continue
-                if subtype is not None and subtype not in KNOWN_SUBTYPES:
-                    self.warn(where, f"unknown subtype {subtype!r} kept as data")
             elif message.ts in seen or message.ts in previous:
                 self.warn(f"{rel}: message {number}", f"skipped: duplicate ts {message.ts}")
                 continue
             seen.add(message.ts)
             found.append(message)
         return found, seen
+
+    def parse_item(
+        self,
+        item: object,
+        rel: str,
+        number: int,
+        channel_id: str,
+        channel_name: str,
+        seen: Collection[str],
+        previous: Collection[str],
+    ) -> ParsedMessage | None:
+        """`parse_day` for an item that is not the usual message: None (with a warning)
+        for a non-object, an unreadable message or a ts in `seen` or `previous`; an
+        unknown subtype is kept with a warning."""
+        where = f"{rel}: message {number}"
+        if not isinstance(item, dict):
+            self.warn(where, f"skipped: a {type(item).__name__}, not a message object")
+            return None
+        message = self.parse(item, channel_id=channel_id, channel_name=channel_name, where=where)
+        if message is None:
+            return None
+        if message.ts in seen or message.ts in previous:
+            self.warn(where, f"skipped: duplicate ts {message.ts}")
+            return None
+        if message.subtype is not None and message.subtype not in KNOWN_SUBTYPES:
+            self.warn(where, f"unknown subtype {message.subtype!r} kept as data")
+        return message
 
     def _inline(
         self,
@@ -702,6 +706,29 @@ class MessageParser:
             count = _int(reaction.get("count"))
             found.append(SlackReaction(name, count if count is not None else len(users), users))
         return tuple(found)
+
+
+def usual_message(item: object, *, blocks: bool) -> tuple[str, str, str, str, str] | None:
+    """(ts, text, user, whole seconds, six digits of microseconds) of the usual message —
+    an object with only `_PLAIN_KEYS`, a string ts in Slack's form, a string text, a user,
+    no edit, and (unless `blocks`) no blocks — or None for any other item. Whether its
+    time is plausible is the caller's to check."""
+    if type(item) is not dict or not item.keys() <= _PLAIN_KEYS:
+        return None
+    get = item.get
+    ts, text, user = get("ts"), get("text"), get("user")
+    if (
+        type(ts) is str
+        and type(text) is str
+        and type(user) is str
+        and user
+        and get("edited") is None
+        and (blocks or not get("blocks"))
+        and (match := _TS.match(ts)) is not None
+    ):
+        seconds, micros = match.groups()
+        return ts, text, user, seconds, micros.ljust(6, "0") if micros else "000000"
+    return None
 
 
 # Fields `MessageParser._plain` handles; any other field sends a message the long way.

@@ -28,14 +28,12 @@ import orjson
 from afteraction.adapters.mrkdwn import ControlSequence, DecodedText, decode_parts
 from afteraction.adapters.references import ReferenceCounter
 from afteraction.adapters.slack_export import (
-    _PLAIN_KEYS,
-    _TS,
-    KNOWN_SUBTYPES,
     MessageParser,
     ParsedMessage,
     _opt_int,
     _opt_str,
     redact_tokens,
+    usual_message,
 )
 from afteraction.storage.messages import stored_time, stored_values
 
@@ -175,49 +173,28 @@ class LeanRows:
         parsed: list[tuple[str, ParsedMessage]] = []
         links_of: dict[str, tuple[str, ...]] = {}
         seen: set[str] = set()
-        ts_match, plain_keys, usual = _TS.match, _PLAIN_KEYS, self._usual
+        usual = self._usual
         earliest, latest = self.earliest, self.latest
         for number, item in enumerate(items, start=1):
-            if type(item) is dict and item.keys() <= plain_keys:
-                get = item.get
-                ts, text, user = get("ts"), get("text"), get("user")
-                if (
-                    type(ts) is str
-                    and type(text) is str
-                    and type(user) is str
-                    and user
-                    and get("edited") is None
-                    and (match := ts_match(ts)) is not None
-                ):
-                    seconds, micros = match.groups()
-                    micros = micros.ljust(6, "0") if micros else "000000"
-                    whole = int(seconds)
-                    if earliest <= whole * 1_000_000 + int(micros) <= latest:
-                        # made before the duplicate check, as `parse_day` does: its
-                        # reaction warnings come first
-                        row = usual(get, rel, number, ts, whole, micros, user, text)
-                        if ts in seen or ts in previous:
-                            warn(f"{rel}: message {number}", f"skipped: duplicate ts {ts}")
-                            continue
-                        seen.add(ts)
-                        rows.append(row)
-                        if self.links:
-                            links_of[ts] = self.links
+            parts = usual_message(item, blocks=True)
+            if parts is not None:
+                ts, text, user, seconds, micros = parts
+                whole = int(seconds)
+                if earliest <= whole * 1_000_000 + int(micros) <= latest:
+                    # made before the duplicate check, as `parse_day` does: its reaction
+                    # warnings come first
+                    row = usual(item.get, rel, number, ts, whole, micros, user, text)
+                    if ts in seen or ts in previous:
+                        warn(f"{rel}: message {number}", f"skipped: duplicate ts {ts}")
                         continue
-            where = f"{rel}: message {number}"
-            if not isinstance(item, dict):
-                warn(where, f"skipped: a {type(item).__name__}, not a message object")
-                continue
-            message = parser.parse(
-                item, channel_id=channel_id, channel_name=channel_name, where=where
-            )
+                    seen.add(ts)
+                    rows.append(row)
+                    if self.links:
+                        links_of[ts] = self.links
+                    continue
+            message = parser.parse_item(item, rel, number, channel_id, channel_name, seen, previous)
             if message is None:
                 continue
-            if message.ts in seen or message.ts in previous:
-                warn(where, f"skipped: duplicate ts {message.ts}")
-                continue
-            if message.subtype is not None and message.subtype not in KNOWN_SUBTYPES:
-                warn(where, f"unknown subtype {message.subtype!r} kept as data")
             seen.add(message.ts)
             parsed.append((stored_time(message.at) or "", message))
         rows.sort(key=_AT)  # stable: equal times keep file order, as `parse_day` sorts
