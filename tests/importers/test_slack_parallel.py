@@ -382,6 +382,20 @@ def test_an_overlapping_later_export_with_edits_comes_out_the_same(
     assert spied == []
 
 
+def test_a_zipped_export_read_by_parsers_comes_out_the_same(
+    fresh: Any, spied: list[int], tmp_path: Path
+) -> None:
+    """Each parser opens the archive itself (with the same safety limits)."""
+    export = write_export(tmp_path / "export")
+    archive = Path(shutil.make_archive(str(tmp_path / "export"), "zip", export))
+    usual = fresh("usual")
+    expected = _import(usual, archive, USUAL)
+    parallel = fresh("parallel")
+    assert _import(parallel, archive, 2) == expected
+    assert _stored(parallel) == _stored(usual)
+    assert spied == [2]
+
+
 def test_the_real_exports_come_out_the_same(fresh: Any, spied: list[int]) -> None:
     for relative in ("slack/slack-export-viewer/tests/testarchive_zip_contents",):
         path = shared_fixture(relative)
