@@ -172,7 +172,39 @@ def _day(start: datetime) -> list[Any]:
             client_msg_id="x",
             blocks=[],
         ),
-    ]
+        _msg(
+            t + timedelta(seconds=19),
+            "ping <@U2> see <https://x.example/y|y> xoxb-1-2",
+            blocks=[_rich_text(
+                {"type": "text", "text": "ping "},
+                {"type": "user", "user_id": "U2"},
+                {"type": "user", "user_id": "U3"},
+                {"type": "channel", "channel_id": "C1"},
+                {"type": "broadcast", "range": "channel"},
+                {"type": "link", "url": "https://x.example/y", "text": "y"},
+                {"type": "link", "url": "https://z.example/?t=xoxp-5-6"},
+            )],
+        ),
+        _msg(t + timedelta(seconds=20), "odd blocks", blocks={"type": "rich_text"}),
+        _msg(t + timedelta(seconds=21), "   ", blocks=[_rich_text(
+            {"type": "text", "text": "only <here> & in blocks "},
+            {"type": "channel", "channel_id": "C2"},
+        )]),
+        # the same instant written two ways: a parsed item first, then a usual one
+        {"type": "message", "subtype": "me_message", "user": "U1", "text": "waves",
+         "ts": _ts(t + timedelta(seconds=22))[:-6] + "5"},
+        {"type": "message", "user": "U2", "text": "same instant",
+         "ts": _ts(t + timedelta(seconds=22))[:-6] + "50"},
+        _msg(t + timedelta(seconds=23), "a count past 64 bits", reply_count=2**70),
+        _msg(t + timedelta(seconds=24), "a count of 400 digits", reply_count="9" * 400),
+        {"type": "message", "user": "U1", "text": "a ts with an Arabic-Indic digit",
+         "ts": _ts(t + timedelta(seconds=25))[:-1] + "\u0665"},
+    ]  # fmt: skip
+
+
+def _rich_text(*elements: dict[str, Any]) -> dict[str, Any]:
+    section = {"type": "rich_text_section", "elements": list(elements)}
+    return {"type": "rich_text", "elements": [section]}
 
 
 def write_export(root: Path) -> Path:
@@ -379,6 +411,26 @@ def test_an_overlapping_later_export_with_edits_comes_out_the_same(
     assert results[0] == results[1]
     assert results[0][0]["counts"]["messages"] == 1
     assert results[0][0]["counts"]["messages updated"] == 1
+    assert spied == []
+
+
+def test_two_folders_of_one_channel_come_out_the_same(
+    fresh: Any, spied: list[int], tmp_path: Path
+) -> None:
+    """An unlisted folder named by a listed channel's id is that channel: what the first
+    folder wrote counts as already there for the second (never a parser: they could not
+    know)."""
+    export = write_export(tmp_path / "export")
+    (export / "C1").mkdir()
+    (export / "C1" / "2026-03-02.json").write_text(
+        json.dumps([_msg(T0, "plain words"), _msg(T0, "only in the id folder", n=999)])
+    )
+    results = []
+    for way in (USUAL, 0, 2):
+        db = fresh(f"way{way}")
+        results.append((_import(db, export, way), _stored(db)))
+    assert results[0] == results[1] == results[2]
+    assert results[0][0]["counts"]["messages already present"] > 0
     assert spied == []
 
 

@@ -37,7 +37,7 @@ MiB = 1024 * 1024
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 _DAY_FILE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})\.json$")
-_TS = re.compile(r"^(\d{1,12})(?:\.(\d{1,6}))?$")
+_TS = re.compile(r"^([0-9]{1,12})(?:\.([0-9]{1,6}))?$")  # ASCII digits only, as Slack writes
 _TOKEN = re.compile(r"\b(xox[a-z])-[A-Za-z0-9._-]+")
 _META_FILES = (
     "users.json",
@@ -266,15 +266,20 @@ def _str(value: object) -> str | None:
     return None
 
 
+_INT_LIMIT = 2**63  # SQLite's and JSON's usual integers; a count beyond is not a count
+
+
 def _int(value: object) -> int | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return value
+        return value if -_INT_LIMIT < value < _INT_LIMIT else None
     if isinstance(value, float):
-        return int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value.strip())
+        return int(value) if -_INT_LIMIT < value < _INT_LIMIT else None  # and not NaN
+    if isinstance(value, str):
+        digits = value.strip()
+        if digits.lstrip("-").isascii() and digits.lstrip("-").isdigit() and len(digits) < 20:
+            return _int(int(digits))
     return None
 
 

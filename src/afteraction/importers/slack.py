@@ -294,6 +294,7 @@ class SlackWriter:
         self.known: dict[str, SlackChannel] = {}
         self.channel_ids: dict[str, int] = {}
         self.created_channels: set[int] = set()
+        self.written: set[str] = set()  # channels (Slack ids) this import wrote messages to
         self.current: str | None = None
         self.current_id = 0
         self.load: store.BulkLoad | None = None
@@ -432,11 +433,16 @@ class SlackWriter:
         channel_id = self.channel_ids.get(external_id) or store.find_channel(
             self.session, external_id
         )
-        if channel_id is None or channel_id in self.created_channels:
+        if channel_id is None or self._fresh(external_id, channel_id):
             return {}
         if not store.has_messages(self.session, channel_id):
             return {}
         return store.existing_messages(self.session, channel_id)
+
+    def _fresh(self, external_id: str, channel_id: int) -> bool:
+        """Whether a channel holds no message yet: made by this import, none written to it
+        so far (two folders can be one channel: the second sees what the first wrote)."""
+        return channel_id in self.created_channels and external_id not in self.written
 
     def _take_lean(self, lean: LeanRows, external_id: str, name: str) -> None:
         made = self.made
@@ -453,7 +459,8 @@ class SlackWriter:
         self.current = external_id
         channel_id = self._channel(external_id, name, attach=self.incident is not None)
         self.current_id = channel_id
-        fresh = channel_id in self.created_channels
+        fresh = self._fresh(external_id, channel_id)
+        self.written.add(external_id)
         if fresh or not store.has_messages(self.session, channel_id):
             self.made.existing = {}
         else:
@@ -504,6 +511,7 @@ class SlackWriter:
         if external_id != self.current:
             self.current = external_id
             self.current_id = self._channel(external_id, name, attach=self.incident is not None)
+            self.written.add(external_id)
 
     def index_loaded(self) -> None:
         store.index_loaded(self.session, self.load)

@@ -170,7 +170,8 @@ class LeanRows:
         parser = self.parser
         warn = parser.warn
         rows: list[list[Any]] = []
-        parsed: list[tuple[str, ParsedMessage]] = []
+        numbers: list[int] = []  # each row's place in the file, for `_merge`
+        parsed: list[tuple[str, int, ParsedMessage]] = []
         links_of: dict[str, tuple[str, ...]] = {}
         seen: set[str] = set()
         usual = self._usual
@@ -189,6 +190,7 @@ class LeanRows:
                         continue
                     seen.add(ts)
                     rows.append(row)
+                    numbers.append(number)
                     if self.links:
                         links_of[ts] = self.links
                     continue
@@ -196,11 +198,11 @@ class LeanRows:
             if message is None:
                 continue
             seen.add(message.ts)
-            parsed.append((stored_time(message.at) or "", message))
-        rows.sort(key=_AT)  # stable: equal times keep file order, as `parse_day` sorts
+            parsed.append((stored_time(message.at) or "", number, message))
         if parsed:
-            self._merge(rows, parsed, links_of)
+            self._merge(rows, numbers, parsed, links_of)
         else:
+            rows.sort(key=_AT)  # stable: equal times keep file order, as `parse_day` sorts
             self._take(rows, links_of)
         return seen
 
@@ -240,17 +242,21 @@ class LeanRows:
     def _merge(
         self,
         rows: list[list[Any]],
-        parsed: list[tuple[str, ParsedMessage]],
+        numbers: list[int],
+        parsed: list[tuple[str, int, ParsedMessage]],
         links_of: dict[str, tuple[str, ...]],
     ) -> None:
-        """Add a day's usual rows and parsed messages together, in time order."""
-        entries: list[tuple[str, list[Any] | ParsedMessage]] = [(r[3], r) for r in rows]
+        """Add a day's usual rows and parsed messages together, in time order (equal
+        times in file order, as `parse_day` sorts)."""
+        entries: list[tuple[str, int, list[Any] | ParsedMessage]] = [
+            (row[3], number, row) for row, number in zip(rows, numbers, strict=True)
+        ]
         entries += parsed
-        entries.sort(key=_first)
+        entries.sort(key=_time_and_place)
         made, stored = self.made, self.stored
         existing, references = made.existing, made.references
         since, until = self.since, self.until
-        for at, entry in entries:
+        for at, _, entry in entries:
             if (since is not None and at < since) or (until is not None and at >= until):
                 continue
             if isinstance(entry, ParsedMessage):
@@ -378,8 +384,8 @@ _MINUTES_SECONDS = [f"{m:02d}:{s:02d}" for m in range(60) for s in range(60)]
 _AT = itemgetter(3)
 
 
-def _first(entry: tuple[str, Any]) -> str:
-    return entry[0]
+def _time_and_place(entry: tuple[str, int, Any]) -> tuple[str, int]:
+    return entry[0], entry[1]
 
 
 def _moment(ts: str) -> datetime:
