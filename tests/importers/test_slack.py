@@ -286,7 +286,8 @@ def test_removal_removes_exactly_what_a_source_brought(db: Session, tmp_path: Pa
 
 
 def test_row_dicts_and_column_tuples_are_stored_alike(db: Session) -> None:
-    """The import writes tuples (`insert_message_values`); the dict form stores the same."""
+    """The import writes one channel's tuples (`insert_channel_values`); the dict form
+    stores the same."""
     from afteraction.storage import messages as store
     from afteraction.storage.imports import start_source
 
@@ -309,9 +310,9 @@ def test_row_dicts_and_column_tuples_are_stored_alike(db: Session) -> None:
         dicts = [row(a, source.id, n) for n in range(3)]
         del dicts[2]["thread_ts"]  # a missing key is NULL
         assert store.insert_messages(db, dicts) == 3
-        tuples = [tuple(row(b, source.id, n)[c] for c in store.COLUMNS) for n in range(3)]
-        assert store.insert_message_values(db, tuples) == 3
-        assert store.insert_message_values(db, []) == 0
+        tuples = [tuple(row(b, source.id, n)[c] for c in store.CHANNEL_COLUMNS) for n in range(3)]
+        assert store.insert_channel_values(db, b, source.id, tuples) == 3
+        assert store.insert_channel_values(db, b, source.id, []) == 0
     query = text(
         "SELECT ts, at, edited_at, author_name, text_plain, is_bot, mentions, extra, thread_ts "
         "FROM messages WHERE channel_id = :c ORDER BY ts"
@@ -367,9 +368,14 @@ def test_fast_inserts_store_what_the_orm_stores(db: Session) -> None:
             return full
 
         shapes = [set(), set(optional)] + [{name} for name in optional]
-        store.insert_message_values(
+        store.insert_channel_values(
             db,
-            [tuple(row(fast, n, f)[c] for c in store.COLUMNS) for n, f in enumerate(shapes)],
+            fast,
+            source.id,
+            [
+                tuple(row(fast, n, f)[c] for c in store.CHANNEL_COLUMNS)
+                for n, f in enumerate(shapes)
+            ],
         )
         db.connection().execute(insert(Message), [row(orm, n, f) for n, f in enumerate(shapes)])
     db.expire_all()

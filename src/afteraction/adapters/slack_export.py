@@ -1230,9 +1230,6 @@ class SlackExport:
     def message_parser(self) -> MessageParser:
         """The parser `iter_messages` uses: user and channel names from this export,
         warnings into this export's log."""
-        return self._parser()
-
-    def _parser(self) -> MessageParser:
         latest = datetime.now(UTC) + self.limits.future_margin
         return MessageParser(
             users={u.id: u.label for u in self.users()},
@@ -1245,9 +1242,6 @@ class SlackExport:
     def selected(self, wanted: Collection[str] | None) -> list[tuple[str, SlackChannel]]:
         """(folder, channel) of the chosen channels (ids, names or folders; None: all), in
         folder order; NotFound names any wanted channel the export lacks."""
-        return self._selected(wanted)
-
-    def _selected(self, wanted: Collection[str] | None) -> list[tuple[str, SlackChannel]]:
         by_folder = {c.folder: c for c in self.channels()}
         chosen: list[tuple[str, SlackChannel]] = []
         matched: set[str] = set()
@@ -1280,8 +1274,8 @@ class SlackExport:
         for label, moment in (("since", since), ("until", until)):
             if moment is not None and moment.tzinfo is None:
                 raise ValidationError(f"{label} must be timezone-aware", field=label)
-        parser = self._parser()
-        for folder, channel in self._selected(channels):
+        parser = self.message_parser()
+        for folder, channel in self.selected(channels):
             yield from self.folder_messages(parser, folder, channel, since, until)
 
     def folder_days(

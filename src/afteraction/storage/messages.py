@@ -9,8 +9,8 @@ commits (callers own the one write transaction, see `storage.imports`).
 Speed: messages are inserted with SQLAlchemy Core `insert()` executemany in batches, never as
 ORM objects; the existing `ts` of a channel are loaded only when that channel already has
 messages. On SQLite the FTS5 index of new messages is written in bulk, one `INSERT ...
-SELECT` per batch (see `insert_messages`; `insert_message_values` takes rows as sequences in
-`COLUMNS` order, without a dict per row), or once for a whole import between
+SELECT` per batch (see `insert_messages`; `insert_channel_values` takes one channel's rows
+as sequences, without a dict per row), or once for a whole import between
 `start_bulk_load` and `finish_bulk_load`, which also builds the secondary indexes once at the
 end when the import outgrows the table; updates and deletes are indexed by the triggers of
 migration 0002.
@@ -137,21 +137,6 @@ def insert_messages(session: Session, rows: Sequence[Mapping[str, Any]]) -> int:
     return insert_stored_rows(session, [_sqlite_values(row) for row in rows], None)
 
 
-def insert_message_values(
-    session: Session, rows: Sequence[Sequence[Any]], load: BulkLoad | None = None
-) -> int:
-    """`insert_messages` for rows given as sequences in `COLUMNS` order (the same Python
-    values as the dict form): a bulk import skips building a dict per message. With a
-    `load` (see `start_bulk_load`) the text is indexed by `finish_bulk_load` instead."""
-    if not rows:
-        return 0
-    connection = session.connection()
-    if connection.dialect.name != "sqlite":
-        connection.execute(insert(Message), [dict(zip(COLUMNS, row, strict=True)) for row in rows])
-        return len(rows)
-    return insert_stored_rows(session, [_stored(list(row)) for row in rows], load)
-
-
 def insert_channel_values(
     session: Session,
     channel_id: int,
@@ -160,8 +145,9 @@ def insert_channel_values(
     load: BulkLoad | None = None,
 ) -> int:
     """Insert one channel's new messages from one source: rows as sequences in
-    `CHANNEL_COLUMNS` order (the same Python values as the dict form). See
-    `insert_message_values` for `load`."""
+    `CHANNEL_COLUMNS` order (the same Python values as the dict form), without a dict per
+    row. With a `load` (see `start_bulk_load`) the text is indexed by `finish_bulk_load`
+    instead."""
     if not rows:
         return 0
     connection = session.connection()
@@ -261,7 +247,7 @@ def start_bulk_load(session: Session) -> BulkLoad | None:
     secondary indexes are dropped and rebuilt at the end. SQLite's DDL is transactional
     and the caller holds the write lock, so no other connection sees the trigger or an
     index missing, and a failure or a killed process rolls it all back with the rows.
-    Every insert of the load must pass the load (`insert_message_values`), and updates
+    Every insert of the load must pass the load (`insert_channel_values`), and updates
     too (`update_messages`), so that an update of a row not yet indexed stays consistent.
     """
     connection = session.connection()
@@ -396,7 +382,7 @@ _SQLITE_INSERT = f"INSERT INTO messages ({', '.join(COLUMNS)}) VALUES ({_placeho
 
 
 def _sqlite_executemany(connection: Connection, values: Sequence[Sequence[Any]]) -> None:
-    """The driver's own executemany with values already as `_stored` makes them (what
+    """The driver's own executemany with values already as `stored_values` makes them (what
     `UTCDateTime` and `JSON` would write: naive UTC text, JSON text; NULL as "" or 0).
     Skipping SQLAlchemy's per-value bind processing halves the cost of an insert."""
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
@@ -442,9 +428,9 @@ def stored_values(values: list[Any]) -> list[Any]:
     if at is not None and at.tzinfo is UTC:
         values[_AT] = _utc_text(at)
     else:
-        values[_AT] = _sqlite_time(at)
+        values[_AT] = stored_time(at)
     edited_at = values[_EDITED_AT]
-    values[_EDITED_AT] = "" if edited_at is None else _sqlite_time(edited_at)
+    values[_EDITED_AT] = "" if edited_at is None else stored_time(edited_at)
     for n in _JSON_AT:
         value = values[n]
         values[n] = "" if value is None else orjson.dumps(value).decode()
@@ -479,10 +465,6 @@ def _utc_text(value: datetime) -> str:
 
 def stored_time(value: datetime | None) -> str | None:
     """An aware time as SQLite stores it here: naive UTC text to the microsecond."""
-    return _sqlite_time(value)
-
-
-def _sqlite_time(value: datetime | None) -> str | None:
     if value is None:
         return None
     if value.tzinfo is UTC:  # "+00:00" cut off: the naive UTC text `UTCDateTime` writes
