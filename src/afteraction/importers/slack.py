@@ -412,21 +412,12 @@ class SlackWriter:
         """`add_messages` for an export's chosen channels on SQLite: their day files made
         into bound rows here by `LeanRows` (what a parser process does elsewhere)."""
         self.start_loading()
-        parser = export.message_parser()
-        lean = LeanRows(parser, self.made, since, until)
-        lean.channel(0, self.source_id)  # `insert_stored` puts the channel in
+        lean = LeanRows(export.message_parser(), self.made, since, until)
+        lean.channel(0, self.source_id)  # `take_rows` puts the channel in
         for folder, channel in chosen:
-            name = channel.name or channel.id
             self.made.existing = self._held(channel.id)
-            previous: set[str] = set()
-            for rel, items in export.folder_days(folder, since, until, parser.warn):
-                previous = lean.day(
-                    items, rel, channel_id=channel.id, channel_name=name, previous=previous
-                )
-                del items
-                if len(lean.stored) >= BATCH:
-                    self._take_lean(lean, channel.id, name)
-            self._take_lean(lean, channel.id, name)
+            for rows, changes, present in lean.folder(export, folder, channel, since, until):
+                self.take_rows(channel.id, channel.name or channel.id, rows, changes, present)
 
     def _held(self, external_id: str) -> dict[str, datetime | None]:
         """ts -> edit time of the messages a channel held before this import (if any)."""
@@ -444,27 +435,13 @@ class SlackWriter:
         so far (two folders can be one channel: the second sees what the first wrote)."""
         return channel_id in self.created_channels and external_id not in self.written
 
-    def _take_lean(self, lean: LeanRows, external_id: str, name: str) -> None:
-        made = self.made
-        if lean.stored:
-            self.insert_stored(external_id, name, lean.stored)
-            lean.stored = []
-        if made.changes or made.present:
-            self.take_changes(external_id, name, made.changes, made.present)
-            made.changes = []
-            made.present = 0
-
     def _enter(self, external_id: str, name: str) -> int:
         """Make a channel current: the ts it already holds become `made.existing`."""
         self.current = external_id
         channel_id = self._channel(external_id, name, attach=self.incident is not None)
         self.current_id = channel_id
-        fresh = self._fresh(external_id, channel_id)
+        self.made.existing = self._held(external_id)
         self.written.add(external_id)
-        if fresh or not store.has_messages(self.session, channel_id):
-            self.made.existing = {}
-        else:
-            self.made.existing = store.existing_messages(self.session, channel_id)
         return channel_id
 
     def _flush(self) -> None:
@@ -488,20 +465,27 @@ class SlackWriter:
         self.done += count
         _report(self.progress, self.done, None, f"#{self._current_name()}")
 
-    def insert_stored(self, external_id: str, name: str, rows: list[list[Any]]) -> None:
-        """New rows of a channel made by `LeanRows` (`store.COLUMNS` order, as
-        `store.stored_values` makes them; a channel id of 0 is this channel's)."""
-        self._switch(external_id, name)
-        if rows and rows[0][0] != self.current_id:
-            for row in rows:
-                row[0] = self.current_id
-        self._inserted(store.insert_stored_rows(self.session, rows, self.load))
-
-    def take_changes(
-        self, external_id: str, name: str, changes: list[tuple[Any, ...]], present: int
+    def take_rows(
+        self,
+        external_id: str,
+        name: str,
+        rows: list[list[Any]],
+        changes: list[tuple[Any, ...]],
+        present: int,
     ) -> None:
-        """A parser process's changed rows of a channel and how many were already present."""
+        """What `LeanRows.folder` hands over for a channel, here or in a parser process:
+        new rows (`store.COLUMNS` order, as `store.stored_values` makes them; a channel id
+        of 0 is this channel's), then changed rows (which may be of those rows) and how
+        many were already present. Nothing at all leaves the channel untouched (in an
+        incident's window a channel without a message there is not attached)."""
+        if not (rows or changes or present):
+            return
         self._switch(external_id, name)
+        if rows:
+            if rows[0][0] != self.current_id:
+                for row in rows:
+                    row[0] = self.current_id
+            self._inserted(store.insert_stored_rows(self.session, rows, self.load))
         if changes:
             self.apply_changes(self.current_id, changes)
         if present:

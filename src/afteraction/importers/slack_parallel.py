@@ -246,11 +246,11 @@ def _write(writer: SlackWriter, running: list[_Parser], ends: dict[str, _FolderE
                 kind, body = _receive(parser)
                 if kind == _ROWS:
                     external_id, name, rows = marshal.loads(body)
-                    writer.insert_stored(external_id, name, rows)
+                    writer.take_rows(external_id, name, rows, [], 0)
                     waiting += len(rows)
                 elif kind == _CHANGES:
                     external_id, name, changes, present = pickle.loads(body)
-                    writer.take_changes(external_id, name, changes, present)
+                    writer.take_rows(external_id, name, [], changes, present)
                 elif kind == _FOLDER:
                     folder, end = pickle.loads(body)
                     ends[folder] = end
@@ -318,15 +318,14 @@ def _parse(job: ParserJob, out: BinaryIO) -> None:
                 made = MessageRows(job.person_of, job.labels, job.bot_users, counter)
                 lean = LeanRows(parser, made, job.since, job.until)
                 lean.channel(job.channel_ids.get(channel.id, 0), job.source_id)
-                name, previous = channel.name or channel.id, set[str]()
-                for rel, items in export.folder_days(folder, job.since, job.until, log):
-                    previous = lean.day(
-                        items, rel, channel_id=channel.id, channel_name=name, previous=previous
-                    )
-                    del items
-                    if len(lean.stored) >= BATCH:
-                        _send_made(send, lean, channel.id, name)
-                _send_made(send, lean, channel.id, name)
+                name = channel.name or channel.id
+                for rows, changes, present in lean.folder(
+                    export, folder, channel, job.since, job.until
+                ):
+                    if rows:
+                        send(_ROWS + marshal.dumps((channel.id, name, rows)))
+                    if changes or present:
+                        send(_CHANGES + pickle.dumps((channel.id, name, changes, present)))
                 end = _FolderEnd(
                     log.items,
                     log.count,
@@ -343,18 +342,6 @@ def _parse(job: ParserJob, out: BinaryIO) -> None:
         _send_error(send, ImportFailed(str(error), where=where))
     except Exception as error:  # anything else, named, instead of a silent exit
         _send_error(send, ImportFailed(f"could not read ({error!r})", where=where))
-
-
-def _send_made(send: Callable[[bytes], None], lean: LeanRows, external_id: str, name: str) -> None:
-    """Send a channel's rows made so far, then its changes (which may be of those rows)."""
-    made = lean.made
-    if lean.stored:
-        send(_ROWS + marshal.dumps((external_id, name, lean.stored)))
-        lean.stored = []
-    if made.changes or made.present:
-        send(_CHANGES + pickle.dumps((external_id, name, made.changes, made.present)))
-        made.changes = []
-        made.present = 0
 
 
 def _send_error(send: Callable[[bytes], None], error: ImportFailed) -> None:

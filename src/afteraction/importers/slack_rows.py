@@ -18,7 +18,7 @@ take the `ParsedMessage` path.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from datetime import UTC, datetime, timedelta
 from operator import itemgetter
 from typing import Any
@@ -30,12 +30,15 @@ from afteraction.adapters.references import ReferenceCounter
 from afteraction.adapters.slack_export import (
     MessageParser,
     ParsedMessage,
+    SlackChannel,
+    SlackExport,
     _opt_int,
     _opt_str,
     redact_tokens,
+    ts_to_datetime,
     usual_message,
 )
-from afteraction.storage.messages import stored_time, stored_values
+from afteraction.storage.messages import BATCH, stored_time, stored_values
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _LAST = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
@@ -145,7 +148,6 @@ class LeanRows:
         self.until = None if until is None else stored_time(until)
         self.stored: list[list[Any]] = []  # in `store.COLUMNS` order
         self.channel_id = self.source_id = 0
-        self.head = [0, 0]
         self._hours: dict[int, str] = {}
         self._authors: dict[str, tuple[int, str, int]] = {}
         self.links: tuple[str, ...] = ()  # of the last row `_usual` made
@@ -154,7 +156,33 @@ class LeanRows:
     def channel(self, channel_id: int, source_id: int) -> None:
         """The database ids the next rows carry (0: the importer fills the channel in)."""
         self.channel_id, self.source_id = channel_id, source_id
-        self.head = [channel_id, source_id]
+
+    def folder(
+        self,
+        export: SlackExport,
+        folder: str,
+        channel: SlackChannel,
+        since: datetime | None,
+        until: datetime | None,
+    ) -> Iterator[tuple[list[list[Any]], list[tuple[Any, ...]], int]]:
+        """Read one chosen folder's day files (`made.existing` set for its channel): yields
+        (new rows, changed rows, how many already present) each time `BATCH` rows are
+        ready, and the rest at the end; each yield hands them over."""
+        name, previous = channel.name or channel.id, set[str]()
+        for rel, items in export.folder_days(folder, since, until, self.parser.warn):
+            previous = self.day(
+                items, rel, channel_id=channel.id, channel_name=name, previous=previous
+            )
+            del items
+            if len(self.stored) >= BATCH:
+                yield self._hand_over()
+        yield self._hand_over()
+
+    def _hand_over(self) -> tuple[list[list[Any]], list[tuple[Any, ...]], int]:
+        made = self.made
+        handed = (self.stored, made.changes, made.present)
+        self.stored, made.changes, made.present = [], [], 0
+        return handed
 
     def day(
         self,
@@ -237,7 +265,7 @@ class LeanRows:
             for ts in stamps:
                 links = links_of.get(ts)
                 if links:
-                    references.add(" ".join(links), at=_moment(ts))
+                    references.add(" ".join(links), at=ts_to_datetime(ts))
 
     def _merge(
         self,
@@ -263,7 +291,8 @@ class LeanRows:
                 before = len(made.rows)
                 made.add(entry)
                 if len(made.rows) > before:
-                    stored.append(self.head + stored_values(list(made.rows.pop())))
+                    ids = [self.channel_id, self.source_id]
+                    stored.append(ids + stored_values(list(made.rows.pop())))
                 continue
             ts = entry[2]
             if ts in existing:  # the usual message has no edit: never a change
@@ -273,7 +302,7 @@ class LeanRows:
             stored.append(entry)
             links = links_of.get(ts)
             if references is not None and links:
-                references.add(" ".join(links), at=_moment(ts))
+                references.add(" ".join(links), at=ts_to_datetime(ts))
 
     def _usual(
         self,
@@ -386,11 +415,6 @@ _AT = itemgetter(3)
 
 def _time_and_place(entry: tuple[str, int, Any]) -> tuple[str, int]:
     return entry[0], entry[1]
-
-
-def _moment(ts: str) -> datetime:
-    seconds, _, micros = ts.partition(".")
-    return _EPOCH + timedelta(0, int(seconds), int(micros.ljust(6, "0")) if micros else 0)
 
 
 def _extra(m: ParsedMessage) -> dict[str, Any] | None:
