@@ -712,3 +712,20 @@ def test_a_day_file_parses_as_its_messages_one_by_one() -> None:
     assert len(found) == 9 and seen == {m.ts for m in found}
     assert day_log.items[:-1] == one_by_one_log.items  # the non-object item is warned last
     assert day_log.items[-1].reason == "skipped: a str, not a message object"
+
+
+@pytest.mark.parametrize(
+    ("value", "count"),
+    [("3", 3), (" -2 ", -2), ("--5", 0), ("-", 0), ("\u0663", 0), ("9" * 19, 0), ("9" * 400, 0),
+     (2**70, 0), (1.5e30, 0), (True, 0)],
+)  # fmt: skip
+def test_a_count_that_is_not_a_plain_integer_reads_as_none(value: object, count: int) -> None:
+    """Counts (reply_count, a reaction's count) take ASCII digits that fit 64 bits; any
+    other value is no count, never an error."""
+    from afteraction.adapters.slack_export import MessageParser, WarningLog
+
+    log = WarningLog()
+    parser = MessageParser(users={}, channels={}, warn=log)
+    raw = {"ts": "1700000000.000100", "user": "U1", "text": "x", "reply_count": value}
+    message = parser.parse(raw, channel_id="C1", channel_name="c", where="d.json: message 1")
+    assert message is not None and message.reply_count == count

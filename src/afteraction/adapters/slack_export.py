@@ -277,9 +277,10 @@ def _int(value: object) -> int | None:
     if isinstance(value, float):
         return int(value) if -_INT_LIMIT < value < _INT_LIMIT else None  # and not NaN
     if isinstance(value, str):
-        digits = value.strip()
-        if digits.lstrip("-").isascii() and digits.lstrip("-").isdigit() and len(digits) < 20:
-            return _int(int(digits))
+        number = value.strip()
+        digits = number.removeprefix("-")
+        if digits.isascii() and digits.isdigit() and len(number) < 20:
+            return _int(int(number))
     return None
 
 
