@@ -178,6 +178,8 @@ def main() -> None:
         "real_msgs_per_s": round(n / real),
         "ratio_real_over_baseline": round(real / base, 2),
         "target_ratio": 2.0,
+        "baseline_runs_s": [round(t, 2) for t in base_times],
+        "real_runs_s": [round(t, 2) for t in real_times],
         "reimport_s": round(again, 3),
         "reimport_ratio": round(again / real, 3),
         "target_reimport_ratio": 0.10,

@@ -80,9 +80,11 @@ def test_killed_import_leaves_every_table_unchanged(
     generate(export, messages=150_000, channels=10, users=200)
     before = row_counts(db)
     wal_start = _truncate_wal(db, env["AFTERACTION_DATABASE_URL"])
+    temporary = tmp_path / "tmp"  # where the parsers stage their rows
+    temporary.mkdir()
     process = subprocess.Popen(
         [sys.executable, "-m", "afteraction.cli.main", "import", "slack", str(export), "--json"],
-        env={**os.environ, **env},
+        env={**os.environ, **env, "TMPDIR": str(temporary)},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
@@ -100,6 +102,7 @@ def test_killed_import_leaves_every_table_unchanged(
     while any(Path(f"/proc/{pid}").exists() for pid in parsers) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not [pid for pid in parsers if Path(f"/proc/{pid}").exists()]
+    assert not [p for p in temporary.rglob("*") if p.is_file()], "staged files left behind"
 
 
 def _parser_processes(parent: int) -> list[int]:

@@ -13,6 +13,7 @@ import json
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -510,3 +511,81 @@ def test_the_usual_path_is_kept_where_a_parser_could_not_give_the_same(
     monkeypatch.setattr(slack_parallel, "usable_cpus", lambda: 1)
     _import(fresh("one_cpu"), export, None)
     assert spied == [2]
+
+
+@pytest.fixture
+def staging(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The folder the parsers stage their rows in (the importing process makes it)."""
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
+def _attached(db: Session) -> list[str]:
+    return [row[1] for row in db.execute(text("PRAGMA database_list")) if row[1] != "temp"]
+
+
+def test_rows_staged_in_several_files_come_out_the_same(
+    fresh: Any, spied: list[int], tmp_path: Path, staging: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A folder large enough for several hand-overs (edits on later days change rows
+    copied from earlier files); each file is removed once copied, the folder at the end,
+    and nothing stays attached after the commit."""
+    export = write_export(tmp_path / "export")
+    bulk = [_msg(T0 - timedelta(days=3), f"bulk {n}", n=n) for n in range(1, 12_001)]
+    (export / "inc-db" / "2026-02-27.json").write_text(json.dumps(bulk))
+    handed: list[str | None] = []
+    original = slack_importer.SlackWriter.take_staged
+
+    def spy(writer: Any, path: str | None, items: Any) -> int:
+        handed.append(path)
+        return original(writer, path, items)
+
+    monkeypatch.setattr(slack_importer.SlackWriter, "take_staged", spy)
+    usual, parallel = fresh("usual"), fresh("parallel")
+    expected = _import(usual, export, USUAL)
+    assert _import(parallel, export, 2) == expected
+    assert _stored(parallel) == _stored(usual)
+    files = [path for path in handed if path]
+    assert len(files) >= 3, handed  # the big folder's parser handed over more than once
+    assert len(files) <= slack_parallel.MAX_STAGES
+    assert not list(staging.iterdir())
+    assert _attached(parallel) == ["main"]
+
+
+def test_a_failed_import_leaves_no_staged_file_and_nothing_attached(
+    fresh: Any, spied: list[int], tmp_path: Path, staging: Path
+) -> None:
+    export = write_export(tmp_path / "export")
+    (export / "zz-last").mkdir()
+    (export / "zz-last" / "2026-03-03.json").write_text("{not json")
+    db = fresh("db")
+    before = row_counts(db)
+    with pytest.raises(ImportFailed):
+        _import(db, export, 2)
+    assert spied == [2]
+    assert row_counts(db) == before
+    assert not list(staging.iterdir())
+    assert _attached(db) == ["main"]
+
+
+@pytest.mark.parametrize(("taken", "parsers"), [(9, 1), (10, 0)])
+def test_parsers_stage_no_more_files_than_the_connection_can_attach(
+    fresh: Any, spied: list[int], tmp_path: Path, taken: int, parsers: int
+) -> None:
+    """SQLite attaches at most ten files and a staged file stays attached until the
+    transaction ends: with nine taken one parser reads, with ten the importing process."""
+    export = write_export(tmp_path / "export")
+    expected = _import(fresh("usual"), export, USUAL)
+    db = fresh("db")
+    with storage_db.writing(db):
+        for n in range(taken):
+            storage_db.attach_for_transaction(db, tmp_path / f"other{n}.db")
+        assert storage_db.attach_capacity(db) == 10 - taken
+        summary = import_slack_export(db, SYSTEM, export, parser_processes=2)
+    got = {k: v for k, v in summary.as_dict().items() if k not in ("source_id", "origin")}
+    assert got == expected
+    assert spied == ([parsers] if parsers else [])
+    assert _attached(db) == ["main"]
+    assert storage_db.attach_capacity(db) == 10

@@ -1228,6 +1228,10 @@ class SlackExport:
         """How many bytes the day files of a folder hold (uncompressed)."""
         return sum(self._source.size(f"{folder}/{name}") for name in self._source.days[folder])
 
+    def day_size(self, rel: str) -> int:
+        """How many bytes one day file (`folder/name`, as `folder_days` names it) holds."""
+        return self._source.size(rel)
+
     def message_parser(self) -> MessageParser:
         """The parser `iter_messages` uses: user and channel names from this export,
         warnings into this export's log."""

@@ -27,7 +27,8 @@ Decisions (see docs/import.md):
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator
+import contextlib
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -50,8 +51,9 @@ from afteraction.core.errors import ImportFailed
 from afteraction.core.evidence import PersonRecord
 from afteraction.importers._collection import fewer_collections
 from afteraction.importers._people import PeopleIndex, resolve_identities
-from afteraction.importers.slack_parallel import parse_elsewhere, parser_count
+from afteraction.importers.slack_parallel import StagedItem, parse_elsewhere, parser_count
 from afteraction.importers.slack_rows import LeanRows, MessageRows
+from afteraction.storage import db as sdb
 from afteraction.storage import incidents as repo
 from afteraction.storage import messages as store
 from afteraction.storage.evidence import merge_references
@@ -490,6 +492,33 @@ class SlackWriter:
             self.apply_changes(self.current_id, changes)
         if present:
             self.summary.count("messages already present", present)
+
+    def take_staged(self, path: str | None, items: Sequence[StagedItem]) -> int:
+        """What a parser process hands over (see `slack_parallel`): a file of staged rows
+        (or none) and, in order, each channel's rows in it, changed rows and how many were
+        already present, applied as `take_rows` would. Returns how many rows it added."""
+        schema = None if path is None else sdb.attach_for_transaction(self.session, path)
+        added = 0
+        for external_id, name, rows, changes, present in items:
+            if rows[1] >= rows[0] and schema is not None and self.load is not None:
+                self._switch(external_id, name)
+                count = store.insert_staged(
+                    self.session, schema, rows, self.current_id, self.source_id, self.load
+                )
+                self._inserted(count)
+                added += count
+            self.take_rows(external_id, name, [], changes, present)
+        if path is not None:  # copied: only the open handle keeps it until the end
+            with contextlib.suppress(OSError):
+                Path(path).unlink()
+        return added
+
+    def attach_capacity(self) -> int:
+        """How many staged files this import's connection can still attach."""
+        return sdb.attach_capacity(self.session)
+
+    def expect_rows(self, count: int) -> None:
+        store.expect_rows(self.session, self.load, count)
 
     def _switch(self, external_id: str, name: str) -> None:
         if external_id != self.current:

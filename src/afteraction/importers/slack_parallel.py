@@ -35,19 +35,21 @@ Decisions:
 
 from __future__ import annotations
 
+import contextlib
 import gc
-import marshal
 import os
 import pickle
 import selectors
+import shutil
 import struct
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, BinaryIO
+from typing import IO, TYPE_CHECKING, Any, BinaryIO
 
 from afteraction.adapters.references import CountedReference, ReferenceCounter
 from afteraction.adapters.slack_export import (
@@ -73,7 +75,15 @@ BATCH = store.BATCH
 # While the parsers are busy and nothing has arrived, index the text of this many rows.
 INDEX_WHILE_WAITING = 100_000
 
-_ROWS, _CHANGES, _FOLDER, _DONE, _ERROR = b"R", b"C", b"F", b"D", b"E"
+# Staged files a parse may hand over in all (each stays attached until the transaction
+# ends, and Debian's SQLite, like the default build, attaches at most ten).
+MAX_STAGES = 8
+# A large load drops its secondary indexes before its first row when the chosen day files
+# hold at least this many bytes per row the table already has (see `store.expect_rows`);
+# a message takes about 200 bytes of export as plain text and 1 KB or more with blocks.
+BYTES_PER_ROW_AT_MOST = 1000
+
+_STAGED, _READ, _FOLDER, _DONE, _ERROR = b"S", b"R", b"F", b"D", b"E"
 _HEADER = struct.Struct(">I")  # a frame: its length, then one kind byte and the body
 
 
@@ -100,13 +110,14 @@ def parser_count(
     ids = [channel.id for _, channel in chosen]
     if len(set(ids)) != len(ids) or writer.holds_messages(ids):
         return 0
+    stages = min(MAX_STAGES, writer.attach_capacity())
     if requested is not None:
-        return max(1, min(requested, len(chosen)))
+        return max(0, min(requested, len(chosen), stages))
     if usable_cpus() < 2:
         return 0
     if sum(export.day_bytes(folder) for folder, _ in chosen) < PARALLEL_MIN_BYTES:
         return 0
-    return min(MAX_PARSERS, len(chosen))
+    return min(MAX_PARSERS, len(chosen), stages)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +135,10 @@ class ParserJob:
     labels: dict[str, str]
     bot_users: set[str]
     references: bool
+    stage_dir: str  # where it writes its staged files
+    name: str  # of its staged files: `<name>-<n>.sqlite`
+    stages: int  # how many staged files it may write at most
+    share_bytes: int  # how many bytes its folders' day files hold
 
 
 @dataclass(slots=True)
@@ -132,6 +147,12 @@ class _FolderEnd:
     warning_count: int
     events: dict[str, dict[str, tuple[datetime, str]]]
     references: list[CountedReference] | None
+
+
+# One staged file's contents, in order: (Slack channel id, channel name, (first, last)
+# staged row number, changed rows, how many already present).
+StagedItem = tuple[str, str, tuple[int, int], list[tuple[Any, ...]], int]
+_COUNT = struct.Struct(">I")
 
 
 @dataclass(slots=True)
@@ -153,8 +174,11 @@ def parse_elsewhere(
     processes (see the module docstring)."""
     running: list[_Parser] = []
     ends: dict[str, _FolderEnd] = {}
+    stage_dir = tempfile.mkdtemp(prefix="afteraction-import-")
     try:
-        for share in _shares(export, chosen, parsers):
+        shares = _shares(export, chosen, parsers)
+        stages = min(MAX_STAGES, writer.attach_capacity()) // len(shares)
+        for number, share in enumerate(shares, start=1):
             job = ParserJob(
                 path=str(Path(path).resolve()),
                 limits=export.limits,
@@ -167,9 +191,15 @@ def parse_elsewhere(
                 labels=writer.labels,
                 bot_users=writer.bot_users,
                 references=writer.references is not None,
+                stage_dir=stage_dir,
+                name=f"parser{number}",
+                stages=stages,
+                share_bytes=sum(export.day_bytes(folder) for folder, _ in share),
             )
             running.append(_start(job))
         writer.start_loading()
+        total = sum(export.day_bytes(folder) for folder, _ in chosen)
+        writer.expect_rows(total // BYTES_PER_ROW_AT_MOST)
         _write(writer, running, ends)
     finally:
         for parser in running:
@@ -179,6 +209,7 @@ def parse_elsewhere(
             for stream in (parser.process.stdin, parser.process.stdout):
                 if stream is not None:
                     stream.close()
+        shutil.rmtree(stage_dir, ignore_errors=True)
     for folder, _ in chosen:
         end = ends[folder]
         export.add_warnings(end.warnings, end.warning_count)
@@ -244,13 +275,11 @@ def _write(writer: SlackWriter, running: list[_Parser], ends: dict[str, _FolderE
             for key, _ in ready:
                 parser = key.data
                 kind, body = _receive(parser)
-                if kind == _ROWS:
-                    external_id, name, rows = marshal.loads(body)
-                    writer.take_rows(external_id, name, rows, [], 0)
-                    waiting += len(rows)
-                elif kind == _CHANGES:
-                    external_id, name, changes, present = pickle.loads(body)
-                    writer.take_rows(external_id, name, [], changes, present)
+                if kind == _READ:
+                    continue
+                if kind == _STAGED:
+                    path, items = pickle.loads(body)
+                    waiting += writer.take_staged(path, items)
                 elif kind == _FOLDER:
                     folder, end = pickle.loads(body)
                     ends[folder] = end
@@ -296,7 +325,8 @@ def _read_exactly(stream: IO[bytes], size: int) -> bytes | None:
 
 
 def _parse(job: ParserJob, out: BinaryIO) -> None:
-    """A parser process: read `job.folders` and send rows, edits and each folder's end."""
+    """A parser process: read `job.folders`, stage the rows they make in files and hand
+    each file over with what goes with its rows (see `_Stager`), then each folder's end."""
 
     first, second, third = gc.get_threshold()
     gc.set_threshold(max(first, BULK_THRESHOLD), second, third)
@@ -307,9 +337,11 @@ def _parse(job: ParserJob, out: BinaryIO) -> None:
         out.flush()
 
     where = job.path
+    stager = _Stager(job, send)
     try:
         with open_export(Path(job.path), limits=job.limits) as export:
             parser = export.message_parser()
+            read_before = 0  # bytes of day files read in the folders before this one
             for folder, channel in job.folders:
                 where = folder
                 log = WarningLog(job.limits.max_warnings_listed)
@@ -322,10 +354,9 @@ def _parse(job: ParserJob, out: BinaryIO) -> None:
                 for rows, changes, present in lean.folder(
                     export, folder, channel, job.since, job.until
                 ):
-                    if rows:
-                        send(_ROWS + marshal.dumps((channel.id, name, rows)))
-                    if changes or present:
-                        send(_CHANGES + pickle.dumps((channel.id, name, changes, present)))
+                    stager.add(channel.id, name, rows, changes, present)
+                    stager.read(read_before + lean.bytes_read, len(rows))
+                read_before += lean.bytes_read
                 end = _FolderEnd(
                     log.items,
                     log.count,
@@ -333,8 +364,10 @@ def _parse(job: ParserJob, out: BinaryIO) -> None:
                     None if counter is None else counter.results(),
                 )
                 send(_FOLDER + pickle.dumps((folder, end)))
+        stager.hand_over()
         send(_DONE)
     except (BrokenPipeError, ConnectionResetError):  # the writer is gone: nothing to tell
+        stager.discard()
         return
     except ImportFailed as error:
         _send_error(send, error)
@@ -342,6 +375,81 @@ def _parse(job: ParserJob, out: BinaryIO) -> None:
         _send_error(send, ImportFailed(str(error), where=where))
     except Exception as error:  # anything else, named, instead of a silent exit
         _send_error(send, ImportFailed(f"could not read ({error!r})", where=where))
+    finally:
+        stager.close()
+
+
+class _Stager:
+    """A parser's staged files: rows go into the open file (`store.StageFile`) and what
+    goes with them (channel, row numbers, then changed rows and the count already
+    present, in the order `LeanRows` made them) into its list; a hand-over closes the file
+    and sends its path with the list, which the writer applies in order. The files shrink
+    (of `job.stages` files the n-th holds about `stages + 1 - n` parts of the day files'
+    bytes): what the writer still has to copy and index once the parsers are done, and
+    nothing else runs beside it, is the last file, which is the smallest."""
+
+    def __init__(self, job: ParserJob, send: Callable[[bytes], None]) -> None:
+        self.job, self.send = job, send
+        self.file: store.StageFile | None = None
+        self.items: list[StagedItem] = []
+        self.handed = 0  # files handed over
+        self.paths: list[Path] = []
+
+    def add(
+        self,
+        external_id: str,
+        name: str,
+        rows: list[list[Any]],
+        changes: list[tuple[Any, ...]],
+        present: int,
+    ) -> None:
+        if rows:
+            if self.file is None:
+                path = Path(self.job.stage_dir) / f"{self.job.name}-{self.handed + 1}.sqlite"
+                self.paths.append(path)
+                self.file = store.StageFile(path)
+            self.items.append((external_id, name, self.file.add(rows), [], 0))
+        if changes or present:
+            self.items.append((external_id, name, (1, 0), changes, present))
+
+    def read(self, done: int, rows: int) -> None:
+        """Tell the writer that more was read (which also finds a writer that is gone), and
+        hand the file over once it holds its share."""
+        self.send(_READ + _COUNT.pack(rows))
+        stages, share = self.job.stages, self.job.share_bytes
+        if self.file is None or self.handed + 1 >= stages:
+            return
+        # the files so far hold stages + (stages - 1) + ... + (stages - handed) parts of
+        # the share, of stages * (stages + 1) / 2 parts in all
+        upto = self.handed + 1
+        parts = upto * stages - upto * (upto - 1) // 2
+        if done * stages * (stages + 1) >= share * parts * 2:
+            self.hand_over()
+
+    def hand_over(self) -> None:
+        path = None
+        if self.file is not None:
+            self.file.close()
+            path = str(self.file.path)
+            self.file = None
+            self.handed += 1
+        if self.items:
+            self.send(_STAGED + pickle.dumps((path, self.items)))
+        self.items = []
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+            self.file = None
+
+    def discard(self) -> None:
+        """The writer is gone: remove what it did not take."""
+        self.close()
+        for path in self.paths:
+            with contextlib.suppress(OSError):
+                path.unlink()
+        with contextlib.suppress(OSError):  # the last parser out removes the folder
+            Path(self.job.stage_dir).rmdir()
 
 
 def _send_error(send: Callable[[bytes], None], error: ImportFailed) -> None:

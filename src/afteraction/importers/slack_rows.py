@@ -147,6 +147,7 @@ class LeanRows:
         self.since = None if since is None else stored_time(since)
         self.until = None if until is None else stored_time(until)
         self.stored: list[list[Any]] = []  # in `store.COLUMNS` order
+        self.bytes_read = 0  # of the day files `folder` has read
         self.channel_id = self.source_id = 0
         self._hours: dict[int, str] = {}
         self._authors: dict[str, tuple[int, str, int]] = {}
@@ -170,6 +171,7 @@ class LeanRows:
         ready, and the rest at the end; each yield hands them over."""
         name, previous = channel.name or channel.id, set[str]()
         for rel, items in export.folder_days(folder, since, until, self.parser.warn):
+            self.bytes_read += export.day_size(rel)
             previous = self.day(
                 items, rel, channel_id=channel.id, channel_name=name, previous=previous
             )

@@ -7,6 +7,7 @@ PostgreSQL is reached through psycopg 3.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -60,6 +61,47 @@ def _install_sqlite_pragmas(engine: Engine) -> None:
     def _on_begin(connection: Any) -> None:
         mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
         connection.exec_driver_sql(f"BEGIN {mode}")
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(dbapi_connection: Any, record: Any) -> None:
+        _detach_all(dbapi_connection, record)
+
+
+# SQLite files attached for one transaction (`attach_for_transaction`), by schema name, in
+# the pool entry's `info`; detached when the connection goes back to the pool.
+_ATTACHED = "afteraction_attached"
+
+
+def attach_for_transaction(session: Session, path: str | Path) -> str:
+    """Attach the SQLite file at `path` to the session's connection (SQLite only) and
+    return its schema name; it stays attached until the connection goes back to the pool,
+    after the transaction ends: SQLite cannot detach a file a transaction has read."""
+    connection = session.connection()
+    info = connection.connection.info
+    attached: list[str] = info.setdefault(_ATTACHED, [])
+    name = f"attached_{len(attached) + 1}"
+    connection.exec_driver_sql(f'ATTACH DATABASE ? AS "{name}"', (str(path),))
+    attached.append(name)
+    return name
+
+
+def attach_capacity(session: Session) -> int:
+    """How many more files the session's SQLite connection can attach."""
+    driver = session.connection().connection.driver_connection
+    listed = driver.execute("PRAGMA database_list").fetchall()  # type: ignore[union-attr]
+    limit = int(driver.getlimit(sqlite3.SQLITE_LIMIT_ATTACHED))  # type: ignore[union-attr]
+    return max(0, limit - sum(1 for row in listed if row[1] not in ("main", "temp")))
+
+
+def _detach_all(dbapi_connection: Any, record: Any) -> None:
+    names = record.info.pop(_ATTACHED, None)
+    if not names or dbapi_connection is None:
+        return
+    try:
+        for name in names:
+            dbapi_connection.execute(f'DETACH DATABASE "{name}"')
+    except sqlite3.Error:  # pragma: no cover - never seen: a fresh connection instead
+        record.invalidate()
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
