@@ -1,15 +1,17 @@
 """Read a large Slack export in parser processes while this process writes what they make.
 
-On SQLite a million-message export costs about 6 s of Python to read and make into bound
-rows (`importers.slack_rows.LeanRows`) and about 10 s of SQLite work to store and index
-them. Here up to `MAX_PARSERS` parser processes each read a share of the channel folders
-(the largest first, to the least loaded) and send back the rows, and this process only
-inserts them, indexes their text when it would otherwise wait, and builds the indexes at
-the end, so that reading overlaps writing.
+On SQLite a million-message export costs several seconds of Python to read and make into
+bound rows (`importers.slack_rows.LeanRows`), several more to bind those rows into SQLite,
+and about as much again of SQLite work to store and index them. Here up to `MAX_PARSERS`
+parser processes each read a share of the channel folders (the largest first, to the least
+loaded), bind the rows they make into staged SQLite files of their own
+(`store.StageFile`) and hand each file over; this process only copies the rows in
+(`INSERT ... SELECT`, `store.insert_staged`), indexes their text when it would otherwise
+wait, and builds the indexes at the end, so that reading and binding overlap writing.
 
-Lives here: the decision (`parser_count`), the parser process (`_parse`) and the loop that
-writes what the parsers send (`parse_elsewhere`). Does not live here: parsing (adapters),
-what a row holds (`importers.slack_rows`), writes (`storage.messages`).
+Lives here: the decision (`parser_count`), the parser process (`_parse`, `_Stager`) and
+the loop that writes what the parsers hand over (`parse_elsewhere`). Does not live here:
+parsing (adapters), what a row holds (`importers.slack_rows`), writes (`storage.messages`).
 
 Decisions:
 - Only on SQLite (PostgreSQL's inserts take another path), only for exports whose chosen
@@ -23,14 +25,22 @@ Decisions:
 - The database is written by this process alone, inside the caller's transaction: a
   parser never opens it. A parser's error stops the others and is raised here; a parser
   that dies is an `ImportFailed`. If this process is killed the parsers find their pipe
-  closed and exit, and the transaction was never committed.
+  closed at their next progress frame, delete their staged files and exit, and the
+  transaction was never committed.
+- Staged files, not rows on the pipe: binding from Python was the largest part of this
+  process's work, and a copy between SQLite files costs about half of it; the parsers pay
+  for the binding beside this process. A staged file is attached for the rest of the
+  transaction (SQLite cannot detach a file a transaction has read; `db` detaches it when
+  the connection goes back to the pool), so a parse uses at most `MAX_STAGES` of them, and
+  each file is deleted as soon as it is copied (its open handle keeps it readable).
+- The files shrink as a parser goes (`_Stager`): what is left to copy and index once the
+  parsers are done, with nothing running beside this process, is the last and smallest.
 - Parsers are plain child processes (`python -m afteraction.importers.slack_parallel`,
   the job pickled on stdin, frames on stdout), not `multiprocessing`: the caller's main
   module is never imported again, nothing is forked from a threaded web process.
-- Rows travel as `marshal` data (strings and integers; about twice as fast to read as
-  pickle); edits, warnings and references, which are few, as pickle.
-- Two parsers, not one: on two CPUs they take about as long as one on an export of plain
-  texts, and a fifth less when messages carry rich_text blocks (more to parse).
+- Two parsers, not one: on two CPUs they took about as long as one on an export of plain
+  texts, and a fifth less when messages carry rich_text blocks (more to parse); measured
+  when rows still travelled on the pipe.
 """
 
 from __future__ import annotations

@@ -13,7 +13,8 @@ SELECT` per batch (see `insert_messages`; `insert_channel_values` takes one chan
 as sequences, without a dict per row), or once for a whole import between
 `start_bulk_load` and `finish_bulk_load`, which also builds the secondary indexes once at the
 end when the import outgrows the table; updates and deletes are indexed by the triggers of
-migration 0002.
+migration 0002. Rows made in another process arrive in a staged SQLite file (`StageFile`)
+and are copied with one `INSERT ... SELECT` (`insert_staged`).
 """
 
 from __future__ import annotations
