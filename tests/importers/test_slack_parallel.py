@@ -30,6 +30,7 @@ from afteraction.importers import slack_parallel
 from afteraction.importers.slack import import_slack_export
 from afteraction.storage import db as storage_db
 from afteraction.storage import incidents as repo
+from afteraction.storage.imports import ImportSummary
 from tests.importers._helpers import row_counts, shared_fixture, slack_message, slack_ts
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -589,3 +590,15 @@ def test_parsers_stage_no_more_files_than_the_connection_can_attach(
     assert spied == ([parsers] if parsers else [])
     assert _attached(db) == ["main"]
     assert storage_db.attach_capacity(db) == 10
+
+
+def test_staged_rows_without_their_file_fail_the_import(fresh: Any) -> None:
+    """Rows are only ever handed over with the file that holds them; if that ever broke,
+    the import fails instead of dropping them."""
+    db = fresh("db")
+    summary = ImportSummary(kind="slack-export", source_id=None, origin="test")
+    writer = slack_importer.SlackWriter(db, SYSTEM, summary, 1, None, (None, None), None)
+    with storage_db.writing(db), pytest.raises(ImportFailed) as failed:
+        writer.start_loading()
+        writer.take_staged(None, [("C1", "inc-db", (1, 3), [], 0)])
+    assert "without their file" in str(failed.value) and "inc-db" in str(failed.value)

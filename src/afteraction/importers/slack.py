@@ -500,7 +500,9 @@ class SlackWriter:
         schema = None if path is None else sdb.attach_for_transaction(self.session, path)
         added = 0
         for external_id, name, rows, changes, present in items:
-            if rows[1] >= rows[0] and schema is not None and self.load is not None:
+            if rows[1] >= rows[0]:
+                if schema is None or self.load is None:  # never made: say so, lose nothing
+                    raise ImportFailed("staged rows arrived without their file", where=name)
                 self._switch(external_id, name)
                 count = store.insert_staged(
                     self.session, schema, rows, self.current_id, self.source_id, self.load
