@@ -162,7 +162,6 @@ class _FolderEnd:
 # One staged file's contents, in order: (Slack channel id, channel name, (first, last)
 # staged row number, changed rows, how many already present).
 StagedItem = tuple[str, str, tuple[int, int], list[tuple[Any, ...]], int]
-_COUNT = struct.Struct(">I")
 
 
 @dataclass(slots=True)
@@ -185,8 +184,9 @@ def parse_elsewhere(
     running: list[_Parser] = []
     ends: dict[str, _FolderEnd] = {}
     stage_dir = tempfile.mkdtemp(prefix="afteraction-import-")
+    sizes = {folder: export.day_bytes(folder) for folder, _ in chosen}
     try:
-        shares = _shares(export, chosen, parsers)
+        shares = _shares(sizes, chosen, parsers)
         stages = min(MAX_STAGES, writer.attach_capacity()) // len(shares)
         for number, share in enumerate(shares, start=1):
             job = ParserJob(
@@ -204,12 +204,11 @@ def parse_elsewhere(
                 stage_dir=stage_dir,
                 name=f"parser{number}",
                 stages=stages,
-                share_bytes=sum(export.day_bytes(folder) for folder, _ in share),
+                share_bytes=sum(sizes[folder] for folder, _ in share),
             )
             running.append(_start(job))
         writer.start_loading()
-        total = sum(export.day_bytes(folder) for folder, _ in chosen)
-        writer.expect_rows(total // BYTES_PER_ROW_AT_MOST)
+        writer.expect_rows(sum(sizes.values()) // BYTES_PER_ROW_AT_MOST)
         _write(writer, running, ends)
     finally:
         for parser in running:
@@ -252,11 +251,10 @@ def _start(job: ParserJob) -> _Parser:
 
 
 def _shares(
-    export: SlackExport, chosen: Sequence[tuple[str, SlackChannel]], parsers: int
+    sizes: dict[str, int], chosen: Sequence[tuple[str, SlackChannel]], parsers: int
 ) -> list[list[tuple[str, SlackChannel]]]:
-    """The folders split between the parsers: the largest first, each to the least
-    loaded; each share in folder order."""
-    sizes = {folder: export.day_bytes(folder) for folder, _ in chosen}
+    """The folders split between the parsers by the bytes of their day files (`sizes`):
+    the largest first, each to the least loaded; each share in folder order."""
     loads = [0] * parsers
     owner: dict[str, int] = {}
     for folder in sorted(sizes, key=lambda f: (-sizes[f], f)):
@@ -365,7 +363,7 @@ def _parse(job: ParserJob, out: BinaryIO) -> None:
                     export, folder, channel, job.since, job.until
                 ):
                     stager.add(channel.id, name, rows, changes, present)
-                    stager.read(read_before + lean.bytes_read, len(rows))
+                    stager.read(read_before + lean.bytes_read)
                 read_before += lean.bytes_read
                 end = _FolderEnd(
                     log.items,
@@ -422,10 +420,10 @@ class _Stager:
         if changes or present:
             self.items.append((external_id, name, (1, 0), changes, present))
 
-    def read(self, done: int, rows: int) -> None:
+    def read(self, done: int) -> None:
         """Tell the writer that more was read (which also finds a writer that is gone), and
         hand the file over once it holds its share."""
-        self.send(_READ + _COUNT.pack(rows))
+        self.send(_READ)
         stages, share = self.job.stages, self.job.share_bytes
         if self.file is None or self.handed + 1 >= stages:
             return
