@@ -191,7 +191,12 @@ def insert_stored_rows(
 def _loaded(connection: Connection, load: BulkLoad, count: int) -> None:
     load.inserted += count
     load.total += count
-    if not load.indexes and load.total >= max(load.existing, LOAD_INDEX_AFTER):
+    _drop_indexes_at(connection, load, load.total)
+
+
+def _drop_indexes_at(connection: Connection, load: BulkLoad, rows: int) -> None:
+    """Drop the secondary indexes once a load of `rows` outgrows what the table held."""
+    if not load.indexes and rows >= max(load.existing, LOAD_INDEX_AFTER):
         load.indexes = _drop_secondary_indexes(connection)
 
 
@@ -398,81 +403,6 @@ def _sqlite_executemany(connection: Connection, values: Sequence[Sequence[Any]])
 _ALL_COLUMNS = itemgetter(*COLUMNS)
 
 
-# -- staging: rows written elsewhere, copied in with one statement ------------------------
-#
-# A parser process writes the rows it makes (as `stored_values` makes them, `COLUMNS`
-# order) to a SQLite file of its own; the importing process attaches the file
-# (`db.attach_for_transaction`) and copies them with `INSERT ... SELECT`, which costs
-# about half of binding the same rows from Python: the Python side of an insert is paid in
-# the parser process, beside the writer, instead of in the writer.
-STAGE_TABLE = "staged"
-_STAGE_INSERT = f"INSERT INTO {STAGE_TABLE} VALUES ({_placeholders(COLUMNS)})"
-_STAGE_COPY = (
-    f"INSERT INTO messages ({', '.join(COLUMNS)}) SELECT ?, ?, {', '.join(CHANNEL_COLUMNS)} "
-    'FROM "{schema}".' + STAGE_TABLE + " WHERE rowid BETWEEN ? AND ?"
-)
-
-
-class StageFile:
-    """A new SQLite file of staged message rows, written by one process only: no journal,
-    no sync, no index (it is read once, then deleted). Rows are numbered from 1 in the
-    order added; `add` returns the numbers of the rows it added."""
-
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self.count = 0
-        self._connection = sqlite3.connect(self.path, isolation_level=None)
-        for pragma in ("journal_mode=OFF", "synchronous=OFF", "locking_mode=EXCLUSIVE"):
-            self._connection.execute(f"PRAGMA {pragma}")
-        self._connection.execute(f"CREATE TABLE {STAGE_TABLE} ({', '.join(COLUMNS)})")
-        self._connection.execute("BEGIN")
-
-    def add(self, rows: Sequence[Sequence[Any]]) -> tuple[int, int]:
-        """Stage rows made by `stored_values` (after the channel and source ids, which the
-        copy replaces); returns (first, last) row number."""
-        self._connection.executemany(_STAGE_INSERT, rows)
-        first = self.count + 1
-        self.count += len(rows)
-        return first, self.count
-
-    def close(self) -> None:
-        """Write everything out; the file is complete once this returns."""
-        if self._connection.in_transaction:
-            self._connection.execute("COMMIT")
-        self._connection.close()
-
-
-def insert_staged(
-    session: Session,
-    schema: str,
-    rows: tuple[int, int],
-    channel_id: int,
-    source_id: int,
-    load: BulkLoad,
-) -> int:
-    """Copy rows `first..last` of a staged file attached as `schema` into `messages`, for
-    one channel and source; part of a bulk `load` (SQLite only)."""
-    first, last = rows
-    if last < first:
-        return 0
-    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(_STAGE_COPY.format(schema=schema), (channel_id, source_id, first, last))
-        count = int(cursor.rowcount)
-    finally:
-        cursor.close()
-    _loaded(session.connection(), load, count)
-    return count
-
-
-def expect_rows(session: Session, load: BulkLoad | None, count: int) -> None:
-    """Tell a bulk load about how many rows it will insert, so that a load that will
-    outgrow the table drops its secondary indexes before the first row, not after
-    `LOAD_INDEX_AFTER` of them."""
-    if load is not None and not load.indexes and count >= max(load.existing, LOAD_INDEX_AFTER):
-        load.indexes = _drop_secondary_indexes(session.connection())
-
-
 _AT, _EDITED_AT = CHANNEL_COLUMNS.index("at"), CHANNEL_COLUMNS.index("edited_at")
 _JSON_AT = tuple(n for n, name in enumerate(CHANNEL_COLUMNS) if name in _JSON)
 _FLAGS_AT = (CHANNEL_COLUMNS.index("is_bot"), CHANNEL_COLUMNS.index("hidden"))
@@ -552,6 +482,78 @@ def stored_time(value: datetime | None) -> str | None:
     if value.tzinfo is None:
         raise ValueError(f"naive datetime {value!r} refused; give a time zone")
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+# -- staging: rows written elsewhere, copied in with one statement ------------------------
+#
+# A parser process writes the rows it makes (as `stored_values` makes them, `COLUMNS`
+# order) to a SQLite file of its own; the importing process attaches the file
+# (`db.attach_for_transaction`) and copies them with `INSERT ... SELECT`, which costs
+# about half of binding the same rows from Python: the Python side of an insert is paid in
+# the parser process, beside the writer, instead of in the writer.
+STAGE_TABLE = "staged"
+_STAGE_INSERT = f"INSERT INTO {STAGE_TABLE} VALUES ({_placeholders(COLUMNS)})"
+_STAGE_COPY = (
+    f"INSERT INTO messages ({', '.join(COLUMNS)}) SELECT ?, ?, {', '.join(CHANNEL_COLUMNS)} "
+    'FROM "{schema}".' + STAGE_TABLE + " WHERE rowid BETWEEN ? AND ?"
+)
+
+
+class StageFile:
+    """A new SQLite file of staged message rows, written by one process only: no journal,
+    no sync, no index (it is read once, then deleted). Rows are numbered from 1 in the
+    order added; `add` returns the numbers of the rows it added."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.count = 0
+        self._connection = sqlite3.connect(self.path, isolation_level=None)
+        for pragma in ("journal_mode=OFF", "synchronous=OFF", "locking_mode=EXCLUSIVE"):
+            self._connection.execute(f"PRAGMA {pragma}")
+        self._connection.execute(f"CREATE TABLE {STAGE_TABLE} ({', '.join(COLUMNS)})")
+        self._connection.execute("BEGIN")
+
+    def add(self, rows: Sequence[Sequence[Any]]) -> tuple[int, int]:
+        """Stage rows made by `stored_values` (after the channel and source ids, which the
+        copy replaces); returns (first, last) row number."""
+        self._connection.executemany(_STAGE_INSERT, rows)
+        first = self.count + 1
+        self.count += len(rows)
+        return first, self.count
+
+    def close(self) -> None:
+        """Write everything out; the file is complete once this returns."""
+        if self._connection.in_transaction:
+            self._connection.execute("COMMIT")
+        self._connection.close()
+
+
+def insert_staged(
+    session: Session,
+    schema: str,
+    rows: tuple[int, int],
+    channel_id: int,
+    source_id: int,
+    load: BulkLoad,
+) -> int:
+    """Copy rows `first..last` of a staged file attached as `schema` into `messages`, for
+    one channel and source; part of a bulk `load` (SQLite only)."""
+    first, last = rows
+    if last < first:
+        return 0
+    connection = session.connection()
+    statement = _STAGE_COPY.format(schema=schema)
+    count = connection.exec_driver_sql(statement, (channel_id, source_id, first, last)).rowcount
+    _loaded(connection, load, count)
+    return count
+
+
+def expect_rows(session: Session, load: BulkLoad | None, count: int) -> None:
+    """Tell a bulk load about how many rows it will insert, so that a load that will
+    outgrow the table drops its secondary indexes before the first row, not after
+    `LOAD_INDEX_AFTER` of them."""
+    if load is not None:
+        _drop_indexes_at(session.connection(), load, count)
 
 
 def update_messages(
