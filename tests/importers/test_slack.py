@@ -362,7 +362,9 @@ def test_fast_inserts_store_what_the_orm_stores(db: Session) -> None:
         def row(channel_id: int, n: int, filled: set[str]) -> dict[str, Any]:
             full = dict.fromkeys(store.COLUMNS)
             full |= {"channel_id": channel_id, "source_id": source.id, "ts": f"1.{n}"}
-            full |= {"at": at, "author_name": "", "text_raw": "", "text_plain": ""}
+            full |= {"at": at, "author_name": ""}
+            # the raw text is stored only when it is not the plain text
+            full |= {"text_raw": "*up*" if n % 2 else "", "text_plain": "up" if n % 2 else ""}
             full |= {"is_bot": n % 2 == 1, "hidden": n % 3 == 0}
             full |= {name: optional[name] for name in filled}
             return full
@@ -377,7 +379,10 @@ def test_fast_inserts_store_what_the_orm_stores(db: Session) -> None:
                 for n, f in enumerate(shapes)
             ],
         )
-        db.connection().execute(insert(Message), [row(orm, n, f) for n, f in enumerate(shapes)])
+        reference = [row(orm, n, f) for n, f in enumerate(shapes)]
+        for values in reference:
+            values["text_raw"] = store.stored_raw(values["text_raw"], values["text_plain"])
+        db.connection().execute(insert(Message), reference)
     db.expire_all()
     stored = [
         [
@@ -388,6 +393,7 @@ def test_fast_inserts_store_what_the_orm_stores(db: Session) -> None:
     ]
     assert len(stored[0]) == len(shapes) and stored[0] == stored[1]
     assert [row[12:14] for row in stored[0][:2]] == [(False, True), (True, False)]
+    assert [row[8] for row in stored[0][:2]] == [None, "*up*"]
     if db.get_bind().dialect.name != "sqlite":
         return  # PostgreSQL takes SQLAlchemy's insert (an absent JSON value is JSON null)
     nulls = db.execute(

@@ -154,7 +154,7 @@ def _message_query(incident_id: int) -> Any:
             type_coerce(Message.at, String),
             Message.author_person_id,
             Message.author_external,
-            Message.text_raw,
+            Message.raw_text.label("text_raw"),
             Message.subtype,
             Message.thread_ts,
             type_coerce(Message.edited_at, String),

@@ -135,7 +135,9 @@ def insert_messages(session: Session, rows: Sequence[Mapping[str, Any]]) -> int:
     connection = session.connection()
     if connection.dialect.name != "sqlite":
         # a missing key is NULL here too (executemany needs every parameter in every row)
-        connection.execute(insert(Message), [{n: row.get(n) for n in COLUMNS} for row in rows])
+        connection.execute(
+            insert(Message), [_raw_rule({n: row.get(n) for n in COLUMNS}) for row in rows]
+        )
         return len(rows)
     return insert_stored_rows(session, [_sqlite_values(row) for row in rows], None)
 
@@ -158,7 +160,7 @@ def insert_channel_values(
         head = {"channel_id": channel_id, "source_id": source_id}
         connection.execute(
             insert(Message),
-            [head | dict(zip(CHANNEL_COLUMNS, row, strict=True)) for row in rows],
+            [_raw_rule(head | dict(zip(CHANNEL_COLUMNS, row, strict=True))) for row in rows],
         )
         return len(rows)
     ids = [channel_id, source_id]
@@ -372,10 +374,11 @@ _JSON = frozenset({"mentions", "reactions", "files", "extra"})
 # was half of every insert. So an absent optional value travels as "" (0 for the person
 # id: ids start at 1) and the statement turns it back into NULL; flags travel as 0/1.
 # An empty optional text is therefore stored as NULL, as the parsers already make it.
-_NULL_ZERO = frozenset({"author_person_id"})
+# The raw text is stored only when it differs from the plain text (`Message.text_raw`): it
+# travels as 0 when it is the same, and NULL is stored.
+_NULL_ZERO = frozenset({"author_person_id", "text_raw"})
 _REQUIRED = frozenset(
-    {"channel_id", "source_id", "ts", "at", "author_name", "text_raw", "text_plain"}
-    | {"is_bot", "hidden"}
+    {"channel_id", "source_id", "ts", "at", "author_name", "text_plain"} | {"is_bot", "hidden"}
 )
 
 
@@ -404,6 +407,7 @@ _ALL_COLUMNS = itemgetter(*COLUMNS)
 
 
 _AT, _EDITED_AT = CHANNEL_COLUMNS.index("at"), CHANNEL_COLUMNS.index("edited_at")
+_RAW, _PLAIN = CHANNEL_COLUMNS.index("text_raw"), CHANNEL_COLUMNS.index("text_plain")
 _JSON_AT = tuple(n for n, name in enumerate(CHANNEL_COLUMNS) if name in _JSON)
 _FLAGS_AT = (CHANNEL_COLUMNS.index("is_bot"), CHANNEL_COLUMNS.index("hidden"))
 _ZERO_AT = tuple(n for n, name in enumerate(CHANNEL_COLUMNS) if name in _NULL_ZERO)
@@ -431,7 +435,8 @@ def _stored(values: list[Any]) -> list[Any]:
 def stored_values(values: list[Any]) -> list[Any]:
     """One row in `CHANNEL_COLUMNS` order (changed in place and returned) as the SQLite
     inserts bind it: times and JSON in SQLite's stored form (what `UTCDateTime` and `JSON`
-    write), absent optional values as "" or 0, flags as 0/1. Runs once per imported
+    write), absent optional values as "" or 0, flags as 0/1, the raw text as 0 when it is
+    the plain text (stored as NULL, see `stored_raw`). Runs once per imported
     message: the common cases (an aware UTC `at`, no edit time, most JSON columns empty)
     are answered inline."""
     at = values[_AT]
@@ -444,6 +449,8 @@ def stored_values(values: list[Any]) -> list[Any]:
     for n in _JSON_AT:
         value = values[n]
         values[n] = "" if value is None else orjson.dumps(value).decode()
+    if values[_RAW] == values[_PLAIN]:
+        values[_RAW] = 0
     for n in _EMPTY_AT:
         if values[n] is None:
             values[n] = ""
@@ -471,6 +478,18 @@ def _utc_text(value: datetime) -> str:
         day = _DAYS[key] = f"{value.year:04d}-{value.month:02d}-{value.day:02d} "
     hour, minute, second = _TWO[value.hour], _TWO[value.minute], _TWO[value.second]
     return f"{day}{hour}:{minute}:{second}.{value.microsecond:06d}"
+
+
+def stored_raw(raw: str | None, plain: str) -> str | None:
+    """The raw text as stored: None when it is the plain text (most messages have no markup
+    to decode), which the readers take as the plain text (`Message.text_raw`)."""
+    return None if raw is None or raw == plain else raw
+
+
+def _raw_rule(row: dict[str, Any]) -> dict[str, Any]:
+    """A dict row with its raw text as stored (`stored_raw`)."""
+    row["text_raw"] = stored_raw(row["text_raw"], row["text_plain"])
+    return row
 
 
 def stored_time(value: datetime | None) -> str | None:
@@ -566,7 +585,12 @@ def update_messages(
         return 0
     if load is not None:
         _catch_up(session.connection(), load)
-    params = [{f"new_{k}": row[k] for k in UPDATABLE} | _key(row) for row in rows]
+    params = [
+        {f"new_{k}": row[k] for k in UPDATABLE}
+        | {"new_text_raw": stored_raw(row["text_raw"], row["text_plain"])}
+        | _key(row)
+        for row in rows
+    ]
     statement = (
         update(Message)
         .where(Message.channel_id == bindparam("key_channel"), Message.ts == bindparam("key_ts"))

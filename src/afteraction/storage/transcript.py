@@ -105,7 +105,7 @@ def _message_query(incident_id: int) -> Any:
             Message.author_person_id,
             Message.author_name,
             Message.subtype,
-            Message.text_raw,
+            Message.raw_text.label("text_raw"),
             Message.hidden,
             Message.is_bot,
             Message.reactions,
