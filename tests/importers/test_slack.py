@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from afteraction.core.access import SYSTEM
 from afteraction.core.errors import ImportFailed, NotFound
 from afteraction.importers.slack import import_slack_export, incident_window
-from afteraction.storage import directory
+from afteraction.storage import bound_rows, directory
 from afteraction.storage import incidents as repo
 from afteraction.storage.db import writing
 from afteraction.storage.evidence_tables import Channel, IncidentChannel, Message, Source
@@ -294,7 +294,7 @@ def test_row_dicts_and_column_tuples_are_stored_alike(db: Session) -> None:
     at = datetime(2026, 3, 2, 10, 0, tzinfo=timezone(timedelta(hours=2)))
 
     def row(channel_id: int, source_id: int, n: int) -> dict[str, Any]:
-        full = dict.fromkeys(store.COLUMNS)
+        full = dict.fromkeys(bound_rows.COLUMNS)
         full |= {"channel_id": channel_id, "source_id": source_id, "ts": f"1.{n}", "at": at}
         full |= {"author_name": "ann", "text_raw": f"needle {n}", "text_plain": f"needle {n}"}
         full |= {"is_bot": n == 1, "hidden": False, "mentions": ["U1"], "extra": {"k": n}}
@@ -310,7 +310,9 @@ def test_row_dicts_and_column_tuples_are_stored_alike(db: Session) -> None:
         dicts = [row(a, source.id, n) for n in range(3)]
         del dicts[2]["thread_ts"]  # a missing key is NULL
         assert store.insert_messages(db, dicts) == 3
-        tuples = [tuple(row(b, source.id, n)[c] for c in store.CHANNEL_COLUMNS) for n in range(3)]
+        tuples = [
+            tuple(row(b, source.id, n)[c] for c in bound_rows.CHANNEL_COLUMNS) for n in range(3)
+        ]
         assert store.insert_channel_values(db, b, source.id, tuples) == 3
         assert store.insert_channel_values(db, b, source.id, []) == 0
     query = text(
@@ -360,7 +362,7 @@ def test_fast_inserts_store_what_the_orm_stores(db: Session) -> None:
         )
 
         def row(channel_id: int, n: int, filled: set[str]) -> dict[str, Any]:
-            full = dict.fromkeys(store.COLUMNS)
+            full = dict.fromkeys(bound_rows.COLUMNS)
             full |= {"channel_id": channel_id, "source_id": source.id, "ts": f"1.{n}"}
             full |= {"at": at, "author_name": ""}
             # the raw text is stored only when it is not the plain text
@@ -375,18 +377,18 @@ def test_fast_inserts_store_what_the_orm_stores(db: Session) -> None:
             fast,
             source.id,
             [
-                tuple(row(fast, n, f)[c] for c in store.CHANNEL_COLUMNS)
+                tuple(row(fast, n, f)[c] for c in bound_rows.CHANNEL_COLUMNS)
                 for n, f in enumerate(shapes)
             ],
         )
         reference = [row(orm, n, f) for n, f in enumerate(shapes)]
         for values in reference:
-            values["text_raw"] = store.stored_raw(values["text_raw"], values["text_plain"])
+            values["text_raw"] = bound_rows.stored_raw(values["text_raw"], values["text_plain"])
         db.connection().execute(insert(Message), reference)
     db.expire_all()
     stored = [
         [
-            tuple(getattr(m, c) for c in store.COLUMNS if c != "channel_id")
+            tuple(getattr(m, c) for c in bound_rows.COLUMNS if c != "channel_id")
             for m in db.scalars(select(Message).where(Message.channel_id == c).order_by(Message.ts))
         ]
         for c in (fast, orm)

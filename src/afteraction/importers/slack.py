@@ -53,6 +53,7 @@ from afteraction.importers._collection import fewer_collections
 from afteraction.importers._people import PeopleIndex, resolve_identities
 from afteraction.importers.slack_parallel import StagedItem, parse_elsewhere, parser_count
 from afteraction.importers.slack_rows import LeanRows, MessageRows
+from afteraction.storage import bound_rows
 from afteraction.storage import db as sdb
 from afteraction.storage import incidents as repo
 from afteraction.storage import messages as store
@@ -74,7 +75,7 @@ SYSTEM = "slack"
 KIND_EXPORT = "slack_export"
 KIND_API = "slack_api"
 MARGIN = timedelta(hours=2)
-BATCH = store.BATCH
+BATCH = bound_rows.BATCH
 MAX_LISTED = 1000
 # On SQLite an export's usual messages become bound rows straight from their JSON
 # (`slack_rows.LeanRows`); tests turn it off to compare with the `ParsedMessage` path.
@@ -476,7 +477,7 @@ class SlackWriter:
         present: int,
     ) -> None:
         """What `LeanRows.folder` hands over for a channel, here or in a parser process:
-        new rows (`store.COLUMNS` order, as `store.stored_values` makes them; a channel id
+        new rows (`store.COLUMNS` order, as `bound_rows.stored_values` makes them; a channel id
         of 0 is this channel's), then changed rows (which may be of those rows) and how
         many were already present. Nothing at all leaves the channel untouched (in an
         incident's window a channel without a message there is not attached)."""
@@ -533,7 +534,7 @@ class SlackWriter:
 
     def apply_changes(self, channel_id: int, changes: list[tuple[Any, ...]]) -> None:
         """Replace stored messages of a channel with rows made from later edits."""
-        rows = [dict(zip(store.CHANNEL_COLUMNS, values, strict=True)) for values in changes]
+        rows = [dict(zip(bound_rows.CHANNEL_COLUMNS, values, strict=True)) for values in changes]
         for row in rows:
             row["channel_id"] = channel_id
         self.summary.count("messages updated", store.update_messages(self.session, rows, self.load))

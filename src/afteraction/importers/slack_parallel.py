@@ -5,8 +5,8 @@ bound rows (`importers.slack_rows.LeanRows`), several more to bind those rows in
 and about as much again of SQLite work to store and index them. Here up to `MAX_PARSERS`
 parser processes each read a share of the channel folders (the largest first, to the least
 loaded), bind the rows they make into staged SQLite files of their own
-(`store.StageFile`) and hand each file over; this process only copies the rows in
-(`INSERT ... SELECT`, `store.insert_staged`), indexes their text when it would otherwise
+(`bound_rows.StageFile`) and hand each file over; this process only copies the rows in
+(`INSERT ... SELECT`, `messages.insert_staged`), indexes their text when it would otherwise
 wait, and builds the indexes at the end, so that reading and binding overlap writing.
 
 Lives here: the decision (`parser_count`), the parser process (`_parse`, `_Stager`) and
@@ -73,7 +73,7 @@ from afteraction.adapters.slack_export import (
 from afteraction.core.errors import AfteractionError, ImportFailed
 from afteraction.importers._collection import BULK_THRESHOLD
 from afteraction.importers.slack_rows import LeanRows, MessageRows
-from afteraction.storage import messages as store
+from afteraction.storage import bound_rows
 
 if TYPE_CHECKING:
     from afteraction.importers.slack import SlackWriter
@@ -81,7 +81,7 @@ if TYPE_CHECKING:
 MiB = 1024 * 1024
 PARALLEL_MIN_BYTES = 16 * MiB  # about 90,000 usual messages
 MAX_PARSERS = 2
-BATCH = store.BATCH
+BATCH = bound_rows.BATCH
 # While the parsers are busy and nothing has arrived, index the text of this many rows.
 INDEX_WHILE_WAITING = 100_000
 
@@ -89,7 +89,7 @@ INDEX_WHILE_WAITING = 100_000
 # ends, and Debian's SQLite, like the default build, attaches at most ten).
 MAX_STAGES = 8
 # A large load drops its secondary indexes before its first row when the chosen day files
-# hold at least this many bytes per row the table already has (see `store.expect_rows`);
+# hold at least this many bytes per row the table already has (see `messages.expect_rows`);
 # a message takes about 200 bytes of export as plain text and 1 KB or more with blocks.
 BYTES_PER_ROW_AT_MOST = 1000
 
@@ -388,7 +388,7 @@ def _parse(job: ParserJob, out: BinaryIO) -> None:
 
 
 class _Stager:
-    """A parser's staged files: rows go into the open file (`store.StageFile`) and what
+    """A parser's staged files: rows go into the open file (`bound_rows.StageFile`) and what
     goes with them (channel, row numbers, then changed rows and the count already
     present, in the order `LeanRows` made them) into its list; a hand-over closes the file
     and sends its path with the list, which the writer applies in order. The files shrink
@@ -398,7 +398,7 @@ class _Stager:
 
     def __init__(self, job: ParserJob, send: Callable[[bytes], None]) -> None:
         self.job, self.send = job, send
-        self.file: store.StageFile | None = None
+        self.file: bound_rows.StageFile | None = None
         self.items: list[StagedItem] = []
         self.handed = 0  # files handed over
         self.paths: list[Path] = []
@@ -415,7 +415,7 @@ class _Stager:
             if self.file is None:
                 path = Path(self.job.stage_dir) / f"{self.job.name}-{self.handed + 1}.sqlite"
                 self.paths.append(path)
-                self.file = store.StageFile(path)
+                self.file = bound_rows.StageFile(path)
             self.items.append((external_id, name, self.file.add(rows), [], 0))
         if changes or present:
             self.items.append((external_id, name, (1, 0), changes, present))

@@ -38,7 +38,7 @@ from afteraction.adapters.slack_export import (
     ts_to_datetime,
     usual_message,
 )
-from afteraction.storage.messages import BATCH, stored_time, stored_values
+from afteraction.storage.bound_rows import BATCH, stored_time, stored_values
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _LAST = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
