@@ -478,3 +478,32 @@ def test_bulk_load_indexes_each_row_once_and_rebuilds_the_indexes(
     db.execute(text("INSERT INTO messages_fts(messages_fts, rank) VALUES ('integrity-check', 1)"))
     hash_size = text("SELECT v FROM messages_fts_config WHERE k = 'hashsize'")
     assert db.execute(hash_size).scalar() == 1024 * 1024  # FTS5's default, as before
+
+
+@pytest.mark.parametrize(
+    ("beside_parsers", "dropped"),
+    [
+        (False, {"ix_messages_channel_at", "ix_messages_thread", "ix_messages_source_id",
+                 "ix_messages_author_person_id"}),
+        (True, {"ix_messages_author_person_id"}),
+    ],
+)  # fmt: skip
+def test_a_large_load_drops_the_indexes_it_would_scatter(
+    db: Session, beside_parsers: bool, dropped: set[str]
+) -> None:
+    """A load that outgrows the table builds its secondary indexes at the end; beside
+    parser processes it keeps in step those it only extends at their end."""
+    from afteraction.storage import messages as store
+
+    if db.get_bind().dialect.name != "sqlite":
+        pytest.skip("PostgreSQL keeps its indexes in step itself")
+    names = text("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'messages'")
+    before = set(db.scalars(names))
+    with pytest.raises(RuntimeError), writing(db):
+        load = store.start_bulk_load(db)
+        store.expect_rows(db, load, 10 * store.LOAD_INDEX_AFTER, beside_parsers=beside_parsers)
+        assert before - set(db.scalars(names)) == dropped
+        store.finish_bulk_load(db, load)
+        assert set(db.scalars(names)) == before
+        raise RuntimeError("roll back")
+    assert set(db.scalars(names)) == before

@@ -521,7 +521,8 @@ class SlackWriter:
         return sdb.attach_capacity(self.session)
 
     def expect_rows(self, count: int) -> None:
-        store.expect_rows(self.session, self.load, count)
+        """About `count` rows will come from parser processes (see `store.expect_rows`)."""
+        store.expect_rows(self.session, self.load, count, beside_parsers=True)
 
     def _switch(self, external_id: str, name: str) -> None:
         if external_id != self.current:

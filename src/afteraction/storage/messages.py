@@ -203,7 +203,8 @@ def _loaded(connection: Connection, load: BulkLoad, count: int) -> None:
 def _drop_indexes_at(connection: Connection, load: BulkLoad, rows: int) -> None:
     """Drop the secondary indexes once a load of `rows` outgrows what the table held."""
     if not load.indexes and rows >= max(load.existing, LOAD_INDEX_AFTER):
-        load.indexes = _drop_secondary_indexes(connection)
+        names = _SCATTERED_INDEXES if load.beside_parsers else _SECONDARY_INDEXES
+        load.indexes = _drop_secondary_indexes(connection, names)
 
 
 def _drop_insert_trigger(connection: Connection) -> str | None:
@@ -236,6 +237,13 @@ _SECONDARY_INDEXES = (
     "ix_messages_source_id",
     "ix_messages_author_person_id",
 )
+# A load whose rows parser processes make keeps in step the indexes it extends at their
+# end (its own new source; each channel's messages in time order; threads within them)
+# and drops only the author index, whose inserts are scattered: the importing process then
+# builds one index, not four, after the parsers are done, when nothing runs beside it. A
+# million messages on two CPUs, five pairs: 14.5 s against 15.1 s (medians). In one
+# process, building all four at the end stays faster (22.9 s against 23.6 s).
+_SCATTERED_INDEXES = ("ix_messages_author_person_id",)
 
 
 @dataclass(slots=True)
@@ -248,6 +256,7 @@ class BulkLoad:
     existing: int
     trigger: str | None
     inserted: int = 0  # since `first_id`
+    beside_parsers: bool = False  # see `_SCATTERED_INDEXES`
     total: int = 0
     indexes: list[str] = field(default_factory=list)
 
@@ -338,13 +347,13 @@ def _catch_up(connection: Connection, load: BulkLoad) -> None:
         load.inserted = 0
 
 
-def _drop_secondary_indexes(connection: Connection) -> list[str]:
+def _drop_secondary_indexes(connection: Connection, names: Sequence[str]) -> list[str]:
     found = connection.exec_driver_sql(
         "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'messages'"
     ).all()
     statements = []
     for name, sql in found:
-        if name in _SECONDARY_INDEXES and sql is not None:
+        if name in names and sql is not None:
             connection.exec_driver_sql(f'DROP INDEX "{name}"')
             statements.append(str(sql))
     return statements
@@ -414,11 +423,15 @@ def insert_staged(
     return count
 
 
-def expect_rows(session: Session, load: BulkLoad | None, count: int) -> None:
+def expect_rows(
+    session: Session, load: BulkLoad | None, count: int, *, beside_parsers: bool = False
+) -> None:
     """Tell a bulk load about how many rows it will insert, so that a load that will
     outgrow the table drops its secondary indexes before the first row, not after
-    `LOAD_INDEX_AFTER` of them."""
+    `LOAD_INDEX_AFTER` of them; `beside_parsers`: the rows are made by parser processes
+    while this one inserts (see `_SCATTERED_INDEXES`)."""
     if load is not None:
+        load.beside_parsers = beside_parsers
         _drop_indexes_at(session.connection(), load, count)
 
 
