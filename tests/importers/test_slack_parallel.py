@@ -615,3 +615,16 @@ def test_a_parser_process_starts_without_sqlalchemy() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_a_parser_lowers_its_own_priority() -> None:
+    """The writer runs first when both have work: a parser lowers its priority."""
+    code = (
+        "import os\nfrom afteraction.importers import slack_parallel\n"
+        "before = os.nice(0)\nslack_parallel.lower_priority()\nprint(before, os.nice(0))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    before, after = (int(word) for word in done.stdout.split())
+    assert after == min(19, before + slack_parallel.PARSER_NICENESS)
