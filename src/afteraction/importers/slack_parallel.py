@@ -7,7 +7,8 @@ parser processes each read a share of the channel folders (the largest first, to
 loaded), bind the rows they make into staged SQLite files of their own
 (`bound_rows.StageFile`) and hand each file over; this process only copies the rows in
 (`INSERT ... SELECT`, `messages.insert_staged`), indexes their text when it would otherwise
-wait, and builds the indexes at the end, so that reading and binding overlap writing.
+wait, and builds the author index at the end (the indexes the load only extends are kept
+in step, see `messages.expect_rows`), so that reading and binding overlap writing.
 
 Lives here: the decision (`parser_count`), the parser process (`_parse`, `_Stager`) and
 the loop that writes what the parsers hand over (`parse_elsewhere`). Does not live here:
