@@ -91,9 +91,10 @@ INDEX_WHILE_WAITING = 100_000
 
 # How much a parser lowers its own scheduling priority (POSIX `nice`): while the writer has
 # a staged file to copy or text to index it runs first, and the parsers, which are ahead,
-# take the rest. A million messages on two CPUs, nine runs each: 14.2 s against 14.5 s
-# (medians), and niceness 19 gave 14.0 s; 10 leaves the parsers a fair share beside other
-# busy processes (a web server's, say).
+# take the rest. A million messages on two CPUs (medians): 13.9 s at niceness 10 (five
+# runs) and 14.0 s at 19 (nine) against 14.5 s without (nine), within the noise of this
+# machine; 10 leaves the parsers a fair share beside other busy processes (a web
+# server's, say), which is the point of it.
 PARSER_NICENESS = 10
 
 # Staged files a parse may hand over in all (each stays attached until the transaction

@@ -242,7 +242,7 @@ _SECONDARY_INDEXES = (
 # and drops only the author index, whose inserts are scattered: the importing process then
 # builds one index, not four, after the parsers are done, when nothing runs beside it. A
 # million messages on two CPUs, five pairs: 14.5 s against 15.1 s (medians). In one
-# process, building all four at the end stays faster (22.9 s against 23.6 s).
+# process, building all four at the end stays faster (22.2 s against 23.6 s).
 _SCATTERED_INDEXES = ("ix_messages_author_person_id",)
 
 
