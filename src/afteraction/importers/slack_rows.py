@@ -389,7 +389,7 @@ class LeanRows:
             author[0],
             author[1],
             "",
-            0 if text == plain else text,  # the raw text is stored only when it differs
+            0 if text == plain else text,  # `stored_raw`, inline: 0 binds as NULL
             plain,
             "",
             "",

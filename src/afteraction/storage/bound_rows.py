@@ -93,8 +93,7 @@ def stored_values(values: list[Any]) -> list[Any]:
     for n in _JSON_AT:
         value = values[n]
         values[n] = "" if value is None else orjson.dumps(value).decode()
-    if values[_RAW] == values[_PLAIN]:
-        values[_RAW] = 0
+    values[_RAW] = stored_raw(values[_RAW], values[_PLAIN])  # None travels as 0 below
     for n in _EMPTY_AT:
         if values[n] is None:
             values[n] = ""
