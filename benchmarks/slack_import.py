@@ -80,7 +80,7 @@ if incident == "yes" and not session.scalar(text("SELECT count(*) FROM incidents
                         "declared": datetime(2026, 1, 5, tzinfo=UTC),
                         "closed": datetime(2027, 1, 1, tzinfo=UTC)}))
 t0 = time.perf_counter()
-with sdb.writing(session):
+with sdb.writing(session, alone=True):  # as `afteraction import slack` does
     summary = import_slack_export(session, SYSTEM, root,
                                   incident="INC-1" if incident == "yes" else None,
                                   parser_processes=parsers)

@@ -105,6 +105,59 @@ def test_killed_import_leaves_every_table_unchanged(
     assert not [p for p in temporary.rglob("*") if p.is_file()], "staged files left behind"
 
 
+@pytest.mark.slow
+def test_a_killed_import_that_held_the_file_alone_is_rolled_back(tmp_path: Path) -> None:
+    """The command-line import holds a SQLite file that nothing else has open with a
+    rollback journal (`writing(..., alone=True)`); killed mid-way, it leaves a hot journal
+    that the next connection rolls back: every table as before, WAL mode again."""
+    from afteraction.storage.db import make_engine, make_session_factory, upgrade
+
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    try:
+        from slack_synth import generate
+    finally:
+        sys.path.remove(str(REPO / "benchmarks"))
+    database = tmp_path / "alone.db"
+    url = f"sqlite:///{database}"
+    upgrade(url)
+    env = {"AFTERACTION_DATABASE_URL": url, "AFTERACTION_ENVIRONMENT": "development"}
+    generate(tmp_path / "small", messages=300, channels=2, users=5)
+    assert invoke(env, "import", "slack", str(tmp_path / "small")).exit_code == 0
+    engine = make_engine(url)
+    session = make_session_factory(engine)()
+    before = row_counts(session)
+    session.close()
+    engine.dispose()  # the import must find the file with no other connection
+    export = tmp_path / "big"
+    generate(export, messages=150_000, channels=10, users=200)
+    size_before = database.stat().st_size
+    journal = Path(f"{database}-journal")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "afteraction.cli.main", "import", "slack", str(export), "--json"],
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 300  # a guard against a hung import only
+    while process.poll() is None and time.monotonic() < deadline:
+        # uncommitted pages go straight into the file, beside the rollback journal
+        if journal.exists() and database.stat().st_size > size_before + 1024 * 1024:
+            break
+        time.sleep(0.02)
+    assert process.poll() is None, "the import finished before it could be killed"
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    assert journal.exists(), "a killed import that held the file alone leaves its journal"
+    engine = make_engine(url)
+    session = make_session_factory(engine)()
+    assert row_counts(session) == before
+    assert session.connection().exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    assert session.connection().exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+    session.close()
+    engine.dispose()
+    assert not journal.exists()
+
+
 def _parser_processes(parent: int) -> list[int]:
     """The parser processes (`importers.slack_parallel`) a process started (Linux /proc)."""
     found = []

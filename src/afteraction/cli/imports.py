@@ -66,7 +66,12 @@ def slack_command(
     with state.session() as session:
 
         def action() -> ImportSummary:
-            with progress_bar(progress and not as_json) as report, writing(session):
+            # An export can be large: when nothing else has the database open, hold it
+            # alone for the import (see `writing`).
+            with (
+                progress_bar(progress and not as_json) as report,
+                writing(session, alone=True),
+            ):
                 return import_slack_export(
                     session,
                     cli_actor(),

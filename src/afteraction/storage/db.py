@@ -1,8 +1,9 @@
 """Engine and session factory, SQLite pragmas, and Alembic upgrades.
 
 SQLite runs in WAL mode with foreign keys on and a busy timeout; writes take the lock up
-front (`BEGIN IMMEDIATE`) so concurrent writers queue instead of failing half-way.
-PostgreSQL is reached through psycopg 3.
+front (`BEGIN IMMEDIATE`) so concurrent writers queue instead of failing half-way. A write
+that expects to be the file's only user (a command-line import) may hold it alone with a
+rollback journal (`writing(..., alone=True)`). PostgreSQL is reached through psycopg 3.
 """
 
 from __future__ import annotations
@@ -54,17 +55,60 @@ def _install_sqlite_pragmas(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
-        connection.exec_driver_sql(f"BEGIN {mode}")
+        options = connection.get_execution_options()
+        if options.get(_ALONE):
+            _hold_alone(connection.connection)
+        connection.exec_driver_sql(f"BEGIN {options.get('sqlite_begin', 'DEFERRED')}")
 
     @event.listens_for(engine, "checkin")
     def _on_checkin(dbapi_connection: Any, record: Any) -> None:
         _detach_all(dbapi_connection, record)
+        _share_again(dbapi_connection, record)
+
+
+# How long a SQLite connection waits for another's lock before failing.
+BUSY_TIMEOUT_MS = 30_000
+
+# Execution option (and pool entry `info` key) of a transaction that holds its SQLite file
+# alone with a rollback journal (`writing(..., alone=True)`).
+_ALONE = "afteraction_alone"
+
+
+def _hold_alone(pool_entry: Any) -> None:
+    """Before a transaction begins: switch the connection's file from WAL to a rollback
+    journal if no other connection has it open (SQLite refuses the switch at once, with the
+    busy timeout lifted, when one does; then nothing changes). Recorded in the pool entry's
+    `info` so that `_share_again` switches back when the connection returns to the pool."""
+    driver = pool_entry.driver_connection
+    driver.execute("PRAGMA busy_timeout=0")
+    try:
+        mode = driver.execute("PRAGMA journal_mode=DELETE").fetchone()[0]
+    except sqlite3.OperationalError:  # "database is locked": another connection has it
+        mode = None
+    finally:
+        driver.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    if mode == "delete":
+        # A rollback journal is only as safe as WAL's NORMAL with FULL syncs.
+        driver.execute("PRAGMA synchronous=FULL")
+        pool_entry.info[_ALONE] = True
+
+
+def _share_again(dbapi_connection: Any, record: Any) -> None:
+    """Back to WAL after a transaction that held the file alone (see `_hold_alone`). Should
+    a reader that opened the file meanwhile keep the switch from happening, the file stays
+    in rollback mode until the next connection opens, which puts WAL back on connecting."""
+    if not record.info.pop(_ALONE, False) or dbapi_connection is None:
+        return
+    try:
+        dbapi_connection.execute("PRAGMA journal_mode=WAL")
+        dbapi_connection.execute("PRAGMA synchronous=NORMAL")
+    except sqlite3.Error:  # pragma: no cover - a fresh connection instead
+        record.invalidate()
 
 
 # SQLite files attached for one transaction (`attach_for_transaction`), by schema name, in
@@ -109,16 +153,28 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
-def writing(session: Session) -> Iterator[Session]:
+def writing(session: Session, *, alone: bool = False) -> Iterator[Session]:
     """One write transaction, committed on success and rolled back on any error.
 
     On SQLite the write lock is taken up front (BEGIN IMMEDIATE) so a writer waits for
     another instead of failing half-way; reads use plain deferred transactions.
+
+    `alone=True` is for a large write whose caller expects to be the file's only user (the
+    command line's imports). When no other connection has the SQLite file open, the
+    transaction runs with a rollback journal instead of the WAL, so that its pages are
+    written once, into the database, rather than into the WAL and then again by the
+    checkpoint after the commit (a million Slack messages: 13.3 s → 11.9 s). Until it ends,
+    a connection that opens the file waits for it, as for any writer's lock, up to the busy
+    timeout. When another connection has the file open, nothing changes. A process killed
+    mid-way leaves a journal that the next connection rolls back.
     """
     if session.in_transaction():
         session.rollback()
+    options: dict[str, Any] = {"sqlite_begin": "IMMEDIATE"}
+    if alone:
+        options[_ALONE] = True
     with session.begin():
-        session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+        session.connection(execution_options=options)
         yield session
 
 
