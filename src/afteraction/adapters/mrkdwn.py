@@ -127,25 +127,25 @@ def _unique(items: Sequence[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(items)) if items else ()
 
 
-def decode_blocks(
-    blocks: object, users: Mapping[str, str] | None = None,
-    channels: Mapping[str, str] | None = None,
-) -> DecodedText | None:  # fmt: skip
-    """The plain text and exact mention targets of a message's `rich_text` blocks
-    (formats.md §1.8), or None when it has none. Block text is already plain (no entities,
-    no `<...>` sequences): user, channel, usergroup and broadcast elements carry their ids.
-    Unknown element types are skipped, never guessed at; lists and quotes become lines."""
-    if not isinstance(blocks, list):
-        return None
-    users = users or {}
-    channels = channels or {}
+def walk_blocks(
+    blocks: list[object], users: Mapping[str, str], channels: Mapping[str, str]
+) -> tuple[list[str], dict[str, list[str]]]:
+    """What a message's `rich_text` blocks say (formats.md §1.8): their lines of text, and
+    the targets they name by kind (`BLOCK_TARGETS`' keys), in order, repeats kept. Block
+    text is already plain (no entities, no `<...>` sequences): user, channel, usergroup
+    and broadcast elements carry their ids. Other blocks and unknown element types are
+    skipped, never guessed at; lists and quotes become lines. `blocks_decoded` puts the
+    two together as a `DecodedText`."""
     lines: list[str] = []
     found: dict[str, list[str]] = {}
     for block in blocks:
         if isinstance(block, dict) and block.get("type") == "rich_text":
             _walk_rich_text(block.get("elements"), lines, found, users, channels)
-    if not lines and not found:
-        return None
+    return lines, found
+
+
+def blocks_decoded(lines: list[str], found: Mapping[str, Sequence[str]]) -> DecodedText:
+    """`walk_blocks`' lines and targets as a `DecodedText`."""
     return DecodedText(
         plain="\n".join(line for line in lines if line),
         mentions=_unique(found.get("user", [])),
@@ -154,6 +154,16 @@ def decode_blocks(
         usergroups=_unique(found.get("usergroup", [])),
         links=_unique(found.get("link", [])),
     )
+
+
+# Each kind of target `walk_blocks` finds, and the `DecodedText` field that lists it.
+BLOCK_TARGETS = {
+    "user": "mentions",
+    "channel": "channels",
+    "broadcast": "broadcasts",
+    "usergroup": "usergroups",
+    "link": "links",
+}
 
 
 _CONTAINERS = frozenset(

@@ -29,7 +29,14 @@ from typing import Any
 
 import orjson
 
-from afteraction.adapters.mrkdwn import DecodedText, decode, decode_blocks, escape_mrkdwn
+from afteraction.adapters.mrkdwn import (
+    BLOCK_TARGETS,
+    DecodedText,
+    blocks_decoded,
+    decode,
+    escape_mrkdwn,
+    walk_blocks,
+)
 from afteraction.core.errors import ImportFailed, NotFound, ValidationError
 from afteraction.core.evidence import MessageRecord, PersonRecord, Reaction
 
@@ -655,17 +662,30 @@ class MessageParser:
         """Merge what a message's rich_text blocks say (formats.md §1.8): their exact
         mention targets join those found in the text, and a message whose text is empty
         takes its text from the blocks (escaped as mrkdwn, so it renders as written)."""
-        facts = decode_blocks(blocks, self.users, self.channels)
-        if facts is None:
+        if not isinstance(blocks, list):
             return text, decoded
-        links = tuple(redact_tokens(u) for u in facts.links)
+        lines, found = walk_blocks(blocks, self.users, self.channels)
+        if not lines and not found:
+            return text, decoded
+        if "link" in found:
+            found["link"] = [redact_tokens(u) for u in found["link"]]
+        if (
+            decoded.plain
+            and text.strip()
+            and all(
+                set(targets).issubset(getattr(decoded, BLOCK_TARGETS[kind]))
+                for kind, targets in found.items()
+            )
+        ):
+            return text, decoded  # the usual message: its blocks name what its text names
+        facts = blocks_decoded(lines, found)
         merged = DecodedText(
             decoded.plain or facts.plain,
             tuple(dict.fromkeys((*decoded.mentions, *facts.mentions))),
             tuple(dict.fromkeys((*decoded.channels, *facts.channels))),
             tuple(dict.fromkeys((*decoded.broadcasts, *facts.broadcasts))),
             tuple(dict.fromkeys((*decoded.usergroups, *facts.usergroups))),
-            tuple(dict.fromkeys((*decoded.links, *links))),
+            tuple(dict.fromkeys((*decoded.links, *facts.links))),
         )
         if not text.strip() and facts.plain:
             text = redact_tokens(escape_mrkdwn(facts.plain))
