@@ -27,6 +27,7 @@ from afteraction.adapters.slack_export import (
     redact_tokens,
     ts_key,
     ts_to_datetime,
+    usual_message,
 )
 from afteraction.core.errors import ImportFailed, NotFound, ValidationError
 
@@ -729,3 +730,32 @@ def test_a_count_that_is_not_a_plain_integer_reads_as_none(value: object, count:
     raw = {"ts": "1700000000.000100", "user": "U1", "text": "x", "reply_count": value}
     message = parser.parse(raw, channel_id="C1", channel_name="c", where="d.json: message 1")
     assert message is not None and message.reply_count == count
+
+
+@pytest.mark.parametrize(
+    ("ts", "expected"),
+    [
+        ("1767571451.044539", ("1767571451", "044539")),
+        ("1767571451.0445", ("1767571451", "044500")),
+        ("1767571451", ("1767571451", "000000")),
+        ("1.000001", ("1", "000001")),
+        ("1767571451.044539\n", ("1767571451", "044539")),  # as the pattern's `$` allows
+        ("123456789012.044539", ("123456789012", "044539")),
+        ("1234567890123.044539", None),  # thirteen digits of seconds
+        ("1767571451.0445391", None),
+        ("+767571451.044539", None),
+        ("\u0661\u0662\u0663.044539", None),  # digits, but not ASCII ones
+        ("1767571451.\u0660\u0664\u0664\u0665\u0663\u0669", None),
+        (".044539", None),
+        ("1767571451.", None),
+    ],
+)
+def test_the_usual_message_reads_only_slack_ts_forms(
+    ts: str, expected: tuple[str, str] | None
+) -> None:
+    item = {"type": "message", "ts": ts, "user": "U1", "text": "hi"}
+    found = usual_message(item, blocks=False)
+    if expected is None:
+        assert found is None
+    else:
+        assert found == (ts, "hi", "U1", *expected)

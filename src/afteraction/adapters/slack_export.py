@@ -743,18 +743,31 @@ def usual_message(item: object, *, blocks: bool) -> tuple[str, str, str, str, st
         return None
     get = item.get
     ts, text, user = get("ts"), get("text"), get("user")
-    if (
+    if not (
         type(ts) is str
         and type(text) is str
         and type(user) is str
         and user
         and get("edited") is None
         and (blocks or not get("blocks"))
-        and (match := _TS.match(ts)) is not None
     ):
-        seconds, micros = match.groups()
-        return ts, text, user, seconds, micros.ljust(6, "0") if micros else "000000"
-    return None
+        return None
+    # Slack's own form, "1767571451.044539", checked without the regular expression (a
+    # third of the cost); anything else is left to `_TS`, which decides as before.
+    seconds, _, micros = ts.partition(".")
+    if (
+        len(micros) == 6
+        and 0 < len(seconds) <= 12
+        and ts.isascii()
+        and seconds.isdigit()
+        and micros.isdigit()
+    ):
+        return ts, text, user, seconds, micros
+    match = _TS.match(ts)
+    if match is None:
+        return None
+    seconds, micros = match.groups()
+    return ts, text, user, seconds, micros.ljust(6, "0") if micros else "000000"
 
 
 # Fields `MessageParser._plain` handles; any other field sends a message the long way.
