@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -490,6 +492,39 @@ def test_a_parser_that_dies_is_an_import_failure() -> None:
     assert "exit code 3" in str(failed.value) and "general, random" in str(failed.value)
     assert process.stdout is not None
     process.stdout.close()
+
+
+def test_a_parser_that_is_stuck_fails_the_import_and_keeps_nothing(
+    fresh: Any, spied: list[int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A parser that neither reports nor dies (stopped here with SIGSTOP) fails the import
+    once it has been silent for `PARSER_SILENCE_S`; every parser is killed."""
+    started: list[subprocess.Popen[bytes]] = []
+    original = slack_parallel._start
+
+    def stopped(job: Any) -> Any:
+        parser = original(job)
+        parser.process.send_signal(signal.SIGSTOP)
+        started.append(parser.process)
+        return parser
+
+    monkeypatch.setattr(slack_parallel, "_start", stopped)
+    monkeypatch.setattr(slack_parallel, "PARSER_SILENCE_S", 1.0)
+    # without the limit the import would wait for ever: let the parsers go on after 30 s,
+    # so that such an import ends (and this test fails) instead of hanging
+    release = threading.Timer(30, lambda: [p.send_signal(signal.SIGCONT) for p in started])
+    release.start()
+    db = fresh("db")
+    before = row_counts(db)
+    try:
+        with pytest.raises(ImportFailed) as failed:
+            _import(db, write_export(tmp_path / "export"), 2)
+    finally:
+        release.cancel()
+    assert "stuck" in str(failed.value) and "general" in str(failed.value)
+    assert spied == [2] and len(started) == 2
+    assert all(process.returncode == -signal.SIGKILL for process in started)
+    assert row_counts(db) == before
 
 
 def test_the_usual_path_is_kept_where_a_parser_could_not_give_the_same(

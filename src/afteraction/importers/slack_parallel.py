@@ -25,9 +25,9 @@ Decisions:
   sent with it and added in folder order). Only ids differ: the channels interleave.
 - The database is written by this process alone, inside the caller's transaction: a
   parser never opens it. A parser's error stops the others and is raised here; a parser
-  that dies is an `ImportFailed`. If this process is killed the parsers find their pipe
-  closed at their next progress frame, delete their staged files and exit, and the
-  transaction was never committed.
+  that dies, or is silent for `PARSER_SILENCE_S`, is an `ImportFailed`. If this process is
+  killed the parsers find their pipe closed at their next progress frame, delete their
+  staged files and exit, and the transaction was never committed.
 - Staged files, not rows on the pipe: binding from Python was the largest part of this
   process's work, and a copy between SQLite files costs about half of it; the parsers pay
   for the binding beside this process. A staged file is attached for the rest of the
@@ -88,6 +88,10 @@ MAX_PARSERS = 2
 BATCH = bound_rows.BATCH
 # While the parsers are busy and nothing has arrived, index the text of this many rows.
 INDEX_WHILE_WAITING = 100_000
+# A parser reports after every day file it reads (a 100 MB day file takes seconds), so a
+# parser that sends nothing for this long is stuck: the import fails instead of waiting
+# for ever, and the stuck process is killed with the others.
+PARSER_SILENCE_S = 600.0
 
 # How much a parser lowers its own scheduling priority (POSIX `nice`): while the writer has
 # a staged file to copy or text to index it runs first, and the parsers, which are ahead,
@@ -291,7 +295,13 @@ def _write(writer: SlackWriter, running: list[_Parser], ends: dict[str, _FolderE
                 if waiting >= INDEX_WHILE_WAITING:
                     writer.index_loaded()
                     waiting = 0
-                ready = selector.select()
+                ready = selector.select(timeout=PARSER_SILENCE_S)
+                if not ready:
+                    raise ImportFailed(
+                        f"no parser process sent anything for {PARSER_SILENCE_S:g} s: "
+                        "stopped waiting for a parser that is stuck",
+                        where=", ".join(f for p in running if not p.done for f in p.folders),
+                    )
             for key, _ in ready:
                 parser = key.data
                 kind, body = _receive(parser)
