@@ -93,7 +93,7 @@ def _hold_alone(pool_entry: Any) -> None:
     finally:
         driver.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     if mode == "delete":
-        # A rollback journal is only as safe as WAL's NORMAL with FULL syncs.
+        # A rollback journal needs FULL to be as safe on power loss as WAL is with NORMAL.
         driver.execute("PRAGMA synchronous=FULL")
         pool_entry.info[_ALONE] = True
 
@@ -160,7 +160,7 @@ def writing(session: Session, *, alone: bool = False) -> Iterator[Session]:
     another instead of failing half-way; reads use plain deferred transactions.
 
     `alone=True` is for a large write whose caller expects to be the file's only user (the
-    command line's imports). When no other connection has the SQLite file open, the
+    command-line Slack import). When no other connection has the SQLite file open, the
     transaction runs with a rollback journal instead of the WAL, so that its pages are
     written once, into the database, rather than into the WAL and then again by the
     checkpoint after the commit (a million Slack messages: 13.3 s → 11.9 s). Until it ends,
