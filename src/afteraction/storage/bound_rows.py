@@ -125,7 +125,7 @@ def _utc_text(value: datetime) -> str:
 
 def stored_raw(raw: str | None, plain: str) -> str | None:
     """The raw text as stored: None when it is the plain text (most messages have no markup
-    to decode), which the readers take as the plain text (`Message.text_raw`)."""
+    to decode), which the readers take as the plain text (`Message.raw_text`)."""
     return None if raw is None or raw == plain else raw
 
 
