@@ -3,7 +3,7 @@
 `build_database(url, incidents=N)` migrates the database at `url`, bulk-inserts N incidents
 with services, teams, tags and problems straight into the real tables (SQLAlchemy Core, one
 `executemany` per table), and creates one admin user with an API token through
-`afteraction.storage.users`. The same seed always yields the same rows. Benchmarks only:
+`afteraction.services.users`. The same seed always yields the same rows. Benchmarks only:
 nothing in the package imports this module.
 """
 
@@ -18,7 +18,7 @@ from sqlalchemy import insert
 
 from afteraction.core.access import SYSTEM
 from afteraction.core.incidents import INCIDENT_TYPES
-from afteraction.storage import users
+from afteraction.services import users
 from afteraction.storage.db import make_engine, make_session_factory, upgrade, writing
 from afteraction.storage.tables import (
     Incident,

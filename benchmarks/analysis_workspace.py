@@ -24,9 +24,9 @@ from sqlalchemy import insert, text
 from afteraction.config import development_settings
 from afteraction.core.access import SYSTEM
 from afteraction.core.analysis.people import analyze_people
+from afteraction.services import incidents as repo
+from afteraction.services import users
 from afteraction.storage import db as storage_db
-from afteraction.storage import incidents as repo
-from afteraction.storage import users
 from afteraction.storage.analysis_bundle import build_incident_evidence
 from afteraction.storage.evidence_tables import (
     Channel,

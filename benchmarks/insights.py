@@ -268,7 +268,7 @@ def page_times(url: str) -> None:
     from fastapi.testclient import TestClient
 
     from afteraction.config import development_settings
-    from afteraction.storage import users
+    from afteraction.services import users
     from afteraction.web.app import create_app
 
     engine = storage_db.make_engine(url)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from afteraction.adapters import pagerduty as pd
 from afteraction.core.access import SYSTEM
-from afteraction.importers.pagerduty import import_pagerduty, read_input
+from afteraction.services.imports.pagerduty import import_pagerduty, read_input
 from afteraction.storage import db as storage_db
 
 ENTRIES = 10_000

@@ -19,12 +19,11 @@ from pathlib import Path
 
 from afteraction.core.access import SYSTEM
 from afteraction.core.analysis.language import check_text
-from afteraction.storage import incidents as repo
-from afteraction.storage import reports
+from afteraction.services import incidents as repo
+from afteraction.services import report_export, reports
 from afteraction.storage.db import make_engine, make_session_factory, upgrade, writing
 from afteraction.storage.evidence_tables import Channel, IncidentChannel, Message, Source
 from afteraction.storage.tables import Person
-from afteraction.web import report_export
 from afteraction.web.templating import render_markdown
 
 SENTENCES = (

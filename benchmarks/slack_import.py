@@ -65,9 +65,9 @@ import sys, time
 from sqlalchemy import text
 from datetime import UTC, datetime
 from afteraction.core.access import SYSTEM
-from afteraction.importers.slack import import_slack_export
+from afteraction.services.imports.slack import import_slack_export
 from afteraction.storage import db as sdb
-from afteraction.storage import incidents as repo
+from afteraction.services import incidents as repo
 root, url, incident = sys.argv[1], sys.argv[2], sys.argv[3]
 parsers = None if sys.argv[4] == "auto" else int(sys.argv[4])
 engine = sdb.make_engine(url)

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from afteraction.config import Settings, development_settings
 from afteraction.core.access import SYSTEM
+from afteraction.services import users
 from afteraction.storage import db as storage_db
-from afteraction.storage import users
 from afteraction.storage.models import Base
 
 SHARED_FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures"

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from afteraction.config import Settings, development_settings
 from afteraction.core.access import SYSTEM
 from afteraction.jobs import build_queue, overdue_action_items
-from afteraction.storage import incidents as repo
+from afteraction.services import incidents as repo
 from afteraction.storage.db import writing
 
 

@@ -17,12 +17,17 @@ from typing import Any, TypeVar
 
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 from huey.consumer import Consumer
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from afteraction.config import Settings
+from afteraction.services.imports.kinds import run_job
+from afteraction.services.notify import action_item_reminders as remind
+from afteraction.services.notify import deliver_pending
+from afteraction.services.notify import overdue_action_items as overdue
+from afteraction.services.notify import weekly_digests as build
 from afteraction.storage.db import make_engine, make_session_factory
-from afteraction.storage.tables import ActionItem
+from afteraction.storage.insights import burn_check_job
+from afteraction.storage.types import utcnow
 
 T = TypeVar("T")
 
@@ -52,15 +57,7 @@ def _huey(settings: Settings) -> Huey:
 
 def overdue_action_items(settings: Settings, today: date) -> list[int]:
     """Ids of open action items past their due date (the reminder job's worklist)."""
-    engine = make_engine(settings.database_url)
-    try:
-        with make_session_factory(engine)() as session:
-            query = select(ActionItem.id).where(
-                ActionItem.status.in_(("open", "in progress")), ActionItem.due < today
-            )
-            return list(session.scalars(query.order_by(ActionItem.id)))
-    finally:
-        engine.dispose()
+    return _with_session(settings, lambda session: overdue(session, today))
 
 
 def _with_session(settings: Settings, work: Callable[[Session], T]) -> T:
@@ -82,20 +79,14 @@ def build_queue(settings: Settings) -> Queue:
 
     @huey.periodic_task(crontab(hour="7", minute="0"), name="action_item_reminders")  # type: ignore[untyped-decorator]
     def action_item_reminders() -> list[int]:
-        from afteraction.storage.types import utcnow
-
         return overdue_action_items(settings, utcnow().date())
 
     @huey.task(name="slo_burn_check")  # type: ignore[untyped-decorator]
     def slo_burn_check(slo_id: int) -> list[int]:
-        from afteraction.storage.insights import burn_check_job
-
         return burn_check_job(settings.database_url, slo_id)
 
     @huey.task(name="run_import")  # type: ignore[untyped-decorator]
     def run_import(job_id: int) -> str:
-        from afteraction.importers.kinds import run_job
-
         return run_job(
             settings.database_url, job_id, max_json_file_bytes=settings.max_json_file_bytes
         )
@@ -104,22 +95,14 @@ def build_queue(settings: Settings) -> Queue:
     def deliver_notifications() -> dict[str, int]:
         from dataclasses import asdict
 
-        from afteraction.notify import deliver_pending
-
         return _with_session(settings, lambda s: asdict(deliver_pending(s, settings)))
 
     @huey.periodic_task(crontab(day_of_week="1", hour="8", minute="0"), name="weekly_digests")  # type: ignore[untyped-decorator]
     def weekly_digests() -> int:
-        from afteraction.notify import weekly_digests as build
-        from afteraction.storage.types import utcnow
-
         return _with_session(settings, lambda s: build(s, utcnow()))
 
     @huey.periodic_task(crontab(hour="7", minute="15"), name="report_action_reminders")  # type: ignore[untyped-decorator]
     def report_action_reminders() -> int:
-        from afteraction.notify import action_item_reminders as remind
-        from afteraction.storage.types import utcnow
-
         return _with_session(settings, lambda s: remind(s, utcnow().date()))
 
     return Queue(

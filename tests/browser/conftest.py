@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 
 from afteraction.config import development_settings
 from afteraction.core.access import SYSTEM
-from afteraction.storage import users
+from afteraction.services import users
 from afteraction.storage.db import make_session_factory, writing
 from tests.conftest import PASSWORD, _empty
 

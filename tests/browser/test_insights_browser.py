@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine
 
 from afteraction.core.access import SYSTEM
-from afteraction.storage import incidents as repo
+from afteraction.services import incidents as repo
 from afteraction.storage.db import make_session_factory, writing
 from tests.browser.conftest import EMAIL
 from tests.conftest import PASSWORD

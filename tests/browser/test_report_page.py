@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import Engine, select
 
 from afteraction.core.access import SYSTEM
-from afteraction.storage import incidents as repo
+from afteraction.services import incidents as repo
 from afteraction.storage.db import make_session_factory, writing
 from afteraction.storage.review_tables import ReadEvent
 from tests.browser.conftest import EMAIL

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import Engine
 
 from afteraction.core.access import SYSTEM
-from afteraction.storage import users
+from afteraction.services import users
 from afteraction.storage.db import make_session_factory, writing
 from tests.analysis_fixtures import build
 from tests.conftest import PASSWORD

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from afteraction.cli.main import app
-from afteraction.importers.slack_parallel import usable_cpus
+from afteraction.services.imports.slack_parallel import usable_cpus
 from tests.importers._helpers import row_counts, shared_fixture
 
 runner = CliRunner()
@@ -170,7 +170,7 @@ def _parser_processes(parent: int) -> list[int]:
         except OSError:
             continue
         parent_pid = int(stat.rsplit(")", 1)[1].split()[1])
-        if parent_pid == parent and b"afteraction.importers.slack_parallel" in command:
+        if parent_pid == parent and b"afteraction.services.imports.slack_parallel" in command:
             found.append(int(entry.name))
     return found
 

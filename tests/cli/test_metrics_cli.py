@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from afteraction.cli.main import app
 from afteraction.core.access import SYSTEM
-from afteraction.storage import incidents as repo
+from afteraction.services import incidents as repo
 from afteraction.storage.db import writing
 from afteraction.storage.tables import Service
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from afteraction.demo.analysis import annotate_flagship
-from afteraction.storage import analysis as work
+from afteraction.services import analysis as work
 from afteraction.storage.db import writing
 from afteraction.storage.tables import Incident
 from tests.analysis_fixtures import build

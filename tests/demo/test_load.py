@@ -9,8 +9,8 @@ from typer.testing import CliRunner
 from afteraction.cli.main import app
 from afteraction.core.access import SYSTEM
 from afteraction.demo.load import DEMO_PASSWORD, load_demo
-from afteraction.storage import incidents as repo
-from afteraction.storage import users
+from afteraction.services import incidents as repo
+from afteraction.services import users
 from afteraction.storage.analysis_tables import Annotation
 from afteraction.storage.evidence_tables import Message, Page, Source
 from afteraction.storage.tables import Incident, Person, RoleAssignment, TeamMembership

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy.orm import Session
 
 from afteraction.core.access import SYSTEM
-from afteraction.importers._collection import BULK_THRESHOLD, fewer_collections
-from afteraction.importers.slack import import_slack_export
+from afteraction.services.imports._collection import BULK_THRESHOLD, fewer_collections
+from afteraction.services.imports.slack import import_slack_export
 from afteraction.storage.db import writing
 from tests.importers.test_slack import first_export
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from afteraction.demo.flagship import flagship_of
 from afteraction.demo.generate import build_org
 from afteraction.demo.load import LOADER, load_demo
-from afteraction.importers.demo import load_flagship_evidence
+from afteraction.services.imports.demo import load_flagship_evidence
 from afteraction.storage.db import writing
 from afteraction.storage.evidence_tables import OnCallShift, Page, Source, TranscriptCue
 from afteraction.storage.tables import Person, TeamMembership

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from afteraction.core.access import SYSTEM
 from afteraction.core.errors import ImportFailed
-from afteraction.importers.oncall import import_oncall
-from afteraction.importers.pagerduty import import_pagerduty
+from afteraction.services.imports.oncall import import_oncall
+from afteraction.services.imports.pagerduty import import_pagerduty
 from afteraction.storage.db import writing
 from afteraction.storage.evidence_tables import OnCallShift
 from tests.importers._helpers import FLAGSHIP, count, row_counts, shared_fixture

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from afteraction.core.access import SYSTEM
 from afteraction.core.errors import ImportFailed
-from afteraction.importers.pagerduty import import_pagerduty, severity_for
-from afteraction.storage import incidents as repo
+from afteraction.services import incidents as repo
+from afteraction.services.imports.pagerduty import import_pagerduty, severity_for
 from afteraction.storage.db import writing
 from afteraction.storage.evidence_tables import ExternalIncident, Page, Source
 from afteraction.storage.tables import AuditLog, Identity, Incident, Person, Reference

@@ -20,7 +20,7 @@ from afteraction.cli.main import app as cli_app
 from afteraction.config import Settings
 from afteraction.core.access import SYSTEM
 from afteraction.core.errors import ImportFailed
-from afteraction.importers.pagerduty import MAX_FILE_BYTES, import_pagerduty
+from afteraction.services.imports.pagerduty import MAX_FILE_BYTES, import_pagerduty
 from afteraction.storage.db import writing
 from afteraction.web.app import create_app
 from tests.conftest import login, make_user
@@ -132,7 +132,7 @@ def test_the_setting_limits_the_cli(database_url: str, db: Session, tmp_path: Pa
 
 
 def test_on_call_files_have_the_same_limit(db: Session, tmp_path: Path) -> None:
-    from afteraction.importers.oncall import import_oncall
+    from afteraction.services.imports.oncall import import_oncall
 
     oncalls = tmp_path / "oncalls.json"
     oncalls.write_bytes((PD / "oncalls.json").read_bytes() + b" " * (LIMIT * 10))

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from afteraction.core.access import SYSTEM
 from afteraction.core.errors import ImportFailed
-from afteraction.importers.roster import import_roster
+from afteraction.services.imports.roster import import_roster
 from afteraction.storage.db import writing
 from afteraction.storage.evidence_tables import Source
 from afteraction.storage.tables import AuditLog, Identity, Person, Team, TeamMembership

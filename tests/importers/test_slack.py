@@ -16,12 +16,13 @@ from sqlalchemy.orm import Session
 
 from afteraction.core.access import SYSTEM
 from afteraction.core.errors import ImportFailed, NotFound
-from afteraction.importers.slack import import_slack_export, incident_window
-from afteraction.storage import bound_rows, directory
-from afteraction.storage import incidents as repo
+from afteraction.services import directory
+from afteraction.services import incidents as repo
+from afteraction.services.imports.slack import import_slack_export, incident_window
+from afteraction.services.imports.sources import remove_source
+from afteraction.storage import bound_rows
 from afteraction.storage.db import writing
 from afteraction.storage.evidence_tables import Channel, IncidentChannel, Message, Source
-from afteraction.storage.messages import remove_chat_source
 from afteraction.storage.tables import Identity, Person, Reference
 from tests.importers._helpers import count, row_counts, shared_fixture, slack_message, slack_ts
 
@@ -274,12 +275,12 @@ def test_removal_removes_exactly_what_a_source_brought(db: Session, tmp_path: Pa
     second = _import(db, write_export(tmp_path / "v2", days), incident=public_id)
     assert second.counts["messages"] == 1
     with writing(db):
-        remove_chat_source(db, SYSTEM, second.source_id or 0)
+        remove_source(db, SYSTEM, second.source_id or 0)
     evidence = ("messages", "channels", "incident_channels", "incident_references", "sources")
     now = row_counts(db)
     assert {t: now[t] for t in evidence} == {t: after_first[t] for t in evidence}
     with writing(db):
-        remove_chat_source(db, SYSTEM, first.source_id or 0)
+        remove_source(db, SYSTEM, first.source_id or 0)
     now = row_counts(db)
     assert {t: now[t] for t in evidence} == {t: empty[t] for t in evidence}
     assert count(db, Source) == 0 and count(db, Person) == 3  # people stay in the directory
@@ -288,8 +289,8 @@ def test_removal_removes_exactly_what_a_source_brought(db: Session, tmp_path: Pa
 def test_row_dicts_and_column_tuples_are_stored_alike(db: Session) -> None:
     """The import writes one channel's tuples (`insert_channel_values`); the dict form
     stores the same."""
+    from afteraction.services.imports.sources import start_source
     from afteraction.storage import messages as store
-    from afteraction.storage.imports import start_source
 
     at = datetime(2026, 3, 2, 10, 0, tzinfo=timezone(timedelta(hours=2)))
 
@@ -335,8 +336,8 @@ def test_fast_inserts_store_what_the_orm_stores(db: Session) -> None:
     stores: NULL, true and false, on every optional column, set or not."""
     from sqlalchemy import insert
 
+    from afteraction.services.imports.sources import start_source
     from afteraction.storage import messages as store
-    from afteraction.storage.imports import start_source
 
     at = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
     optional = {

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 from afteraction.adapters.slack_api import make_client
 from afteraction.core.access import SYSTEM
 from afteraction.core.errors import ImportFailed
-from afteraction.importers.slack import import_slack_history
-from afteraction.storage import incidents as repo
+from afteraction.services import incidents as repo
+from afteraction.services.imports.slack import import_slack_history
 from afteraction.storage.db import writing
 from afteraction.storage.evidence_tables import Channel, IncidentChannel, Message, Source
 from afteraction.storage.tables import Identity, Person

@@ -27,12 +27,12 @@ from sqlalchemy.orm import Session
 
 from afteraction.core.access import SYSTEM
 from afteraction.core.errors import ImportFailed
-from afteraction.importers import slack as slack_importer
-from afteraction.importers import slack_parallel
-from afteraction.importers.slack import import_slack_export
+from afteraction.services import incidents as repo
+from afteraction.services.imports import slack as slack_importer
+from afteraction.services.imports import slack_parallel
+from afteraction.services.imports.slack import import_slack_export
+from afteraction.services.imports.sources import ImportSummary
 from afteraction.storage import db as storage_db
-from afteraction.storage import incidents as repo
-from afteraction.storage.imports import ImportSummary
 from tests.importers._helpers import row_counts, shared_fixture, slack_message, slack_ts
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -643,7 +643,7 @@ def test_a_parser_process_starts_without_sqlalchemy() -> None:
     """A parser process imports the adapters and `storage.bound_rows` only: importing
     SQLAlchemy took about 0.45 s of every parser's start, before its first row."""
     code = (
-        "import sys, afteraction.importers.slack_parallel\n"
+        "import sys, afteraction.services.imports.slack_parallel\n"
         "print(sorted(m for m in sys.modules if m.partition('.')[0] == 'sqlalchemy'))"
     )
     done = subprocess.run(
@@ -655,7 +655,7 @@ def test_a_parser_process_starts_without_sqlalchemy() -> None:
 def test_a_parser_lowers_its_own_priority() -> None:
     """The writer runs first when both have work: a parser lowers its priority."""
     code = (
-        "import os\nfrom afteraction.importers import slack_parallel\n"
+        "import os\nfrom afteraction.services.imports import slack_parallel\n"
         "before = os.nice(0)\nslack_parallel.lower_priority()\nprint(before, os.nice(0))"
     )
     done = subprocess.run(

@@ -15,10 +15,15 @@ from sqlalchemy.orm import Session
 
 from afteraction.core.access import SYSTEM
 from afteraction.core.errors import NotFound
-from afteraction.importers.pagerduty import import_pagerduty
-from afteraction.importers.reports import import_reports
-from afteraction.importers.slack import import_slack_export
-from afteraction.storage import incidents as repo
+from afteraction.services import incidents as repo
+from afteraction.services.imports.pagerduty import import_pagerduty
+from afteraction.services.imports.past_reports import import_reports
+from afteraction.services.imports.slack import import_slack_export
+from afteraction.services.imports.sources import (
+    SourceRemoval,
+    remove_source,
+    remove_source_everything,
+)
 from afteraction.storage.db import writing
 from afteraction.storage.evidence_tables import (
     Channel,
@@ -28,7 +33,6 @@ from afteraction.storage.evidence_tables import (
     Page,
     Source,
 )
-from afteraction.storage.imports import SourceRemoval, remove_source, remove_source_everything
 from afteraction.storage.tables import AuditLog, Identity, Incident, Person, Reference
 from tests.importers._helpers import FLAGSHIP, count, row_counts
 

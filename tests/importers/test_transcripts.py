@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 
 from afteraction.core.access import SYSTEM
 from afteraction.core.errors import ImportFailed, NotFound
-from afteraction.importers.roster import import_roster
-from afteraction.importers.transcripts import import_transcript
-from afteraction.storage import incidents as repo
+from afteraction.services import incidents as repo
+from afteraction.services.imports.roster import import_roster
+from afteraction.services.imports.transcripts import import_transcript
 from afteraction.storage.db import writing
 from afteraction.storage.evidence_tables import TranscriptCue
 from afteraction.storage.tables import Reference

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy.orm import Session
 
 from afteraction.core.access import SYSTEM
-from afteraction.storage import incidents as repo
-from afteraction.storage import users
+from afteraction.services import incidents as repo
+from afteraction.services import users
 from afteraction.storage.analysis_tables import (
     AnalysisNote,
     Interview,

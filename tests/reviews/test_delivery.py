@@ -15,8 +15,14 @@ from sqlalchemy.orm import Session
 
 from afteraction.config import development_settings
 from afteraction.core.access import SYSTEM
-from afteraction.notify import action_item_reminders, create_issue, deliver_pending, weekly_digests
-from afteraction.storage import notifications, reports
+from afteraction.services import reports
+from afteraction.services.notify import (
+    action_item_reminders,
+    create_issue,
+    deliver_pending,
+    weekly_digests,
+)
+from afteraction.storage import notifications
 from afteraction.storage.db import writing
 from afteraction.storage.review_tables import Digest, UserNotification
 from afteraction.storage.tables import ActionItem

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from afteraction.core.access import Actor
 from afteraction.core.errors import InvalidTransition, PermissionDenied, ValidationError
 from afteraction.core.reviews import SurveyAnswer
-from afteraction.storage import notifications, readership, reports, reviews
+from afteraction.services import readership, reports, reviews
+from afteraction.storage import notifications
 from afteraction.storage.db import writing
 from afteraction.storage.review_tables import ReadEvent, UserNotification
 from tests.reviews.conftest import QUOTE, SECRET, Org

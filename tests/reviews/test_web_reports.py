@@ -167,7 +167,7 @@ def test_reading_page_survives_a_tracking_failure(
     ivy: TestClient, org: Org, db: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _publish(ivy, org.number)
-    from afteraction.storage import readership
+    from afteraction.services import readership
 
     def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("database is locked")
@@ -182,7 +182,7 @@ def test_cli_export(
 ) -> None:
     from afteraction.cli.main import app
     from afteraction.core.access import SYSTEM
-    from afteraction.storage import reports
+    from afteraction.services import reports
     from afteraction.storage.db import writing
 
     monkeypatch.setenv("AFTERACTION_ENVIRONMENT", "development")

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from afteraction.core.access import Actor
 from afteraction.core.analysis.people import analyze_people
 from afteraction.core.errors import NotFound, PermissionDenied, ValidationError
-from afteraction.storage import analysis as work
+from afteraction.services import analysis as work
 from afteraction.storage.analysis_bundle import build_incident_evidence
 from afteraction.storage.db import writing
 from afteraction.storage.tables import Incident

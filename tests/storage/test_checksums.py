@@ -6,7 +6,7 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-from afteraction.storage.imports import checksum_path
+from afteraction.services.imports.sources import checksum_path
 
 
 def _zip(path: Path, members: dict[str, str], when: tuple[int, ...]) -> Path:

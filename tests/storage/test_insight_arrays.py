@@ -17,7 +17,7 @@ from afteraction.core import metrics as m
 from afteraction.core.access import SYSTEM, Actor
 from afteraction.core.metrics import ColumnarMetrics, IncidentFacts, table_from_facts
 from afteraction.core.metrics.columnar import IncidentTable
-from afteraction.storage import incidents as repo
+from afteraction.services import incidents as repo
 from afteraction.storage import insight_arrays as ia
 from afteraction.storage import insights as ins
 from afteraction.storage.db import writing

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from afteraction.core.access import SYSTEM, Actor
 from afteraction.core.errors import ValidationError
-from afteraction.storage import incidents as repo
+from afteraction.services import incidents as repo
 from afteraction.storage import insights as ins
 from afteraction.storage.db import writing
 from afteraction.storage.insights_tables import Notification, SLOCount

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from afteraction.core.access import SYSTEM, Actor
 from afteraction.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from afteraction.storage import directory, users
-from afteraction.storage import incidents as repo
+from afteraction.services import directory, users
+from afteraction.services import incidents as repo
 from afteraction.storage.db import (
     make_session_factory,
     managed_by_migrations_only,

@@ -12,7 +12,7 @@ from httpx import Response
 from sqlalchemy.orm import Session
 
 from afteraction.core.access import SYSTEM
-from afteraction.storage import directory
+from afteraction.services import directory
 from afteraction.storage.db import writing
 from tests.conftest import login, make_user
 

@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from afteraction.core.access import SYSTEM
-from afteraction.storage import incidents as repo
+from afteraction.services import incidents as repo
 from afteraction.storage.db import writing
 
 

@@ -11,10 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from afteraction.core.access import SYSTEM
-from afteraction.storage import directory
+from afteraction.services import directory
 from afteraction.storage.db import writing
 from afteraction.storage.tables import AuditLog, Person, TeamMembership, User
-from tests.conftest import make_user
+from tests.conftest import login, make_user
 
 
 def _audit(db: Session, action: str) -> list[AuditLog]:
@@ -251,3 +251,31 @@ def test_non_admin_may_not_edit_users(login_as: Callable[..., TestClient], db: S
     assert _error(response, 403)["code"] == "permission_denied"
     db.rollback()
     assert db.get(User, other).role == "viewer"
+
+
+def test_a_problem_never_counts_an_incident_the_caller_may_not_see(
+    admin: TestClient, app: object, db: Session
+) -> None:
+    """The problem's incident list and count (GET, PATCH and the problems page) go through
+    the one visibility rule: a private incident is neither listed nor counted for a
+    responder who holds no role on it."""
+    admin.post("/api/v1/problems", json={"title": "Failover flaps", "key": "failover"})
+    for title, private in (("Public one", False), ("Secret one", True)):
+        created = admin.post(
+            "/api/v1/incidents",
+            json={"title": title, "severity": "SEV3", "problem": "failover", "private": private},
+        )
+        assert created.status_code == 201, created.text
+    make_user(db, "responder@example.com", "responder")
+    with TestClient(app) as other:  # type: ignore[arg-type]
+        responder = login(other, "responder@example.com")
+        seen = responder.get("/api/v1/problems/failover").json()
+        assert [i["title"] for i in seen["incidents"]] == ["Public one"]
+        assert seen["incident_count"] == 1
+        patched = responder.patch("/api/v1/problems/failover", json={"workaround": "restart"})
+        assert patched.status_code == 200, patched.text
+        assert patched.json()["incident_count"] == 1
+        page = responder.get("/problems")
+        assert "Secret one" not in responder.get("/problems/failover").text
+        assert page.status_code == 200
+    assert admin.get("/api/v1/problems/failover").json()["incident_count"] == 2

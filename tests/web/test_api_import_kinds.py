@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from afteraction.importers.kinds import IMPORT_KINDS
+from afteraction.services.imports.kinds import IMPORT_KINDS
 from afteraction.storage.evidence_tables import Page
 from afteraction.storage.tables import Person
 

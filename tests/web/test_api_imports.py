@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from afteraction.config import Settings
 from afteraction.core.access import SYSTEM
-from afteraction.storage import incidents as repo
+from afteraction.services import incidents as repo
 from afteraction.storage.db import writing
 from afteraction.web.app import create_app
 from tests.conftest import login, make_user

@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 from afteraction.adapters.embeddings import semantic_available
 from afteraction.config import Settings
 from afteraction.core.access import SYSTEM
-from afteraction.storage import incidents as repo
+from afteraction.services import incidents as repo
+from afteraction.services.impact import add_impact
 from afteraction.storage.db import writing
-from afteraction.storage.impact import add_impact
 from afteraction.storage.insights_tables import Notification
 from afteraction.storage.tables import Service
 from afteraction.storage.types import utcnow

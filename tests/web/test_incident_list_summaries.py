@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy.orm import Session
 
 from afteraction.core.access import SYSTEM, Actor
-from afteraction.storage import directory
-from afteraction.storage import incidents as repo
+from afteraction.services import directory
+from afteraction.services import incidents as repo
 from afteraction.storage.db import writing
 from afteraction.web.schemas import incident_dict, incident_summary_dict
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.orm import Session
 
 from afteraction.core.access import SYSTEM
-from afteraction.storage import incidents as repo
+from afteraction.services import incidents as repo
 from afteraction.storage.db import writing
 from afteraction.storage.tables import Service
 

@@ -7,8 +7,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from afteraction.core.access import SYSTEM
-from afteraction.storage import directory
-from afteraction.storage import incidents as repo
+from afteraction.services import directory
+from afteraction.services import incidents as repo
 from afteraction.storage.changes import ChangeDetector
 from afteraction.storage.db import make_engine, writing
 from tests.conftest import login, make_user

@@ -32,10 +32,10 @@ from sqlalchemy.orm import Session
 
 from afteraction.config import Settings
 from afteraction.core.access import SYSTEM
-from afteraction.storage import directory
+from afteraction.services import directory
+from afteraction.services.users import NO_PASSWORD
 from afteraction.storage.db import writing
 from afteraction.storage.tables import AuditLog, User
-from afteraction.storage.users import NO_PASSWORD
 from afteraction.web.app import create_app
 from tests.conftest import PASSWORD, make_user
 

@@ -7,8 +7,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from afteraction.core.access import SYSTEM
-from afteraction.storage import directory, notifications
-from afteraction.storage import incidents as repo
+from afteraction.services import directory
+from afteraction.services import incidents as repo
+from afteraction.storage import notifications
 from afteraction.storage.db import writing
 
 

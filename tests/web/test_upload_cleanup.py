@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from afteraction.config import Settings
-from afteraction.importers.kinds import run_job
+from afteraction.services.imports.kinds import run_job
 from afteraction.storage import import_jobs
 from tests.web.test_api_imports import export_zip, upload
 

@@ -3,7 +3,7 @@ direct messages through the Web API, and creating Jira or GitHub issues through 
 APIs.
 
 Lives here: the wire calls, with plain arguments and plain results. Must not live here:
-deciding who hears what (storage and `afteraction.notify` do that) or any database access.
+deciding who hears what (storage and `afteraction.services.notify` do that) or any database access.
 """
 
 from __future__ import annotations

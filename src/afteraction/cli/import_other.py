@@ -3,7 +3,7 @@ imports other than a Slack export, from the command line.
 
 Lives here: `register(app)`, which adds the commands to the `import` group. Does not live
 here: the progress bar and summary table (`cli.import_output`), import logic
-(`afteraction.importers`).
+(`afteraction.services.imports`).
 Each command runs its import in one write transaction, prints a summary table (or the
 summary as JSON with `--json`) and exits non-zero on failure.
 """
@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 from afteraction.cli.context import cli_actor, console, fail, print_json, run, state_of
 from afteraction.cli.import_output import SinceOption, UntilOption, progress_bar, summary_table
 from afteraction.cli.incident import parse_time
+from afteraction.services.imports.sources import ImportSummary, Progress
 from afteraction.storage.db import writing
-from afteraction.storage.imports import ImportSummary, Progress
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")]
 Importer = Callable[[Session, Progress | None], ImportSummary]
@@ -75,13 +75,13 @@ def pagerduty_command(
         token = state_of(ctx).settings.pagerduty_token
         if token is None:
             fail("set AFTERACTION_PAGERDUTY_TOKEN to fetch incidents from PagerDuty", code=2)
-        from afteraction.importers.pagerduty import fetch_bundle
+        from afteraction.services.imports.pagerduty import fetch_bundle
 
         source = run(lambda: fetch_bundle(token.get_secret_value(), incident_id))
     else:
         assert path is not None
         source = path
-    from afteraction.importers.pagerduty import import_pagerduty
+    from afteraction.services.imports.pagerduty import import_pagerduty
 
     _execute(
         ctx,
@@ -119,7 +119,7 @@ def slack_history_command(
     if settings.slack_bot_token is None:
         fail("set AFTERACTION_SLACK_BOT_TOKEN to fetch channel history from Slack", code=2)
     from afteraction.adapters.slack_api import make_client
-    from afteraction.importers.slack import import_slack_history
+    from afteraction.services.imports.slack import import_slack_history
 
     start, end = parse_time(since, "since"), parse_time(until, "until")
     token = settings.slack_bot_token.get_secret_value()
@@ -150,7 +150,7 @@ def roster_command(
 
     Example: afteraction import roster ./roster.csv
     """
-    from afteraction.importers.roster import import_roster
+    from afteraction.services.imports.roster import import_roster
 
     _execute(
         ctx,
@@ -170,7 +170,7 @@ def oncall_command(
 
     Example: afteraction import oncall ./pd-export --since 2026-10-01T00:00:00Z
     """
-    from afteraction.importers.oncall import import_oncall
+    from afteraction.services.imports.oncall import import_oncall
 
     start, end = parse_time(since, "since"), parse_time(until, "until")
     _execute(
@@ -205,7 +205,7 @@ def transcript_command(
 
     Example: afteraction import transcript ./review.vtt --incident INC-42
     """
-    from afteraction.importers.transcripts import import_transcript
+    from afteraction.services.imports.transcripts import import_transcript
 
     start = parse_time(recording_start, "recording-start")
     _execute(
@@ -234,7 +234,7 @@ def reports_command(
 
     Example: afteraction import reports ./postmortems ./void.csv
     """
-    from afteraction.importers.reports import import_reports
+    from afteraction.services.imports.past_reports import import_reports
 
     _execute(
         ctx,

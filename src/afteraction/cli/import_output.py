@@ -14,7 +14,7 @@ from rich.progress import Progress as RichProgress
 from rich.table import Table
 
 from afteraction.cli.context import console, err_console, print_json
-from afteraction.storage.imports import ImportSummary, Progress
+from afteraction.services.imports.sources import ImportSummary, Progress
 
 SinceOption = Annotated[
     str | None, typer.Option("--since", help="Only messages from (ISO 8601 with offset).")

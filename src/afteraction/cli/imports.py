@@ -3,7 +3,7 @@ Rich progress bar on stderr and a summary table (or JSON with `--json`).
 
 Lives here: the Typer group `app`, the Slack command, listing and removing sources, and the
 progress bar and summary table they share. Does not live here: import logic
-(`afteraction.importers`), other kinds' commands (`cli.import_other` registers them here).
+(`afteraction.services.imports`), other kinds' commands (`cli.import_other` registers them here).
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from afteraction.cli.context import (
 )
 from afteraction.cli.import_output import SinceOption, UntilOption, progress_bar, show
 from afteraction.cli.incident import parse_time
+from afteraction.services.imports.sources import ImportSummary
 from afteraction.storage.db import writing
-from afteraction.storage.imports import ImportSummary
 
 app = typer.Typer(help="Import evidence: Slack, PagerDuty, rosters, transcripts, reports.")
 
@@ -59,7 +59,7 @@ def slack_command(
 
     Example: afteraction import slack ./export.zip --incident INC-42 --channel inc-42-db
     """
-    from afteraction.importers.slack import import_slack_export
+    from afteraction.services.imports.slack import import_slack_export
 
     start, end = parse_time(since, "since"), parse_time(until, "until")
     state = state_of(ctx)
@@ -99,8 +99,8 @@ def sources_command(
 
     Example: afteraction import sources --incident INC-42
     """
-    from afteraction.storage import imports
-    from afteraction.storage import incidents as repo
+    from afteraction.services import incidents as repo
+    from afteraction.services.imports import sources as imports
 
     with state_of(ctx).session() as session:
 
@@ -163,7 +163,7 @@ def remove_command(
 
     Example: afteraction import remove 12
     """
-    from afteraction.storage.imports import SourceRemoval, remove_source_everything
+    from afteraction.services.imports.sources import SourceRemoval, remove_source_everything
 
     with state_of(ctx).session() as session:
 

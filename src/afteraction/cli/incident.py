@@ -10,7 +10,7 @@ from rich.table import Table
 
 from afteraction.cli.context import console, fail, print_json, run, state_of
 from afteraction.core.incidents import MILESTONES, format_duration
-from afteraction.storage import incidents as repo
+from afteraction.services import incidents as repo
 from afteraction.storage.db import writing
 from afteraction.storage.tables import Incident
 from afteraction.web.schemas import incident_dict
@@ -310,10 +310,10 @@ def people_command(
     Example: afteraction incident people INC-42 --json
     """
     from afteraction.cli.context import cli_actor
-    from afteraction.web.routes.api_workspace import people_json
+    from afteraction.services import people
 
     with state_of(ctx).session() as session:
-        data = run(lambda: people_json(session, cli_actor(), incident))
+        data = run(lambda: people.as_json(people.analyse(session, cli_actor(), incident)))
     if json_output:
         print_json(data)
         return

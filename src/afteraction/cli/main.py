@@ -134,7 +134,7 @@ def user_create(
     Example: echo 's3cret-pass' | afteraction user create admin@example.com --role admin
     """
     from afteraction.cli.context import cli_actor
-    from afteraction.storage import users
+    from afteraction.services import users
     from afteraction.storage.db import writing
 
     password = _read_password(prompt=True)
@@ -160,7 +160,7 @@ def user_list(ctx: typer.Context) -> None:
 
     Example: afteraction user list
     """
-    from afteraction.storage import users
+    from afteraction.services import users
 
     with state_of(ctx).session() as session:
         for user in users.list_users(session):
@@ -182,7 +182,7 @@ def user_token(
     from sqlalchemy import select
 
     from afteraction.cli.context import cli_actor
-    from afteraction.storage import users
+    from afteraction.services import users
     from afteraction.storage.db import writing
     from afteraction.storage.tables import User
 

@@ -30,7 +30,7 @@ def export(
     Example: afteraction report export INC-42 --format pdf -o INC-42.pdf
     """
     from afteraction.cli.context import cli_actor
-    from afteraction.web.report_export import export as build
+    from afteraction.services.report_export import export as build
 
     with state_of(ctx).session() as session:
         content, _media, _name = run(lambda: build(session, cli_actor(), incident, format))

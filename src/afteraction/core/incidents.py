@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from afteraction.core.errors import InvalidTransition, MilestoneOrderError, ValidationError
 
@@ -50,6 +50,8 @@ DEFAULT_ROLES: tuple[str, ...] = (
 
 ACTION_ITEM_KINDS: tuple[str, ...] = ("recovery", "prevention", "learning")
 ACTION_ITEM_STATUSES: tuple[str, ...] = ("open", "in progress", "done", "wont do")
+UNFINISHED_ACTION_ITEMS: tuple[str, ...] = ("open", "in progress")
+"""Action item statuses that still need work: the "unfinished" filter, reminders, overdue."""
 REFERENCE_KINDS: tuple[str, ...] = (
     "github pr",
     "github issue",
@@ -250,3 +252,9 @@ def format_duration(delta: timedelta | None) -> str:
     if minutes:
         return f"{sign}{minutes}m {secs:02d}s"
     return f"{sign}{secs}s"
+
+
+def action_item_overdue(status: str, due: date | None, today: date) -> bool:
+    """An action item is overdue when it still needs work and its due date is before today
+    (an item due today is not overdue yet)."""
+    return due is not None and due < today and status in UNFINISHED_ACTION_ITEMS

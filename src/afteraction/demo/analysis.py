@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from afteraction.core.access import SYSTEM, Actor
 from afteraction.core.errors import AfteractionError
-from afteraction.storage import analysis as work
-from afteraction.storage import interviews as iv
+from afteraction.services import analysis as work
+from afteraction.services import interviews as iv
 from afteraction.storage.analysis_bundle import build_incident_evidence
 from afteraction.storage.analysis_tables import AnalysisNote
 from afteraction.storage.evidence_tables import IncidentChannel, Message

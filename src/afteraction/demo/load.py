@@ -22,7 +22,8 @@ from afteraction.core.incidents import MILESTONES
 from afteraction.demo.analysis import annotate_flagship
 from afteraction.demo.generate import build_org
 from afteraction.demo.model import DemoIncident, DemoOrg
-from afteraction.importers.demo import load_flagship_evidence
+from afteraction.services.imports.demo import load_flagship_evidence
+from afteraction.services.users import hash_password
 from afteraction.storage import audit
 from afteraction.storage.db import writing
 from afteraction.storage.tables import (
@@ -42,7 +43,6 @@ from afteraction.storage.tables import (
     User,
 )
 from afteraction.storage.types import utcnow
-from afteraction.storage.users import hash_password
 
 DEMO_PASSWORD = "afteraction-demo"
 DEMO_USERS = (

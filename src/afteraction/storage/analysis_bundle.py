@@ -501,7 +501,7 @@ def build_incident_evidence(
     session: Session, incident_id: int, *, with_history: bool = True
 ) -> IncidentEvidence:
     """Everything the analysis needs for incident `incident_id` (visibility is the caller's
-    job: look the incident up with `storage.incidents.get_incident` first)."""
+    job: look the incident up with `services.incidents.get_incident` first)."""
     with _collector_paused():
         return _build(session, incident_id, with_history=with_history)
 

@@ -4,7 +4,7 @@ factors, risks, mitigators, difficulties, open questions), and interviews with t
 questions, named readers and the log of passages quoted into the analysis.
 
 Interview notes, recording links and interview transcripts are confidential; the rules
-that keep them so live in `afteraction.storage.interviews`. Row definitions only.
+that keep them so live in `afteraction.services.interviews`. Row definitions only.
 """
 
 from __future__ import annotations

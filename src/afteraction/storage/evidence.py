@@ -3,7 +3,7 @@ inserts of plain row dicts, and merging found references into an incident's refe
 
 Lives here: small, format-agnostic writes and look-ups on the evidence tables. Does not live
 here: parsing (adapters), deciding what a row means (importers), commits (callers own the
-transaction, see `storage.imports`).
+transaction, see `services.imports.sources`).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 (queued → running → complete | failed).
 
 Lives here: the `ImportJob` table and its state changes. Does not live here: running an
-import (`afteraction.importers`), the queue (`afteraction.jobs`), HTTP (`web`).
+import (`afteraction.services.imports`), the queue (`afteraction.jobs`), HTTP (`web`).
 Every state change is its own short transaction: a job's progress must be visible while the
 import itself is still inside its one, uncommitted, write transaction.
 """

@@ -63,7 +63,6 @@ from afteraction.storage import audit
 from afteraction.storage import insight_arrays as ia
 from afteraction.storage.evidence_tables import IncidentChannel, Message, OnCallShift
 from afteraction.storage.evidence_tables import Page as PageRow
-from afteraction.storage.incidents import visibility_clause
 from afteraction.storage.insights_tables import (
     Notification,
     ServiceLevelObjective,
@@ -85,6 +84,7 @@ from afteraction.storage.tables import (
     TeamMembership,
 )
 from afteraction.storage.types import utcnow
+from afteraction.storage.visibility import visibility_clause
 
 DASHBOARD_METRICS: tuple[str, ...] = (
     "time_to_detect",

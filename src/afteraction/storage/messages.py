@@ -1,10 +1,10 @@
 """Bulk persistence of chat evidence: channels (upsert), messages (batched executemany keyed
 on channel + ts), attaching a channel window to an incident, the full-text index kept in
-step, and removing a chat source with the channels it created.
+step. Removing a source (and the channels it alone created) is `services.imports.sources`.
 
 Lives here: plain-dict writes and look-ups on `channels`, `messages`, `incident_channels`.
 Does not live here: parsing Slack data (adapters), deciding what a row means (importers),
-commits (callers own the one write transaction, see `storage.imports`).
+commits (callers own the one write transaction, see `services.imports.sources`).
 
 Speed: messages are inserted with SQLAlchemy Core `insert()` executemany in batches, never as
 ORM objects; the existing `ts` of a channel are loaded only when that channel already has
@@ -26,11 +26,9 @@ from datetime import datetime
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, exists, func, insert, select, text, update
+from sqlalchemy import Connection, bindparam, exists, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from afteraction.core.access import Actor
-from afteraction.storage import imports
 from afteraction.storage.bound_rows import (
     CHANNEL_COLUMNS,
     COLUMNS,
@@ -501,15 +499,3 @@ def attach_channel(
     if row.until is not None and (until is None or until > row.until):
         row.until = until
     return False
-
-
-def remove_chat_source(session: Session, actor: Actor, source_id: int) -> dict[str, int]:
-    """Remove a source with everything it brought: its messages, incident attachments and
-    references and search index entries (cascades and triggers), and the channels it created that no
-    other source's messages still use. People and identities stay (directory data)."""
-    channel_ids = list(session.scalars(select(Channel.id).where(Channel.source_id == source_id)))
-    counts = imports.remove_source(session, actor, source_id)
-    if channel_ids:
-        used = select(Message.channel_id).where(Message.channel_id.in_(channel_ids))
-        session.execute(delete(Channel).where(Channel.id.in_(channel_ids), Channel.id.not_in(used)))
-    return counts

@@ -3,7 +3,7 @@
 Lives here: recording in-app notifications (with their email/Slack copies marked pending),
 listing and marking them read, subscriptions to incidents and teams, who should hear about a
 published report, and building a team's weekly digest once. Does not live here: sending
-email or Slack messages (`afteraction.notify` does that with `adapters.delivery`), or any
+email or Slack messages (`afteraction.services.notify` does that with `adapters.delivery`), or any
 interview content: notification text is written by the callers from titles and counts.
 """
 

@@ -3,8 +3,8 @@ votes, the review meeting (attendance, parking lot, survey), reports with their 
 dismissed language findings, notifications, subscriptions, weekly digests, read events and
 comments.
 
-Only row definitions live here: no queries and no rules (see `storage.reviews`,
-`storage.reports`, `storage.readership`, `storage.notifications` and `afteraction.core`).
+Only row definitions live here: no queries and no rules (see `services.reviews`,
+`services.reports`, `services.readership`, `storage.notifications` and `afteraction.core`).
 """
 
 from __future__ import annotations

@@ -56,7 +56,6 @@ from sqlalchemy.orm import Session
 from afteraction.core.access import Actor
 from afteraction.core.errors import ValidationError
 from afteraction.storage.evidence_tables import Channel, ImportedReport, IncidentChannel, Message
-from afteraction.storage.incidents import visibility_clause
 from afteraction.storage.tables import (
     ActionItem,
     Incident,
@@ -64,6 +63,7 @@ from afteraction.storage.tables import (
     IncidentTag,
     Service,
 )
+from afteraction.storage.visibility import visibility_clause
 
 MAX_QUERY = 200
 MAX_TERMS = 8

@@ -17,6 +17,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from afteraction import __version__
 from afteraction.config import Settings
+from afteraction.jobs import build_queue, start_consumer_thread
 from afteraction.storage.changes import ChangeDetector
 from afteraction.storage.db import make_engine, make_session_factory
 from afteraction.web import errors, templating
@@ -43,8 +44,6 @@ def create_app(settings: Settings, *, start_worker: bool = False) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         consumer = None
         if start_worker:
-            from afteraction.jobs import build_queue, start_consumer_thread
-
             app.state.queue = build_queue(settings)
             consumer = start_consumer_thread(app.state.queue)
         yield
@@ -63,6 +62,8 @@ def create_app(settings: Settings, *, start_worker: bool = False) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.queue = None  # built on first use by `deps.queue_of` unless the worker runs here
+    app.state.build_queue = build_queue
     app.state.embed = embed_for(settings)
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)

@@ -5,9 +5,8 @@
 from __future__ import annotations
 
 import hmac
-import secrets
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
@@ -16,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from afteraction.config import Settings
 from afteraction.core.access import Actor
 from afteraction.core.errors import PermissionDenied
-from afteraction.storage import users
+from afteraction.services import users
 from afteraction.storage.tables import User
 from afteraction.web.errors import LoginRequired
 from afteraction.web.fastpath import actor_key
@@ -40,15 +39,6 @@ def get_db(request: Request) -> Iterator[Session]:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 DbSession = Annotated[Session, Depends(get_db)]
-
-
-def csrf_token(request: Request) -> str:
-    """The session's CSRF token, created on first use."""
-    token = request.session.get("csrf")
-    if not token:
-        token = secrets.token_urlsafe(32)
-        request.session["csrf"] = token
-    return str(token)
 
 
 def _bearer(request: Request) -> str | None:
@@ -150,3 +140,12 @@ def _load_actor(request: Request, bearer: str | None, user_id: object) -> Actor 
     with request.app.state.session_factory() as db:
         user = lookup_user(db, bearer, user_id)
         return users.actor_for(user) if user is not None else None
+
+
+def queue_of(request: Request) -> Any:
+    """The app's job queue, built from its settings on first use (`create_app` puts the
+    builder on `app.state`, so routes never import the jobs module)."""
+    state = request.app.state
+    if state.queue is None:
+        state.queue = state.build_queue(state.settings)
+    return state.queue

@@ -22,6 +22,7 @@ from afteraction.core.errors import (
     PermissionDenied,
     ValidationError,
 )
+from afteraction.web.templating import render
 
 STATUS_BY_ERROR: dict[type[AfteractionError], int] = {
     NotFound: 404,
@@ -55,8 +56,6 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
 def _render(request: Request, status: int, code: str, message: str, details: Any) -> Response:
     if is_api(request):
         return JSONResponse(error_body(code, message, details), status_code=status)
-    from afteraction.web.templating import render
-
     return render(
         request,
         "error.html",

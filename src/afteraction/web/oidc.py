@@ -19,7 +19,7 @@ import httpx
 from fastapi import Request
 
 from afteraction.config import Settings
-from afteraction.storage.users import SsoRefused
+from afteraction.services.users import SsoRefused
 
 CLIENT_NAME = "sso"
 CALLBACK_PATH = "/login/oidc/callback"

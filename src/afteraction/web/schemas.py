@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from afteraction.core.incidents import MILESTONES
-from afteraction.storage.incidents import SUMMARY_COLUMNS
+from afteraction.services.incidents import SUMMARY_COLUMNS
 from afteraction.storage.tables import (
     ActionItem,
     CustomerImpact,
@@ -288,7 +288,7 @@ def incident_dict(incident: Incident) -> dict[str, Any]:
 
 
 def incident_summary_dict(row: Mapping[str, Any]) -> dict[str, Any]:
-    """The API's view of one `storage.incidents.list_incident_summaries` row (columns
+    """The API's view of one `services.incidents.list_incident_summaries` row (columns
     `SUMMARY_COLUMNS` plus services, teams, tags and problem); no ORM object needed."""
     public_id = f"INC-{row['number']}"
     return {

@@ -10,22 +10,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import nh3
 from fastapi.templating import Jinja2Templates
-from markdown_it import MarkdownIt
-from markupsafe import Markup
 from starlette.responses import Response
 
 from afteraction import __version__
+from afteraction.adapters.markdown import render_markdown
 from afteraction.core.incidents import format_duration
-
-_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
-
-
-def render_markdown(text: str | None) -> Markup:
-    """Markdown → sanitised HTML (raw HTML in the source is not rendered)."""
-    html = _markdown.render(text or "")
-    return Markup(nh3.clean(html, link_rel="nofollow noopener noreferrer"))
+from afteraction.web.csrf import csrf_token
 
 
 def format_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M UTC") -> str:
@@ -61,8 +52,6 @@ def render(
     status_code: int = 200,
 ) -> Response:
     """Render page `name` with the common globals (current user, CSRF token) added."""
-    from afteraction.web.deps import csrf_token
-
     values = dict(context or {})
     values.setdefault("user", user)
     values.setdefault("csrf_token", csrf_token(request))

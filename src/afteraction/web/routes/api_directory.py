@@ -8,7 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from afteraction.core.access import require_admin
-from afteraction.storage import directory, directory_edit, users
+from afteraction.services import directory, directory_edit, users
+from afteraction.services import directory_reads as reads
 from afteraction.storage.db import writing
 from afteraction.web import schemas as s
 from afteraction.web.deps import CurrentActor, CurrentUser, DbSession
@@ -168,18 +169,8 @@ def create_problem(body: s.ProblemCreate, db: DbSession, actor: CurrentActor) ->
 
 @router.get("/problems/{key}", tags=["directory"])
 def get_problem(key: str, db: DbSession, actor: CurrentActor) -> Response:
-    from afteraction.storage.incidents import visibility_clause
-
     problem = directory.problem_by_key(db, key)
-    from sqlalchemy import select
-
-    from afteraction.storage.tables import Incident
-
-    rows = db.scalars(
-        select(Incident)
-        .where(Incident.problem_id == problem.id, visibility_clause(actor))
-        .order_by(Incident.number)
-    ).all()
+    rows = sorted(reads.problem_incidents(db, actor, problem), key=lambda r: r.number)
     data = s.problem_dict(problem, len(rows))
     data["incidents"] = [{"id": r.public_id, "title": r.title, "status": r.status} for r in rows]
     return json_response(data)
@@ -189,7 +180,7 @@ def get_problem(key: str, db: DbSession, actor: CurrentActor) -> Response:
 def update_problem(key: str, body: s.ProblemUpdate, db: DbSession, actor: CurrentActor) -> Response:
     with writing(db):
         problem = directory_edit.update_problem(db, actor, key, body.model_dump(exclude_unset=True))
-        count = len(directory.incidents_for_problem(db, problem))
+        count = len(reads.problem_incidents(db, actor, problem))
         result = s.problem_dict(problem, count)
     return json_response(result)
 

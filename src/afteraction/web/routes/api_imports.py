@@ -28,20 +28,21 @@ from starlette.datastructures import UploadFile as StarletteUpload
 from afteraction.config import Settings
 from afteraction.core.access import Actor, require_write
 from afteraction.core.errors import NotFound, ValidationError
-from afteraction.importers.kinds import (
+from afteraction.services import incidents as repo
+from afteraction.services.imports.kinds import (
     IMPORT_KINDS,
     check_options,
     discard_upload,
     read_progress,
     sweep_uploads,
 )
+from afteraction.services.imports.sources import SourceRemoval, remove_source_everything
 from afteraction.storage import import_jobs
-from afteraction.storage import incidents as repo
 from afteraction.storage.db import writing
 from afteraction.storage.evidence_tables import Source
-from afteraction.storage.imports import SourceRemoval, remove_source_everything
 from afteraction.storage.tables import Incident
-from afteraction.web.deps import CurrentActor, DbSession
+from afteraction.storage.visibility import visibility_clause
+from afteraction.web.deps import CurrentActor, DbSession, queue_of
 from afteraction.web.routes.api_incidents import json_response
 
 router = APIRouter()
@@ -81,16 +82,6 @@ async def store_upload(upload: StarletteUpload, settings: Settings) -> Path:
         target.unlink(missing_ok=True)
         raise ValidationError("the uploaded file is empty", field="file")
     return target
-
-
-def queue_of(request: Request) -> Any:
-    queue = getattr(request.app.state, "queue", None)
-    if queue is None:
-        from afteraction.jobs import build_queue
-
-        queue = build_queue(request.app.state.settings)
-        request.app.state.queue = queue
-    return queue
 
 
 def options_of(
@@ -211,7 +202,7 @@ def visible_sources(
     query = (
         select(Source)
         .outerjoin(Incident, Incident.id == Source.incident_id)
-        .where(or_(Source.incident_id.is_(None), repo.visibility_clause(actor)))
+        .where(or_(Source.incident_id.is_(None), visibility_clause(actor)))
         .order_by(Source.imported_at.desc(), Source.id.desc())
     )
     if incident:

@@ -1,6 +1,6 @@
 """REST endpoints for incidents and everything that hangs off one: status, milestones,
 roles, updates, action items, references and the activity feed. Handlers stay thin and
-delegate to `afteraction.storage.incidents`.
+delegate to `afteraction.services.incidents`.
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ from starlette.concurrency import run_in_threadpool
 from afteraction.core.access import Actor
 from afteraction.core.incidents import DEFAULT_LIFECYCLE, MILESTONE_DEFINITIONS
 from afteraction.core.metrics.definitions import DEFINITIONS
-from afteraction.storage import audit, impact
-from afteraction.storage import incidents as repo
+from afteraction.services import impact
+from afteraction.services import incidents as repo
+from afteraction.storage import audit
 from afteraction.storage.db import writing
 from afteraction.storage.tables import SeverityLevel
 from afteraction.web import schemas as s

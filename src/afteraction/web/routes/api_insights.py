@@ -15,7 +15,7 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from afteraction.core.errors import ValidationError
-from afteraction.storage import incidents as incident_repo
+from afteraction.services import incidents as incident_repo
 from afteraction.storage import insights as ins
 from afteraction.storage import search as finder
 from afteraction.storage.db import writing

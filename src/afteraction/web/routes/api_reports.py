@@ -7,7 +7,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Query, Response
 
-from afteraction.web import report_export
+from afteraction.services import report_export
 from afteraction.web.deps import CurrentActor, DbSession
 
 router = APIRouter(tags=["reports"])

@@ -13,12 +13,11 @@ import orjson
 from fastapi import APIRouter, Body, Response
 from sqlalchemy.orm import Session
 
-from afteraction.core.access import Actor
-from afteraction.core.analysis.people import analysis_to_json, analyze_people
 from afteraction.core.errors import ValidationError
-from afteraction.storage import analysis as work
-from afteraction.storage import incidents as repo
-from afteraction.storage import interviews as iv
+from afteraction.services import analysis as work
+from afteraction.services import incidents as repo
+from afteraction.services import interviews as iv
+from afteraction.services import people as people_service
 from afteraction.storage.analysis_bundle import build_incident_evidence
 from afteraction.storage.analysis_tables import AnalysisNote, Annotation, Interview, TimelineEntry
 from afteraction.storage.db import writing
@@ -60,19 +59,12 @@ def _int(body: dict[str, Any], name: str) -> int | None:
     return value
 
 
-def people_json(db: Session, actor: Actor, key: str | int) -> dict[str, Any]:
-    incident = repo.get_incident(db, actor, key)
-    evidence = build_incident_evidence(db, incident.id)
-    analysis = analyze_people(evidence.bundle, evidence.context, history=evidence.history)
-    data = analysis_to_json(analysis)
-    return {"incident": incident.public_id, **data}
-
-
 @router.get("/incidents/{key}/people")
 def people(key: str, db: DbSession, actor: CurrentActor) -> Response:
     """People & coordination: one object per person with facts and explanations, and the
     roll-up. Unknowns (no time zone, no roster, no schedule) are null or "unknown"."""
-    return _json(people_json(db, actor, _key(key)))
+    view = people_service.analyse(db, actor, _key(key))
+    return _json(people_service.as_json(view))
 
 
 @router.get("/annotation-tags")

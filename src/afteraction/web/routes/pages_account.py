@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from afteraction.core.access import ROLES, Actor, require_admin
 from afteraction.core.errors import Conflict, ValidationError
-from afteraction.storage import users
+from afteraction.services import users
 from afteraction.storage.tables import ApiToken, Person, User
 from afteraction.web.deps import CurrentUser, DbSession
 from afteraction.web.routes.pages_forms import Form, errors_of, render_page, see_other, writing_as

@@ -17,11 +17,12 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from afteraction.storage import users
+from afteraction.services import users
+from afteraction.services.users import SsoRefused
 from afteraction.storage.db import writing
-from afteraction.storage.users import SsoRefused
 from afteraction.web import oidc
-from afteraction.web.deps import DbSession, OptionalUser, SettingsDep, csrf_token
+from afteraction.web.csrf import csrf_token
+from afteraction.web.deps import DbSession, OptionalUser, SettingsDep
 from afteraction.web.templating import render
 
 try:  # Authlib 1.6+ validates ID tokens with joserfc; earlier releases with authlib.jose

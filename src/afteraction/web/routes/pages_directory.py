@@ -15,14 +15,13 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, contains_eager, selectinload
+from sqlalchemy.orm import Session
 
 from afteraction.core import incidents as rules
 from afteraction.core.access import Actor
 from afteraction.core.errors import Conflict, ValidationError
-from afteraction.storage import directory, users
-from afteraction.storage.incidents import visibility_clause
+from afteraction.services import directory, users
+from afteraction.services import directory_reads as reads
 from afteraction.storage.tables import (
     ActionItem,
     Incident,
@@ -47,7 +46,6 @@ from afteraction.web.routes.pages_forms import (
 from afteraction.web.routes.pages_incidents import FormDep
 
 router = APIRouter(include_in_schema=False)
-UNFINISHED = ("open", "in progress")
 
 
 @dataclass(slots=True)
@@ -99,7 +97,7 @@ class ActionItemsPage:
     statuses: tuple[str, ...] = rules.ACTION_ITEM_STATUSES
 
     def is_overdue(self, item: ActionItem) -> bool:
-        return item.due is not None and item.due < self.today and item.status in UNFINISHED
+        return rules.action_item_overdue(item.status, item.due, self.today)
 
     @property
     def return_to(self) -> str:
@@ -115,25 +113,17 @@ def action_items(request: Request, db: DbSession, user: CurrentUser) -> Response
     status = (request.query_params.get("status") or "").strip()
     owner = (request.query_params.get("owner") or "").strip()
     errors: dict[str, str] = {}
-    query = (
-        select(ActionItem)
-        .join(Incident, ActionItem.incident_id == Incident.id)
-        .where(visibility_clause(actor))
-        .options(contains_eager(ActionItem.incident), selectinload(ActionItem.owner))
-    )
-    if status == "unfinished":
-        query = query.where(ActionItem.status.in_(UNFINISHED))
-    elif status in rules.ACTION_ITEM_STATUSES:
-        query = query.where(ActionItem.status == status)
-    elif status:
+    if status and status != "unfinished" and status not in rules.ACTION_ITEM_STATUSES:
         errors["status"] = f"unknown status {status[:40]!r}"
-    if owner.isdigit():
-        query = query.where(ActionItem.owner_id == int(owner))
-    elif owner:
+    if owner and not owner.isdigit():
         errors["owner"] = "owner must be chosen from the list"
-    order = (ActionItem.due.is_(None), ActionItem.due, ActionItem.id)
-    items = list(db.scalars(query.order_by(*order).limit(1000)).unique())
-    people = list(db.scalars(select(Person).order_by(Person.name).limit(2000)))
+    items = reads.action_items(
+        db,
+        actor,
+        status=None if "status" in errors else status or None,
+        owner_id=int(owner) if owner.isdigit() else None,
+    )
+    people = directory.list_people(db, limit=2000)
     page = ActionItemsPage(
         items, status, owner, people, errors, can_write(actor), datetime.now(UTC).date()
     )
@@ -153,19 +143,7 @@ class ProblemsPage:
 
 
 def problems_page(db: Session, actor: Actor, form: FormState) -> ProblemsPage:
-    counts = (
-        select(Incident.problem_id, func.count().label("n"))
-        .where(visibility_clause(actor), Incident.problem_id.is_not(None))
-        .group_by(Incident.problem_id)
-        .subquery()
-    )
-    query = (
-        select(Problem, func.coalesce(counts.c.n, 0))
-        .outerjoin(counts, counts.c.problem_id == Problem.id)
-        .order_by(Problem.key)
-    )
-    rows = [(row[0], int(row[1])) for row in db.execute(query)]
-    return ProblemsPage(rows, form, can_write(actor))
+    return ProblemsPage(reads.problems_with_counts(db, actor), form, can_write(actor))
 
 
 @router.get("/problems")
@@ -202,12 +180,7 @@ class ProblemPage:
 def problem(key: str, request: Request, db: DbSession, user: CurrentUser) -> Response:
     actor = users.actor_for(user)
     found = directory.problem_by_key(db, key)
-    query = (
-        select(Incident)
-        .where(Incident.problem_id == found.id, visibility_clause(actor))
-        .order_by(Incident.number.desc())
-    )
-    page = ProblemPage(found, list(db.scalars(query)), can_write(actor))
+    page = ProblemPage(found, list(reads.problem_incidents(db, actor, found)), can_write(actor))
     return render_page(request, "problem.html", page, user=user)
 
 
@@ -265,13 +238,7 @@ def teams_page(db: Session, actor: Actor, form: FormState) -> TeamsPage:
     for service in directory.list_services(db):
         if service.team_id is not None:
             services_by_team.setdefault(service.team_id, []).append(service)
-    today = datetime.now(UTC).date()
-    current = (
-        select(TeamMembership.team_id, func.count(func.distinct(TeamMembership.person_id)))
-        .where((TeamMembership.end.is_(None)) | (TeamMembership.end > today))
-        .group_by(TeamMembership.team_id)
-    )
-    members = {int(team_id): int(n) for team_id, n in db.execute(current)}
+    members = reads.current_team_sizes(db, datetime.now(UTC).date())
     return TeamsPage(directory.list_teams(db), services_by_team, members, form, can_write(actor))
 
 
@@ -347,25 +314,11 @@ class PersonPage:
 
 def person_page(db: Session, actor: Actor, person_id: int, form: FormState) -> PersonPage:
     person = directory.get_person(db, person_id)
-    roles = (
-        select(RoleAssignment, Incident)
-        .join(Incident, RoleAssignment.incident_id == Incident.id)
-        .where(RoleAssignment.person_id == person.id, visibility_clause(actor))
-        .order_by(RoleAssignment.start.desc())
-        .limit(500)
-    )
-    items = (
-        select(ActionItem)
-        .join(Incident, ActionItem.incident_id == Incident.id)
-        .where(ActionItem.owner_id == person.id, visibility_clause(actor))
-        .options(contains_eager(ActionItem.incident))
-        .order_by(ActionItem.id)
-    )
     return PersonPage(
         person=person,
         memberships=sorted(person.memberships, key=lambda m: m.start or date.min, reverse=True),
-        roles=[(row[0], row[1]) for row in db.execute(roles)],
-        action_items=list(db.scalars(items).unique()),
+        roles=reads.person_roles(db, actor, person),
+        action_items=reads.person_action_items(db, actor, person),
         teams=directory.list_teams(db),
         form=form,
         can_write=can_write(actor),

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from afteraction.core import incidents as rules
 from afteraction.core.access import Actor, require_write
 from afteraction.core.errors import AfteractionError, Conflict, ValidationError
-from afteraction.storage import directory, directory_edit, users
+from afteraction.services import directory, directory_edit, users
 from afteraction.storage.tables import Person, User
 from afteraction.web.deps import CurrentUser, DbSession
 from afteraction.web.routes.pages_directory import FormState

@@ -3,7 +3,7 @@ job, follow its progress (htmx polling every second, a meta refresh without Java
 read its summary, and list or remove imported sources.
 
 Lives here: the `/imports` routes. Does not live here: storing uploads and queueing jobs
-(`web.routes.api_imports`, shared with the API), import logic (`afteraction.importers`).
+(`web.routes.api_imports`, shared with the API), import logic (`afteraction.services.imports`).
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from starlette.datastructures import UploadFile
 
 from afteraction.core.access import Actor
 from afteraction.core.errors import AfteractionError, ValidationError
-from afteraction.importers.kinds import IMPORT_KINDS
-from afteraction.storage import import_jobs, users
+from afteraction.services import users
+from afteraction.services.imports.kinds import IMPORT_KINDS
+from afteraction.storage import import_jobs
 from afteraction.web.deps import CurrentUser, DbSession
 from afteraction.web.routes.api_imports import (
     job_dict,

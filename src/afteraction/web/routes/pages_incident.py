@@ -1,7 +1,7 @@
 """The incident page and its small forms: status buttons, milestones (with the out-of-order
 override), roles, status updates, action items and references, plus the activity feed.
 
-Every form posts here, writes through `afteraction.storage.incidents` inside one
+Every form posts here, writes through `afteraction.services.incidents` inside one
 transaction (`writing_as`) and redirects back (303). A refused form re-renders the incident
 page with the message beside that form and the typed values kept (422, or 409 on a clash).
 """
@@ -23,8 +23,9 @@ from afteraction.core import incidents as rules
 from afteraction.core.access import Actor
 from afteraction.core.errors import Conflict, ValidationError
 from afteraction.core.metrics.definitions import METRICS
-from afteraction.storage import audit, impact, users
-from afteraction.storage import incidents as repo
+from afteraction.services import impact, users
+from afteraction.services import incidents as repo
+from afteraction.storage import audit
 from afteraction.storage.tables import (
     ActionItem,
     AuditLog,
@@ -67,7 +68,6 @@ ACTIONS = {
     "action_item.updated": "changed an action item",
     "reference.added": "added a reference",
 }
-CLOSED_ITEMS = frozenset({"done", "wont do"})
 QUIET = frozenset({"summary", "customer_impact", "title"})
 EMPTY: tuple[Any, ...] = (None, "", [], False)
 ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
@@ -139,7 +139,7 @@ class IncidentPage:
         return self.errors.get(form, {}).get(name)
 
     def is_overdue(self, item: ActionItem) -> bool:
-        return item.due is not None and item.due < self.today and item.status not in CLOSED_ITEMS
+        return rules.action_item_overdue(item.status, item.due, self.today)
 
 
 def _durations(incident: Incident) -> list[DurationRow]:

@@ -1,7 +1,7 @@
 """Incident pages: the filtered list, the declare form, the edit form, and the incident page.
 
 Each page renders one template with one context dataclass (`page`). Writes go through
-`afteraction.storage.incidents` inside one transaction (`writing_as`), so a refused form
+`afteraction.services.incidents` inside one transaction (`writing_as`), so a refused form
 leaves nothing half-written; bad input re-renders the form with the user's values and
 the message beside the field (422; a stale edit is 409). The single incident page and its
 forms live in `pages_incident`. No SQL beyond small lookups for select options lives here.
@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 
 from afteraction.core import incidents as rules
 from afteraction.core.errors import Conflict, NotFound, ValidationError
-from afteraction.storage import incidents as repo
-from afteraction.storage import users
+from afteraction.services import incidents as repo
+from afteraction.services import users
 from afteraction.storage.tables import Incident, Problem, Service, SeverityLevel, Team, User
 from afteraction.web.deps import CurrentUser, DbSession
 from afteraction.web.routes.pages_forms import (

@@ -17,14 +17,14 @@ from sqlalchemy import select
 from afteraction.core import metrics as m
 from afteraction.core.errors import AfteractionError, ValidationError
 from afteraction.core.incidents import INCIDENT_TYPES, MILESTONES
-from afteraction.storage import incidents as incident_repo
+from afteraction.services import incidents as incident_repo
+from afteraction.services import users
 from afteraction.storage import insights as ins
 from afteraction.storage import search as finder
-from afteraction.storage import users
 from afteraction.storage.db import writing
 from afteraction.storage.tables import Problem, Service, SeverityLevel, Team
 from afteraction.web import insights as view
-from afteraction.web.deps import CurrentUser, DbSession
+from afteraction.web.deps import CurrentUser, DbSession, queue_of
 from afteraction.web.routes.pages_forms import see_other
 from afteraction.web.routes.pages_incidents import FormDep, incident_key
 from afteraction.web.similarity import request_embed
@@ -370,12 +370,7 @@ async def upload_counts_form(
 
 def enqueue_burn_check(request: Request, slo_id: int) -> None:
     """Ask the job queue to check the SLO's burn rates (recording any alert)."""
-    queue = getattr(request.app.state, "queue", None)
-    if queue is None:
-        from afteraction.jobs import build_queue
-
-        queue = request.app.state.queue = build_queue(request.app.state.settings)
-    queue.enqueue("slo_burn_check", slo_id)
+    queue_of(request).enqueue("slo_burn_check", slo_id)
 
 
 def _number(value: str, name: str) -> float:

@@ -4,7 +4,7 @@ recording link, transcript, named readers, deliberate quotes).
 
 Everyone who can see the incident sees the suggestions (they come from the evidence
 everyone may read); interviews themselves are shown only to the people
-`storage.interviews` allows, and to nobody else — not even as a count.
+`services.interviews` allows, and to nobody else — not even as a count.
 """
 
 from __future__ import annotations
@@ -17,13 +17,12 @@ from sqlalchemy import select
 
 from afteraction.adapters.transcripts import parse_vtt
 from afteraction.core.analysis.interviews import draft_questions, suggest_interviewees
-from afteraction.core.analysis.people import analyze_people
 from afteraction.core.errors import ValidationError
-from afteraction.storage import interviews as iv
-from afteraction.storage import users
-from afteraction.storage.analysis_bundle import build_incident_evidence
+from afteraction.services import interviews as iv
+from afteraction.services import people as people_service
+from afteraction.services import users
 from afteraction.storage.analysis_tables import NOTE_KINDS
-from afteraction.storage.tables import Person
+from afteraction.storage.tables import Incident, Person
 from afteraction.web.deps import CurrentUser, DbSession
 from afteraction.web.routes.pages_forms import render_page, see_other, writing_as
 from afteraction.web.routes.pages_incidents import FormDep, incident_key
@@ -32,10 +31,10 @@ from afteraction.web.routes.pages_workspace import _open, _parse_time
 router = APIRouter(include_in_schema=False)
 
 
-def planner(db: Any, incident_id: int) -> list[dict[str, Any]]:
+def planner(db: Any, incident: Incident) -> list[dict[str, Any]]:
     """Suggested interviewees (people with a directory row) with drafted questions."""
-    evidence = build_incident_evidence(db, incident_id, with_history=False)
-    analysis = analyze_people(evidence.bundle, evidence.context)
+    view = people_service.of_incident(db, incident, history=False)
+    evidence, analysis = view.evidence, view.analysis
     out = []
     for suggestion in suggest_interviewees(analysis, evidence.bundle, evidence.context):
         questions = draft_questions(suggestion.person_key, evidence.bundle, analysis)
@@ -56,7 +55,7 @@ def interviews_page(key: str, request: Request, db: DbSession, user: CurrentUser
     wanted = select(Person.id, Person.name).where(Person.id.in_({r.person_id for r in rows}))
     names = {p.id: p.name for p in db.execute(wanted)}
     page.extra = {
-        "planner": planner(db, page.incident.id),
+        "planner": planner(db, page.incident),
         "may_plan": iv.may_plan(db, actor, page.incident.id),
         "interviews": [
             {

@@ -3,7 +3,7 @@ calibration and votes, meeting, survey), the overdue list, the report editor (li
 and blame-aware check over htmx, versions and diffs, states), the reading page (read
 tracking, comments), exports, notifications, and the organisation page `/learning`.
 
-Writes go through `storage.reviews`, `storage.reports` and `storage.readership` in one
+Writes go through `services.reviews`, `services.reports` and `services.readership` in one
 transaction each and redirect back (303). Reading is recorded in its own small transaction
 that may fail without failing the page.
 """
@@ -20,17 +20,17 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from afteraction.core import reports as report_rules
+from afteraction.core import report_rules as report_rules
 from afteraction.core import reviews as review_rules
 from afteraction.core.analysis.language import CATEGORIES, Finding
 from afteraction.core.errors import AfteractionError, Conflict, NotFound, ValidationError
 from afteraction.core.incidents import format_public_id
-from afteraction.storage import directory, notifications, readership, reports, reviews, users
-from afteraction.storage import incidents as incidents_repo
+from afteraction.services import directory, readership, report_export, reports, reviews, users
+from afteraction.services import incidents as incidents_repo
+from afteraction.storage import notifications
 from afteraction.storage.db import writing
 from afteraction.storage.tables import Person, User
 from afteraction.storage.types import utcnow
-from afteraction.web import report_export
 from afteraction.web.deps import CurrentUser, DbSession, SettingsDep
 from afteraction.web.routes.pages_forms import (
     can_write,
@@ -617,8 +617,8 @@ def action_item_issue(
     form: FormDep,
 ) -> Response:
     """Open a Jira or GitHub issue for the item when configured; otherwise store the link."""
-    from afteraction import notify
-    from afteraction.storage.incidents import update_action_item
+    from afteraction.services import notify
+    from afteraction.services.incidents import update_action_item
 
     system = form.text("system", limit=10)
     link = form.text("url", limit=2000)

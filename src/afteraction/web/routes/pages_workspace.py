@@ -4,7 +4,7 @@ builder, people & coordination, and analysis notes. Interviews are in `pages_int
 Access: every logged-in user who can see the incident reads these pages; admins and
 investigators change them (`require_analysis`). Forms post here and redirect back (303);
 the transcript's keyboard annotation posts to the JSON API instead. No queries of our own
-beyond `afteraction.storage.analysis*` and `storage.transcript`.
+beyond `afteraction.services.analysis*` and `storage.transcript`.
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ from markupsafe import Markup
 
 from afteraction.adapters.mrkdwn import render_html
 from afteraction.core.access import Actor, require_analysis
-from afteraction.core.analysis.people import PeopleAnalysis, analyze_people
 from afteraction.core.errors import PermissionDenied, ValidationError
 from afteraction.core.incidents import MILESTONES
-from afteraction.storage import analysis as work
-from afteraction.storage import incidents as repo
+from afteraction.services import analysis as work
+from afteraction.services import incidents as repo
+from afteraction.services import people as people_service
+from afteraction.services import users
 from afteraction.storage import transcript as tx
-from afteraction.storage import users
 from afteraction.storage.analysis_bundle import IncidentEvidence, build_incident_evidence
 from afteraction.storage.analysis_tables import NOTE_KINDS
 from afteraction.storage.tables import Incident
@@ -263,15 +263,11 @@ def edit_entry(
 # -- people ----------------------------------------------------------------------------------
 
 
-def people_analysis(db: Any, incident_id: int) -> tuple[IncidentEvidence, PeopleAnalysis]:
-    evidence = build_incident_evidence(db, incident_id)
-    return evidence, analyze_people(evidence.bundle, evidence.context, history=evidence.history)
-
-
 @router.get("/incidents/{key}/people")
 def people_page(key: str, request: Request, db: DbSession, user: CurrentUser) -> Response:
     page, _actor = _open(db, user, key, "people")
-    evidence, analysis = people_analysis(db, page.incident.id)
+    view = people_service.of_incident(db, page.incident)
+    evidence, analysis = view.evidence, view.analysis
     page.extra = {
         "analysis": analysis,
         "chart": Markup(swimlanes(evidence.bundle, evidence.context, analysis)),

@@ -1,7 +1,7 @@
 """Report exports shared by the pages, the API and the CLI: Markdown, standalone HTML (inline
 CSS and SVG diagrams, no script, no external resource) and PDF (WeasyPrint over that HTML).
 
-Every export starts from `storage.reports.readable`, so it respects the incident's
+Every export starts from `services.reports.readable`, so it respects the incident's
 visibility and shows what the caller may read; the body is the report text, whose facts come
 from the analysis without interview content. Markdown is rendered by `render_markdown`
 (raw HTML off, nh3-sanitised); the diagrams are SVG made by vl-convert from plain values.
@@ -18,13 +18,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from afteraction.adapters import charts
-from afteraction.core import reports as rules
+from afteraction.adapters.markdown import render_markdown
+from afteraction.adapters.pdf import html_to_pdf
+from afteraction.core import report_rules as rules
 from afteraction.core.access import Actor
-from afteraction.storage import incidents as incidents_repo
-from afteraction.storage import reports
+from afteraction.core.errors import ValidationError
+from afteraction.services import incidents as incidents_repo
+from afteraction.services import reports
+from afteraction.storage.analysis_tables import TimelineEntry
 from afteraction.storage.evidence_tables import Page
 from afteraction.storage.tables import Incident
-from afteraction.web.templating import render_markdown
 
 FORMATS = ("md", "html", "pdf")
 MEDIA_TYPES = {
@@ -61,8 +64,6 @@ def chart_data(
 ) -> tuple[list[charts.ChartEvent], list[tuple[str, int]]]:
     """Timeline events (milestones, accepted key events, pages, people joining) and messages
     per person, from the incident, its analysis and its evidence."""
-    from afteraction.storage.analysis_tables import TimelineEntry
-
     events = [
         charts.ChartEvent(at, "milestone", name)
         for name, at in incidents_repo.milestones_of(incident).items()
@@ -148,8 +149,6 @@ def _now() -> str:
 
 def export(session: Session, actor: Actor, key: str | int, fmt: str) -> tuple[bytes, str, str]:
     """(content, media type, file name) of the report in `fmt` (md, html or pdf)."""
-    from afteraction.core.errors import ValidationError
-
     if fmt not in FORMATS:
         raise ValidationError(f"format must be one of {', '.join(FORMATS)}", field="format")
     readable = reports.readable(session, actor, key)
@@ -159,6 +158,4 @@ def export(session: Session, actor: Actor, key: str | int, fmt: str) -> tuple[by
     html = to_html(readable, diagrams(session, readable.incident))
     if fmt == "html":
         return html.encode(), MEDIA_TYPES[fmt], name
-    from afteraction.adapters.pdf import html_to_pdf
-
     return html_to_pdf(html), MEDIA_TYPES[fmt], name

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 from afteraction.core.access import Actor, require_write
 from afteraction.core.errors import NotFound, ValidationError
 from afteraction.core.metrics.impact import ImpactInterval, check_interval, impact_seconds
+from afteraction.services.incidents import get_incident
 from afteraction.storage import audit
-from afteraction.storage.incidents import get_incident
 from afteraction.storage.tables import CustomerImpact, Incident
 
 MAX_DESCRIPTION = 2000

@@ -375,8 +375,3 @@ def create_problem(
         after={"title": problem.title},
     )
     return problem
-
-
-def incidents_for_problem(session: Session, problem: Problem) -> Sequence[Incident]:
-    query = select(Incident).where(Incident.problem_id == problem.id).order_by(Incident.number)
-    return session.scalars(query).all()

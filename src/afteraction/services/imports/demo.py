@@ -15,14 +15,14 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from afteraction.core.access import Actor
-from afteraction.importers.oncall import import_oncall
-from afteraction.importers.pagerduty import import_pagerduty
-from afteraction.importers.roster import import_roster
-from afteraction.importers.slack import import_slack_export
-from afteraction.importers.transcripts import import_transcript
-from afteraction.storage.imports import ImportSummary
+from afteraction.services.imports.oncall import import_oncall
+from afteraction.services.imports.pagerduty import import_pagerduty
+from afteraction.services.imports.roster import import_roster
+from afteraction.services.imports.slack import import_slack_export
+from afteraction.services.imports.sources import ImportSummary
+from afteraction.services.imports.transcripts import import_transcript
 
-FLAGSHIP_EVIDENCE = Path(__file__).resolve().parents[1] / "demo" / "evidence" / "flagship"
+FLAGSHIP_EVIDENCE = Path(__file__).resolve().parents[2] / "demo" / "evidence" / "flagship"
 
 
 def load_flagship_evidence(

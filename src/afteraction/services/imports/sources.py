@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from afteraction.core.access import Actor, require_write
 from afteraction.core.errors import NotFound
+from afteraction.services import incidents
 from afteraction.storage import audit
 from afteraction.storage.evidence_tables import (
     Channel,
@@ -35,6 +36,7 @@ from afteraction.storage.evidence_tables import (
     Message,
     Source,
 )
+from afteraction.storage.models import Base
 from afteraction.storage.tables import AuditLog, Incident
 
 Progress = Callable[[int, int | None, str], None]
@@ -269,8 +271,6 @@ def why_keep(session: Session, source: Source, incident: Incident) -> str | None
     """Why an incident `source` created must outlive it, or None when it may go with it:
     another source brought evidence to it, someone attached something to it (updates, action
     items, roles, analysis, reviews, references...), or it was edited since the import."""
-    from afteraction.storage.models import Base
-
     other = session.scalar(
         select(Source.id)
         .where(Source.incident_id == incident.id, Source.id != source.id)
@@ -362,15 +362,13 @@ def remove_source_everything(session: Session, actor: Actor, source_id: int) -> 
     if channel_ids:
         removal.rows["channels"] = _remove_unused_channels(session, channel_ids)
     for incident in doomed:
-        from afteraction.storage.incidents import snapshot
-
         audit.record(
             session,
             actor,
             "incident.deleted",
             target_type="incident",
             target_id=incident.public_id,
-            before=snapshot(incident),
+            before=incidents.snapshot(incident),
             after={"reason": f"source #{source_id} removed"},
         )
         session.delete(incident)
@@ -383,8 +381,6 @@ def remove_source_everything(session: Session, actor: Actor, source_id: int) -> 
 
 def _rows_of(session: Session, source_id: int) -> dict[str, int]:
     """How many rows of each table point at the source (and go with it)."""
-    from afteraction.storage.models import Base
-
     rows: dict[str, int] = {}
     for table in Base.metadata.sorted_tables:
         if "source_id" not in table.c or table.name in ("channels", "import_jobs"):

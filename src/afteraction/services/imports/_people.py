@@ -20,7 +20,7 @@ from afteraction.adapters.roster import normalise_name
 from afteraction.core.access import Actor
 from afteraction.core.errors import ValidationError
 from afteraction.core.evidence import PersonRecord
-from afteraction.storage import directory
+from afteraction.services import directory
 from afteraction.storage.tables import Identity, Person
 
 _PARENTHESES_RE = re.compile(r"\s*[\(\[][^\)\]]*[\)\]]\s*")

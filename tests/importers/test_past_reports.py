@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from afteraction.core.access import SYSTEM
 from afteraction.core.errors import ImportFailed
-from afteraction.importers.reports import import_reports, severity_of
+from afteraction.services.imports.past_reports import import_reports, severity_of
 from afteraction.storage.db import writing
 from afteraction.storage.evidence_tables import ImportedReport
 from afteraction.storage.tables import Incident, Reference

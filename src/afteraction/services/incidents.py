@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select
+from sqlalchemy import Select, and_, exists, false, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -39,6 +39,7 @@ from afteraction.storage.tables import (
     Team,
 )
 from afteraction.storage.types import utcnow
+from afteraction.storage.visibility import visibility_clause
 
 LIMITS = {"title": 300, "summary": 20_000, "customer_impact": 5_000, "tag": 80, "body": 20_000}
 SORTS = {
@@ -90,23 +91,6 @@ class IncidentInput:
 
 
 # -- reading -----------------------------------------------------------------------------
-
-
-def visibility_clause(actor: Actor) -> Any:
-    """Private incidents: admins, whoever declared it, and people holding a role on it."""
-    if actor.is_admin:
-        return Incident.id.is_not(None)
-    conditions: list[ColumnElement[bool]] = [Incident.private.is_(False)]
-    if actor.user_id is not None:
-        conditions.append(Incident.created_by_id == actor.user_id)
-    if actor.person_id is not None:
-        conditions.append(
-            exists().where(
-                RoleAssignment.incident_id == Incident.id,
-                RoleAssignment.person_id == actor.person_id,
-            )
-        )
-    return or_(*conditions)
 
 
 def _utc(value: datetime | None) -> datetime | None:

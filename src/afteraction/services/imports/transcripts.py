@@ -26,11 +26,9 @@ from afteraction.adapters.transcripts import parse_vtt, parse_zoom_chat, zoom_re
 from afteraction.core.access import Actor
 from afteraction.core.errors import ImportFailed
 from afteraction.core.evidence import TranscriptCue as CueRecord
-from afteraction.importers._people import PeopleIndex
-from afteraction.storage import incidents as repo
-from afteraction.storage.evidence import insert_rows, merge_references
-from afteraction.storage.evidence_tables import TranscriptCue
-from afteraction.storage.imports import (
+from afteraction.services import incidents as repo
+from afteraction.services.imports._people import PeopleIndex
+from afteraction.services.imports.sources import (
     ImportSummary,
     Progress,
     checksum_bytes,
@@ -39,6 +37,8 @@ from afteraction.storage.imports import (
     previous_summary,
     start_source,
 )
+from afteraction.storage.evidence import insert_rows, merge_references
+from afteraction.storage.evidence_tables import TranscriptCue
 
 KIND = "transcript"
 MAX_FILE_BYTES = 64 * 1024 * 1024

@@ -24,9 +24,9 @@ from sqlalchemy.orm import Session
 
 from afteraction.core.access import Actor, require_analysis
 from afteraction.core.errors import NotFound, PermissionDenied, ValidationError
+from afteraction.services import incidents as repo
+from afteraction.services.analysis import MAX_TEXT, add_note
 from afteraction.storage import audit
-from afteraction.storage import incidents as repo
-from afteraction.storage.analysis import MAX_TEXT, add_note
 from afteraction.storage.analysis_tables import (
     AnalysisNote,
     Interview,

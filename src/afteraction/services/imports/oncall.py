@@ -33,11 +33,9 @@ from afteraction.adapters import pagerduty as pd
 from afteraction.core.access import Actor
 from afteraction.core.errors import ImportFailed
 from afteraction.core.evidence import ShiftRecord
-from afteraction.importers._people import PeopleIndex, resolve_identity
-from afteraction.importers.pagerduty import MAX_FILE_BYTES
-from afteraction.storage.evidence import insert_rows
-from afteraction.storage.evidence_tables import OnCallShift
-from afteraction.storage.imports import (
+from afteraction.services.imports._people import PeopleIndex, resolve_identity
+from afteraction.services.imports.pagerduty import MAX_FILE_BYTES
+from afteraction.services.imports.sources import (
     ImportSummary,
     Progress,
     checksum_bytes,
@@ -46,6 +44,8 @@ from afteraction.storage.imports import (
     previous_summary,
     start_source,
 )
+from afteraction.storage.evidence import insert_rows
+from afteraction.storage.evidence_tables import OnCallShift
 
 KIND = "oncall"
 SYSTEM = "pagerduty"

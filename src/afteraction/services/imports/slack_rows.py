@@ -9,7 +9,7 @@ row of Python values (`MessageRows.values`), then the row a SQLite insert binds
 or edit, with or without rich_text blocks) straight from its JSON object, its time as text
 from the ts digits; every other item takes the usual path. The result is the same: the
 same rows in the same order, the same warnings, counts, changes, events and references.
-tests/importers/test_slack_parallel.py holds the two paths to it.
+tests/services/imports/test_slack_parallel.py holds the two paths to it.
 
 `LeanRows` serves SQLite only (the rows are SQLite's bound form): `SlackWriter` runs it
 in process, `importers.slack_parallel` in parser processes. PostgreSQL and live history

@@ -5,7 +5,7 @@ organisation-wide "was it learned from?" rows.
 
 The user is always the caller's (from the session or token), never from the request body,
 so nobody can record reading for someone else. Rules and definitions are in
-`afteraction.core.reports`.
+`afteraction.core.report_rules`.
 """
 
 from __future__ import annotations
@@ -17,11 +17,12 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from afteraction.core import reports as rules
+from afteraction.core import report_rules as rules
 from afteraction.core.access import Actor
 from afteraction.core.errors import NotFound, ValidationError
-from afteraction.storage import incidents as repo
-from afteraction.storage import notifications, reviews
+from afteraction.services import incidents as repo
+from afteraction.services import reviews
+from afteraction.storage import notifications
 from afteraction.storage.review_tables import (
     Attendance,
     Comment,
@@ -31,6 +32,7 @@ from afteraction.storage.review_tables import (
     Review,
 )
 from afteraction.storage.tables import ActionItem, Incident, Person, Team, TeamMembership
+from afteraction.storage.visibility import visibility_clause
 
 REACTIONS = ("👍", "💡", "❤️", "👀")
 MAX_COMMENT = 10_000
@@ -207,7 +209,7 @@ def learning_rows(session: Session, actor: Actor, *, limit: int = 200) -> list[r
     reports = session.scalars(
         select(Report)
         .join(Incident, Incident.id == Report.incident_id)
-        .where(Report.first_published_at.is_not(None), repo.visibility_clause(actor))
+        .where(Report.first_published_at.is_not(None), visibility_clause(actor))
         .order_by(Report.first_published_at.desc())
         .limit(limit)
     ).all()
@@ -271,6 +273,6 @@ def follow_through(session: Session, actor: Actor) -> tuple[int, int]:
     rows = session.scalars(
         select(ActionItem.status)
         .join(Incident, Incident.id == ActionItem.incident_id)
-        .where(repo.visibility_clause(actor))
+        .where(visibility_clause(actor))
     ).all()
     return sum(s == "done" for s in rows), len(rows)

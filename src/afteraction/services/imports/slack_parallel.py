@@ -36,7 +36,7 @@ Decisions:
   each file is deleted as soon as it is copied (its open handle keeps it readable).
 - The files shrink as a parser goes (`_Stager`): what is left to copy and index once the
   parsers are done, with nothing running beside this process, is the last and smallest.
-- Parsers are plain child processes (`python -m afteraction.importers.slack_parallel`,
+- Parsers are plain child processes (`python -m afteraction.services.imports.slack_parallel`,
   the job pickled on stdin, frames on stdout), not `multiprocessing`: the caller's main
   module is never imported again, nothing is forked from a threaded web process.
 - Parsers run at a lower priority than this process (`PARSER_NICENESS`): this process
@@ -75,12 +75,12 @@ from afteraction.adapters.slack_export import (
     open_export,
 )
 from afteraction.core.errors import AfteractionError, ImportFailed
-from afteraction.importers._collection import BULK_THRESHOLD
-from afteraction.importers.slack_rows import LeanRows, MessageRows
+from afteraction.services.imports._collection import BULK_THRESHOLD
+from afteraction.services.imports.slack_rows import LeanRows, MessageRows
 from afteraction.storage import bound_rows
 
 if TYPE_CHECKING:
-    from afteraction.importers.slack import SlackWriter
+    from afteraction.services.imports.slack import SlackWriter
 
 MiB = 1024 * 1024
 PARALLEL_MIN_BYTES = 16 * MiB  # about 90,000 usual messages
@@ -244,14 +244,14 @@ def parse_elsewhere(
 
 
 def _start(job: ParserJob) -> _Parser:
-    """A parser process (`python -m afteraction.importers.slack_parallel`): its job goes in
+    """A parser process (`python -m afteraction.services.imports.slack_parallel`): its job goes in
     on stdin, frames come out on stdout. A plain child process, not `multiprocessing`: the
     caller's main module is never imported again and nothing of this process is forked."""
-    package_root = str(Path(__file__).resolve().parents[2])
+    package_root = str(Path(__file__).resolve().parents[3])  # the folder holding afteraction/
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, (package_root, env.get("PYTHONPATH"))))
     process = subprocess.Popen(
-        [sys.executable, "-m", "afteraction.importers.slack_parallel"],
+        [sys.executable, "-m", "afteraction.services.imports.slack_parallel"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         bufsize=0,
@@ -505,6 +505,6 @@ def lower_priority() -> None:
 
 if __name__ == "__main__":
     # Run by its importable name, so that what it pickles names this module, not __main__.
-    from afteraction.importers.slack_parallel import main as parser_main
+    from afteraction.services.imports.slack_parallel import main as parser_main
 
     parser_main()

@@ -25,7 +25,7 @@ What is written:
   before, else (with `create_incident`) to a newly declared incident;
 - URLs in log entry summaries and notes → the incident's references (counted, first seen).
 
-A new incident is declared through `storage.incidents.declare` (audited) with severity
+A new incident is declared through `services.incidents.declare` (audited) with severity
 from the priority name (P1→SEV1, P2→SEV2, P3→SEV3, P4/P5→SEV4), else from the urgency
 (high→SEV2, low→SEV3), else SEV3; status from PagerDuty's (triggered→triage,
 acknowledged→investigating, resolved→resolved); milestones: first trigger (or created_at)
@@ -51,11 +51,9 @@ from afteraction.adapters.references import ReferenceCounter
 from afteraction.core.access import Actor
 from afteraction.core.errors import ImportFailed
 from afteraction.core.evidence import PageRecord, PersonRecord
-from afteraction.importers._people import PeopleIndex, resolve_identity
-from afteraction.storage import incidents as repo
-from afteraction.storage.evidence import existing_values, insert_rows, merge_references
-from afteraction.storage.evidence_tables import ExternalIncident, Page
-from afteraction.storage.imports import (
+from afteraction.services import incidents as repo
+from afteraction.services.imports._people import PeopleIndex, resolve_identity
+from afteraction.services.imports.sources import (
     ImportSummary,
     Progress,
     checksum_bytes,
@@ -64,6 +62,8 @@ from afteraction.storage.imports import (
     previous_summary,
     start_source,
 )
+from afteraction.storage.evidence import existing_values, insert_rows, merge_references
+from afteraction.storage.evidence_tables import ExternalIncident, Page
 from afteraction.storage.tables import Incident
 
 SYSTEM = "pagerduty"

@@ -28,9 +28,16 @@ from sqlalchemy.orm import Session
 
 from afteraction.core.access import Actor
 from afteraction.core.errors import AfteractionError, ValidationError
-from afteraction.storage import import_jobs, users
+from afteraction.services import users
+from afteraction.services.imports.oncall import import_oncall
+from afteraction.services.imports.pagerduty import MAX_FILE_BYTES, import_pagerduty
+from afteraction.services.imports.past_reports import import_reports
+from afteraction.services.imports.roster import import_roster
+from afteraction.services.imports.slack import import_slack_export
+from afteraction.services.imports.sources import ImportSummary, Progress
+from afteraction.services.imports.transcripts import import_transcript
+from afteraction.storage import import_jobs
 from afteraction.storage.db import make_engine, make_session_factory, writing
-from afteraction.storage.imports import ImportSummary, Progress
 from afteraction.storage.tables import User
 
 ImportKind = Callable[[Session, Actor, Path, Mapping[str, Any], Progress | None], ImportSummary]
@@ -57,8 +64,6 @@ def _slack(
     options: Mapping[str, Any],
     progress: Progress | None,
 ) -> ImportSummary:
-    from afteraction.importers.slack import import_slack_export
-
     return import_slack_export(
         session,
         actor,
@@ -78,8 +83,6 @@ def _pagerduty(
     options: Mapping[str, Any],
     progress: Progress | None,
 ) -> ImportSummary:
-    from afteraction.importers.pagerduty import MAX_FILE_BYTES, import_pagerduty
-
     return import_pagerduty(
         session,
         actor,
@@ -97,9 +100,6 @@ def _oncall(
     options: Mapping[str, Any],
     progress: Progress | None,
 ) -> ImportSummary:
-    from afteraction.importers.oncall import import_oncall
-    from afteraction.importers.pagerduty import MAX_FILE_BYTES
-
     return import_oncall(
         session,
         actor,
@@ -118,8 +118,6 @@ def _roster(
     _options: Mapping[str, Any],
     progress: Progress | None,
 ) -> ImportSummary:
-    from afteraction.importers.roster import import_roster
-
     return import_roster(session, actor, path, progress=progress)
 
 
@@ -130,8 +128,6 @@ def _transcript(
     options: Mapping[str, Any],
     progress: Progress | None,
 ) -> ImportSummary:
-    from afteraction.importers.transcripts import import_transcript
-
     incident = options.get("incident")
     if not incident:
         raise ValidationError("a transcript belongs to an incident", field="incident")
@@ -145,8 +141,6 @@ def _reports(
     _options: Mapping[str, Any],
     progress: Progress | None,
 ) -> ImportSummary:
-    from afteraction.importers.reports import import_reports
-
     return import_reports(session, actor, [path], progress=progress)
 
 

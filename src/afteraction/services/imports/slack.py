@@ -49,17 +49,12 @@ from afteraction.adapters.slack_export import (
 from afteraction.core.access import Actor, require_write
 from afteraction.core.errors import ImportFailed
 from afteraction.core.evidence import PersonRecord
-from afteraction.importers._collection import fewer_collections
-from afteraction.importers._people import PeopleIndex, resolve_identities
-from afteraction.importers.slack_parallel import StagedItem, parse_elsewhere, parser_count
-from afteraction.importers.slack_rows import LeanRows, MessageRows
-from afteraction.storage import bound_rows
-from afteraction.storage import db as sdb
-from afteraction.storage import incidents as repo
-from afteraction.storage import messages as store
-from afteraction.storage.evidence import merge_references
-from afteraction.storage.evidence_tables import Channel
-from afteraction.storage.imports import (
+from afteraction.services import incidents as repo
+from afteraction.services.imports._collection import fewer_collections
+from afteraction.services.imports._people import PeopleIndex, resolve_identities
+from afteraction.services.imports.slack_parallel import StagedItem, parse_elsewhere, parser_count
+from afteraction.services.imports.slack_rows import LeanRows, MessageRows
+from afteraction.services.imports.sources import (
     ImportSummary,
     Progress,
     checksum_bytes,
@@ -69,6 +64,11 @@ from afteraction.storage.imports import (
     previous_summary,
     start_source,
 )
+from afteraction.storage import bound_rows
+from afteraction.storage import db as sdb
+from afteraction.storage import messages as store
+from afteraction.storage.evidence import merge_references
+from afteraction.storage.evidence_tables import Channel
 from afteraction.storage.tables import Incident
 
 SYSTEM = "slack"

@@ -19,9 +19,7 @@ from sqlalchemy.orm import Session
 from afteraction.core import incidents as rules
 from afteraction.core.access import Actor, require_write
 from afteraction.core.errors import Conflict, NotFound, ValidationError
-from afteraction.storage import audit
-from afteraction.storage.analysis_tables import Interview, TimelineEntry
-from afteraction.storage.directory import (
+from afteraction.services.directory import (
     PersonInput,
     _check_zone,
     _name,
@@ -30,6 +28,8 @@ from afteraction.storage.directory import (
     person_by_email,
     problem_by_key,
 )
+from afteraction.storage import audit
+from afteraction.storage.analysis_tables import Interview, TimelineEntry
 from afteraction.storage.evidence_tables import Message, OnCallShift, Page, TranscriptCue
 from afteraction.storage.insights_tables import ServiceLevelObjective
 from afteraction.storage.review_tables import Attendance, Review

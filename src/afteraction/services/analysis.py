@@ -7,7 +7,7 @@ can see the incident may read it. Annotating a message of another incident, or o
 the window its channel is attached for, is a ValidationError naming `message_id`; a
 hidden or deleted message cannot be annotated (its text is gone). Overlapping ranges are
 allowed — two people may read the same stretch differently — but every overlap with the
-same tag is reported back so the UI can flag it. Interviews live in `storage.interviews`.
+same tag is reported back so the UI can flag it. Interviews live in `services.interviews`.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from afteraction.core.access import Actor, require_admin, require_analysis
 from afteraction.core.analysis.suggestions import SuggestedEvent, suggest_timeline
 from afteraction.core.errors import NotFound, ValidationError
 from afteraction.core.incidents import MILESTONES
+from afteraction.services import incidents as repo
 from afteraction.storage import audit
-from afteraction.storage import incidents as repo
 from afteraction.storage.analysis_bundle import IncidentEvidence
 from afteraction.storage.analysis_tables import (
     DEFAULT_TAGS,

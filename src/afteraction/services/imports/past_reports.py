@@ -5,7 +5,7 @@ Lives here: `import_reports`. Does not live here: parsing (`adapters.past_report
 commits (the caller wraps the call in `with writing(session):`).
 
 Each report becomes a closed incident of type "default", declared through
-`storage.incidents.declare` (audited), with its text as an `ImportedReport`:
+`services.incidents.declare` (audited), with its text as an `ImportedReport`:
 - milestones: started = detected = declared = the report's start time, else its incident
   date at 00:00 UTC, else its publication date; resolved = the report's end time, else the
   start; closed = the publication date when later than resolved, else resolved. A report
@@ -39,10 +39,8 @@ from afteraction.adapters.past_reports import (
 from afteraction.adapters.references import ReferenceCounter
 from afteraction.core.access import Actor
 from afteraction.core.errors import ImportFailed
-from afteraction.storage import incidents as repo
-from afteraction.storage.evidence import merge_references
-from afteraction.storage.evidence_tables import ImportedReport
-from afteraction.storage.imports import (
+from afteraction.services import incidents as repo
+from afteraction.services.imports.sources import (
     ImportSummary,
     Progress,
     checksum_bytes,
@@ -51,6 +49,8 @@ from afteraction.storage.imports import (
     previous_summary,
     start_source,
 )
+from afteraction.storage.evidence import merge_references
+from afteraction.storage.evidence_tables import ImportedReport
 from afteraction.storage.tables import Incident, SeverityLevel
 
 KIND = "reports"

@@ -38,8 +38,8 @@ from afteraction.adapters.roster import Roster, match_identities, normalise_name
 from afteraction.core.access import Actor
 from afteraction.core.errors import ImportFailed, ValidationError
 from afteraction.core.evidence import MembershipRecord, PersonRecord
-from afteraction.storage import audit, directory
-from afteraction.storage.imports import (
+from afteraction.services import directory
+from afteraction.services.imports.sources import (
     ImportSummary,
     Progress,
     checksum_path,
@@ -48,6 +48,7 @@ from afteraction.storage.imports import (
     previous_summary,
     start_source,
 )
+from afteraction.storage import audit
 from afteraction.storage.tables import Identity, Person, Team, TeamMembership
 from afteraction.storage.types import utcnow
 

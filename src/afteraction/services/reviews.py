@@ -19,8 +19,10 @@ from sqlalchemy.orm import Session
 from afteraction.core import reviews as rules
 from afteraction.core.access import Actor, require_analysis, require_write
 from afteraction.core.errors import NotFound, ValidationError
-from afteraction.storage import audit
-from afteraction.storage import incidents as repo
+from afteraction.core.incidents import UNFINISHED_ACTION_ITEMS
+from afteraction.services import incidents as repo
+from afteraction.storage import audit, notifications
+from afteraction.storage.analysis_tables import AnalysisNote, Interview
 from afteraction.storage.evidence_tables import Channel, IncidentChannel, Message, Page, Source
 from afteraction.storage.review_tables import (
     Attendance,
@@ -33,6 +35,7 @@ from afteraction.storage.review_tables import (
 )
 from afteraction.storage.tables import Incident, Person, RoleAssignment, TeamMembership, User
 from afteraction.storage.types import utcnow
+from afteraction.storage.visibility import visibility_clause
 
 OPEN_STATES = tuple(rules.OPEN_REVIEW_STATES)
 
@@ -182,7 +185,7 @@ def overdue(session: Session, actor: Actor, today: date) -> list[Review]:
     query = (
         select(Review)
         .join(Incident, Incident.id == Review.incident_id)
-        .where(Review.state.in_(OPEN_STATES), repo.visibility_clause(actor))
+        .where(Review.state.in_(OPEN_STATES), visibility_clause(actor))
         .order_by(Review.meeting_due, Review.id)
     )
     return [
@@ -247,8 +250,6 @@ def _data_reviewed(session: Session, incident_id: int) -> list[str]:
 def analysis_outline(session: Session, incident_id: int) -> dict[str, list[str]]:
     """Analysis notes by kind (theme, open_question, ...) and interviewee names. Interview
     notes and recordings are never read."""
-    from afteraction.storage.analysis_tables import AnalysisNote, Interview
-
     notes: dict[str, list[str]] = {}
     query = select(AnalysisNote.kind, AnalysisNote.text).where(
         AnalysisNote.incident_id == incident_id
@@ -317,8 +318,6 @@ def _document(session: Session, actor: Actor, document_id: int) -> CalibrationDo
 
 def share_calibration(session: Session, actor: Actor, document_id: int) -> list[int]:
     """Mark the document shared and notify the participants; returns the notified user ids."""
-    from afteraction.storage import notifications
-
     require_write(actor)
     document = _document(session, actor, document_id)
     review = session.get(Review, document.review_id)
@@ -400,7 +399,7 @@ def plan_meeting(session: Session, actor: Actor, key: str | int) -> Meeting:
         incident.public_id,
         themes,
         [i.title for i in items if i.status == "done"],
-        [i.title for i in items if i.status in ("open", "in progress")],
+        [i.title for i in items if i.status in UNFINISHED_ACTION_ITEMS],
     )
     meeting = meeting_of(session, review)
     if meeting is None:

@@ -20,7 +20,8 @@ from afteraction.adapters import delivery
 from afteraction.config import Settings
 from afteraction.core.access import Actor
 from afteraction.core.errors import ValidationError
-from afteraction.storage import incidents as repo
+from afteraction.core.incidents import UNFINISHED_ACTION_ITEMS
+from afteraction.services import incidents as repo
 from afteraction.storage import notifications
 from afteraction.storage.db import writing
 from afteraction.storage.review_tables import Report, UserNotification
@@ -120,13 +121,21 @@ def weekly_digests(session: Session, now: datetime) -> int:
     return made
 
 
+def overdue_action_items(session: Session, today: date) -> list[int]:
+    """Ids of action items overdue on `today` (`core.incidents.action_item_overdue`)."""
+    query = select(ActionItem.id).where(
+        ActionItem.status.in_(UNFINISHED_ACTION_ITEMS), ActionItem.due < today
+    )
+    return list(session.scalars(query.order_by(ActionItem.id)))
+
+
 def action_item_reminders(session: Session, today: date) -> int:
     """Remind owners of open items due today or overdue, once a day per item."""
     sent = 0
     with writing(session):
         items = session.scalars(
             select(ActionItem).where(
-                ActionItem.status.in_(("open", "in progress")),
+                ActionItem.status.in_(UNFINISHED_ACTION_ITEMS),
                 ActionItem.due <= today,
                 ActionItem.owner_id.is_not(None),
             )

@@ -17,13 +17,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from afteraction.core import reports as rules
+from afteraction.core import report_rules as rules
 from afteraction.core.access import Actor, require_write
 from afteraction.core.analysis.language import Finding, check_text, open_findings
+from afteraction.core.analysis.people import PeopleAnalysis
 from afteraction.core.errors import NotFound, PermissionDenied, ValidationError
 from afteraction.core.incidents import MILESTONE_DEFINITIONS
-from afteraction.storage import audit, notifications, reviews
-from afteraction.storage import incidents as repo
+from afteraction.services import incidents as repo
+from afteraction.services import people as people_service
+from afteraction.services import reviews
+from afteraction.storage import audit, notifications
 from afteraction.storage.review_tables import LanguageDismissal, Report, ReportVersion
 from afteraction.storage.tables import Incident, Person, Team, TeamMembership
 from afteraction.storage.types import utcnow
@@ -79,15 +82,10 @@ def _people_facts(session: Session, incident: Incident) -> dict[str, Any]:
     return out
 
 
-def people_analysis(session: Session, incident: Incident) -> Any:
+def people_analysis(session: Session, incident: Incident) -> PeopleAnalysis | None:
     """The people analysis of the incident, or None when it has no evidence."""
-    from afteraction.core.analysis.people import analyze_people
-    from afteraction.storage.analysis_bundle import build_incident_evidence
-
-    evidence = build_incident_evidence(session, incident.id, with_history=False)
-    if not evidence.bundle.messages and not evidence.bundle.pages:
-        return None
-    return analyze_people(evidence.bundle, evidence.context)
+    view = people_service.of_incident(session, incident, history=False)
+    return view.analysis if view.has_evidence else None
 
 
 def _analysis_facts(session: Session, incident: Incident) -> dict[str, Any]:
