@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
@@ -40,10 +43,25 @@ def test_load_demo_builds_a_believable_org(db: Session) -> None:
     assert db.scalar(select(func.count()).select_from(Incident)) == summary.incidents
 
 
-def test_demo_command_without_serving(database_url: str, db: Session) -> None:
-    result = CliRunner().invoke(
-        app, ["demo", "--no-serve"], env={"AFTERACTION_DATABASE_URL": database_url}
-    )
+def test_demo_command_without_serving(
+    database_url: str, db: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After `afteraction demo`, every other command works in the same folder with no extra
+    settings: the demo leaves its database URL and secret in `.env` there."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("AFTERACTION_SECRET_KEY", "AFTERACTION_ENVIRONMENT", "AFTERACTION_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    result = CliRunner().invoke(app, ["--database-url", database_url, "demo", "--no-serve"])
     assert result.exit_code == 0, result.output
     assert "admin@example.com" in result.stdout and DEMO_PASSWORD in result.stdout
     assert "loaded" in result.stdout
+    assert "wrote .env" in result.stdout
+    env_file = (tmp_path / ".env").read_text()
+    assert f"AFTERACTION_DATABASE_URL={database_url}" in env_file
+    assert (tmp_path / ".env").stat().st_mode & 0o077 == 0
+    listed = CliRunner().invoke(app, ["incident", "list", "--json"])
+    assert listed.exit_code == 0, listed.output
+    assert listed.stdout.strip().startswith(("{", "["))
+    again = CliRunner().invoke(app, ["--database-url", database_url, "demo", "--no-serve"])
+    assert again.exit_code == 0 and "left as it is" in again.stdout
+    assert (tmp_path / ".env").read_text() == env_file

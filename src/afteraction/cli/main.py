@@ -5,8 +5,10 @@ modules and are added here.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -239,10 +241,11 @@ def demo(
 ) -> None:
     """Build the bundled sample organisation into the configured database, then serve it.
 
+    Leaves the database URL and a generated secret key in ./.env (never changing an existing
+    one), so the other commands work in this folder without extra settings.
+
     Example: afteraction demo --port 8000
     """
-    import os
-
     from afteraction.config import development_settings
     from afteraction.demo.load import load_demo
     from afteraction.storage.db import make_engine, make_session_factory, upgrade
@@ -271,11 +274,35 @@ def demo(
             f"{summary.teams} teams, {summary.services} services in {took:.1f}s"
         )
     console.print(f"database: {_redact(settings.database_url)}")
+    console.print(_remember_demo_settings(settings, Path(".env")))
     console.print(f"log in at http://{host}:{port}/login with any of:")
     for email, role in summary.users:
         console.print(f"  {email:26} {role:13} password: {summary.password}", highlight=False)
     if serve_after:
         _serve(settings, host, port, worker=settings.run_worker_in_process)
+
+
+def _remember_demo_settings(settings: Settings, env_file: Path) -> str:
+    """Write the demo's database URL and secret to `.env` in this folder, so that every other
+    command (and `afteraction serve`) works here without extra settings. An existing `.env`
+    is never changed: the message says what it lacks instead."""
+    if "AFTERACTION_SECRET_KEY" in os.environ:
+        return "settings: from the environment (AFTERACTION_SECRET_KEY is set)"
+    if env_file.exists():
+        if "AFTERACTION_SECRET_KEY" in env_file.read_text(encoding="utf-8", errors="replace"):
+            return f"settings: {env_file} (left as it is)"
+        return (
+            f"settings: {env_file} exists without AFTERACTION_SECRET_KEY, so other commands here "
+            "need AFTERACTION_ENVIRONMENT=development or a secret key; left as it is"
+        )
+    lines = (
+        "# Written by `afteraction demo`: the CLI and `afteraction serve` read these here.",
+        f"AFTERACTION_DATABASE_URL={settings.database_url}",
+        f"AFTERACTION_SECRET_KEY={settings.secret_key.get_secret_value()}",
+    )
+    env_file.touch(mode=0o600)
+    env_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return f"settings: wrote {env_file} (database URL and a generated secret key)"
 
 
 @app.command("worker")
