@@ -13,12 +13,14 @@ from typing import Any, NoReturn, TypeVar
 import typer
 from pydantic import ValidationError as SettingsError
 from rich.console import Console
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
+from typer.core import TyperGroup
 
 from afteraction.config import Settings
 from afteraction.core.access import Actor
 from afteraction.core.errors import AfteractionError
-from afteraction.storage.db import make_engine, make_session_factory
+from afteraction.storage.db import explain, make_engine, make_session_factory
 
 err_console = Console(stderr=True)
 console = Console()
@@ -64,14 +66,38 @@ def fail(message: str, *, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
+def _said(error: AfteractionError) -> str:
+    field_name = error.details.get("field")
+    return f"{error.message} (field: {field_name})" if field_name else error.message
+
+
 def run(action: Callable[[], T]) -> T:
     """Run `action`, turning domain errors into a message and exit code 1."""
     try:
         return action()
     except AfteractionError as error:
-        field_name = error.details.get("field")
-        suffix = f" (field: {field_name})" if field_name else ""
-        fail(f"{error.message}{suffix}")
+        fail(_said(error))
+
+
+class GuardedGroup(TyperGroup):
+    """The root command group. Whatever command runs, a domain error, or a database or
+    file-system error an operator can act on (read-only file, full disk, missing folder,
+    locked file, server down), ends it with one line naming the file or server and what to
+    do, and a non-zero exit: never a traceback with SQL. Anything else is a bug and keeps
+    its traceback."""
+
+    def invoke(self, ctx: Any) -> Any:  # click.Context (typer may vendor its own click)
+        try:
+            return super().invoke(ctx)
+        except AfteractionError as error:
+            fail(_said(error))
+        except (DBAPIError, OSError) as error:
+            state = ctx.obj
+            built = isinstance(state, CliState) and state._settings is not None
+            explained = explain(error, state.settings.database_url) if built else None
+            if explained is None:
+                raise
+            fail(explained.message)
 
 
 def state_of(ctx: typer.Context) -> CliState:

@@ -15,7 +15,15 @@ import typer
 
 from afteraction import __version__
 from afteraction.cli import imports, incident, metrics
-from afteraction.cli.context import CliState, console, fail, print_json, run, state_of
+from afteraction.cli.context import (
+    CliState,
+    GuardedGroup,
+    console,
+    fail,
+    print_json,
+    run,
+    state_of,
+)
 from afteraction.cli.lint_language import lint_language
 from afteraction.config import Settings
 
@@ -24,6 +32,7 @@ app = typer.Typer(
     help="Self-hosted incident tracker and learning-from-incidents studio.",
     no_args_is_help=True,
     rich_markup_mode="rich",
+    cls=GuardedGroup,
 )
 db_app = typer.Typer(help="Database schema management.", no_args_is_help=True)
 user_app = typer.Typer(help="Users and API tokens.", no_args_is_help=True)

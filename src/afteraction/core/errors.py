@@ -7,7 +7,9 @@
     │   ├── InvalidTransition     status change not allowed by the lifecycle
     │   └── MilestoneOrderError   milestones out of order without an explicit override
     ├── Conflict                  a uniqueness or concurrency clash (duplicate key, stale edit)
-    └── ImportFailed              evidence that could not be imported; `where` names the place
+    ├── ImportFailed              evidence that could not be imported; `where` names the place
+    └── Unavailable               the database cannot be used now (locked, read-only, disk
+                                  full, folder missing, server down); `where` names it
 
 `afteraction.web.errors` maps these to responses with one MRO lookup; the CLI prints
 `str(error)` and exits non-zero.
@@ -103,3 +105,14 @@ class ImportFailed(AfteractionError):
 
 def _import_failed(message: str, where: str, details: dict[str, Any]) -> ImportFailed:
     return ImportFailed(message, where=where, details=details)
+
+
+class Unavailable(AfteractionError):
+    """The database (or its folder) cannot be used now; the message says why and what to do,
+    `where` names the file or server. Never carries the driver's raw error text."""
+
+    code = "unavailable"
+
+    def __init__(self, message: str, *, where: str) -> None:
+        super().__init__(f"{where}: {message}", details={"where": where})
+        self.where = where

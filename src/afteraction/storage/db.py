@@ -8,7 +8,9 @@ rollback journal (`writing(..., alone=True)`). PostgreSQL is reached through psy
 
 from __future__ import annotations
 
+import errno
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +20,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
+
+from afteraction.core.errors import Unavailable
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -39,7 +43,11 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         if parsed.database in (None, "", ":memory:"):
             kwargs["poolclass"] = StaticPool
         else:
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            folder = Path(parsed.database).parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise explain(error, url) or error from None
         engine = create_engine(url, echo=echo, **kwargs)
         _install_sqlite_pragmas(engine)
         return engine
@@ -52,7 +60,7 @@ def _install_sqlite_pragmas(engine: Engine) -> None:
         # Let SQLAlchemy own transaction boundaries so BEGIN IMMEDIATE can be issued.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _wal_waiting(cursor)
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
@@ -73,6 +81,25 @@ def _install_sqlite_pragmas(engine: Engine) -> None:
 
 # How long a SQLite connection waits for another's lock before failing.
 BUSY_TIMEOUT_MS = 30_000
+
+
+def _wal_waiting(cursor: Any) -> None:
+    """Put the file in WAL mode, waiting up to the busy timeout while another process holds
+    it with a rollback journal (`writing(..., alone=True)`). SQLite answers that pragma with
+    "database is locked" at once, without its busy handler, so the wait is here; after the
+    timeout the error goes up and `explain` names the file."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    pause = 0.01
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() >= deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.25)
+
 
 # Execution option (and pool entry `info` key) of a transaction that holds its SQLite file
 # alone with a rollback journal (`writing(..., alone=True)`).
@@ -216,3 +243,71 @@ def head_revision() -> str | None:
 
     script = ScriptDirectory(str(MIGRATIONS_DIR))
     return script.get_current_head()
+
+
+def database_place(url: str) -> str:
+    """The database file (SQLite) or server a URL names, never its password."""
+    parsed = make_url(normalise_url(url))
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database in (None, "", ":memory:"):
+            return "in-memory database"
+        name = parsed.database.removeprefix("file:").split("?", 1)[0]  # a URI filename too
+        return str(Path(name).resolve())
+    host = f"{parsed.host or 'localhost'}:{parsed.port or 5432}"
+    return f"{parsed.get_backend_name()} server {host}, database {parsed.database or '?'}"
+
+
+# What an operator can do about a database error, by a phrase of the driver's message
+# (SQLite's and PostgreSQL's English texts); the first that matches wins.
+_CAUSES: tuple[tuple[str, str], ...] = (
+    (
+        "readonly database",
+        "the database is read-only: let the user running afteraction write "
+        "to the file and to its folder",
+    ),
+    ("disk is full", "the disk holding the database is full: free some space and try again"),
+    (
+        "unable to open database file",
+        "cannot open the database file: its folder is missing or not writable",
+    ),
+    (
+        "database is locked",
+        "another process holds the database file (a command-line import, "
+        "for example): wait for it to finish and try again",
+    ),
+    ("disk i/o error", "the disk reported an I/O error while reading or writing the database"),
+    ("file is not a database", "the file is not a SQLite database"),
+    ("no such table", "the database has no afteraction tables yet: run `afteraction db upgrade`"),
+    (
+        "connection refused",
+        "the database server refused the connection: is it running and listening there?",
+    ),
+    ("could not translate host name", "the database server's host name does not resolve"),
+    ("password authentication failed", "the database server refused the user name or password"),
+    ("timeout expired", "the database server did not answer in time"),
+)
+_OS_CAUSES = {
+    errno.ENOENT: "no such file or folder, and it cannot be created there",
+    errno.ENOTDIR: "a part of the path is a file, not a folder",
+    errno.ENOSPC: "the disk is full: free some space and try again",
+    errno.EROFS: "the file system is read-only",
+    errno.EACCES: "permission denied for the user running afteraction",
+    errno.EPERM: "permission denied for the user running afteraction",
+}
+
+
+def explain(error: BaseException, url: str) -> Unavailable | None:
+    """The database error (or file-system error under the database) as one line an operator
+    can act on, naming the file or server; None when it is not such an error (a bug, say)."""
+    cause = getattr(error, "orig", None) or error
+    if isinstance(cause, OSError) and not isinstance(cause, sqlite3.Error):
+        reason = _OS_CAUSES.get(cause.errno or 0)
+        if reason is None:
+            return None
+        where = cause.filename if cause.filename else database_place(url)
+        return Unavailable(reason, where=str(where))
+    text = str(cause).lower()
+    for phrase, reason in _CAUSES:
+        if phrase in text:
+            return Unavailable(reason, where=database_place(url))
+    return None

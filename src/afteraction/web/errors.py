@@ -6,12 +6,13 @@ Every API error has the shape `{"error": {"code", "message", "details"}}`; bad i
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from afteraction.core.errors import (
@@ -20,9 +21,13 @@ from afteraction.core.errors import (
     ImportFailed,
     NotFound,
     PermissionDenied,
+    Unavailable,
     ValidationError,
 )
+from afteraction.storage.db import explain
 from afteraction.web.templating import render
+
+log = logging.getLogger(__name__)
 
 STATUS_BY_ERROR: dict[type[AfteractionError], int] = {
     NotFound: 404,
@@ -30,6 +35,7 @@ STATUS_BY_ERROR: dict[type[AfteractionError], int] = {
     ValidationError: 422,
     Conflict: 409,
     ImportFailed: 422,
+    Unavailable: 503,
     AfteractionError: 400,
 }
 
@@ -67,6 +73,9 @@ def _render(request: Request, status: int, code: str, message: str, details: Any
 
 async def _domain(request: Request, error: Exception) -> Response:
     assert isinstance(error, AfteractionError)
+    if isinstance(error, Unavailable):  # its message names a server path: the log has it
+        log.error("database unavailable on %s %s: %s", request.method, request.url.path, error)
+        return _render(request, 503, error.code, "the database cannot be used now", {})
     return _render(request, status_for(error), error.code, error.message, error.details)
 
 
@@ -110,13 +119,21 @@ async def _login_required(request: Request, _error: Exception) -> Response:
 
 
 async def _integrity(request: Request, error: Exception) -> Response:
-    return _render(
-        request,
-        409,
-        "conflict",
-        "that would duplicate or orphan a record",
-        {"reason": str(getattr(error, "orig", error))[:300]},
-    )
+    # the driver's text names tables and constraints: it goes to the log, not the response
+    log.warning("integrity error on %s %s: %s", request.method, request.url.path, error)
+    return _render(request, 409, "conflict", "that would duplicate or orphan a record", {})
+
+
+async def _database(request: Request, error: Exception) -> Response:
+    """A database the server cannot use now (locked, read-only, disk full, server down):
+    503 with what an operator can do. Any other database error is a bug: a plain 500,
+    with the driver's text in the log only."""
+    settings = request.app.state.settings
+    explained = explain(error, settings.database_url)
+    log.error("database error on %s %s: %s", request.method, request.url.path, error)
+    if explained is None:
+        return _render(request, 500, "internal_error", "the server could not finish this", {})
+    return _render(request, 503, explained.code, "the database cannot be used now", {})
 
 
 def install(app: FastAPI) -> None:
@@ -125,3 +142,4 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(IntegrityError, _integrity)
+    app.add_exception_handler(DBAPIError, _database)
