@@ -17,6 +17,7 @@ from markupsafe import Markup
 from starlette.responses import Response
 
 from afteraction import __version__
+from afteraction.core import times
 from afteraction.core.incidents import format_duration
 
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
@@ -28,10 +29,9 @@ def render_markdown(text: str | None) -> Markup:
     return Markup(nh3.clean(html, link_rel="nofollow noopener noreferrer"))
 
 
-def format_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M UTC") -> str:
-    if value is None:
-        return "—"
-    return value.strftime(fmt)
+def format_time(value: datetime | None, fmt: str = times.DISPLAY_FORMAT) -> str:
+    """The `time` filter: `core.times.display` (UTC; "—" when unknown)."""
+    return times.display(value, fmt=fmt)
 
 
 def duration_between(start: datetime | None, end: datetime | None) -> str:
@@ -45,6 +45,8 @@ def build(directory: Path) -> Jinja2Templates:
     env = templates.env
     env.filters["markdown"] = render_markdown
     env.filters["time"] = format_time
+    env.filters["iso"] = times.iso_utc
+    env.filters["local_input"] = times.local_input
     env.globals["duration_between"] = duration_between
     env.globals["version"] = __version__
     env.trim_blocks = True
