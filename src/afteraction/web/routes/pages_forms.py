@@ -1,5 +1,6 @@
 """Helpers shared by the page routers: rendering a page-context dataclass, one-shot notices
-after redirect-after-post, and reading HTML form fields so that bad input becomes a
+after redirect-after-post (`write_then_back` runs one write and redirects with its notice or
+its refusal), and reading HTML form fields so that bad input becomes a
 `ValidationError` naming the field (never a 500).
 
 Times typed into `<input type="datetime-local">` are naive; they become aware datetimes with
@@ -10,7 +11,7 @@ queries live here.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime, tzinfo
 from typing import Any
@@ -22,7 +23,9 @@ from starlette.datastructures import FormData
 
 from afteraction.core import times
 from afteraction.core.access import Actor, require_write
-from afteraction.core.errors import AfteractionError, PermissionDenied, ValidationError
+from afteraction.core.errors import AfteractionError, Conflict, PermissionDenied, ValidationError
+from afteraction.core.incidents import format_public_id
+from afteraction.storage import users
 from afteraction.storage.db import writing
 from afteraction.storage.tables import User
 from afteraction.web.templating import render
@@ -84,6 +87,24 @@ def see_other(request: Request, url: str, notice: str | None = None) -> Response
     if notice:
         request.session["notice"] = notice[:300]
     return RedirectResponse(url, status_code=303)
+
+
+def incident_url(number: int, tail: str = "") -> str:
+    """`/incidents/INC-<number><tail>`."""
+    return f"/incidents/{format_public_id(number)}{tail}"
+
+
+def write_then_back(
+    request: Request, db: Session, user: User, back: str, write: Callable[[Actor], str]
+) -> Response:
+    """Run `write(actor)` in one transaction, then redirect to `back` with the notice it
+    returns, or with the reason it was refused (a `ValidationError` or `Conflict`)."""
+    try:
+        with writing_as(db, user):
+            notice = write(users.actor_for(user))
+    except (ValidationError, Conflict) as error:
+        return see_other(request, back, f"Not saved: {error.message}")
+    return see_other(request, back, notice)
 
 
 def errors_of(error: AfteractionError) -> dict[str, str]:
