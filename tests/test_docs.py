@@ -1,7 +1,8 @@
 """The documentation covers what exists: every setting, every command, an example for each.
 
-Fails when a `Settings` field is missing from docs/configuration.md, when a command of the
-`afteraction` tree is missing from docs/cli.md, or when a command's help has no `Example:`.
+Fails when a setting (an `AFTERACTION_*` variable of `config.variables()`, with the nested
+setting it fills) is missing from docs/configuration.md, when a command of the `afteraction`
+tree is missing from docs/cli.md, or when a command's help has no `Example:`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pytest
 import typer
 
 from afteraction.cli.main import app
-from afteraction.config import Settings
+from afteraction.config import variables
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
@@ -38,12 +39,11 @@ def test_the_command_tree_is_found() -> None:
     )
 
 
-@pytest.mark.parametrize("field", sorted(Settings.model_fields))
-def test_every_setting_is_documented(field: str) -> None:
+@pytest.mark.parametrize(("env", "path"), sorted((env, path) for env, path, _ in variables()))
+def test_every_setting_is_documented(env: str, path: str) -> None:
     text = (DOCS / "configuration.md").read_text(encoding="utf-8")
-    assert f"`AFTERACTION_{field.upper()}`" in text, (
-        f"AFTERACTION_{field.upper()} is missing from docs/configuration.md; "
-        "run: cog -r docs/configuration.md"
+    assert f"| `{env}` | `{path}` |" in text, (
+        f"{env} ({path}) is missing from docs/configuration.md; run: cog -r docs/configuration.md"
     )
 
 

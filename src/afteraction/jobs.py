@@ -42,7 +42,7 @@ class Queue:
 
 
 def _huey(settings: Settings) -> Huey:
-    url = settings.queue_url
+    url = settings.queue.url
     if url.startswith(("redis://", "rediss://")):
         return RedisHuey("afteraction", url=url)
     if url.startswith("memory:") or (not url and settings.is_sqlite and not settings.sqlite_path()):

@@ -509,3 +509,23 @@ def test_permanent_oncall_is_clipped_to_the_window() -> None:
     assert warnings == ["oncalls.json: on-call 2: no user reference; skipped"]
     with pytest.raises(ImportFailed, match="permanent on-call needs since and until"):
         pd.parse_oncalls(data[:1])
+
+
+def test_the_package_exports_its_parsers_from_one_place() -> None:
+    assert set(pd.__all__) >= {
+        "parse_incident",
+        "parse_log_entries",
+        "parse_alerts",
+        "parse_notes",
+        "parse_users",
+        "parse_schedules",
+        "parse_oncalls",
+        "parse_incident_bundle",
+        "fetch_incident_bundle",
+        "parse_webhook_v3",
+        "verify_webhook_signature",
+        "read_limited",
+        "load_json",
+        "PERSON_PREFIX",
+    }
+    assert all(getattr(pd, name) is not None for name in pd.__all__)

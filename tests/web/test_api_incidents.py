@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from afteraction.core import times
 from afteraction.core.access import SYSTEM
 from afteraction.services import directory
 from afteraction.storage.db import writing
@@ -84,6 +85,8 @@ def test_bad_input_is_4xx_naming_the_field(admin: TestClient) -> None:
         response = admin.post("/api/v1/incidents", json=body)
         assert 400 <= response.status_code < 500, (body, response.text)
         assert response.json()["error"]["details"]["field"] == field, (body, response.json())
+    naive = admin.post("/api/v1/incidents", json=cases[-1][0]).json()["error"]
+    assert naive["message"] == times.naive_message("started")  # as the CLI and forms say it
     assert admin.get("/api/v1/incidents/INC-999").status_code == 404
     assert admin.get("/api/v1/incidents/banana").status_code == 422
     assert admin.get("/api/v1/incidents?limit=0").status_code == 422

@@ -69,6 +69,7 @@ def world(client: TestClient, db: Session) -> dict[str, object]:
             "action": "transcript",
             "vtt": VTT,
             "recording_start": "2026-11-01T10:00",
+            "time_zone": "UTC",
         },
         headers={"X-CSRF-Token": ""},
         follow_redirects=False,

@@ -15,6 +15,7 @@ from afteraction.web.routes import pages_incident as incident
 from afteraction.web.routes import pages_incidents as incidents
 from afteraction.web.routes import pages_insights as insights
 from afteraction.web.routes import pages_reports as reports
+from afteraction.web.routes import pages_reviews as reviews
 from afteraction.web.routes import pages_workspace as workspace
 
 TEMPLATES = Path(incidents.__file__).resolve().parents[1] / "templates"
@@ -54,7 +55,7 @@ CONTEXTS = {
     "slas.html": insights.SLAsPage,
     "search.html": insights.SearchPage,
     "imports.html": imports.ImportsPage,
-    "review.html": reports.ReviewPage,
+    "review.html": reviews.ReviewPage,
     "report.html": reports.ReportPage,
     "report_edit.html": reports.EditPage,
     "workspace_transcript.html": workspace.Workspace,

@@ -365,7 +365,7 @@ def test_missing_email_is_refused(sso: TestClient, idp: FakeIdp, db: Session) ->
 
 def test_only_allowed_domains_sign_in(settings: Settings, idp: FakeIdp, db: Session) -> None:
     config = configured(settings, idp.url, oidc_allowed_domains="Example.com, @example.org")
-    assert config.oidc_domains() == {"example.com", "example.org"}
+    assert config.oidc.domains() == {"example.com", "example.org"}
     with app_client(config) as client:
         refused(sign_in(client, idp, email="eve@evil.test"), 403, "evil.test may not sign in")
         assert not logged_in(client)

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from afteraction.core import times
 from tests.analysis_fixtures import build
 from tests.web.conftest import post_form, soup
 
@@ -118,3 +119,33 @@ def test_notes_and_permissions(login_as: Callable[..., TestClient], db: Session)
     page = client.get(f"/incidents/INC-{built.incident}/analysis")
     assert "Pool limits are set by hand" in page.text and f"#m{built.messages['cy1']}" in page.text
     assert client.get(f"/incidents/INC-{built.incident}/interviews").status_code == 200
+
+
+def test_a_time_without_a_zone_is_refused_alike_by_the_api_and_the_forms(
+    login_as: Callable[..., TestClient], db: Session
+) -> None:
+    built = build(db)
+    client = login_as("investigator")
+    naive, expected = "2026-11-01T10:05", times.naive_message("at")
+    api = client.post(
+        f"/api/v1/incidents/INC-{built.incident}/timeline", json={"at": naive, "text": "x"}
+    )
+    assert api.status_code == 422
+    assert api.json()["error"]["message"] == expected
+    assert api.json()["error"]["details"]["field"] == "at"
+    url = f"/incidents/INC-{built.incident}/timeline"
+    form = post_form(client, url, {"at": naive, "text": "x"})  # no zone chosen beside it
+    assert form.status_code == 422 and expected in soup(form).get_text(" ")
+    jump = client.get(f"/incidents/INC-{built.incident}/transcript", params={"at": naive})
+    assert jump.status_code == 422 and expected in soup(jump).get_text(" ")
+    # the pages' own forms and links send the zone they show (UTC) beside the input
+    page = soup(client.get(url))
+    assert page.select_one("#add-h ~ form input[name=time_zone]")["value"] == "UTC"
+    zoned = post_form(client, url, {"at": naive, "time_zone": "UTC", "text": "x"})
+    assert zoned.status_code == 303
+    entries = client.get(f"/api/v1/incidents/INC-{built.incident}/timeline").json()["items"]
+    assert "2026-11-01T10:05:00+00:00" in [e["at"] for e in entries]
+    shown = client.get(
+        f"/incidents/INC-{built.incident}/transcript", params={"at": naive, "time_zone": "UTC"}
+    )
+    assert shown.status_code == 200

@@ -72,7 +72,7 @@ def pagerduty_command(
         fail("give a PATH or --incident-id (one of them)", code=2)
     source: Path | dict[str, object]
     if incident_id is not None:
-        token = state_of(ctx).settings.pagerduty_token
+        token = state_of(ctx).settings.pagerduty.token
         if token is None:
             fail("set AFTERACTION_PAGERDUTY_TOKEN to fetch incidents from PagerDuty", code=2)
         from afteraction.services.imports.pagerduty import fetch_bundle
@@ -116,14 +116,14 @@ def slack_history_command(
     Example: afteraction import slack-history C0123ABCD --incident INC-42
     """
     settings = state_of(ctx).settings
-    if settings.slack_bot_token is None:
+    if settings.slack.bot_token is None:
         fail("set AFTERACTION_SLACK_BOT_TOKEN to fetch channel history from Slack", code=2)
     from afteraction.adapters.slack_api import make_client
     from afteraction.services.imports.slack import import_slack_history
 
     start, end = parse_time(since, "since"), parse_time(until, "until")
-    token = settings.slack_bot_token.get_secret_value()
-    url = settings.slack_api_url
+    token = settings.slack.bot_token.get_secret_value()
+    url = settings.slack.api_url
     client = make_client(token, base_url=url) if url else make_client(token)
     _execute(
         ctx,

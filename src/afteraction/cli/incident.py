@@ -9,6 +9,8 @@ import typer
 from rich.table import Table
 
 from afteraction.cli.context import console, fail, print_json, run, state_of
+from afteraction.core import times
+from afteraction.core.errors import ValidationError
 from afteraction.core.incidents import MILESTONES, format_duration
 from afteraction.services import incidents as repo
 from afteraction.storage.db import writing
@@ -21,16 +23,11 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a 
 
 
 def parse_time(value: str | None, name: str) -> datetime | None:
-    """ISO 8601 with an offset ('2026-05-01T10:00:00+02:00' or '...Z'); naive is refused."""
-    if value is None:
-        return None
+    """`--name` as an aware time (`core.times.parse_time`); a bad or naive one exits 2."""
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        fail(f"--{name}: {value!r} is not an ISO 8601 time like 2026-05-01T10:00:00Z", code=2)
-    if parsed.tzinfo is None:
-        fail(f"--{name}: {value!r} has no time zone offset; add Z or +HH:MM", code=2)
-    return parsed
+        return times.parse_time(value, f"--{name}")
+    except ValidationError as error:
+        fail(error.message, code=2)
 
 
 def _milestone_options(**values: str | None) -> dict[str, datetime | None]:
@@ -48,7 +45,7 @@ def _table(rows: list[Incident], total: int) -> Table:
             row.severity,
             row.status,
             row.title,
-            row.started_at.strftime("%Y-%m-%d %H:%M") if row.started_at else "—",
+            times.display(row.started_at, fmt="%Y-%m-%d %H:%M"),
             format_duration(ttr),
         )
     table.caption = "time to resolve = resolved − started; — means a milestone is missing"

@@ -3,28 +3,29 @@ or JSON, with the same filters as the insights dashboard. Queries live in storag
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from afteraction.cli.context import cli_actor, console, fail, print_json, run, state_of
+from afteraction.core import times
+from afteraction.core.errors import ValidationError
 from afteraction.core.incidents import format_duration
 from afteraction.storage import insights as ins
 
 Many = Annotated[list[str] | None, typer.Option(show_default=False)]
+SINCE_HELP = "First start date (inclusive), or an ISO 8601 time with an offset."
+UNTIL_HELP = "Last start date (inclusive), or an ISO 8601 time with an offset."
 
 
-def _day(value: str | None, name: str, *, end: bool) -> datetime | None:
-    if not value:
-        return None
+def _bound(value: str | None, name: str, *, end: bool) -> datetime | None:
+    """`--since`/`--until` as the dashboard reads them (`core.times.parse_bound`); exits 2."""
     try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        fail(f"--{name} must be a date like 2026-01-31, not {value!r}", code=2)
-    day = day + timedelta(days=1) if end else day
-    return datetime.combine(day, datetime.min.time(), tzinfo=UTC)
+        return times.parse_bound(value, f"--{name}", end=end)
+    except ValidationError as error:
+        fail(error.message, code=2)
 
 
 def _human(seconds: float | None) -> str:
@@ -33,8 +34,8 @@ def _human(seconds: float | None) -> str:
 
 def metrics(
     ctx: typer.Context,
-    since: Annotated[str | None, typer.Option(help="First start date (inclusive).")] = None,
-    until: Annotated[str | None, typer.Option(help="Last start date (inclusive).")] = None,
+    since: Annotated[str | None, typer.Option(help=SINCE_HELP)] = None,
+    until: Annotated[str | None, typer.Option(help=UNTIL_HELP)] = None,
     severity: Many = None,
     service: Many = None,
     team: Many = None,
@@ -55,8 +56,8 @@ def metrics(
     Example: afteraction metrics --since 2026-01-01 --severity SEV1 --service checkout-api
     """
     filters = ins.InsightFilters(
-        since=_day(since, "since", end=False),
-        until=_day(until, "until", end=True),
+        since=_bound(since, "since", end=False),
+        until=_bound(until, "until", end=True),
         severity=tuple(s.upper() for s in severity or ()),
         service=tuple(service or ()),
         team=tuple(team or ()),

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from afteraction.core import times
 from afteraction.core.errors import InvalidTransition, MilestoneOrderError, ValidationError
 
 MILESTONES: tuple[str, ...] = (
@@ -160,13 +161,9 @@ def check_choice(value: str, choices: Iterable[str], *, field_name: str) -> str:
 
 
 def require_aware(value: datetime, *, field_name: str) -> datetime:
-    """Refuse naive datetimes: a timeline without offsets cannot be trusted."""
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValidationError(
-            f"{field_name} needs a time zone offset (for example 2024-05-01T10:00:00+00:00)",
-            field=field_name,
-        )
-    return value
+    """Refuse naive datetimes: a timeline without offsets cannot be trusted (the rule and
+    its message live in `core.times`)."""
+    return times.require_aware(value, field_name)
 
 
 def milestone_order_problems(milestones: Mapping[str, datetime | None]) -> list[str]:

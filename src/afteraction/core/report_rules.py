@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from afteraction.core import times
 from afteraction.core.errors import InvalidTransition, ValidationError
 
 REPORT_STATES: tuple[str, ...] = ("draft", "in review", "published")
@@ -187,7 +188,7 @@ def _list(items: Iterable[str]) -> str:
 
 
 def _clock(at: datetime | None) -> str:
-    return at.strftime("%Y-%m-%d %H:%M UTC") if at else "not recorded"
+    return times.display(at, missing="not recorded")
 
 
 def _responders(facts: ReportFacts) -> str:

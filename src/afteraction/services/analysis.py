@@ -14,12 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from afteraction.core import times
 from afteraction.core.access import Actor, require_admin, require_analysis
 from afteraction.core.analysis.suggestions import SuggestedEvent, suggest_timeline
 from afteraction.core.errors import NotFound, ValidationError
@@ -110,14 +111,6 @@ def _text(value: str, name: str) -> str:
     return value
 
 
-def _aware(value: datetime | None, name: str) -> datetime | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        raise ValidationError(f"{name} needs a time zone offset", field=name)
-    return value.astimezone(UTC)
-
-
 # -- messages of an incident ---------------------------------------------------------------
 
 
@@ -201,7 +194,7 @@ def annotate(
         start, end = first.at, last.at
         message_id, end_message_id = first.id, (last.id if last.id != first.id else None)
     else:
-        start, end = _aware(start_at, "start_at"), _aware(end_at, "end_at")
+        start, end = times.as_utc(start_at, "start_at"), times.as_utc(end_at, "end_at")
         if start is None or end is None:
             raise ValidationError("choose a message or a time range", field="message_id")
         if end < start:
@@ -425,7 +418,7 @@ def create_entry(
             ).one()
             person_id = first.author_person_id
             text = text or annotation.note or first.text_plain[:300]
-    at = _aware(at, "at")
+    at = times.as_utc(at, "at")
     if at is None:
         raise ValidationError("a timeline entry needs a time", field="at")
     text = _text(text, "text")
@@ -484,7 +477,7 @@ def update_entry(
     row = _entry(session, incident, entry_id)
     before = {"at": row.at, "text": row.text, "kind": row.kind}
     if at is not None:
-        row.at = _aware(at, "at") or row.at
+        row.at = times.as_utc(at, "at") or row.at
     if text is not None:
         row.text = _text(text, "text") or row.text
     if kind is not None:

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from afteraction.core import times
 from afteraction.core.access import Actor, require_analysis
 from afteraction.core.errors import NotFound, PermissionDenied, ValidationError
 from afteraction.services import incidents as repo
@@ -119,12 +120,6 @@ def _editable(session: Session, actor: Actor, key: str | int, interview_id: int)
     return row
 
 
-def _aware(value: datetime | None, name: str) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        raise ValidationError(f"{name} needs a time zone offset", field=name)
-    return value.astimezone(UTC) if value is not None else None
-
-
 def _record(session: Session, actor: Actor, action: str, row: Interview) -> None:
     """Audit without content: ids only."""
     audit.record(
@@ -156,7 +151,7 @@ def plan_interview(
         incident_id=incident.id,
         person_id=person_id,
         investigator_user_id=actor.user_id,
-        scheduled_at=_aware(scheduled_at, "scheduled_at"),
+        scheduled_at=times.as_utc(scheduled_at, "scheduled_at"),
     )
     session.add(row)
     session.flush()
@@ -184,9 +179,9 @@ def update_interview(
 ) -> Interview:
     row = _editable(session, actor, key, interview_id)
     if scheduled_at is not None:
-        row.scheduled_at = _aware(scheduled_at, "scheduled_at")
+        row.scheduled_at = times.as_utc(scheduled_at, "scheduled_at")
     if held_at is not None:
-        row.held_at = _aware(held_at, "held_at")
+        row.held_at = times.as_utc(held_at, "held_at")
     if consent is not None and consent != row.consent:
         row.consent = consent
         row.consent_at = utcnow() if consent else None

@@ -37,16 +37,16 @@ class Delivered:
 
 
 def _smtp(settings: Settings) -> delivery.SmtpConfig | None:
-    if not settings.smtp_host:
+    if not settings.smtp.host:
         return None
-    password = settings.smtp_password.get_secret_value() if settings.smtp_password else ""
+    password = settings.smtp.password.get_secret_value() if settings.smtp.password else ""
     return delivery.SmtpConfig(
-        host=settings.smtp_host,
-        port=settings.smtp_port,
-        sender=settings.smtp_from,
-        username=settings.smtp_username,
+        host=settings.smtp.host,
+        port=settings.smtp.port,
+        sender=settings.smtp.sender,
+        username=settings.smtp.username,
         password=password,
-        starttls=settings.smtp_starttls,
+        starttls=settings.smtp.starttls,
     )
 
 
@@ -59,7 +59,7 @@ def deliver_pending(session: Session, settings: Settings, *, limit: int = 200) -
     """Send pending email and Slack copies; unconfigured channels are marked skipped."""
     counts = {"email_sent": 0, "email_failed": 0, "slack_sent": 0, "slack_failed": 0}
     smtp = _smtp(settings)
-    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
+    token = settings.slack.bot_token.get_secret_value() if settings.slack.bot_token else ""
     with writing(session):
         for row in notifications.pending(session, "email", limit=limit):
             _send(row, "email", counts, smtp is not None, lambda r: _email(smtp, settings, r))
@@ -91,7 +91,7 @@ def _email(smtp: delivery.SmtpConfig | None, settings: Settings, row: UserNotifi
 
 def _slack(token: str, settings: Settings, row: UserNotification) -> None:
     text = f"*{row.subject}*\n{_text(settings, row)}"
-    delivery.slack_dm(token, row.user.email, text, base_url=settings.slack_api_url or None)
+    delivery.slack_dm(token, row.user.email, text, base_url=settings.slack.api_url or None)
 
 
 def weekly_digests(session: Session, now: datetime) -> int:
@@ -187,23 +187,23 @@ def create_issue(
         f"{settings.base_url.rstrip('/')}/incidents/{incident.public_id}",
     )
     if system == "jira":
-        if not (settings.jira_base_url and settings.jira_token and settings.jira_project):
+        if not (settings.jira.base_url and settings.jira.token and settings.jira.project):
             raise ValidationError("Jira is not configured; paste the issue link", field="url")
         url = delivery.create_jira_issue(
-            settings.jira_base_url,
-            settings.jira_token.get_secret_value(),
-            settings.jira_project,
+            settings.jira.base_url,
+            settings.jira.token.get_secret_value(),
+            settings.jira.project,
             issue,
             transport=transport,
         )
     elif system == "github":
-        if not (settings.github_token and settings.github_repository):
+        if not (settings.github.token and settings.github.repository):
             raise ValidationError("GitHub is not configured; paste the issue link", field="url")
         url = delivery.create_github_issue(
-            settings.github_token.get_secret_value(),
-            settings.github_repository,
+            settings.github.token.get_secret_value(),
+            settings.github.repository,
             issue,
-            api_url=settings.github_api_url,
+            api_url=settings.github.api_url,
             transport=transport,
         )
     else:

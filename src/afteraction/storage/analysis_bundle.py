@@ -18,13 +18,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import orjson
 from sqlalchemy import Integer, String, Text, and_, or_, select, type_coerce, union
 from sqlalchemy.orm import Session
 
+from afteraction.core import times
 from afteraction.core.analysis.people import IncidentContext, RoleAssignment
 from afteraction.core.evidence import (
     EvidenceBundle,
@@ -105,12 +106,6 @@ class _Keys:
         return f"{system}:{external}" if external else None
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
 def _json(raw: Any) -> Any:
     """A JSON column read as text (decoding only what is there is much faster); drivers that
     decode JSON themselves (psycopg) hand over the value already decoded."""
@@ -128,7 +123,7 @@ def _utc(value: Any) -> datetime:
         except ValueError:
             value = datetime.fromisoformat(value)
     moment: datetime = value
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return times.from_storage(moment)
 
 
 def _reactions(raw: Any, keys: _Keys) -> tuple[Reaction, ...]:
@@ -476,7 +471,7 @@ def incident_history(
     counts: dict[str, int] = {}
     for person_id, other, started_at, created_at in pairs:
         teams = owners.get(other)
-        on = (_aware(started_at) or _aware(created_at) or before).date()
+        on = (times.from_storage(started_at) or times.from_storage(created_at) or before).date()
         if teams and not _member_on(list(memberships.get(person_id, ())), teams, on):
             counts[str(person_id)] = counts.get(str(person_id), 0) + 1
     return counts

@@ -98,10 +98,12 @@ def create_app(settings: Settings, *, start_worker: bool = False) -> FastAPI:
     app.include_router(api_imports.router, prefix="/api/v1")
     app.include_router(pages_imports.router)
 
-    from afteraction.web.routes import api_reports, pages_reports
+    from afteraction.web.routes import api_reports, pages_learning, pages_reports, pages_reviews
 
     app.include_router(api_reports.router, prefix="/api/v1")
+    app.include_router(pages_reviews.router)
     app.include_router(pages_reports.router)
+    app.include_router(pages_learning.router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> JSONResponse:

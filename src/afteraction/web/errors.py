@@ -25,6 +25,7 @@ from afteraction.core.errors import (
     ValidationError,
 )
 from afteraction.storage.db import explain
+from afteraction.web.schemas import USER_TIME_ERROR
 from afteraction.web.templating import render
 
 log = logging.getLogger(__name__)
@@ -81,12 +82,15 @@ async def _domain(request: Request, error: Exception) -> Response:
 
 async def _validation(request: Request, error: Exception) -> Response:
     assert isinstance(error, RequestValidationError)
-    problems = []
+    problems, named = [], []
     for item in error.errors():
         location = [str(part) for part in item.get("loc", ()) if part not in ("body", "query")]
         problems.append({"field": ".".join(location) or None, "message": item.get("msg", "")})
+        named.append(item.get("type") == USER_TIME_ERROR)  # says its field already
     first = problems[0] if problems else {"field": None, "message": "invalid input"}
-    message = f"{first['field']}: {first['message']}" if first["field"] else str(first["message"])
+    message = str(first["message"])
+    if first["field"] and not (named and named[0]):
+        message = f"{first['field']}: {message}"
     return _render(
         request, 422, "validation_error", message, {"field": first["field"], "problems": problems}
     )

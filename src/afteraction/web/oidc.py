@@ -64,9 +64,9 @@ def build_client(settings: Settings) -> Any:
     """The Authlib Starlette client for the configured provider (nothing is fetched yet)."""
     from authlib.integrations.starlette_client import OAuth
 
-    secret = settings.oidc_client_secret
+    secret = settings.oidc.client_secret
     client_kwargs: dict[str, Any] = {
-        "scope": settings.oidc_scopes,
+        "scope": settings.oidc.scopes,
         "code_challenge_method": "S256",
         "timeout": HTTP_TIMEOUT_SECONDS,
     }
@@ -75,9 +75,9 @@ def build_client(settings: Settings) -> Any:
     oauth = OAuth()
     return oauth.register(
         CLIENT_NAME,
-        client_id=settings.oidc_client_id.strip(),
+        client_id=settings.oidc.client_id.strip(),
         client_secret=secret.get_secret_value() if secret is not None else None,
-        server_metadata_url=discovery_url(settings.oidc_issuer),
+        server_metadata_url=discovery_url(settings.oidc.issuer),
         client_kwargs=client_kwargs,
     )
 
@@ -85,7 +85,7 @@ def build_client(settings: Settings) -> Any:
 def client_for(request: Request) -> Any | None:
     """The app's OIDC client, built on first use; None when SSO is not configured."""
     settings: Settings = request.app.state.settings
-    if not settings.oidc_enabled:
+    if not settings.oidc.enabled:
         return None
     client = getattr(request.app.state, "oidc_client", None)
     if client is None:
@@ -99,7 +99,7 @@ async def check_issuer(client: Any, settings: Settings) -> None:
     §4.3), so a document served from elsewhere cannot vouch for other issuers' tokens."""
     metadata = await client.load_server_metadata()
     named = str(metadata.get("issuer", "")).rstrip("/")
-    if named != settings.oidc_issuer.strip().rstrip("/"):
+    if named != settings.oidc.issuer.strip().rstrip("/"):
         raise SsoRefused(
             f"the identity provider's discovery document names issuer {named!r}, "
             "not the configured AFTERACTION_OIDC_ISSUER"
@@ -120,7 +120,7 @@ def identity_from(token: dict[str, Any], settings: Settings) -> Identity:
     verified = claims.get("email_verified")
     if verified is not None and verified not in (True, "true"):
         raise SsoRefused(f"the identity provider has not verified the address {email}")
-    domains = settings.oidc_domains()
+    domains = settings.oidc.domains()
     domain = email.rsplit("@", 1)[1]
     if domains and domain not in domains:
         raise SsoRefused(f"addresses at {domain} may not sign in to this afteraction")

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo
+from pydantic_core import PydanticCustomError
 
+from afteraction.core import times
+from afteraction.core.errors import ValidationError
 from afteraction.core.incidents import MILESTONES
 from afteraction.services.incidents import SUMMARY_COLUMNS
 from afteraction.storage.tables import (
@@ -27,19 +30,38 @@ from afteraction.storage.tables import (
 )
 from afteraction.storage.tables import IncidentUpdate as UpdateRow
 
+USER_TIME_ERROR = "user_time"
+"""Pydantic error type of a refused `UserTime`; its message already names the field."""
+
+
+def _user_time(value: Any, info: ValidationInfo) -> Any:
+    """Text goes through `core.times.parse_time`, so a time without a zone gets the product's
+    one refusal (naming the field, asking for a zone, giving an example), not pydantic's."""
+    if isinstance(value, str) and value.strip():
+        try:
+            return times.parse_time(value, info.field_name or "time")
+        except ValidationError as error:
+            message = {"message": error.message}
+            raise PydanticCustomError(USER_TIME_ERROR, "{message}", message) from None
+    return value
+
+
+UserTime = Annotated[AwareDatetime, BeforeValidator(_user_time)]
+"""An aware date and time a person sends: ISO 8601 with `Z` or an offset."""
+
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class Milestones(Strict):
-    started: AwareDatetime | None = None
-    detected: AwareDatetime | None = None
-    declared: AwareDatetime | None = None
-    acknowledged: AwareDatetime | None = None
-    mitigated: AwareDatetime | None = None
-    resolved: AwareDatetime | None = None
-    closed: AwareDatetime | None = None
+    started: UserTime | None = None
+    detected: UserTime | None = None
+    declared: UserTime | None = None
+    acknowledged: UserTime | None = None
+    mitigated: UserTime | None = None
+    resolved: UserTime | None = None
+    closed: UserTime | None = None
 
 
 class IncidentCreate(Strict):
@@ -76,7 +98,7 @@ class IncidentUpdate(Strict):
 
 class StatusChange(Strict):
     status: str = Field(max_length=40)
-    at: AwareDatetime | None = None
+    at: UserTime | None = None
     note: str = Field("", max_length=20_000)
 
 
@@ -89,16 +111,16 @@ class MilestonesUpdate(Strict):
 class RoleCreate(Strict):
     role: str = Field(min_length=1, max_length=60)
     person_id: int
-    start: AwareDatetime | None = None
+    start: UserTime | None = None
 
 
 class RoleEnd(Strict):
-    end: AwareDatetime | None = None
+    end: UserTime | None = None
 
 
 class UpdateCreate(Strict):
     body: str = Field(min_length=1, max_length=20_000)
-    at: AwareDatetime | None = None
+    at: UserTime | None = None
 
 
 class ActionItemCreate(Strict):
@@ -120,14 +142,14 @@ class ActionItemUpdate(Strict):
 
 
 class ImpactCreate(Strict):
-    start: AwareDatetime
-    end: AwareDatetime | None = None
+    start: UserTime
+    end: UserTime | None = None
     description: str = Field("", max_length=2000)
 
 
 class ImpactUpdate(Strict):
-    start: AwareDatetime | None = None
-    end: AwareDatetime | None = None
+    start: UserTime | None = None
+    end: UserTime | None = None
     description: str | None = Field(None, max_length=2000)
 
 

@@ -10,6 +10,7 @@ from collections import defaultdict
 from datetime import datetime
 from html import escape
 
+from afteraction.core import times
 from afteraction.core.analysis.people import IncidentContext, PeopleAnalysis
 from afteraction.core.evidence import EvidenceBundle
 
@@ -44,10 +45,9 @@ def swimlanes(bundle: EvidenceBundle, context: IncidentContext, analysis: People
         f'<svg xmlns="http://www.w3.org/2000/svg" class="swimlanes" role="img" '
         f'viewBox="0 0 {WIDTH} {height}" width="100%" '
         f'aria-label="Swimlanes: when each person was paged, arrived and wrote">',
-        f'<text x="{LEFT}" y="{height - 8}" class="axis">'
-        f"{escape(start.strftime('%Y-%m-%d %H:%M'))} UTC</text>",
+        f'<text x="{LEFT}" y="{height - 8}" class="axis">{escape(times.display(start))}</text>',
         f'<text x="{WIDTH - 10}" y="{height - 8}" class="axis" text-anchor="end">'
-        f"{escape(end.strftime('%Y-%m-%d %H:%M'))} UTC</text>",
+        f"{escape(times.display(end))}</text>",
     ]
     for row, person in enumerate(people):
         y = 20 + row * LANE

@@ -15,14 +15,14 @@ from starlette.responses import Response
 
 from afteraction import __version__
 from afteraction.adapters.markdown import render_markdown
+from afteraction.core import times
 from afteraction.core.incidents import format_duration
 from afteraction.web.csrf import csrf_token
 
 
-def format_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M UTC") -> str:
-    if value is None:
-        return "—"
-    return value.strftime(fmt)
+def format_time(value: datetime | None, fmt: str = times.DISPLAY_FORMAT) -> str:
+    """The `time` filter: `core.times.display` (UTC; "—" when unknown)."""
+    return times.display(value, fmt=fmt)
 
 
 def duration_between(start: datetime | None, end: datetime | None) -> str:
@@ -36,6 +36,8 @@ def build(directory: Path) -> Jinja2Templates:
     env = templates.env
     env.filters["markdown"] = render_markdown
     env.filters["time"] = format_time
+    env.filters["iso"] = times.iso_utc
+    env.filters["local_input"] = times.local_input
     env.globals["duration_between"] = duration_between
     env.globals["version"] = __version__
     env.trim_blocks = True

@@ -26,6 +26,7 @@ from typing import Any
 import orjson
 from sqlalchemy.orm import Session
 
+from afteraction.core import times
 from afteraction.core.access import Actor
 from afteraction.core.errors import AfteractionError, ValidationError
 from afteraction.services import users
@@ -46,15 +47,8 @@ write transaction)."""
 
 
 def _time(value: Any, name: str) -> datetime | None:
-    if value in (None, ""):
-        return None
-    try:
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        raise ValidationError(f"{name} is not an ISO 8601 time", field=name) from None
-    if moment.tzinfo is None:
-        raise ValidationError(f"{name} needs a time zone offset", field=name)
-    return moment
+    """An import option's time (JSON: any value), read by `core.times.parse_time`."""
+    return times.parse_time(None if value is None else str(value), name)
 
 
 def _slack(

@@ -13,6 +13,7 @@ import orjson
 from fastapi import APIRouter, Body, Response
 from sqlalchemy.orm import Session
 
+from afteraction.core import times
 from afteraction.core.errors import ValidationError
 from afteraction.services import analysis as work
 from afteraction.services import incidents as repo
@@ -39,15 +40,7 @@ def _key(key: str) -> int:
 
 def _time(body: dict[str, Any], name: str) -> datetime | None:
     value = body.get(name)
-    if value in (None, ""):
-        return None
-    try:
-        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError as error:
-        raise ValidationError(f"{name} must be ISO 8601 with an offset", field=name) from error
-    if parsed.tzinfo is None:
-        raise ValidationError(f"{name} needs a time zone offset", field=name)
-    return parsed
+    return times.parse_time(None if value is None else str(value), name)
 
 
 def _int(body: dict[str, Any], name: str) -> int | None:

@@ -51,7 +51,7 @@ def _login_page(request: Request, status_code: int = 200, **context: Any) -> Res
     values = {
         "next": "/incidents",
         "error": None,
-        "sso": settings.oidc_enabled,
+        "sso": settings.oidc.enabled,
         "password_login": settings.password_login,
     } | context
     return render(request, "login.html", values, status_code=status_code)
@@ -129,7 +129,7 @@ async def oidc_start(request: Request, settings: SettingsDep, next: str | None =
         log.warning("OIDC discovery refused: %s", error.message)
         return _sso_failed(request, 403, _sentence(error.message))
     except oidc.DISCOVERY_ERRORS as error:
-        log.warning("OIDC discovery at %s failed: %s", settings.oidc_issuer, error)
+        log.warning("OIDC discovery at %s failed: %s", settings.oidc.issuer, error)
         return _sso_failed(request, 502, "the identity provider could not be reached.")
     request.session[NEXT_KEY] = _safe_next(next)
     return response
@@ -181,7 +181,7 @@ def _sso_user(request: Request, identity: oidc.Identity) -> int:
             name=identity.name,
             issuer=identity.issuer,
             subject=identity.subject,
-            default_role=settings.oidc_default_role.strip() or None,
+            default_role=settings.oidc.default_role.strip() or None,
         )
         return user.id
 

@@ -1,27 +1,31 @@
 """Helpers shared by the page routers: rendering a page-context dataclass, one-shot notices
-after redirect-after-post, and reading HTML form fields so that bad input becomes a
+after redirect-after-post (`write_then_back` runs one write and redirects with its notice or
+its refusal), and reading HTML form fields so that bad input becomes a
 `ValidationError` naming the field (never a 500).
 
 Times typed into `<input type="datetime-local">` are naive; they become aware datetimes with
-the time zone chosen beside them (UTC by default). No routes and no queries live here.
+the time zone chosen beside them (`Form.zone`), parsed by `core.times`. No routes and no
+queries live here.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from datetime import date, datetime, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from afteraction.core import times
 from afteraction.core.access import Actor, require_write
-from afteraction.core.errors import AfteractionError, PermissionDenied, ValidationError
+from afteraction.core.errors import AfteractionError, Conflict, PermissionDenied, ValidationError
+from afteraction.core.incidents import format_public_id
+from afteraction.services import users
 from afteraction.storage.db import writing
 from afteraction.storage.tables import User
 from afteraction.web.templating import render
@@ -43,8 +47,6 @@ TIME_ZONES: tuple[str, ...] = (
     "Australia/Sydney",
     "Pacific/Auckland",
 )
-OFFSET_RE = re.compile(r"^([+-])(\d{2}):?(\d{2})$")
-LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
 MAX_FIELD = 20_000
 # storage names a field by its singular; forms use the plural input name
 FIELD_ALIASES = {"service": "services", "team": "teams", "tag": "tags", "incident": "incident"}
@@ -85,6 +87,24 @@ def see_other(request: Request, url: str, notice: str | None = None) -> Response
     if notice:
         request.session["notice"] = notice[:300]
     return RedirectResponse(url, status_code=303)
+
+
+def incident_url(number: int, tail: str = "") -> str:
+    """`/incidents/INC-<number><tail>`."""
+    return f"/incidents/{format_public_id(number)}{tail}"
+
+
+def write_then_back(
+    request: Request, db: Session, user: User, back: str, write: Callable[[Actor], str]
+) -> Response:
+    """Run `write(actor)` in one transaction, then redirect to `back` with the notice it
+    returns, or with the reason it was refused (a `ValidationError` or `Conflict`)."""
+    try:
+        with writing_as(db, user):
+            notice = write(users.actor_for(user))
+    except (ValidationError, Conflict) as error:
+        return see_other(request, back, f"Not saved: {error.message}")
+    return see_other(request, back, notice)
 
 
 def errors_of(error: AfteractionError) -> dict[str, str]:
@@ -143,72 +163,19 @@ class Form:
         return int(value)
 
     def day(self, name: str) -> date | None:
-        return parse_day(self.text(name, limit=20), name)
+        return times.parse_date(self.text(name, limit=20), name)
 
-    def moment(self, name: str, zone: tzinfo) -> datetime | None:
-        """A datetime-local value in `zone`; an explicit offset in the value wins."""
-        return parse_local(self.text(name, limit=40), zone, name)
+    def zone(self, name: str = "time_zone") -> tzinfo | None:
+        """The time zone chosen beside a form's `datetime-local` inputs; None when the form
+        has no such field, so a time without an offset is refused rather than guessed."""
+        if name not in self.data:
+            return None
+        return times.parse_zone(self.text(name, limit=64), name)
 
-
-def parse_zone(value: str, field: str = "time_zone") -> tzinfo:
-    """'UTC', an IANA name such as 'Europe/Paris', or a fixed offset such as '+05:30'."""
-    value = (value or "UTC").strip()
-    if value.upper() in ("UTC", "Z", "GMT"):
-        return UTC
-    match = OFFSET_RE.match(value)
-    if match:
-        sign, hours, minutes = match.groups()
-        delta = timedelta(hours=int(hours), minutes=int(minutes))
-        if delta >= timedelta(hours=24):
-            raise ValidationError(f"time zone offset {value!r} is out of range", field=field)
-        return timezone(-delta if sign == "-" else delta)
-    try:
-        return ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as error:
-        raise ValidationError(
-            f"unknown time zone {value!r}; use UTC, a name like Europe/Paris or an offset "
-            "like +05:30",
-            field=field,
-        ) from error
-
-
-def parse_day(value: str, field: str) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError as error:
-        raise ValidationError(
-            f"{field} must be a date like 2026-01-31, not {value!r}", field=field
-        ) from error
-
-
-def parse_local(value: str, zone: tzinfo, field: str) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError as error:
-        raise ValidationError(
-            f"{field} must be a date and time like 2026-01-31T14:05, not {value!r}", field=field
-        ) from error
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=zone)
-    return parsed.astimezone(UTC)
-
-
-def local_input(value: datetime | None) -> str:
-    """A stored (UTC) time as a datetime-local input value in UTC."""
-    return value.astimezone(UTC).strftime(LOCAL_INPUT_FORMAT) if value else ""
-
-
-def day_range(start: date | None, end: date | None) -> tuple[datetime | None, datetime | None]:
-    """Dates → [start 00:00 UTC, day after end 00:00 UTC): the end date is inclusive."""
-    low = datetime.combine(start, datetime.min.time(), tzinfo=UTC) if start else None
-    high = (
-        datetime.combine(end + timedelta(days=1), datetime.min.time(), tzinfo=UTC) if end else None
-    )
-    return low, high
+    def moment(self, name: str, zone: tzinfo | None) -> datetime | None:
+        """A datetime-local value in `zone`; an explicit offset in the value wins, and
+        without a zone the value must carry one (`core.times.parse_time`)."""
+        return times.parse_time(self.text(name, limit=40), name, zone=zone)
 
 
 def query_list(params: Mapping[str, Any], name: str) -> list[str]:

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from afteraction.core import incidents as rules
+from afteraction.core import times
 from afteraction.core.access import Actor
 from afteraction.core.errors import Conflict, ValidationError
 from afteraction.core.metrics.definitions import METRICS
@@ -46,8 +47,6 @@ from afteraction.web.routes.pages_forms import (
     Form,
     can_write,
     errors_of,
-    local_input,
-    parse_zone,
     render_page,
     see_other,
     writing_as,
@@ -185,7 +184,7 @@ def _short(value: Any) -> str:
         value = ", ".join(str(v) for v in value)
     text = str(value)
     if ISO_TIME.match(text):
-        text = datetime.fromisoformat(text).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        text = times.display(datetime.fromisoformat(text))
     return text if len(text) <= 80 else text[:79] + "…"
 
 
@@ -200,7 +199,7 @@ def build_page(db: Session, actor: Actor, number: int) -> IncidentPage:
         severity_description=severity.description if severity else "",
         next_statuses=rules.DEFAULT_LIFECYCLE.allowed_from(incident.status),
         milestones=[
-            MilestoneRow(name, rules.MILESTONE_DEFINITIONS[name], value, local_input(value))
+            MilestoneRow(name, rules.MILESTONE_DEFINITIONS[name], value, times.local_input(value))
             for name, value in moments.items()
         ],
         durations=_durations(incident),
@@ -254,7 +253,7 @@ def change_status(
 
     def write(actor: Actor, form: Form) -> str:
         status = form.text("status", limit=40, required=True)
-        at = form.moment("at", parse_zone(form.text("time_zone", limit=64)))
+        at = form.moment("at", times.parse_zone(form.text("time_zone", limit=64)))
         note = form.text("note", limit=repo.LIMITS["body"])
         repo.change_status(db, actor, number, status, at=at, note=note)
         return f"Status changed to {status}."
@@ -270,12 +269,12 @@ def edit_milestones(
     number = incident_key(key)
 
     def write(actor: Actor, form: Form) -> str:
-        zone = parse_zone(form.text("time_zone", limit=64))
+        zone = times.parse_zone(form.text("time_zone", limit=64))
         current = repo.milestones_of(repo.get_incident(db, actor, number))
         changed = {
             name: form.moment(name, zone)
             for name in rules.MILESTONES
-            if name in form.data and form.text(name, limit=40) != local_input(current[name])
+            if name in form.data and form.text(name, limit=40) != times.local_input(current[name])
         }
         if not changed:
             return "No milestone changed."
@@ -304,7 +303,7 @@ def assign_role(
         person_id = form.integer("person_id")
         if person_id is None:
             raise ValidationError("choose a person", field="person_id")
-        start = form.moment("start", parse_zone(form.text("time_zone", limit=64)))
+        start = form.moment("start", times.parse_zone(form.text("time_zone", limit=64)))
         assignment = repo.assign_role(
             db, actor, number, role=role, person_id=person_id, start=start
         )
@@ -347,7 +346,7 @@ def add_impact(
     number = incident_key(key)
 
     def write(actor: Actor, form: Form) -> str:
-        zone = parse_zone(form.text("time_zone", limit=64))
+        zone = times.parse_zone(form.text("time_zone", limit=64))
         start = form.moment("start", zone)
         if start is None:
             raise ValidationError("when did customers start to be affected?", field="start")
@@ -366,7 +365,7 @@ def end_impact(
     number = incident_key(key)
 
     def write(actor: Actor, form: Form) -> str:
-        end = form.moment("end", parse_zone(form.text("time_zone", limit=64))) or utcnow()
+        end = form.moment("end", times.parse_zone(form.text("time_zone", limit=64))) or utcnow()
         impact.update_impact(db, actor, number, impact_id, {"end": end})
         return "Customer impact ended."
 

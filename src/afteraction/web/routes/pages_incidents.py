@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from afteraction.core import incidents as rules
+from afteraction.core import times
 from afteraction.core.errors import Conflict, NotFound, ValidationError
 from afteraction.services import incidents as repo
 from afteraction.services import users
@@ -28,10 +29,7 @@ from afteraction.web.routes.pages_forms import (
     TIME_ZONES,
     Form,
     can_write,
-    day_range,
     errors_of,
-    parse_day,
-    parse_zone,
     query_list,
     render_page,
     see_other,
@@ -166,11 +164,11 @@ def _dates(values: dict[str, Any], errors: dict[str, str]) -> tuple[Any, Any]:
     days = []
     for name in ("started_from", "started_to"):
         try:
-            days.append(parse_day(values[name], name))
+            days.append(times.parse_date(values[name], name))
         except ValidationError as error:
             errors[name] = error.message
             days.append(None)
-    return day_range(days[0], days[1])
+    return times.day_range(days[0], days[1])
 
 
 @router.get("/incidents")
@@ -239,7 +237,7 @@ def new_incident(request: Request, db: DbSession, user: CurrentUser) -> Response
 
 
 def _incident_input(form: Form) -> repo.IncidentInput:
-    zone = parse_zone(form.text("time_zone", limit=64))
+    zone = times.parse_zone(form.text("time_zone", limit=64))
     milestones = {name: form.moment(name, zone) for name in rules.MILESTONES}
     return repo.IncidentInput(
         title=form.text("title", limit=300, required=True),

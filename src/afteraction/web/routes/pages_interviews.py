@@ -26,7 +26,7 @@ from afteraction.storage.tables import Incident, Person
 from afteraction.web.deps import CurrentUser, DbSession
 from afteraction.web.routes.pages_forms import render_page, see_other, writing_as
 from afteraction.web.routes.pages_incidents import FormDep, incident_key
-from afteraction.web.routes.pages_workspace import _open, _parse_time
+from afteraction.web.routes.pages_workspace import _open
 
 router = APIRouter(include_in_schema=False)
 
@@ -87,7 +87,7 @@ def plan(key: str, request: Request, db: DbSession, user: CurrentUser, form: For
             actor,
             number,
             person_id=person,
-            scheduled_at=_parse_time(form.text("scheduled_at"), "scheduled_at"),
+            scheduled_at=form.moment("scheduled_at", form.zone()),
             questions=questions[:20],
         )
     return see_other(
@@ -120,7 +120,7 @@ async def change(
             )
         elif action == "transcript":
             text = vtt.decode("utf-8", "replace") if vtt else form.text("vtt", limit=2_000_000)
-            start = _parse_time(form.text("recording_start"), "recording_start")
+            start = form.moment("recording_start", form.zone())
             cues = parse_vtt(
                 text if "\n" in text else text + "\n", recording_start=start, source="interview.vtt"
             )
@@ -131,8 +131,8 @@ async def change(
                 actor,
                 number,
                 interview_id,
-                scheduled_at=_parse_time(form.text("scheduled_at"), "scheduled_at"),
-                held_at=_parse_time(form.text("held_at"), "held_at"),
+                scheduled_at=form.moment("scheduled_at", form.zone()),
+                held_at=form.moment("held_at", form.zone()),
                 consent=form.flag("consent") if "consent_shown" in form.data else None,
                 notes=form.text("notes", limit=200_000) if "notes" in form.data else None,
                 recording_url=form.text("recording_url") if "recording_url" in form.data else None,

@@ -1,41 +1,36 @@
-"""Pages of the learning review and its report: the review page (investigator, lifecycle,
-calibration and votes, meeting, survey), the overdue list, the report editor (live preview
-and blame-aware check over htmx, versions and diffs, states), the reading page (read
-tracking, comments), exports, notifications, and the organisation page `/learning`.
+"""Pages of an incident's report: the reading page (read tracking, comments, exports) and
+the report editor (live preview and blame-aware check over htmx, versions and diffs,
+states). The review is in `pages_reviews`; notifications and `/learning` in
+`pages_learning`.
 
-Writes go through `services.reviews`, `services.reports` and `services.readership` in one
-transaction each and redirect back (303). Reading is recorded in its own small transaction
-that may fail without failing the page.
+Writes go through `services.reports` and `services.readership` in one transaction each and
+redirect back (303). Reading is recorded in its own small transaction that may fail without
+failing the page.
 """
-
-from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from afteraction.core import report_rules as report_rules
-from afteraction.core import reviews as review_rules
 from afteraction.core.analysis.language import CATEGORIES, Finding
-from afteraction.core.errors import AfteractionError, Conflict, NotFound, ValidationError
-from afteraction.core.incidents import format_public_id
-from afteraction.services import directory, readership, report_export, reports, reviews, users
+from afteraction.core.errors import AfteractionError, NotFound, ValidationError
 from afteraction.services import incidents as incidents_repo
-from afteraction.storage import notifications
+from afteraction.services import readership, report_export, reports, users
 from afteraction.storage.db import writing
-from afteraction.storage.tables import Person, User
+from afteraction.storage.tables import User
 from afteraction.storage.types import utcnow
-from afteraction.web.deps import CurrentUser, DbSession, SettingsDep
+from afteraction.web.deps import CurrentUser, DbSession
 from afteraction.web.routes.pages_forms import (
     can_write,
+    incident_url,
     render_page,
     see_other,
+    write_then_back,
     writing_as,
 )
 from afteraction.web.routes.pages_incidents import FormDep, incident_key
@@ -43,188 +38,6 @@ from afteraction.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 log = logging.getLogger(__name__)
-
-
-def _url(number: int, tail: str = "") -> str:
-    return f"/incidents/{format_public_id(number)}{tail}"
-
-
-def _run(request: Request, db: Session, user: User, back: str, write: Any) -> Response:
-    """One write in a transaction, then back to `back` with a notice or the error."""
-    try:
-        with writing_as(db, user):
-            notice = write(users.actor_for(user))
-    except (ValidationError, Conflict) as error:
-        return see_other(request, back, f"Not saved: {error.message}")
-    return see_other(request, back, notice)
-
-
-# -- review ------------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class ReviewPage:
-    view: reviews.ReviewView
-    people: list[Person]
-    can_write: bool
-    states: tuple[str, ...]
-    my_votes: set[str] = field(default_factory=set)
-    agenda_html: Any = ""
-    calibration_html: Any = ""
-    min_themes: int = review_rules.MIN_THEMES
-    max_themes: int = review_rules.MAX_THEMES
-    questions: Any = field(default_factory=lambda: review_rules.SURVEY_QUESTIONS)
-
-
-@router.get("/incidents/{key}/review")
-def review_page(key: str, request: Request, db: DbSession, user: CurrentUser) -> Response:
-    actor = users.actor_for(user)
-    view = reviews.review_view(db, actor, incident_key(key))
-    page = ReviewPage(
-        view=view,
-        people=list(db.scalars(select(Person).order_by(Person.name).limit(2000))),
-        can_write=can_write(actor),
-        states=review_rules.allowed_next(view.review.state),
-    )
-    if view.calibration is not None:
-        page.my_votes = reviews.my_votes(db, view.calibration, user.id)
-        page.calibration_html = report_export.body_html(view.calibration.body)
-    if view.meeting is not None:
-        page.agenda_html = report_export.body_html(view.meeting.agenda)
-    return render_page(request, "review.html", page, user=user)
-
-
-@router.post("/incidents/{key}/review/assign")
-def review_assign(
-    key: str, request: Request, db: DbSession, user: CurrentUser, form: FormDep
-) -> Response:
-    number = incident_key(key)
-
-    def write(actor: Any) -> str:
-        person_id = form.integer("person_id")
-        if person_id is None:
-            raise ValidationError("choose a person", field="person_id")
-        _, warnings = reviews.assign_investigator(db, actor, number, person_id)
-        return "Investigator assigned." + (" Warning: " + " ".join(warnings) if warnings else "")
-
-    return _run(request, db, user, _url(number, "/review"), write)
-
-
-@router.post("/incidents/{key}/review/state")
-def review_state(
-    key: str, request: Request, db: DbSession, user: CurrentUser, form: FormDep
-) -> Response:
-    number = incident_key(key)
-
-    def write(actor: Any) -> str:
-        state = form.text("state", limit=20, required=True)
-        reviews.change_state(db, actor, number, state, reason=form.text("reason", limit=2000))
-        return f"Review moved to {state}."
-
-    return _run(request, db, user, _url(number, "/review"), write)
-
-
-@router.post("/incidents/{key}/review/calibration")
-def calibration_generate(key: str, request: Request, db: DbSession, user: CurrentUser) -> Response:
-    number = incident_key(key)
-
-    def write(actor: Any) -> str:
-        document = reviews.generate_calibration(db, actor, number)
-        return f"Calibration document generated with {len(document.themes)} themes."
-
-    return _run(request, db, user, _url(number, "/review#calibration"), write)
-
-
-@router.post("/incidents/{key}/review/calibration/{doc_id}/share")
-def calibration_share(
-    key: str, doc_id: int, request: Request, db: DbSession, user: CurrentUser
-) -> Response:
-    number = incident_key(key)
-
-    def write(actor: Any) -> str:
-        sent = reviews.share_calibration(db, actor, doc_id)
-        return f"Shared with {len(sent)} participants."
-
-    return _run(request, db, user, _url(number, "/review#calibration"), write)
-
-
-@router.post("/incidents/{key}/review/calibration/{doc_id}/vote")
-def calibration_vote(
-    key: str, doc_id: int, request: Request, db: DbSession, user: CurrentUser, form: FormDep
-) -> Response:
-    number = incident_key(key)
-
-    def write(actor: Any) -> str:
-        picked = reviews.vote(db, actor, doc_id, form.many("themes", limit=50))
-        return f"Your vote for {len(picked)} themes is recorded."
-
-    return _run(request, db, user, _url(number, "/review#calibration"), write)
-
-
-@router.post("/incidents/{key}/review/meeting")
-def meeting_plan(key: str, request: Request, db: DbSession, user: CurrentUser) -> Response:
-    number = incident_key(key)
-
-    def write(actor: Any) -> str:
-        reviews.plan_meeting(db, actor, number)
-        return "Agenda built from the chosen themes."
-
-    return _run(request, db, user, _url(number, "/review#meeting"), write)
-
-
-@router.post("/incidents/{key}/review/meeting/{meeting_id}/record")
-def meeting_record(
-    key: str, meeting_id: int, request: Request, db: DbSession, user: CurrentUser, form: FormDep
-) -> Response:
-    number = incident_key(key)
-
-    def write(actor: Any) -> str:
-        ids = [int(v) for v in form.many("attendees", limit=500) if v.isdigit()]
-        reviews.record_meeting(
-            db, actor, meeting_id, attendees=ids, notes=form.text("notes", limit=100_000)
-        )
-        return f"Meeting recorded with {len(ids)} attendees."
-
-    return _run(request, db, user, _url(number, "/review#meeting"), write)
-
-
-@router.post("/incidents/{key}/review/meeting/{meeting_id}/park")
-def meeting_park(
-    key: str, meeting_id: int, request: Request, db: DbSession, user: CurrentUser, form: FormDep
-) -> Response:
-    number = incident_key(key)
-
-    def write(actor: Any) -> str:
-        reviews.park(db, actor, meeting_id, form.text("text", limit=2000, required=True))
-        return "Added to the parking lot."
-
-    return _run(request, db, user, _url(number, "/review#meeting"), write)
-
-
-@router.post("/incidents/{key}/review/meeting/{meeting_id}/survey")
-def meeting_survey(
-    key: str, meeting_id: int, request: Request, db: DbSession, user: CurrentUser, form: FormDep
-) -> Response:
-    number = incident_key(key)
-
-    def write(actor: Any) -> str:
-        answer = review_rules.SurveyAnswer(
-            learned=form.text("learned", limit=5) == "yes",
-            again=form.text("again", limit=5) == "yes",
-            useful=form.text("useful", limit=5000),
-            change=form.text("change", limit=5000),
-        )
-        reviews.answer_survey(db, actor, meeting_id, answer)
-        return "Thank you: your answers are recorded."
-
-    return _run(request, db, user, _url(number, "/review#survey"), write)
-
-
-@router.get("/reviews/overdue")
-def overdue_page(request: Request, db: DbSession, user: CurrentUser) -> Response:
-    today = datetime.now(UTC).date()
-    rows = reviews.overdue(db, users.actor_for(user), today)
-    return render(request, "reviews_overdue.html", {"rows": rows, "today": today}, user=user)
 
 
 # -- report: reading ---------------------------------------------------------------------
@@ -327,7 +140,7 @@ def report_create(
         reports.create_report(db, actor, number, template)
         return "Report drafted from the analysis."
 
-    response = _run(request, db, user, _url(number, "/report/edit"), write)
+    response = write_then_back(request, db, user, incident_url(number, "/report/edit"), write)
     return response
 
 
@@ -349,7 +162,7 @@ def report_comment(
         )
         return f"Comment added to {comment.section}."
 
-    return _run(request, db, user, _url(number, "/report#comments"), write)
+    return write_then_back(request, db, user, incident_url(number, "/report#comments"), write)
 
 
 @router.post("/incidents/{key}/report/comments/{comment_id}/react")
@@ -362,7 +175,9 @@ def report_react(
         readership.react(db, actor, comment_id, form.text("emoji", limit=10))
         return "Reaction saved."
 
-    return _run(request, db, user, _url(number, f"/report#comment-{comment_id}"), write)
+    return write_then_back(
+        request, db, user, incident_url(number, f"/report#comment-{comment_id}"), write
+    )
 
 
 @router.get("/incidents/{key}/report/export")
@@ -426,7 +241,9 @@ def _edit_page(db: Session, actor: Any, number: int, body: str | None = None) ->
 def report_edit(key: str, request: Request, db: DbSession, user: CurrentUser) -> Response:
     actor = users.actor_for(user)
     if not can_write(actor):
-        return see_other(request, _url(incident_key(key), "/report"), "You may read, not edit.")
+        return see_other(
+            request, incident_url(incident_key(key), "/report"), "You may read, not edit."
+        )
     page = _edit_page(db, actor, incident_key(key))
     return render_page(request, "report_edit.html", page, user=user)
 
@@ -476,7 +293,7 @@ def report_save(
         page.diff = reports.diff(db, page.readable.report, saved.theirs or 1, saved.version.number)
         return render_page(request, "report_edit.html", page, user=user, status_code=409)
     notice = "No change." if saved.unchanged else f"Saved version {saved.version.number}."
-    return see_other(request, _url(number, "/report/edit"), notice)
+    return see_other(request, incident_url(number, "/report/edit"), notice)
 
 
 @router.post("/incidents/{key}/report/state")
@@ -494,7 +311,7 @@ def report_state(
         left = f" {len(open_)} language findings are still open." if open_ else ""
         return f"Report published (version {report.published_version}).{left}"
 
-    return _run(request, db, user, _url(number, "/report"), write)
+    return write_then_back(request, db, user, incident_url(number, "/report"), write)
 
 
 @router.post("/incidents/{key}/report/dismiss")
@@ -516,7 +333,7 @@ def report_dismiss(
         )
         return "Finding dismissed."
 
-    return _run(request, db, user, _url(number, "/report/edit#findings"), write)
+    return write_then_back(request, db, user, incident_url(number, "/report/edit#findings"), write)
 
 
 @router.get("/incidents/{key}/report/versions")
@@ -537,99 +354,3 @@ def report_versions(
         "diff": reports.diff(db, report, old, new),
     }
     return render(request, "report_versions.html", context, user=user)
-
-
-# -- notifications, learning -------------------------------------------------------------
-
-
-@router.get("/notifications")
-def notifications_page(request: Request, db: DbSession, user: CurrentUser) -> Response:
-    rows = notifications.inbox(db, user.id)
-    context = {
-        "rows": rows,
-        "subscriptions": notifications.subscriptions_of(db, user.id),
-        "teams": directory.list_teams(db),
-    }
-    return render(request, "notifications.html", context, user=user)
-
-
-@router.post("/subscriptions")
-def subscribe(request: Request, db: DbSession, user: CurrentUser, form: FormDep) -> Response:
-    """Follow a team's or an incident's published reports (and the team's weekly digest)."""
-    team = form.text("team", limit=80)
-    incident = form.text("incident", limit=20)
-    back = f"/incidents/{incident}/report" if incident else "/notifications"
-
-    def write(actor: Any) -> str:
-        if incident:
-            row = incidents_repo.get_incident(db, actor, incident_key(incident))
-            notifications.subscribe(db, user.id, incident_id=row.id)
-            return f"You will hear when {row.public_id}'s report is published."
-        notifications.subscribe(db, user.id, team_id=directory.team_by_slug(db, team).id)
-        return f"Subscribed to {team}'s reports and weekly digest."
-
-    return _run(request, db, user, back, write)
-
-
-@router.post("/subscriptions/{subscription_id}/delete")
-def unsubscribe(
-    subscription_id: int, request: Request, db: DbSession, user: CurrentUser
-) -> Response:
-    def write(_actor: Any) -> str:
-        notifications.unsubscribe(db, user.id, subscription_id)
-        return "Unsubscribed."
-
-    return _run(request, db, user, "/notifications", write)
-
-
-@router.post("/notifications/read")
-def notifications_read(request: Request, db: DbSession, user: CurrentUser) -> Response:
-    with writing_as(db, user):
-        notifications.mark_read(db, user.id)
-    return see_other(request, "/notifications", "All marked read.")
-
-
-@router.get("/learning")
-def learning_page(request: Request, db: DbSession, user: CurrentUser) -> Response:
-    actor = users.actor_for(user)
-    rows = readership.learning_rows(db, actor)
-    done, total = readership.follow_through(db, actor)
-    context = {
-        "rows": rows,
-        "definitions": report_rules.LEARNING_DEFINITIONS,
-        "done": done,
-        "total": total,
-        "median_days": report_rules.median(
-            r.days_to_publish for r in rows if r.days_to_publish is not None
-        ),
-        "median_readers": report_rules.median(r.readers for r in rows),
-    }
-    return render(request, "learning.html", context, user=user)
-
-
-@router.post("/action-items/{item_id}/issue")
-def action_item_issue(
-    item_id: int,
-    request: Request,
-    db: DbSession,
-    user: CurrentUser,
-    settings: SettingsDep,
-    form: FormDep,
-) -> Response:
-    """Open a Jira or GitHub issue for the item when configured; otherwise store the link."""
-    from afteraction.services import notify
-    from afteraction.services.incidents import update_action_item
-
-    system = form.text("system", limit=10)
-    link = form.text("url", limit=2000)
-    back = form.text("next", limit=300)
-    back = back if back.startswith("/incidents/") else "/action-items"
-
-    def write(actor: Any) -> str:
-        if link:
-            update_action_item(db, actor, item_id, {"url": link})
-            return "Link stored."
-        url = notify.create_issue(db, settings, actor, item_id, system=system)
-        return f"Issue created: {url}"
-
-    return _run(request, db, user, back, write)

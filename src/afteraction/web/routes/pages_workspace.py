@@ -10,7 +10,7 @@ beyond `afteraction.services.analysis*` and `storage.transcript`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import tzinfo
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -18,6 +18,7 @@ from fastapi.responses import Response
 from markupsafe import Markup
 
 from afteraction.adapters.mrkdwn import render_html
+from afteraction.core import times
 from afteraction.core.access import Actor, require_analysis
 from afteraction.core.errors import PermissionDenied, ValidationError
 from afteraction.core.incidents import MILESTONES
@@ -67,15 +68,11 @@ def _open(db: Any, user: Any, key: str, tab: str) -> tuple[Workspace, Actor]:
     return Workspace(incident, tab, can_analyse(actor)), actor
 
 
-def _parse_time(value: str, name: str) -> datetime | None:
-    value = value.strip()
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as error:
-        raise ValidationError(f"{name} must be a time like 2026-10-21T02:14", field=name) from error
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+def _query_zone(params: Any) -> tzinfo | None:
+    """The zone the transcript's "jump to time" form sends beside its `datetime-local`
+    input; None without one, so a time without an offset is refused."""
+    value = params.get("time_zone")
+    return None if value is None else times.parse_zone(value)
 
 
 # -- transcript ------------------------------------------------------------------------------
@@ -87,7 +84,7 @@ def transcript_page(key: str, request: Request, db: DbSession, user: CurrentUser
     params = request.query_params
     cursor = None
     if params.get("after") and params.get("after_id", "").isdigit():
-        moment = _parse_time(params["after"], "after")
+        moment = times.parse_time(params["after"], "after")
         cursor = (moment, int(params["after_id"])) if moment else None
     tag = params.get("tag", "")
     question = params.get("question") == "1"
@@ -105,7 +102,7 @@ def transcript_page(key: str, request: Request, db: DbSession, user: CurrentUser
         query=params.get("q", "")[:200],
         person_id=int(person) if person.isdigit() else None,
         message_ids=message_ids,
-        start=_parse_time(params.get("at", ""), "at"),
+        start=times.parse_time(params.get("at"), "at", zone=_query_zone(params)),
     )
     window = tx.read_window(db, page.incident.id, cursor=cursor, filters=filters)
     at_of = {i.id: i.at for i in window.items if i.kind == "message"}
@@ -212,7 +209,7 @@ def add_entry(
             db,
             actor,
             incident_key(key),
-            at=_parse_time(form.text("at"), "at"),
+            at=form.moment("at", form.zone()),
             text=form.text("text"),
             kind=form.text("kind") or "event",
             annotation_id=annotation,
@@ -250,7 +247,7 @@ def edit_entry(
                 actor,
                 incident_key(key),
                 entry_id,
-                at=_parse_time(form.text("at"), "at"),
+                at=form.moment("at", form.zone()),
                 text=form.text("text") or None,
                 kind=form.text("kind") or None,
             )
