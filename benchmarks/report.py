@@ -102,7 +102,8 @@ def build_incident(url: str, messages: int, rng: random.Random) -> int:
         ]
         session.execute(Message.__table__.insert(), rows)
         reports.create_report(session, SYSTEM, incident.number)
-        reports.change_state(session, SYSTEM, incident.number, "published")
+        reports.change_state(session, SYSTEM, incident.number, "in review")
+        reports.change_state(session, SYSTEM, incident.number, "published", confirmed=True)
         number = incident.number
     session.close()
     engine.dispose()

@@ -175,6 +175,12 @@ class ReviewSettings(_Group):
         description="Review meeting due dates per severity after the incident ends: "
         "days, with b for business days (Monday to Friday).",
     )
+    publish_requires_no_open_findings: bool = Field(
+        False,
+        description="Refuse to publish a report while any blame-aware language finding is "
+        "open (fixed or dismissed with a reason first); otherwise publishing with open "
+        "findings only needs the publisher's confirmation.",
+    )
 
 
 class Settings(BaseSettings):

@@ -100,7 +100,8 @@ def test_publishing_sends_email_and_slack_without_interview_content(
         )
         with writing(db):
             reports.create_report(db, SYSTEM, org.number)
-            reports.change_state(db, SYSTEM, org.number, "published")
+            reports.change_state(db, SYSTEM, org.number, "in review")
+            reports.change_state(db, SYSTEM, org.number, "published", confirmed=True)
         result = deliver_pending(db, settings)
     finally:
         smtp.shutdown(), slack.shutdown()
@@ -159,7 +160,8 @@ def test_issues_are_created_through_jira_and_github(
 def test_digests_and_reminders_run_once(db: Session, org: Org) -> None:
     with writing(db):
         report = reports.create_report(db, SYSTEM, org.number)
-        reports.change_state(db, SYSTEM, org.number, "published")
+        reports.change_state(db, SYSTEM, org.number, "in review")
+        reports.change_state(db, SYSTEM, org.number, "published", confirmed=True)
     assert report.first_published_at is not None
     next_week = report.first_published_at + timedelta(days=7)
     assert weekly_digests(db, next_week) == 1

@@ -140,7 +140,8 @@ def test_report_prefill_versions_conflicts_and_publishing(db: Session, org: Org)
         reports.save(db, ivy, org.number, "x" * 500_000, base=3)
     with writing(db):
         notifications.subscribe(db, org.users["sam"], incident_id=report.incident_id)
-        reports.change_state(db, ivy, org.number, "published")
+        reports.change_state(db, ivy, org.number, "in review")
+        reports.change_state(db, ivy, org.number, "published", confirmed=True)
     notified = set(
         db.scalars(
             select(UserNotification.user_id).where(UserNotification.kind == "report_published")
@@ -176,7 +177,8 @@ def test_reading_is_deduplicated_and_credited_per_user(db: Session, org: Org) ->
     ivy = actor(org, "ivy", "investigator")
     with writing(db):
         report = reports.create_report(db, ivy, org.number)
-        reports.change_state(db, ivy, org.number, "published")
+        reports.change_state(db, ivy, org.number, "in review")
+        reports.change_state(db, ivy, org.number, "published", confirmed=True)
     sam = actor(org, "sam", "viewer")
     now = datetime(2026, 10, 22, 9, 0, tzinfo=UTC)
     with writing(db):

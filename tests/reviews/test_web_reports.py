@@ -46,10 +46,9 @@ def _publish(ivy: TestClient, number: int, extra: str = "") -> None:
             {"body": html.unescape(body) + extra, "base": 1},
         )
         assert response.status_code == 303
-    assert (
-        _post(ivy, f"/incidents/INC-{number}/report/state", {"state": "published"}).status_code
-        == 303
-    )
+    state = f"/incidents/INC-{number}/report/state"
+    assert _post(ivy, state, {"state": "in review"}).status_code == 303
+    assert _post(ivy, state, {"state": "published", "confirm": "yes"}).status_code == 303
 
 
 def test_review_page_flow(ivy: TestClient, org: Org) -> None:
@@ -153,7 +152,7 @@ def test_reading_cannot_be_forged_and_reloads_dedupe(
     assert "1</strong> readers" in page.text and "data-report-heartbeat" in page.text
     assert (
         _post(
-            sam, f"/incidents/{key}/report/comments", {"section": "narrative", "body": INJECTION}
+            sam, f"/incidents/{key}/report/comments", {"section": "event", "body": INJECTION}
         ).status_code
         == 303
     )

@@ -21,12 +21,19 @@ from afteraction.core.errors import InvalidTransition, ValidationError
 
 REPORT_STATES: tuple[str, ...] = ("draft", "in review", "published")
 _NEXT: Mapping[str, tuple[str, ...]] = {
-    "draft": ("in review", "published"),
+    # published only from review: a draft goes to review first, a published report back to
+    # review to publish a new version
+    "draft": ("in review",),
     "in review": ("draft", "published"),
     "published": ("in review",),
 }
 MAX_BODY = 400_000
 """Largest report body accepted, in characters (a long report is about 60,000)."""
+
+
+def next_report_states(current: str) -> tuple[str, ...]:
+    """The states a report in `current` may move to."""
+    return _NEXT.get(current, ())
 
 
 def check_report_transition(current: str, target: str) -> str:
@@ -305,6 +312,75 @@ def prefill(template: str, facts: ReportFacts) -> str:
     for section in chosen.sections:
         parts += [f"## {section}", "", content.get(section, TODO), ""]
     return "\n".join(parts)
+
+
+# -- publishing --------------------------------------------------------------------------
+
+
+def _sections_of(body: str) -> list[tuple[str | None, list[str]]]:
+    """(heading or None for the text before the first `##`, its lines), in order."""
+    out: list[tuple[str | None, list[str]]] = [(None, [])]
+    for line in body.splitlines():
+        heading = _HEADING.match(line)
+        if heading and heading.group(1) == "##":
+            out.append((heading.group(2), []))
+        else:
+            out[-1][1].append(line)
+    return out
+
+
+def _unfilled(lines: Sequence[str]) -> bool:
+    return all(not line.strip() or line.strip() == TODO for line in lines)
+
+
+def unfilled_sections(body: str) -> list[str]:
+    """Sections (`## ...`) with nothing in them but the template's hint or blank lines."""
+    return [name for name, lines in _sections_of(body) if name is not None and _unfilled(lines)]
+
+
+def without_hints(body: str) -> str:
+    """The body as readers get it: sections with nothing but the template's hint are left
+    out, and a hint line left anywhere else is dropped. The hints are for writers only."""
+    kept: list[str] = []
+    for name, lines in _sections_of(body):
+        if name is not None and _unfilled(lines):
+            continue
+        if name is not None:
+            kept.append(f"## {name}")
+        kept += [line for line in lines if line.strip() != TODO]
+    return "\n".join(kept).strip("\n") + ("\n" if body.endswith("\n") else "")
+
+
+@dataclass(frozen=True, slots=True)
+class PublishCheck:
+    """What publishing would leave as it is: open language findings and unfilled sections.
+    Either needs the publisher's confirmation; `clean_required` (an organisation setting)
+    refuses publishing while any finding is open, confirmed or not."""
+
+    open_findings: int
+    unfilled: tuple[str, ...]
+    clean_required: bool = False
+
+    @property
+    def refused(self) -> str | None:
+        if self.clean_required and self.open_findings:
+            return (
+                f"{self.open_findings} language finding(s) are open, and this organisation "
+                "publishes only reports with none open: fix or dismiss them first"
+            )
+        return None
+
+    @property
+    def needs_confirmation(self) -> bool:
+        return bool(self.open_findings or self.unfilled)
+
+    def summary(self) -> str:
+        parts = []
+        if self.open_findings:
+            parts.append(f"{self.open_findings} language finding(s) are open")
+        if self.unfilled:
+            parts.append("unfilled sections (left out for readers): " + ", ".join(self.unfilled))
+        return "; ".join(parts)
 
 
 # -- versions and sections ---------------------------------------------------------------

@@ -119,7 +119,7 @@ def to_markdown(readable: reports.Readable) -> str:
         f"<!-- {incident.public_id} report, version {version.number} ({state}), exported "
         f"{_now()} -->\n\n"
     )
-    return header + version.body.rstrip() + "\n"
+    return header + readable.body.rstrip() + "\n"
 
 
 def to_html(readable: reports.Readable, drawn: Diagrams) -> str:
@@ -139,7 +139,7 @@ def to_html(readable: reports.Readable, drawn: Diagrams) -> str:
         f"<style>{CSS}</style></head><body>"
         f'<p class="meta">{escape(incident.public_id)} · {escape(incident.severity)} · '
         f"report version {version.number} ({escape(state)}) · exported {_now()}</p>"
-        f"{body_html(version.body)}{diagrams_html}</body></html>"
+        f"{body_html(readable.body)}{diagrams_html}</body></html>"
     )
 
 

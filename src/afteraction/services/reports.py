@@ -316,19 +316,58 @@ def dismiss(
 # -- states and publishing ---------------------------------------------------------------
 
 
-def change_state(session: Session, actor: Actor, key: str | int, state: str) -> Report:
+class NeedsConfirmation(ValidationError):
+    """Publishing would leave open findings or unfilled sections: the publisher confirms."""
+
+    def __init__(self, check: rules.PublishCheck) -> None:
+        super().__init__(
+            f"confirm to publish: {check.summary()}",
+            field="confirm",
+            details={"open_findings": check.open_findings, "unfilled": list(check.unfilled)},
+        )
+        self.check = check
+
+
+def publish_check(
+    session: Session, report: Report, *, clean_required: bool = False
+) -> rules.PublishCheck:
+    """What publishing the report's current version would leave open."""
+    body = version(session, report).body
+    _, open_ = check(session, report, body)
+    return rules.PublishCheck(len(open_), tuple(rules.unfilled_sections(body)), clean_required)
+
+
+def change_state(
+    session: Session,
+    actor: Actor,
+    key: str | int,
+    state: str,
+    *,
+    confirmed: bool = False,
+    clean_required: bool = False,
+) -> Report:
+    """Move the report to `state`. Publishing is from "in review" only; with open language
+    findings or unfilled sections it needs `confirmed`, and with `clean_required` (the
+    organisation's setting) it is refused while any finding is open. The review follows:
+    published with the report, back in review when the report is."""
     require_write(actor)
     incident = repo.get_incident(session, actor, key)
     report = report_of(session, incident)
     if report is None:
         raise NotFound("report", incident.public_id)
-    republish = state == "published" and report.state == "published"
-    if not republish:
-        rules.check_report_transition(report.state, state)
+    rules.check_report_transition(report.state, state)
+    if state == "published":
+        found = publish_check(session, report, clean_required=clean_required)
+        if found.refused:
+            raise ValidationError(found.refused, field="state")
+        if found.needs_confirmation and not confirmed:
+            raise NeedsConfirmation(found)
     before = report.state
     report.state = state
     if state == "published":
         _publish(session, actor, incident, report)
+    elif before == "published":
+        reviews.reopen_for_report(session, incident)
     audit.record(
         session,
         actor,
@@ -372,6 +411,13 @@ class Readable:
     version: ReportVersion
     is_draft_view: bool = False
     newer: list[int] = field(default_factory=list)
+
+    @property
+    def body(self) -> str:
+        """The text to show: a draft as written; a published version without the
+        template's hints (unfilled sections are left out for readers)."""
+        text = self.version.body
+        return text if self.is_draft_view else rules.without_hints(text)
 
 
 def readable(session: Session, actor: Actor, key: str | int, *, draft: bool = False) -> Readable:

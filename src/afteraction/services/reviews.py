@@ -147,6 +147,11 @@ def change_state(
     review = ensure_review(session, incident)
     before = review.state
     review.state = rules.check_transition(review.state, state, reason=reason)
+    if state == "published":
+        raise ValidationError(
+            "a review is published by publishing its report (from the report editor)",
+            field="state",
+        )
     review.not_required_reason = reason.strip() if state == "not required" else ""
     review.updated_at = utcnow()
     audit.record(
@@ -160,6 +165,14 @@ def change_state(
         after={"state": state, "reason": reason},
     )
     return review
+
+
+def reopen_for_report(session: Session, incident: Incident) -> None:
+    """The report went back from published to review: so does the review."""
+    review = ensure_review(session, incident)
+    if review.state == "published":
+        review.state = "in review"
+        review.updated_at = utcnow()
 
 
 def set_due_dates(

@@ -95,13 +95,21 @@ def incident_url(number: int, tail: str = "") -> str:
 
 
 def write_then_back(
-    request: Request, db: Session, user: User, back: str, write: Callable[[Actor], str]
+    request: Request,
+    db: Session,
+    user: User,
+    back: str,
+    write: Callable[[Actor], str],
+    raise_as_is: tuple[type[AfteractionError], ...] = (),
 ) -> Response:
     """Run `write(actor)` in one transaction, then redirect to `back` with the notice it
-    returns, or with the reason it was refused (a `ValidationError` or `Conflict`)."""
+    returns, or with the reason it was refused (a `ValidationError` or `Conflict`).
+    Errors of the `raise_as_is` types go up to the caller, which shows its own page."""
     try:
         with writing_as(db, user):
             notice = write(users.actor_for(user))
+    except raise_as_is:
+        raise
     except (ValidationError, Conflict) as error:
         return see_other(request, back, f"Not saved: {error.message}")
     return see_other(request, back, notice)

@@ -21,6 +21,7 @@ from afteraction.core.analysis.language import CATEGORIES, Finding
 from afteraction.core.errors import AfteractionError, NotFound, ValidationError
 from afteraction.services import incidents as incidents_repo
 from afteraction.services import readership, report_export, reports, users
+from afteraction.services.reports import NeedsConfirmation
 from afteraction.storage.db import writing
 from afteraction.storage.tables import User
 from afteraction.storage.types import utcnow
@@ -103,8 +104,8 @@ def _reading_page(db: Session, readable: reports.Readable, number: int, writer: 
     return ReportPage(
         readable=readable,
         number=number,
-        body_html=report_export.body_html(readable.version.body),
-        sections=report_rules.sections(readable.version.body),
+        body_html=report_export.body_html(readable.body),
+        sections=report_rules.sections(readable.body),
         comments=top,
         replies=replies,
         panel=readership.panel(db, readable.report),
@@ -211,6 +212,7 @@ class EditPage:
     versions: list[Any]
     dismissals: list[Any]
     states: tuple[str, ...]
+    unfilled: list[str] = field(default_factory=list)
     categories: Any = field(default_factory=lambda: CATEGORIES)
     conflict: str = ""
     diff: str = ""
@@ -231,9 +233,8 @@ def _edit_page(db: Session, actor: Any, number: int, body: str | None = None) ->
         preview=report_export.body_html(text),
         versions=reports.versions(db, report),
         dismissals=reports.dismissed(db, report),
-        states=("in review", "published")
-        if report.state != "in review"
-        else ("draft", "published"),
+        states=report_rules.next_report_states(report.state),
+        unfilled=report_rules.unfilled_sections(text),
     )
 
 
@@ -302,16 +303,25 @@ def report_state(
 ) -> Response:
     number = incident_key(key)
 
+    state = form.text("state", limit=20, required=True)
+    clean = request.app.state.settings.review.publish_requires_no_open_findings
+
     def write(actor: Any) -> str:
-        state = form.text("state", limit=20, required=True)
-        report = reports.change_state(db, actor, number, state)
+        report = reports.change_state(
+            db, actor, number, state, confirmed=form.text("confirm") == "yes", clean_required=clean
+        )
         if state != "published":
             return f"Report moved to {state}."
-        _, open_ = reports.check(db, report, reports.version(db, report).body)
-        left = f" {len(open_)} language findings are still open." if open_ else ""
-        return f"Report published (version {report.published_version}).{left}"
+        return f"Report published (version {report.published_version})."
 
-    return write_then_back(request, db, user, incident_url(number, "/report"), write)
+    try:
+        return write_then_back(
+            request, db, user, incident_url(number, "/report"), write, (NeedsConfirmation,)
+        )
+    except NeedsConfirmation as pending:
+        page = _edit_page(db, users.actor_for(user), number)
+        context = {"page": page, "check": pending.check}
+        return render(request, "report_publish.html", context, user=user, status_code=409)
 
 
 @router.post("/incidents/{key}/report/dismiss")
