@@ -37,7 +37,7 @@ def test_write_check_publish_and_read(page, engine: Engine) -> None:
     page.get_by_role("button", name="Move to in review").click()
     page.get_by_role("button", name="Publish").click()
     # an open finding: the publish step lists it and asks for confirmation
-    assert "failed to notice" in page.locator(".findings").inner_text()
+    assert "failed to (omission)" in page.locator(".findings").inner_text()
     page.get_by_role("button", name="Publish anyway").click()
     page.wait_for_url(f"**/incidents/{key}/report")
     assert page.locator(".report-body h2#narrative").is_visible()

@@ -58,6 +58,7 @@ CONTEXTS = {
     "review.html": reviews.ReviewPage,
     "report.html": reports.ReportPage,
     "report_edit.html": reports.EditPage,
+    "report_publish.html": reports.EditPage,
     "workspace_transcript.html": workspace.Workspace,
     "workspace_timeline.html": workspace.Workspace,
     "workspace_people.html": workspace.Workspace,

@@ -149,3 +149,39 @@ def test_a_time_without_a_zone_is_refused_alike_by_the_api_and_the_forms(
         f"/incidents/INC-{built.incident}/transcript", params={"at": naive, "time_zone": "UTC"}
     )
     assert shown.status_code == 200
+
+
+def test_timeline_bulk_decisions_names_and_days(
+    login_as: Callable[..., TestClient], db: Session
+) -> None:
+    """Suggestions are decided in bulk; the views take names; entries sit under day markers
+    with UTC on hover; odd filter values are a page, never a 500."""
+    built = build(db)
+    client = login_as("investigator")
+    url = f"/incidents/INC-{built.incident}/timeline"
+    keys = [i["value"] for i in soup(client.get(url)).select("#suggestions input[name=key]")]
+    assert len(keys) >= 2
+    nothing = post_form(client, f"{url}/suggestions", {"decision": "accept"})
+    assert nothing.status_code == 303 and "Nothing chosen" in client.get(url).text
+    done = post_form(client, f"{url}/suggestions", {"key": keys[:2], "decision": "accept"})
+    assert done.status_code == 303
+    page = soup(client.get(url))
+    assert "Added 2 suggestions to the timeline" in page.text
+    assert len(page.select("#timeline li.entry")) == 2
+    assert page.select("#timeline li.day-marker h3")
+    stamp = page.select_one("#timeline li.entry time")
+    assert stamp["title"].endswith(" UTC")
+    again = post_form(client, f"{url}/suggestions", {"key": keys[0], "decision": "dismiss"})
+    assert again.status_code == 422 and "already accepted or dismissed" in again.text
+    named = soup(client.get(url, params={"view": "person", "value": "ana"}))
+    everyone = soup(client.get(url, params={"view": "person", "value": "nobody-by-this-name"}))
+    assert len(named.select("#timeline li.entry")) <= 2
+    assert not everyone.select("#timeline li.entry")
+    assert "No entry matches person" in everyone.text
+    for params in (
+        {"view": "person", "value": "12abc"},
+        {"view": "channel", "value": "#"},
+        {"view": "bogus", "value": "x"},
+        {"view": "channel", "value": "9" * 30},
+    ):
+        assert client.get(url, params=params).status_code == 200, params

@@ -180,3 +180,16 @@ def from_storage(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def zone_named(name: str | None) -> tzinfo:
+    """The IANA zone `name` (a person's display zone), or UTC when it is empty or unknown."""
+    try:
+        return ZoneInfo(name) if name else UTC
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def in_zone(value: datetime, zone: tzinfo, fmt: str = "%Y-%m-%d %H:%M:%S %Z") -> str:
+    """A stored time shown in `zone` (`2026-05-01 12:00:00 CEST`)."""
+    return from_storage(value).astimezone(zone).strftime(fmt)

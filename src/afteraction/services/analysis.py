@@ -338,26 +338,55 @@ def decided_keys(session: Session, incident_id: int) -> set[str]:
 
 
 def pending_suggestions(session: Session, evidence: IncidentEvidence) -> list[SuggestedEvent]:
-    """Suggestions not yet accepted or dismissed (a decision sticks via the key)."""
+    """Suggestions not yet accepted or dismissed (a decision sticks via any of the
+    suggestion's keys, so one taken before messages were merged still holds)."""
     done = decided_keys(session, evidence.incident_id)
-    return [s for s in suggest_timeline(evidence.bundle, evidence.context) if s.key not in done]
-
-
-def _suggestion(evidence: IncidentEvidence, suggestion_key: str) -> SuggestedEvent:
-    for suggestion in suggest_timeline(evidence.bundle, evidence.context):
-        if suggestion.key == suggestion_key:
-            return suggestion
-    raise NotFound("suggestion", suggestion_key)
+    suggested = suggest_timeline(evidence.bundle, evidence.context)
+    return [s for s in suggested if done.isdisjoint(s.keys)]
 
 
 def decide_suggestion(
     session: Session, actor: Actor, evidence: IncidentEvidence, suggestion_key: str, *, accept: bool
 ) -> TimelineEntry:
     """Accept (a timeline entry with its evidence) or dismiss a suggestion, for good."""
+    return decide_suggestions(session, actor, evidence, [suggestion_key], accept=accept)[0]
+
+
+def decide_suggestions(
+    session: Session,
+    actor: Actor,
+    evidence: IncidentEvidence,
+    suggestion_keys: Sequence[str],
+    *,
+    accept: bool,
+) -> list[TimelineEntry]:
+    """Accept or dismiss several suggestions at once (the evidence is read once); refused
+    whole when one is unknown or already decided."""
     require_analysis(actor)
-    if suggestion_key in decided_keys(session, evidence.incident_id):
-        raise ValidationError("this suggestion was already accepted or dismissed", field="key")
-    suggestion = _suggestion(evidence, suggestion_key)
+    if not suggestion_keys:
+        raise ValidationError("choose at least one suggestion", field="key")
+    done = decided_keys(session, evidence.incident_id)
+    by_key = {key: s for s in suggest_timeline(evidence.bundle, evidence.context) for key in s.keys}
+    chosen: dict[str, SuggestedEvent] = {}
+    for key in suggestion_keys:
+        suggestion = by_key.get(key)
+        if suggestion is None:
+            raise NotFound("suggestion", key)
+        if not done.isdisjoint(suggestion.keys):
+            raise ValidationError("this suggestion was already accepted or dismissed", field="key")
+        chosen.setdefault(suggestion.key, suggestion)
+    return [_decide(session, actor, evidence, s, accept=accept) for s in chosen.values()]
+
+
+def _decide(
+    session: Session,
+    actor: Actor,
+    evidence: IncidentEvidence,
+    suggestion: SuggestedEvent,
+    *,
+    accept: bool,
+) -> TimelineEntry:
+    suggestion_key = suggestion.key
     person = suggestion.person_key
     row = TimelineEntry(
         incident_id=evidence.incident_id,

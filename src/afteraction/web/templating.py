@@ -38,6 +38,7 @@ def build(directory: Path) -> Jinja2Templates:
     env.filters["time"] = format_time
     env.filters["iso"] = times.iso_utc
     env.filters["local_input"] = times.local_input
+    env.filters["in_zone"] = times.in_zone
     env.globals["duration_between"] = duration_between
     env.globals["version"] = __version__
     env.trim_blocks = True

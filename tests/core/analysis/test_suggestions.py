@@ -22,7 +22,9 @@ from .test_people import at, msg, scenario
 
 
 def by_kind(events: list[SuggestedEvent], kind: str) -> list[SuggestedEvent]:
-    return [e for e in events if e.kind == kind]
+    """The suggestions a rule of `kind` made: as their own kind or merged into another
+    suggestion of the same message (one message is one suggestion)."""
+    return [e for e in events if any(key.split(":", 1)[0] == kind for key in e.keys)]
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +62,7 @@ def test_each_new_person_joining(events: list[SuggestedEvent]) -> None:
 
 
 def test_keyword_events(events: list[SuggestedEvent]) -> None:
-    kinds_at = {(e.kind, e.at) for e in events}
+    kinds_at = {(key.split(":", 1)[0], e.at) for e in events for key in e.keys}
     assert ("severity_change", at(10, 5)) in kinds_at
     assert ("deploy", at(10, 22)) in kinds_at
     assert ("change", at(10, 22)) in kinds_at
@@ -68,11 +70,23 @@ def test_keyword_events(events: list[SuggestedEvent]) -> None:
     assert ("stakeholder_update", at(10, 50)) in kinds_at
     assert ("status_change", at(11, 20)) in kinds_at
     (severity,) = by_kind(events, "severity_change")
-    assert severity.text == (
-        "Severity change: Casey wrote \u201cLooking at payments-api, error rate is climbing. "
-        "Upgrading to SEV1\u201d"
+    assert severity.text == (  # the first message from a person too: one suggestion
+        "First message from a person: Casey wrote \u201cLooking at payments-api, error rate is "
+        "climbing. Upgrading to SEV1\u201d (also: severity change)"
     )
     assert severity.evidence == (("message", "C1", f"{at(10, 5).timestamp():.6f}"),)
+    (deploy,) = [e for e in by_kind(events, "deploy") if e.at == at(10, 22)]
+    assert deploy.kind == "deploy" and deploy.text.startswith("Deploy, change: ")
+    assert deploy.aliases == (deploy.key.replace("deploy:", "change:", 1),)
+
+
+def test_one_message_is_one_suggestion(events: list[SuggestedEvent]) -> None:
+    cited = [e.evidence[0] for e in events if len(e.evidence) == 1]
+    messages = [c for c in cited if c[0] == "message"]
+    assert len(messages) == len(set(messages))
+    keys = [key for e in events for key in e.keys]
+    assert len(keys) == len(set(keys))
+    assert not any("slack:" in e.text or "@U" in e.text for e in events)
 
 
 def test_long_silence(events: list[SuggestedEvent]) -> None:
@@ -188,7 +202,8 @@ def test_render_chat_text() -> None:
         "<https://x.example/a|the dash> <https://y.example>\n```\nlog line\n```  done"
     )
     assert render_chat_text(raw, people) == (
-        "@Max and @Una and @bob and @U3: see #ops, @here, the dash https://y.example [code] done"
+        "@Max and @Una and @bob and @someone: see #ops, @here, the dash https://y.example "
+        "[code] done"
     )
 
 

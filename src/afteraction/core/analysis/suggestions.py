@@ -5,6 +5,11 @@ page and acknowledgement, the first human message, each person's arrival, severi
 changes, mitigation and rollback language, deploys and changes mentioned, stakeholder
 updates and long silences. Each suggestion cites its evidence and has a stable `key` (built
 from the evidence ids, never from list positions) so a dismissal sticks across re-runs.
+One message is one suggestion: when several rules fire on the same message, they become one
+suggestion of the highest-ranked kind whose text names them all, and whose `aliases` are the
+keys the other rules would have had (so a decision taken on any of them still sticks).
+People are named, never shown by their raw ids: someone without a directory entry is
+"someone unknown", a bot without one "a bot".
 
 The keyword rules are data (`KEYWORD_RULES`), each with a plain description the UI shows.
 Also here: `render_chat_text` and `shorten`, which turn Slack markup into short, readable
@@ -15,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -46,6 +51,12 @@ class SuggestedEvent:
     text: str
     evidence: tuple[Evidence, ...]
     person_key: str | None = None
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """Every key this suggestion answers to: its own and its aliases."""
+        return (self.key, *self.aliases)
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +172,7 @@ def render_chat_text(text: str, people: Mapping[str, PersonRecord]) -> str:
     def user(match: re.Match[str]) -> str:
         ident, label = match.group(1), match.group(2)
         record = people.get(ident) or people.get(f"slack:{ident}")
-        return "@" + (record.name if record else label or ident)
+        return "@" + (record.name if record else label or "someone")
 
     text = _CODE_BLOCK.sub(" [code] ", text)
     text = _USER_REF.sub(user, text)
@@ -193,10 +204,13 @@ def clock(at: datetime, zone: ZoneInfo | None) -> str:
 
 
 def _name(key: str | None, people: Mapping[str, PersonRecord]) -> str:
-    if key is None:
-        return "someone unknown"
-    record = people.get(key)
-    return record.name if record else key
+    """A person's name; never a raw id such as `slack:U0…` or `slack:B0…`."""
+    record = people.get(key) if key is not None else None
+    if record is not None:
+        return record.name
+    if key is not None and key.split(":", 1)[-1].startswith("B"):
+        return "a bot"
+    return "someone unknown"
 
 
 def _message_ref(message: MessageRecord) -> Evidence:
@@ -294,17 +308,21 @@ def _keyword_events(
         if message.is_bot and message.author_key is None
         else _name(message.author_key, people)
     )
-    ref = _message_ref(message)
+    if not kinds:
+        return []
+    kinds.sort(key=_KIND_RANK.__getitem__)
+    keys = [f"{kind}:message:{message.channel}:{message.ts}" for kind in kinds]
+    label = ", ".join(kind.replace("_", " ") for kind in kinds).capitalize()
     return [
         SuggestedEvent(
-            key=f"{kind}:message:{message.channel}:{message.ts}",
+            key=keys[0],
             at=message.at,
-            kind=kind,
-            text=f"{kind.replace('_', ' ').capitalize()}: {who} wrote \u201c{quote}\u201d",
-            evidence=(ref,),
+            kind=kinds[0],
+            text=f"{label}: {who} wrote \u201c{quote}\u201d",
+            evidence=(_message_ref(message),),
             person_key=message.author_key,
+            aliases=tuple(keys[1:]),
         )
-        for kind in kinds
     ]
 
 
@@ -359,5 +377,24 @@ def suggest_timeline(
     for message in messages:
         events += _keyword_events(message, bundle.people)
     events += _silences(human, silence_threshold, _display_zone(context))
-    unique = {event.key: event for event in events}
-    return sorted(unique.values(), key=lambda e: (e.at, _KIND_RANK[e.kind], e.key))
+    return _one_per_message(events)
+
+
+def _one_per_message(events: list[SuggestedEvent]) -> list[SuggestedEvent]:
+    """Events citing the same single message become one: the highest-ranked kind keeps its
+    key and text, the others' keys become its aliases. Oldest first."""
+    ranked = sorted(events, key=lambda e: (e.at, _KIND_RANK[e.kind], e.key))
+    kept: dict[object, SuggestedEvent] = {}
+    for event in ranked:
+        cited = event.evidence[0] if len(event.evidence) == 1 else event.key
+        if isinstance(cited, tuple) and cited[0] != "message":
+            cited = event.key
+        first = kept.get(cited)
+        if first is None:
+            kept[cited] = event
+        elif event.key not in first.keys:
+            also = ", ".join(key.split(":", 1)[0].replace("_", " ") for key in event.keys)
+            kept[cited] = replace(
+                first, text=f"{first.text} (also: {also})", aliases=(*first.aliases, *event.keys)
+            )
+    return sorted(kept.values(), key=lambda e: (e.at, _KIND_RANK[e.kind], e.key))

@@ -213,6 +213,7 @@ class EditPage:
     dismissals: list[Any]
     states: tuple[str, ...]
     unfilled: list[str] = field(default_factory=list)
+    check: report_rules.PublishCheck | None = None  # set on the publish confirmation page
     categories: Any = field(default_factory=lambda: CATEGORIES)
     conflict: str = ""
     diff: str = ""
@@ -302,7 +303,6 @@ def report_state(
     key: str, request: Request, db: DbSession, user: CurrentUser, form: FormDep
 ) -> Response:
     number = incident_key(key)
-
     state = form.text("state", limit=20, required=True)
     clean = request.app.state.settings.review.publish_requires_no_open_findings
 
@@ -314,14 +314,15 @@ def report_state(
             return f"Report moved to {state}."
         return f"Report published (version {report.published_version})."
 
+    # published: to the reading page; any other move: back to the editor, where the next
+    # step (publish, or edit further) is
+    back = incident_url(number, "/report" if state == "published" else "/report/edit")
     try:
-        return write_then_back(
-            request, db, user, incident_url(number, "/report"), write, (NeedsConfirmation,)
-        )
+        return write_then_back(request, db, user, back, write, (NeedsConfirmation,))
     except NeedsConfirmation as pending:
         page = _edit_page(db, users.actor_for(user), number)
-        context = {"page": page, "check": pending.check}
-        return render(request, "report_publish.html", context, user=user, status_code=409)
+        page.check = pending.check
+        return render_page(request, "report_publish.html", page, user=user, status_code=409)
 
 
 @router.post("/incidents/{key}/report/dismiss")

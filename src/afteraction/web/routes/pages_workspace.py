@@ -36,6 +36,7 @@ from afteraction.web.routes.pages_incidents import FormDep, incident_key
 from afteraction.web.svg import swimlanes
 
 router = APIRouter(include_in_schema=False)
+TIMELINE_VIEWS = ("narrative", "person", "keyword", "channel")
 NOTE_LABELS = {
     "theme": "Themes",
     "contributing_factor": "Contributing factors (what had to be true)",
@@ -131,33 +132,42 @@ def transcript_page(key: str, request: Request, db: DbSession, user: CurrentUser
 # -- timeline --------------------------------------------------------------------------------
 
 
+def _matching(value: str, named: list[tuple[int, str]]) -> set[int] | None:
+    """Ids whose name contains `value` (any case, a leading # or @ ignored) or whose id it
+    is; None when no value is given (no filter)."""
+    wanted = value.strip().lstrip("#@").casefold()
+    if not wanted:
+        return None
+    return {i for i, name in named if wanted in name.casefold() or wanted == str(i)}
+
+
 def _timeline_rows(
-    db: Any, evidence: IncidentEvidence | None, incident_id: int, view: str, value: str
+    db: Any, evidence: IncidentEvidence, incident_id: int, view: str, value: str
 ) -> list[Any]:
     rows = work.list_timeline(db, incident_id)
     links = [link for r in rows for link in r.evidence]
     labels = work.evidence_labels(db, links)
+    people = [
+        (row_id, evidence.bundle.people[key].name)
+        for key, row_id in evidence.person_ids.items()
+        if key in evidence.bundle.people
+    ]
+    wanted = {
+        "person": _matching(value, people) if view == "person" else None,
+        "channel": _matching(value, tx.channels_of(db, incident_id)) if view == "channel" else None,
+    }
     out = []
     for row in rows:
         info = [labels.get((str(link["type"]), int(link["id"]))) for link in row.evidence]
         persons = {row.person_id} | {i["person_id"] for i in info if i}
         channels = {i["channel_id"] for i in info if i}
-        if view == "person" and value and int(value or 0) not in persons:
+        if wanted["person"] is not None and wanted["person"].isdisjoint(persons):
             continue
-        if view == "keyword" and value and value.lower() not in row.text.lower():
+        if view == "keyword" and value and value.casefold() not in row.text.casefold():
             continue
-        if view == "channel" and value and int(value or 0) not in channels:
+        if wanted["channel"] is not None and wanted["channel"].isdisjoint(channels):
             continue
-        out.append(
-            {
-                "row": row,
-                "evidence": [
-                    (link, labels.get((str(link["type"]), int(link["id"]))))
-                    for link in row.evidence
-                ],
-            }
-        )
-    del evidence
+        out.append({"row": row, "evidence": list(zip(row.evidence, info, strict=True))})
     return out
 
 
@@ -165,6 +175,8 @@ def _timeline_rows(
 def timeline_page(key: str, request: Request, db: DbSession, user: CurrentUser) -> Response:
     page, _actor = _open(db, user, key, "timeline")
     view = request.query_params.get("view", "narrative")
+    if view not in TIMELINE_VIEWS:
+        view = "narrative"
     value = request.query_params.get("value", "")[:200]
     evidence = build_incident_evidence(db, page.incident.id, with_history=False)
     suggestions = work.pending_suggestions(db, evidence) if page.can_edit else []
@@ -179,6 +191,7 @@ def timeline_page(key: str, request: Request, db: DbSession, user: CurrentUser) 
         "people": people,
         "channels": tx.channels_of(db, page.incident.id),
         "milestones": MILESTONES,
+        "zone": times.zone_named(user.person.time_zone if user.person else None),
     }
     return render_page(request, "workspace_timeline.html", page, user=user)
 
@@ -187,14 +200,22 @@ def timeline_page(key: str, request: Request, db: DbSession, user: CurrentUser) 
 def decide(key: str, request: Request, db: DbSession, user: CurrentUser, form: FormDep) -> Response:
     actor = users.actor_for(user)
     incident = repo.get_incident(db, actor, incident_key(key))
-    accept = form.text("decision") != "dismiss"
+    one = form.text("accept_one") or form.text("dismiss_one")
+    if one:  # a row's own button: that suggestion alone, whatever else is ticked
+        keys, accept = [one], bool(form.text("accept_one"))
+    else:
+        keys = [k for k in form.data.getlist("key") if isinstance(k, str) and k.strip()][:500]
+        accept = form.text("decision") != "dismiss"
+    back = f"/incidents/{incident.public_id}/timeline"
+    if not keys:
+        return see_other(request, back, "Nothing chosen: tick the suggestions first.")
     with writing_as(db, user):
         evidence = build_incident_evidence(db, incident.id, with_history=False)
-        work.decide_suggestion(db, actor, evidence, form.text("key", required=True), accept=accept)
+        rows = work.decide_suggestions(db, actor, evidence, keys, accept=accept)
+    n = len(rows)
+    said = f"{n} suggestion{'' if n == 1 else 's'}"
     return see_other(
-        request,
-        f"/incidents/{incident.public_id}/timeline",
-        "Added to the timeline" if accept else "Dismissed",
+        request, back, f"Added {said} to the timeline" if accept else f"Dismissed {said}"
     )
 
 

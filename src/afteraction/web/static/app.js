@@ -10,6 +10,16 @@
     return meta ? meta.getAttribute("content") : "";
   }
 
+  // "tick all": a checkbox with data-check-all="CLASS" ticks or clears every CLASS checkbox
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    var name = box && box.getAttribute && box.getAttribute("data-check-all");
+    if (!name) return;
+    document.querySelectorAll("input[type=checkbox]." + name).forEach(function (other) {
+      other.checked = box.checked;
+    });
+  });
+
   document.addEventListener("htmx:configRequest", function (event) {
     event.detail.headers["X-CSRF-Token"] = csrfToken();
   });
