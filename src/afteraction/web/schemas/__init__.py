@@ -35,7 +35,7 @@ from afteraction.web.schemas.admin import (
     token_read,
     user_read,
 )
-from afteraction.web.schemas.common import NO_CONTENT, ErrorDetail, ErrorResponse, Strict
+from afteraction.web.schemas.common import ERRORS, NO_CONTENT, ErrorDetail, ErrorResponse, Strict
 from afteraction.web.schemas.directory import (
     MembershipCreate,
     PersonCreate,
@@ -140,6 +140,7 @@ from afteraction.web.schemas.workspace import (
 )
 
 __all__ = [
+    "ERRORS",
     "ActionItemCreate",
     "ActionItemList",
     "ActionItemRead",

@@ -28,3 +28,14 @@ class ErrorResponse(BaseModel):
 
 NO_CONTENT: dict[int | str, dict[str, Any]] = {204: {"description": "Done; no body."}}
 """`responses=` of an endpoint that answers 204 with no body."""
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorResponse, "description": "No valid session or token"},
+    403: {"model": ErrorResponse, "description": "Not allowed for your role"},
+    404: {"model": ErrorResponse, "description": "Not found, or not visible to you"},
+    409: {"model": ErrorResponse, "description": "Conflicts with the stored state"},
+    422: {"model": ErrorResponse, "description": "Bad input; `details.field` names the field"},
+}
+"""The error answers every API router declares (instead of FastAPI's default 422 shape,
+which this API does not send)."""
