@@ -92,6 +92,18 @@ def test_openapi_describes_every_response_body(api_app: FastAPI) -> None:
     assert undescribed == []
 
 
+def test_every_write_describes_its_request_body(api_app: FastAPI) -> None:
+    document = api_app.openapi()
+    bodiless = [
+        f"{method.upper()} {path}"
+        for path, operations in document["paths"].items()
+        if path.startswith("/api/v1")
+        for method, operation in operations.items()
+        if method in ("post", "put", "patch") and "requestBody" not in operation
+    ]
+    assert bodiless == []
+
+
 def test_an_undeclared_field_is_refused_not_sent() -> None:
     from afteraction.services.schemas import ReadModel
 

@@ -169,7 +169,12 @@ def delete_slo(slo_id: int, db: DbSession, actor: CurrentActor) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/slos/{slo_id}/counts", status_code=201, response_model=s.CountsWritten)
+@router.post(
+    "/slos/{slo_id}/counts",
+    status_code=201,
+    response_model=s.CountsWritten,
+    openapi_extra=s.COUNTS_BODY,
+)
 async def add_counts(
     slo_id: int, request: Request, db: DbSession, actor: CurrentActor
 ) -> s.CountsWritten:

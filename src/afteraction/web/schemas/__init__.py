@@ -99,6 +99,7 @@ from afteraction.web.schemas.incidents import (
     milestone_values,
 )
 from afteraction.web.schemas.insights import (
+    COUNTS_BODY,
     CSV,
     CountsWritten,
     SimilarList,
@@ -140,6 +141,7 @@ from afteraction.web.schemas.workspace import (
 )
 
 __all__ = [
+    "COUNTS_BODY",
     "ERRORS",
     "ActionItemCreate",
     "ActionItemList",

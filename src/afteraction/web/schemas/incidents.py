@@ -10,23 +10,9 @@ from datetime import datetime
 from pydantic import AwareDatetime, Field
 
 from afteraction.services.schemas.common import ReadModel, Timestamp
-from afteraction.services.schemas.incidents import (
-    IncidentPage,
-    IncidentRead,
-    RoleRead,
-    UpdateRead,
-)
+from afteraction.services.schemas.incidents import RoleRead, UpdateRead
 from afteraction.storage.tables import MilestoneEdit
 from afteraction.web.schemas.common import Strict
-
-__all__ = [
-    "IncidentCreate",
-    "IncidentPage",
-    "IncidentRead",
-    "IncidentUpdate",
-    "RoleRead",
-    "UpdateRead",
-]
 
 
 class Milestones(Strict):

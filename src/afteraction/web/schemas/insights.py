@@ -102,3 +102,38 @@ class SimilarRead(ReadModel):
 class SimilarList(ReadModel):
     ranking: str = Field(description="lexical or lexical+semantic")
     items: list[SimilarRead]
+
+
+_COUNT_ROW = {
+    "type": "object",
+    "properties": {
+        "at": {"type": "string", "format": "date-time"},
+        "good": {"type": "number"},
+        "total": {"type": "number"},
+    },
+    "required": ["at", "good", "total"],
+}
+COUNTS_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"rows": {"type": "array", "items": _COUNT_ROW}},
+                    "required": ["rows"],
+                }
+            },
+            "text/csv": {"schema": {"type": "string", "description": "header at,good,total"}},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                    "required": ["file"],
+                }
+            },
+        },
+    }
+}
+"""`openapi_extra=` of the SLO count import, which reads JSON, CSV or an upload itself (every
+row is checked before any is written, so it parses the body rather than FastAPI)."""
