@@ -100,7 +100,9 @@ def test_user_create_reads_password_from_stdin(env: dict[str, str]) -> None:
         input="a-long-password\n",
     )
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["role"] == "responder"
+    created = json.loads(result.stdout)
+    assert created["role"] == "responder" and created["email"] == "ops@example.com"
+    assert created["is_active"] is True and "password_hash" not in created  # the API's UserRead
     short = invoke(env, "user", "create", "x@example.com", "--role", "viewer", input="short\n")
     assert short.exit_code == 1 and "at least 8" in short.output
     bad_role = invoke(

@@ -27,6 +27,7 @@ from afteraction.services.schemas.incidents import (
     update_read,
 )
 from afteraction.services.schemas.people import PeopleAnalysisRead, people_analysis_read
+from afteraction.services.schemas.users import UserRead, user_read
 
 __all__ = [
     "ImportSummaryRead",
@@ -42,6 +43,7 @@ __all__ = [
     "SourceRemovalRead",
     "Timestamp",
     "UpdateRead",
+    "UserRead",
     "import_summary_read",
     "incident_page",
     "incident_read",
@@ -51,4 +53,5 @@ __all__ = [
     "source_read",
     "source_removal_read",
     "update_read",
+    "user_read",
 ]

@@ -23,6 +23,7 @@ from afteraction.services.schemas import (
     update_read,
 )
 from afteraction.services.schemas.metrics import MetricsRead
+from afteraction.services.schemas.users import UserRead, user_read
 from afteraction.web.schemas.admin import (
     TokenCreate,
     TokenIssued,
@@ -30,10 +31,8 @@ from afteraction.web.schemas.admin import (
     TokenRead,
     UserCreate,
     UserList,
-    UserRead,
     UserUpdate,
     token_read,
-    user_read,
 )
 from afteraction.web.schemas.common import ERRORS, NO_CONTENT, ErrorDetail, ErrorResponse, Strict
 from afteraction.web.schemas.directory import (

@@ -1,12 +1,14 @@
 """API schemas of administration: user accounts and API tokens (bodies, Read models and
-builders). A token's secret appears only in `TokenIssued`, once."""
+builders). A token's secret appears only in `TokenIssued`, once. `UserRead` is shared with
+the CLI (`afteraction.services.schemas.users`)."""
 
 from __future__ import annotations
 
 from pydantic import Field
 
 from afteraction.services.schemas.common import ReadModel, Timestamp
-from afteraction.storage.tables import ApiToken, User
+from afteraction.services.schemas.users import UserRead
+from afteraction.storage.tables import ApiToken
 from afteraction.web.schemas.common import Strict
 
 
@@ -23,30 +25,8 @@ class UserUpdate(Strict):
     active: bool | None = Field(None, description="false disables the account's logins.")
 
 
-class UserRead(ReadModel):
-    id: int
-    email: str
-    name: str
-    role: str = Field(description="admin, responder, investigator or viewer")
-    person_id: int | None
-    is_active: bool
-    last_login_at: Timestamp | None
-
-
 class UserList(ReadModel):
     items: list[UserRead]
-
-
-def user_read(user: User) -> UserRead:
-    return UserRead(
-        id=user.id,
-        email=user.email,
-        name=user.name,
-        role=user.role,
-        person_id=user.person_id,
-        is_active=user.is_active,
-        last_login_at=user.last_login_at,
-    )
 
 
 class TokenCreate(Strict):
