@@ -31,6 +31,7 @@ NO_CONTENT: dict[int | str, dict[str, Any]] = {204: {"description": "Done; no bo
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorResponse, "description": "Refused"},
     401: {"model": ErrorResponse, "description": "No valid session or token"},
     403: {"model": ErrorResponse, "description": "Not allowed for your role"},
     404: {"model": ErrorResponse, "description": "Not found, or not visible to you"},
