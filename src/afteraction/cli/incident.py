@@ -10,13 +10,7 @@ from rich.table import Table
 
 from afteraction.cli.context import console, fail, print_model, run, state_of
 from afteraction.core.incidents import MILESTONES, format_duration
-from afteraction.services.schemas import (
-    IncidentDetail,
-    incident_page,
-    incident_read,
-    role_read,
-    update_read,
-)
+from afteraction.services.schemas import incident_detail, incident_page, incident_read
 from afteraction.storage import incidents as repo
 from afteraction.storage.db import writing
 from afteraction.storage.tables import Incident
@@ -123,11 +117,7 @@ def show_command(ctx: typer.Context, incident: str, json_output: JsonFlag = Fals
 
     with state_of(ctx).session() as session:
         row = run(lambda: repo.get_incident(session, cli_actor(), incident))
-        detail = IncidentDetail(
-            **incident_read(row).model_dump(),
-            roles=[role_read(r) for r in repo.roles_of(session, row)],
-            updates=[update_read(u) for u in repo.updates_of(session, row)],
-        )
+        detail = incident_detail(row, repo.roles_of(session, row), repo.updates_of(session, row))
         if json_output:
             print_model(detail)
             return

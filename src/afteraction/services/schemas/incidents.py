@@ -13,6 +13,7 @@ from pydantic import Field
 
 from afteraction.core.incidents import MILESTONES
 from afteraction.services.schemas.common import ReadModel, Timestamp
+from afteraction.storage.incidents import SUMMARY_COLUMNS
 from afteraction.storage.tables import Incident, RoleAssignment
 from afteraction.storage.tables import IncidentUpdate as UpdateRow
 
@@ -87,18 +88,12 @@ class IncidentDetail(IncidentRead):
 
 def incident_read(incident: Incident, warnings: Sequence[str] = ()) -> IncidentRead:
     """One incident as the API and `--json` show it (the same as `incident_summary_read`)."""
-    row = {name: getattr(incident, name) for name in _ROW_FIELDS}
+    row = {name: getattr(incident, name) for name in SUMMARY_COLUMNS}
     row["services"] = [s.slug for s in incident.services]
     row["teams"] = [t.slug for t in incident.teams]
     row["tags"] = list(incident.tags)
     row["problem"] = incident.problem.key if incident.problem else None
     return incident_summary_read(row, warnings)
-
-
-_ROW_FIELDS = (
-    "number", "title", "summary", "severity", "status", "type", "private", "customer_impact",
-    *(f"{name}_at" for name in MILESTONES), "created_at", "updated_at", "version",
-)  # fmt: skip
 
 
 def incident_summary_read(row: Mapping[str, Any], warnings: Sequence[str] = ()) -> IncidentRead:
@@ -125,6 +120,16 @@ def incident_summary_read(row: Mapping[str, Any], warnings: Sequence[str] = ()) 
         version=row["version"],
         url=f"/incidents/{public_id}",
         warnings=list(warnings),
+    )
+
+
+def incident_detail(
+    incident: Incident, roles: Sequence[RoleAssignment], updates: Sequence[UpdateRow]
+) -> IncidentDetail:
+    return IncidentDetail(
+        **incident_read(incident).model_dump(),
+        roles=[role_read(r) for r in roles],
+        updates=[update_read(u) for u in updates],
     )
 
 
