@@ -93,7 +93,7 @@ def start_server(mode: str, argument: str, *, pin: bool) -> tuple[subprocess.Pop
         try:
             with urllib.request.urlopen(f"http://{HOST}:{port}/healthz", timeout=1):
                 return process, port
-        except (urllib.error.URLError, ConnectionError):
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
             if process.poll() is not None:
                 raise SystemExit(f"{mode} server exited with {process.returncode}") from None
             time.sleep(0.05)

@@ -45,6 +45,8 @@ def test_slack_table_json_sources_and_remove(env: dict[str, str]) -> None:
     assert data["already_imported"] is True and data["counts"]["messages"] == 25
     listed = json.loads(invoke(env, "import", "sources", "--json").stdout)["items"]
     assert [s["kind"] for s in listed] == ["slack_export"]
+    assert set(listed[0]["warnings"]) == {"skipped", "skipped_total", "unmatched", "notes"}
+    assert listed[0]["warnings"]["unmatched"] == data["unmatched"]
     table = invoke(env, "import", "sources")
     assert table.exit_code == 0 and "slack_export" in table.stdout
     removed = invoke(env, "import", "remove", str(listed[0]["id"]), "--json")

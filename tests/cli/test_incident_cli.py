@@ -101,7 +101,9 @@ def test_user_create_reads_password_from_stdin(env: dict[str, str]) -> None:
         input="a-long-password\n",
     )
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["role"] == "responder"
+    created = json.loads(result.stdout)
+    assert created["role"] == "responder" and created["email"] == "ops@example.com"
+    assert created["is_active"] is True and "password_hash" not in created  # the API's UserRead
     short = invoke(env, "user", "create", "x@example.com", "--role", "viewer", input="short\n")
     assert short.exit_code == 1 and "at least 8" in short.output
     bad_role = invoke(
@@ -130,3 +132,26 @@ def test_db_commands(env: dict[str, str]) -> None:
     from afteraction.storage.db import head_revision
 
     assert current.exit_code == 0 and f"current: {head_revision()}" in current.stdout
+
+
+def test_json_is_the_apis_model(env: dict[str, str], db, client) -> None:
+    """`--json` prints the API's Read models: the same fields and values, list and show too."""
+    from tests.conftest import login, make_user
+
+    created = invoke(env, "incident", "create", "--title", "Checkout 5xx", "--severity",
+                     "SEV2", "--started", "2026-05-01T10:00:00Z", "--json")  # fmt: skip
+    assert created.exit_code == 0, created.output
+    moved = invoke(env, "incident", "update", "INC-1", "--status", "resolved", "--note", "back")
+    assert moved.exit_code == 0, moved.output
+    make_user(db, "v@example.com", "viewer")
+    login(client, "v@example.com")
+    api = client.get("/api/v1/incidents/INC-1").json()
+    shown = json.loads(invoke(env, "incident", "show", "INC-1", "--json").stdout)
+    assert {k: v for k, v in shown.items() if k not in ("roles", "updates")} == api
+    assert shown["updates"] == client.get("/api/v1/incidents/INC-1/updates").json()["items"]
+    assert shown["roles"] == client.get("/api/v1/incidents/INC-1/roles").json()["items"]
+    assert set(shown["updates"][0]) == {"id", "at", "status", "body", "author"}
+    listed = json.loads(invoke(env, "incident", "list", "--json").stdout)
+    assert listed == client.get("/api/v1/incidents").json()
+    assert listed["next_offset"] is None and listed["items"][0]["warnings"] == []
+    assert json.loads(created.stdout)["warnings"] == []

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from afteraction.core.access import SYSTEM, Actor
 from afteraction.services import directory
 from afteraction.services import incidents as repo
+from afteraction.services.schemas import incident_read, incident_summary_read
 from afteraction.storage.db import writing
-from afteraction.web.schemas import incident_dict, incident_summary_dict
 
 
 def _seed(db: Session) -> None:
@@ -54,9 +54,9 @@ def test_summaries_match_orm_rows(db: Session, filters: repo.IncidentFilters) ->
     viewer = Actor(user_id=None, label="viewer", role="viewer")
     for actor in (SYSTEM, viewer):
         rows, total = repo.list_incidents(db, actor, filters)
-        expected = [incident_dict(row) for row in rows]
+        expected = [incident_read(row) for row in rows]
         summaries, summary_total = repo.list_incident_summaries(db, actor, filters)
         assert summary_total == total
-        assert [incident_summary_dict(row) for row in summaries] == expected
+        assert [incident_summary_read(row) for row in summaries] == expected
     assert repo.list_incidents(db, SYSTEM, repo.IncidentFilters())[1] == 7
     assert repo.list_incident_summaries(db, viewer, repo.IncidentFilters())[1] == 6

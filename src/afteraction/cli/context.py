@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, NoReturn, TypeVar
 
 import typer
+from pydantic import BaseModel
 from pydantic import ValidationError as SettingsError
 from rich.console import Console
 from sqlalchemy.exc import DBAPIError
@@ -109,3 +110,8 @@ def print_json(data: Any) -> None:
     import orjson
 
     sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+def print_model(model: BaseModel) -> None:
+    """Print a shared Read model as `--json` output: the same fields the API sends."""
+    print_json(model.model_dump(mode="json"))

@@ -17,8 +17,8 @@ from typing import Annotated
 import typer
 from sqlalchemy.orm import Session
 
-from afteraction.cli.context import cli_actor, console, fail, print_json, run, state_of
-from afteraction.cli.import_output import SinceOption, UntilOption, progress_bar, summary_table
+from afteraction.cli.context import cli_actor, fail, run, state_of
+from afteraction.cli.import_output import SinceOption, UntilOption, progress_bar, show
 from afteraction.cli.incident import parse_time
 from afteraction.services.imports.sources import ImportSummary, Progress
 from afteraction.storage.db import writing
@@ -36,10 +36,7 @@ def _execute(ctx: typer.Context, importer: Importer, as_json: bool) -> None:
                 return importer(session, progress)
 
         summary = run(action)
-    if as_json:
-        print_json(summary.as_dict())
-    else:
-        console.print(summary_table(summary))
+    show(summary, as_json)
 
 
 def pagerduty_command(

@@ -1,6 +1,7 @@
 """What every `afteraction import …` command prints: a Rich progress bar on stderr while an
 import runs, and the summary afterwards — a table of counts, skipped items with reasons,
-unmatched people and warnings, or the summary as JSON with `--json`."""
+unmatched people and warnings, or the summary as JSON with `--json` (the model the API's
+import job shows, `ImportSummaryRead`)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from rich.progress import BarColumn, SpinnerColumn, TextColumn, TimeElapsedColum
 from rich.progress import Progress as RichProgress
 from rich.table import Table
 
-from afteraction.cli.context import console, err_console, print_json
+from afteraction.cli.context import console, err_console, print_model
 from afteraction.services.imports.sources import ImportSummary, Progress
+from afteraction.services.schemas import import_summary_read
 
 SinceOption = Annotated[
     str | None, typer.Option("--since", help="Only messages from (ISO 8601 with offset).")
@@ -73,6 +75,6 @@ def summary_table(summary: ImportSummary) -> Table:
 
 def show(summary: ImportSummary, as_json: bool) -> None:
     if as_json:
-        print_json(summary.as_dict())
+        print_model(import_summary_read(summary))
     else:
         console.print(summary_table(summary))

@@ -18,13 +18,18 @@ from afteraction.cli import import_other
 from afteraction.cli.context import (
     cli_actor,
     console,
-    print_json,
+    print_model,
     run,
     state_of,
 )
 from afteraction.cli.import_output import SinceOption, UntilOption, progress_bar, show
 from afteraction.cli.incident import parse_time
 from afteraction.services.imports.sources import ImportSummary
+from afteraction.services.schemas import (
+    SourceList,
+    source_read,
+    source_removal_read,
+)
 from afteraction.storage.db import writing
 
 app = typer.Typer(help="Import evidence: Slack, PagerDuty, rosters, transcripts, reports.")
@@ -104,14 +109,16 @@ def sources_command(
 
     with state_of(ctx).session() as session:
 
-        def action() -> list[dict[str, object]]:
+        def action() -> SourceList:
             incident_id = repo.get_incident(session, cli_actor(), incident).id if incident else None
-            return [source_dict(s) for s in imports.list_sources(session, incident_id=incident_id)]
+            found = imports.list_sources(session, incident_id=incident_id)
+            return SourceList(items=[source_read(s) for s in found])
 
-        rows = run(action)
+        sources = run(action)
     if as_json:
-        print_json({"items": rows})
+        print_model(sources)
         return
+    rows = sources.model_dump(mode="json")["items"]
     table = Table(title="Imported sources", header_style="bold")
     for column in ("id", "kind", "incident", "imported", "by", "counts", "origin"):
         table.add_column(column, overflow="fold", no_wrap=column in ("id", "kind", "incident"))
@@ -132,22 +139,6 @@ def sources_command(
             str(row["origin"]),
         )
     console.print(table)
-
-
-def source_dict(source: object) -> dict[str, object]:
-    from afteraction.storage.evidence_tables import Source
-
-    assert isinstance(source, Source)
-    return {
-        "id": source.id,
-        "kind": source.kind,
-        "origin": source.origin,
-        "incident": source.incident.public_id if source.incident else None,
-        "imported_at": source.imported_at.isoformat(),
-        "imported_by": source.imported_by,
-        "status": source.status,
-        "counts": dict(source.counts or {}),
-    }
 
 
 @app.command("remove")
@@ -173,7 +164,7 @@ def remove_command(
 
         removal = run(action)
     if as_json:
-        print_json(removal.as_dict())
+        print_model(source_removal_read(removal))
         return
     table = Table(title=f"removed source #{source_id} ({removal.kind})", header_style="bold")
     table.add_column("what")

@@ -8,14 +8,14 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from afteraction.cli.context import console, fail, print_json, run, state_of
+from afteraction.cli.context import console, fail, print_model, run, state_of
 from afteraction.core import times
 from afteraction.core.errors import ValidationError
 from afteraction.core.incidents import MILESTONES, format_duration
 from afteraction.services import incidents as repo
+from afteraction.services.schemas import incident_detail, incident_page, incident_read
 from afteraction.storage.db import writing
 from afteraction.storage.tables import Incident
-from afteraction.web.schemas import incident_dict
 
 app = typer.Typer(help="Declare, list, show and update incidents.", no_args_is_help=True)
 
@@ -98,14 +98,8 @@ def list_command(
     with state.session() as session:
         rows, total = run(lambda: repo.list_incidents(session, cli_actor(), filters))
         if json_output:
-            print_json(
-                {
-                    "items": [incident_dict(r) for r in rows],
-                    "total": total,
-                    "limit": limit,
-                    "offset": offset,
-                }
-            )
+            items = [incident_read(r) for r in rows]
+            print_model(incident_page(items, total=total, limit=limit, offset=offset))
         else:
             console.print(_table(rows, total))
 
@@ -120,24 +114,11 @@ def show_command(ctx: typer.Context, incident: str, json_output: JsonFlag = Fals
 
     with state_of(ctx).session() as session:
         row = run(lambda: repo.get_incident(session, cli_actor(), incident))
-        data = incident_dict(row)
-        data["roles"] = [
-            {
-                "role": r.role,
-                "person": r.person.name,
-                "start": r.start.isoformat(),
-                "end": r.end.isoformat() if r.end else None,
-            }
-            for r in repo.roles_of(session, row)
-        ]
-        data["updates"] = [
-            {"at": u.at.isoformat(), "status": u.status, "body": u.body}
-            for u in repo.updates_of(session, row)
-        ]
+        detail = incident_detail(row, repo.roles_of(session, row), repo.updates_of(session, row))
         if json_output:
-            print_json(data)
+            print_model(detail)
             return
-        _print_incident(data)
+        _print_incident(detail.model_dump(mode="json"))
 
 
 def _print_incident(data: dict[str, Any]) -> None:
@@ -225,7 +206,7 @@ def create_command(
 
         row, warnings = run(declare)
         if json_output:
-            print_json(incident_dict(row) | {"warnings": warnings})
+            print_model(incident_read(row, warnings))
         else:
             console.print(f"declared [bold]{row.public_id}[/]: {row.title}", highlight=False)
             for warning in warnings:
@@ -290,7 +271,7 @@ def update_command(
 
         row, warnings = run(apply)
         if json_output:
-            print_json(incident_dict(row) | {"warnings": warnings})
+            print_model(incident_read(row, warnings))
         else:
             console.print(f"updated [bold]{row.public_id}[/]: {row.status}", highlight=False)
 
@@ -307,13 +288,14 @@ def people_command(
     Example: afteraction incident people INC-42 --json
     """
     from afteraction.cli.context import cli_actor
-    from afteraction.services import people
+    from afteraction.services.people import analyse_people
 
     with state_of(ctx).session() as session:
-        data = run(lambda: people.as_json(people.analyse(session, cli_actor(), incident)))
+        analysis = run(lambda: analyse_people(session, cli_actor(), incident=incident))
     if json_output:
-        print_json(data)
+        print_model(analysis)
         return
+    data = analysis.model_dump(mode="json")
     table = Table(title=f"{data['incident']}: people & coordination", header_style="bold")
     columns = ("name", "arrival", "on call", "off hours", "team fit", "tenure", "messages", "share")
     for column in columns:

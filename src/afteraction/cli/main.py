@@ -20,7 +20,6 @@ from afteraction.cli.context import (
     GuardedGroup,
     console,
     fail,
-    print_json,
     run,
     state_of,
 )
@@ -144,25 +143,26 @@ def user_create(
 
     Example: echo 's3cret-pass' | afteraction user create admin@example.com --role admin
     """
-    from afteraction.cli.context import cli_actor
+    from afteraction.cli.context import cli_actor, print_model
     from afteraction.services import users
+    from afteraction.services.schemas.users import UserRead, user_read
     from afteraction.storage.db import writing
 
     password = _read_password(prompt=True)
     with state_of(ctx).session() as session:
 
-        def create() -> tuple[int, str]:
+        def create() -> UserRead:
             with writing(session):
                 user = users.create_user(
                     session, cli_actor(), email=email, password=password, role=role, name=name
                 )
-                return user.id, user.email
+                return user_read(user)
 
-        user_id, user_email = run(create)
+        created = run(create)
     if json_output:
-        print_json({"id": user_id, "email": user_email, "role": role})
+        print_model(created)
     else:
-        console.print(f"created {role} {user_email}")
+        console.print(f"created {role} {created.email}")
 
 
 @user_app.command("list")

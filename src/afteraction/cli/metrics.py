@@ -9,10 +9,11 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from afteraction.cli.context import cli_actor, console, fail, print_json, run, state_of
+from afteraction.cli.context import cli_actor, console, fail, print_model, run, state_of
 from afteraction.core import times
 from afteraction.core.errors import ValidationError
 from afteraction.core.incidents import format_duration
+from afteraction.services.schemas.metrics import MetricsRead
 from afteraction.storage import insights as ins
 
 Many = Annotated[list[str] | None, typer.Option(show_default=False)]
@@ -70,8 +71,8 @@ def metrics(
         d = run(lambda: ins.dashboard_metrics(session, cli_actor(), filters, with_mean=mean))
     summaries = d.summaries
     if as_json:
-        print_json({"incidents": d.measured, "excluded_by_type": dict(d.excluded_by_type),
-                    "metrics": summaries, "impact": d.impact})  # fmt: skip
+        print_model(MetricsRead(incidents=d.measured, excluded_by_type=dict(d.excluded_by_type),
+                                metrics=summaries, impact=d.impact))  # fmt: skip
         return
     table = Table(title=f"{d.measured} incidents measured", show_lines=False)
     for name in ("metric", "severity", "count", "missing", "median", "p90", "max"):

@@ -1,7 +1,8 @@
 """People & coordination of one incident: the one place that gathers the incident's evidence
 and analyses its people. The People tab, the API, the CLI, the report's facts, its diagrams and
 the interview planner all call `analyse` (or `of_incident` once access is checked), so they
-see the same people, pages and first involvement.
+see the same people, pages and first involvement; the API and `--json` print
+`analyse_people`'s read model.
 
 Must not live here: the analysis rules (`core.analysis.people`), the evidence queries
 (`storage.analysis_bundle`), presentation.
@@ -10,13 +11,13 @@ Must not live here: the analysis rules (`core.analysis.people`), the evidence qu
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.orm import Session
 
 from afteraction.core.access import Actor
-from afteraction.core.analysis.people import PeopleAnalysis, analysis_to_json, analyze_people
+from afteraction.core.analysis.people import PeopleAnalysis, analyze_people
 from afteraction.services import incidents
+from afteraction.services.schemas.people import PeopleAnalysisRead, people_analysis_read
 from afteraction.storage.analysis_bundle import IncidentEvidence, build_incident_evidence
 from afteraction.storage.tables import Incident
 
@@ -49,6 +50,8 @@ def of_incident(session: Session, incident: Incident, *, history: bool = True) -
     return PeopleView(incident, evidence, analysis)
 
 
-def as_json(view: PeopleView) -> dict[str, Any]:
-    """The JSON shape the API and `afteraction incident people --json` print."""
-    return {"incident": view.incident.public_id, **analysis_to_json(view.analysis)}
+def analyse_people(session: Session, actor: Actor, *, incident: str | int) -> PeopleAnalysisRead:
+    """The read model of the incident's analysis (INC-42 or 42), which `actor` must see:
+    what `GET /api/v1/incidents/{id}/people` and `afteraction incident people --json` print."""
+    view = analyse(session, actor, incident)
+    return people_analysis_read(view.incident.public_id, view.analysis)

@@ -24,6 +24,7 @@ from afteraction.web import errors, templating
 from afteraction.web.fastpath import CachedReads
 from afteraction.web.readcache import ReadCache
 from afteraction.web.routes import api_directory, api_incidents, pages_auth
+from afteraction.web.schemas import ERRORS
 from afteraction.web.similarity import embed_for
 
 HERE = Path(__file__).parent
@@ -80,27 +81,27 @@ def create_app(settings: Settings, *, start_worker: bool = False) -> FastAPI:
     errors.install(app)
     app.add_middleware(CachedReads, cache=app.state.read_cache)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    app.include_router(api_incidents.router, prefix="/api/v1")
-    app.include_router(api_directory.router, prefix="/api/v1")
+    app.include_router(api_incidents.router, prefix="/api/v1", responses=ERRORS)
+    app.include_router(api_directory.router, prefix="/api/v1", responses=ERRORS)
     app.include_router(pages_auth.router)
     _include_pages(app)
     from afteraction.web.routes import api_insights, pages_insights
 
-    app.include_router(api_insights.router, prefix="/api/v1")
+    app.include_router(api_insights.router, prefix="/api/v1", responses=ERRORS)
     app.include_router(pages_insights.router)
     from afteraction.web.routes import api_workspace, pages_interviews, pages_workspace
 
-    app.include_router(api_workspace.router, prefix="/api/v1")
+    app.include_router(api_workspace.router, prefix="/api/v1", responses=ERRORS)
     app.include_router(pages_workspace.router)
     app.include_router(pages_interviews.router)
     from afteraction.web.routes import api_imports, pages_imports
 
-    app.include_router(api_imports.router, prefix="/api/v1")
+    app.include_router(api_imports.router, prefix="/api/v1", responses=ERRORS)
     app.include_router(pages_imports.router)
 
     from afteraction.web.routes import api_reports, pages_learning, pages_reports, pages_reviews
 
-    app.include_router(api_reports.router, prefix="/api/v1")
+    app.include_router(api_reports.router, prefix="/api/v1", responses=ERRORS)
     app.include_router(pages_reviews.router)
     app.include_router(pages_reports.router)
     app.include_router(pages_learning.router)

@@ -25,7 +25,7 @@ from afteraction.core.errors import (
     ValidationError,
 )
 from afteraction.storage.db import explain
-from afteraction.web.schemas import USER_TIME_ERROR
+from afteraction.web.schemas.common import USER_TIME_ERROR
 from afteraction.web.templating import render
 
 log = logging.getLogger(__name__)

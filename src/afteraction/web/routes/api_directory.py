@@ -13,47 +13,44 @@ from afteraction.services import directory_reads as reads
 from afteraction.storage.db import writing
 from afteraction.web import schemas as s
 from afteraction.web.deps import CurrentActor, CurrentUser, DbSession
-from afteraction.web.routes.api_incidents import json_response
 
 router = APIRouter()
 
 
-@router.get("/people", tags=["directory"])
+@router.get("/people", tags=["directory"], response_model=s.PersonList)
 def list_people(
     db: DbSession,
     actor: CurrentActor,  # noqa: ARG001
     q: Annotated[str | None, Query(max_length=200)] = None,
-) -> Response:
-    return json_response({"items": [s.person_dict(p) for p in directory.list_people(db, text=q)]})
+) -> s.PersonList:
+    return s.PersonList(items=[s.person_read(p) for p in directory.list_people(db, text=q)])
 
 
-@router.post("/people", tags=["directory"], status_code=201)
-def create_person(body: s.PersonCreate, db: DbSession, actor: CurrentActor) -> Response:
+@router.post("/people", tags=["directory"], status_code=201, response_model=s.PersonRead)
+def create_person(body: s.PersonCreate, db: DbSession, actor: CurrentActor) -> s.PersonRead:
     with writing(db):
         person = directory.create_person(db, actor, directory.PersonInput(**body.model_dump()))
-        result = s.person_dict(person)
-    return json_response(result, 201)
+        return s.person_read(person)
 
 
-@router.get("/people/{person_id}", tags=["directory"])
-def get_person(person_id: int, db: DbSession, actor: CurrentActor) -> Response:  # noqa: ARG001
-    return json_response(s.person_dict(directory.get_person(db, person_id)))
+@router.get("/people/{person_id}", tags=["directory"], response_model=s.PersonRead)
+def get_person(person_id: int, db: DbSession, actor: CurrentActor) -> s.PersonRead:  # noqa: ARG001
+    return s.person_read(directory.get_person(db, person_id))
 
 
-@router.patch("/people/{person_id}", tags=["directory"])
+@router.patch("/people/{person_id}", tags=["directory"], response_model=s.PersonRead)
 def update_person(
     person_id: int, body: s.PersonUpdate, db: DbSession, actor: CurrentActor
-) -> Response:
+) -> s.PersonRead:
     """Change only the fields sent; an explicit null clears an optional field."""
     with writing(db):
         person = directory_edit.update_person(
             db, actor, person_id, body.model_dump(exclude_unset=True)
         )
-        result = s.person_dict(person)
-    return json_response(result)
+        return s.person_read(person)
 
 
-@router.delete("/people/{person_id}", tags=["directory"], status_code=204)
+@router.delete("/people/{person_id}", tags=["directory"], status_code=204, responses=s.NO_CONTENT)
 def delete_person(person_id: int, db: DbSession, actor: CurrentActor) -> Response:
     """Refused (409) while incidents, evidence or a user account still refer to the person."""
     with writing(db):
@@ -61,48 +58,51 @@ def delete_person(person_id: int, db: DbSession, actor: CurrentActor) -> Respons
     return Response(status_code=204)
 
 
-@router.post("/people/{person_id}/memberships", tags=["directory"], status_code=201)
+@router.post(
+    "/people/{person_id}/memberships",
+    tags=["directory"],
+    status_code=201,
+    response_model=s.PersonRead,
+)
 def add_membership(
     person_id: int, body: s.MembershipCreate, db: DbSession, actor: CurrentActor
-) -> Response:
+) -> s.PersonRead:
+    """Add the person to a team (from `start` to `end`); the answer is the person."""
     with writing(db):
         directory.add_membership(
             db, actor, person_id=person_id, team_slug=body.team, start=body.start, end=body.end
         )
-        result = s.person_dict(directory.get_person(db, person_id))
-    return json_response(result, 201)
+        return s.person_read(directory.get_person(db, person_id))
 
 
-@router.get("/teams", tags=["directory"])
-def list_teams(db: DbSession, actor: CurrentActor) -> Response:  # noqa: ARG001
-    return json_response({"items": [s.team_dict(t) for t in directory.list_teams(db)]})
+@router.get("/teams", tags=["directory"], response_model=s.TeamList)
+def list_teams(db: DbSession, actor: CurrentActor) -> s.TeamList:  # noqa: ARG001
+    return s.TeamList(items=[s.team_read(t) for t in directory.list_teams(db)])
 
 
-@router.post("/teams", tags=["directory"], status_code=201)
-def create_team(body: s.TeamCreate, db: DbSession, actor: CurrentActor) -> Response:
+@router.post("/teams", tags=["directory"], status_code=201, response_model=s.TeamRead)
+def create_team(body: s.TeamCreate, db: DbSession, actor: CurrentActor) -> s.TeamRead:
     with writing(db):
         team = directory.create_team(
             db, actor, name=body.name, slug=body.slug, description=body.description
         )
-        result = s.team_dict(team)
-    return json_response(result, 201)
+        return s.team_read(team)
 
 
-@router.get("/teams/{ref}", tags=["directory"])
-def get_team(ref: str, db: DbSession, actor: CurrentActor) -> Response:  # noqa: ARG001
+@router.get("/teams/{ref}", tags=["directory"], response_model=s.TeamRead)
+def get_team(ref: str, db: DbSession, actor: CurrentActor) -> s.TeamRead:  # noqa: ARG001
     """A team by slug (or numeric id)."""
-    return json_response(s.team_dict(directory_edit.team_by_ref(db, ref)))
+    return s.team_read(directory_edit.team_by_ref(db, ref))
 
 
-@router.patch("/teams/{ref}", tags=["directory"])
-def update_team(ref: str, body: s.TeamUpdate, db: DbSession, actor: CurrentActor) -> Response:
+@router.patch("/teams/{ref}", tags=["directory"], response_model=s.TeamRead)
+def update_team(ref: str, body: s.TeamUpdate, db: DbSession, actor: CurrentActor) -> s.TeamRead:
     with writing(db):
         team = directory_edit.update_team(db, actor, ref, body.model_dump(exclude_unset=True))
-        result = s.team_dict(team)
-    return json_response(result)
+        return s.team_read(team)
 
 
-@router.delete("/teams/{ref}", tags=["directory"], status_code=204)
+@router.delete("/teams/{ref}", tags=["directory"], status_code=204, responses=s.NO_CONTENT)
 def delete_team(ref: str, db: DbSession, actor: CurrentActor) -> Response:
     """Refused (409) while the team owns services, has members or is named on incidents."""
     with writing(db):
@@ -110,13 +110,13 @@ def delete_team(ref: str, db: DbSession, actor: CurrentActor) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/services", tags=["directory"])
-def list_services(db: DbSession, actor: CurrentActor) -> Response:  # noqa: ARG001
-    return json_response({"items": [s.service_dict(x) for x in directory.list_services(db)]})
+@router.get("/services", tags=["directory"], response_model=s.ServiceList)
+def list_services(db: DbSession, actor: CurrentActor) -> s.ServiceList:  # noqa: ARG001
+    return s.ServiceList(items=[s.service_read(x) for x in directory.list_services(db)])
 
 
-@router.post("/services", tags=["directory"], status_code=201)
-def create_service(body: s.ServiceCreate, db: DbSession, actor: CurrentActor) -> Response:
+@router.post("/services", tags=["directory"], status_code=201, response_model=s.ServiceRead)
+def create_service(body: s.ServiceCreate, db: DbSession, actor: CurrentActor) -> s.ServiceRead:
     with writing(db):
         service = directory.create_service(
             db,
@@ -127,25 +127,25 @@ def create_service(body: s.ServiceCreate, db: DbSession, actor: CurrentActor) ->
             tier=body.tier,
             description=body.description,
         )
-        result = s.service_dict(service)
-    return json_response(result, 201)
+        return s.service_read(service)
 
 
-@router.get("/services/{ref}", tags=["directory"])
-def get_service(ref: str, db: DbSession, actor: CurrentActor) -> Response:  # noqa: ARG001
+@router.get("/services/{ref}", tags=["directory"], response_model=s.ServiceRead)
+def get_service(ref: str, db: DbSession, actor: CurrentActor) -> s.ServiceRead:  # noqa: ARG001
     """A service by slug (or numeric id)."""
-    return json_response(s.service_dict(directory_edit.service_by_ref(db, ref)))
+    return s.service_read(directory_edit.service_by_ref(db, ref))
 
 
-@router.patch("/services/{ref}", tags=["directory"])
-def update_service(ref: str, body: s.ServiceUpdate, db: DbSession, actor: CurrentActor) -> Response:
+@router.patch("/services/{ref}", tags=["directory"], response_model=s.ServiceRead)
+def update_service(
+    ref: str, body: s.ServiceUpdate, db: DbSession, actor: CurrentActor
+) -> s.ServiceRead:
     with writing(db):
         service = directory_edit.update_service(db, actor, ref, body.model_dump(exclude_unset=True))
-        result = s.service_dict(service)
-    return json_response(result)
+        return s.service_read(service)
 
 
-@router.delete("/services/{ref}", tags=["directory"], status_code=204)
+@router.delete("/services/{ref}", tags=["directory"], status_code=204, responses=s.NO_CONTENT)
 def delete_service(ref: str, db: DbSession, actor: CurrentActor) -> Response:
     """Refused (409) while incidents or service level objectives refer to the service."""
     with writing(db):
@@ -153,39 +153,37 @@ def delete_service(ref: str, db: DbSession, actor: CurrentActor) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/problems", tags=["directory"])
-def list_problems(db: DbSession, actor: CurrentActor) -> Response:  # noqa: ARG001
+@router.get("/problems", tags=["directory"], response_model=s.ProblemList)
+def list_problems(db: DbSession, actor: CurrentActor) -> s.ProblemList:  # noqa: ARG001
     rows = directory.list_problems(db)
-    return json_response({"items": [s.problem_dict(p, n) for p, n in rows]})
+    return s.ProblemList(items=[s.problem_read(p, n) for p, n in rows])
 
 
-@router.post("/problems", tags=["directory"], status_code=201)
-def create_problem(body: s.ProblemCreate, db: DbSession, actor: CurrentActor) -> Response:
+@router.post("/problems", tags=["directory"], status_code=201, response_model=s.ProblemRead)
+def create_problem(body: s.ProblemCreate, db: DbSession, actor: CurrentActor) -> s.ProblemRead:
     with writing(db):
-        problem = directory.create_problem(db, actor, **body.model_dump())
-        result = s.problem_dict(problem, 0)
-    return json_response(result, 201)
+        return s.problem_read(directory.create_problem(db, actor, **body.model_dump()), 0)
 
 
-@router.get("/problems/{key}", tags=["directory"])
-def get_problem(key: str, db: DbSession, actor: CurrentActor) -> Response:
+@router.get("/problems/{key}", tags=["directory"], response_model=s.ProblemDetail)
+def get_problem(key: str, db: DbSession, actor: CurrentActor) -> s.ProblemDetail:
+    """The problem with the linked incidents you may see."""
     problem = directory.problem_by_key(db, key)
     rows = sorted(reads.problem_incidents(db, actor, problem), key=lambda r: r.number)
-    data = s.problem_dict(problem, len(rows))
-    data["incidents"] = [{"id": r.public_id, "title": r.title, "status": r.status} for r in rows]
-    return json_response(data)
+    return s.problem_detail(problem, rows)
 
 
-@router.patch("/problems/{key}", tags=["directory"])
-def update_problem(key: str, body: s.ProblemUpdate, db: DbSession, actor: CurrentActor) -> Response:
+@router.patch("/problems/{key}", tags=["directory"], response_model=s.ProblemRead)
+def update_problem(
+    key: str, body: s.ProblemUpdate, db: DbSession, actor: CurrentActor
+) -> s.ProblemRead:
     with writing(db):
         problem = directory_edit.update_problem(db, actor, key, body.model_dump(exclude_unset=True))
         count = len(reads.problem_incidents(db, actor, problem))
-        result = s.problem_dict(problem, count)
-    return json_response(result)
+        return s.problem_read(problem, count)
 
 
-@router.delete("/problems/{key}", tags=["directory"], status_code=204)
+@router.delete("/problems/{key}", tags=["directory"], status_code=204, responses=s.NO_CONTENT)
 def delete_problem(key: str, db: DbSession, actor: CurrentActor) -> Response:
     """Refused (409) while incidents are linked to the problem."""
     with writing(db):
@@ -193,63 +191,45 @@ def delete_problem(key: str, db: DbSession, actor: CurrentActor) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/users", tags=["admin"])
-def list_users(db: DbSession, actor: CurrentActor) -> Response:
+@router.get("/users", tags=["admin"], response_model=s.UserList)
+def list_users(db: DbSession, actor: CurrentActor) -> s.UserList:
     require_admin(actor)
-    return json_response({"items": [s.user_dict(u) for u in users.list_users(db)]})
+    return s.UserList(items=[s.user_read(u) for u in users.list_users(db)])
 
 
-@router.post("/users", tags=["admin"], status_code=201)
-def create_user(body: s.UserCreate, db: DbSession, actor: CurrentActor) -> Response:
+@router.post("/users", tags=["admin"], status_code=201, response_model=s.UserRead)
+def create_user(body: s.UserCreate, db: DbSession, actor: CurrentActor) -> s.UserRead:
     with writing(db):
-        user = users.create_user(db, actor, **body.model_dump())
-        result = s.user_dict(user)
-    return json_response(result, 201)
+        return s.user_read(users.create_user(db, actor, **body.model_dump()))
 
 
-@router.patch("/users/{user_id}", tags=["admin"])
-def update_user(user_id: int, body: s.UserUpdate, db: DbSession, actor: CurrentActor) -> Response:
+@router.patch("/users/{user_id}", tags=["admin"], response_model=s.UserRead)
+def update_user(user_id: int, body: s.UserUpdate, db: DbSession, actor: CurrentActor) -> s.UserRead:
     """Change a user's role or disable (`active: false`) their logins and tokens; admins only."""
     with writing(db):
         user = users.update_user(db, actor, user_id, role=body.role, active=body.active)
-        result = s.user_dict(user)
-    return json_response(result)
+        return s.user_read(user)
 
 
-@router.get("/me", tags=["admin"])
-def me(user: CurrentUser) -> Response:
-    return json_response(s.user_dict(user))
+@router.get("/me", tags=["admin"], response_model=s.UserRead)
+def me(user: CurrentUser) -> s.UserRead:
+    return s.user_read(user)
 
 
-@router.get("/tokens", tags=["admin"])
-def list_tokens(db: DbSession, user: CurrentUser) -> Response:
-    tokens = users.list_tokens(db, user.id)
-    return json_response(
-        {
-            "items": [
-                {
-                    "id": t.id,
-                    "name": t.name,
-                    "prefix": t.prefix,
-                    "created_at": t.created_at.isoformat(),
-                    "revoked": t.revoked_at is not None,
-                }
-                for t in tokens
-            ]
-        }
-    )
+@router.get("/tokens", tags=["admin"], response_model=s.TokenList)
+def list_tokens(db: DbSession, user: CurrentUser) -> s.TokenList:
+    return s.TokenList(items=[s.token_read(t) for t in users.list_tokens(db, user.id)])
 
 
-@router.post("/tokens", tags=["admin"], status_code=201)
-def issue_token(body: s.TokenCreate, db: DbSession, user: CurrentUser) -> Response:
+@router.post("/tokens", tags=["admin"], status_code=201, response_model=s.TokenIssued)
+def issue_token(body: s.TokenCreate, db: DbSession, user: CurrentUser) -> s.TokenIssued:
     """Create an API token for yourself. The secret is shown in this response only."""
     with writing(db):
         issued = users.issue_token(db, users.actor_for(user), user_id=user.id, name=body.name)
-        result = {"id": issued.token.id, "name": issued.token.name, "token": issued.secret}
-    return json_response(result, 201)
+        return s.TokenIssued(id=issued.token.id, name=issued.token.name, token=issued.secret)
 
 
-@router.delete("/tokens/{token_id}", tags=["admin"], status_code=204)
+@router.delete("/tokens/{token_id}", tags=["admin"], status_code=204, responses=s.NO_CONTENT)
 def revoke_token(token_id: int, db: DbSession, actor: CurrentActor) -> Response:
     with writing(db):
         users.revoke_token(db, actor, token_id)

@@ -20,7 +20,7 @@ import secrets
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, Response, UploadFile
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile as StarletteUpload
@@ -42,8 +42,8 @@ from afteraction.storage.db import writing
 from afteraction.storage.evidence_tables import Source
 from afteraction.storage.tables import Incident
 from afteraction.storage.visibility import visibility_clause
+from afteraction.web import schemas as s
 from afteraction.web.deps import CurrentActor, DbSession, queue_of
-from afteraction.web.routes.api_incidents import json_response
 
 router = APIRouter()
 CHUNK = 1024 * 1024
@@ -146,24 +146,24 @@ async def start_import(
     return job
 
 
-def job_dict(job: import_jobs.ImportJob) -> dict[str, Any]:
+def job_read(job: import_jobs.ImportJob) -> s.JobRead:
     progress = {"done": job.done, "total": job.total, "stage": job.stage}
     if job.status == "running":
         progress.update(read_progress(Path(job.path)) or {})
-    return {
-        "id": job.id,
-        "kind": job.kind,
-        "filename": job.filename,
-        "options": job.options,
-        "status": job.status,
-        "progress": progress,
-        "summary": job.summary,
-        "error": job.error,
-        "source_id": job.source_id,
-        "created_by": job.created_by,
-        "created_at": job.created_at.isoformat(),
-        "updated_at": job.updated_at.isoformat(),
-    }
+    return s.JobRead(
+        id=job.id,
+        kind=job.kind,
+        filename=job.filename,
+        options=job.options,
+        status=job.status,
+        progress=s.JobProgress.model_validate(progress),
+        summary=job.summary,
+        error=job.error,
+        source_id=job.source_id,
+        created_by=job.created_by,
+        created_at=job.created_at,
+        updated_at=job.updated_at,
+    )
 
 
 def visible_job(db: Session, actor: Actor, job_id: int) -> import_jobs.ImportJob:
@@ -173,7 +173,7 @@ def visible_job(db: Session, actor: Actor, job_id: int) -> import_jobs.ImportJob
     return job
 
 
-@router.post("/imports", tags=["imports"], status_code=202)
+@router.post("/imports", tags=["imports"], status_code=202, response_model=s.ImportQueued)
 async def create_import(
     request: Request,
     db: DbSession,
@@ -184,15 +184,15 @@ async def create_import(
     channels: Annotated[str | None, Form(description="Channel names, comma-separated.")] = None,
     since: Annotated[str | None, Form(description="Window start, ISO 8601.")] = None,
     until: Annotated[str | None, Form(description="Window end, ISO 8601.")] = None,
-) -> Response:
+) -> s.ImportQueued:
     options = options_of(incident, channels, since, until)
     job = await start_import(request, db, actor, kind=kind, file=file, options=options)
-    return json_response({"job": job.id, "status_url": f"/api/v1/imports/{job.id}"}, 202)
+    return s.ImportQueued(job=job.id, status_url=f"/api/v1/imports/{job.id}")
 
 
-@router.get("/imports/{job_id}", tags=["imports"])
-def get_import(job_id: int, db: DbSession, actor: CurrentActor) -> Response:
-    return json_response(job_dict(visible_job(db, actor, job_id)))
+@router.get("/imports/{job_id}", tags=["imports"], response_model=s.JobRead)
+def get_import(job_id: int, db: DbSession, actor: CurrentActor) -> s.JobRead:
+    return job_read(visible_job(db, actor, job_id))
 
 
 def visible_sources(
@@ -212,24 +212,11 @@ def visible_sources(
     return list(db.scalars(query))
 
 
-def source_dict(source: Source) -> dict[str, Any]:
-    return {
-        "id": source.id,
-        "kind": source.kind,
-        "origin": source.origin,
-        "incident": source.incident.public_id if source.incident else None,
-        "imported_at": source.imported_at.isoformat(),
-        "imported_by": source.imported_by,
-        "status": source.status,
-        "counts": dict(source.counts or {}),
-        "warnings": dict(source.warnings or {}),
-    }
-
-
-@router.get("/sources", tags=["imports"])
-def list_sources(db: DbSession, actor: CurrentActor, incident: str | None = None) -> Response:
-    items = [source_dict(s) for s in visible_sources(db, actor, incident=incident)]
-    return json_response({"items": items})
+@router.get("/sources", tags=["imports"], response_model=s.SourceList)
+def list_sources(db: DbSession, actor: CurrentActor, incident: str | None = None) -> s.SourceList:
+    return s.SourceList(
+        items=[s.source_read(x) for x in visible_sources(db, actor, incident=incident)]
+    )
 
 
 def remove_visible_source(db: Session, actor: Actor, source_id: int) -> SourceRemoval:
@@ -241,9 +228,9 @@ def remove_visible_source(db: Session, actor: Actor, source_id: int) -> SourceRe
         return remove_source_everything(db, actor, source_id)
 
 
-@router.delete("/sources/{source_id}", tags=["imports"])
-def delete_source(source_id: int, db: DbSession, actor: CurrentActor) -> Response:
+@router.delete("/sources/{source_id}", tags=["imports"], response_model=s.SourceRemovalRead)
+def delete_source(source_id: int, db: DbSession, actor: CurrentActor) -> s.SourceRemovalRead:
     """Remove a source with everything it brought. The answer lists the rows removed by
     table, the incidents the source had created that went with it (`incidents_removed`),
     and those kept because something else was attached or changed (`incidents_kept`)."""
-    return json_response(remove_visible_source(db, actor, source_id).as_dict())
+    return s.source_removal_read(remove_visible_source(db, actor, source_id))

@@ -6,11 +6,11 @@ delegate to `afteraction.services.incidents`.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
-import orjson
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import AwareDatetime
+from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from afteraction.core.access import Actor
@@ -28,10 +28,6 @@ from afteraction.web.readcache import ReadCache
 
 router = APIRouter(tags=["incidents"])
 IncidentKey = Annotated[str, "INC-42 or 42"]
-
-
-def json_response(data: Any, status_code: int = 200) -> Response:
-    return Response(orjson.dumps(data), status_code=status_code, media_type="application/json")
 
 
 def _filters(
@@ -117,22 +113,16 @@ async def list_incidents(
 
 
 def _incident_page(request: Request, actor: Actor, filters: repo.IncidentFilters) -> bytes:
+    """The page as JSON bytes, built through its Read model (so validated) once per cache fill."""
     with request.app.state.session_factory() as db:
         rows, total = repo.list_incident_summaries(db, actor, filters)
-    end = filters.offset + filters.limit
-    return orjson.dumps(
-        {
-            "items": [s.incident_summary_dict(row) for row in rows],
-            "total": total,
-            "limit": filters.limit,
-            "offset": filters.offset,
-            "next_offset": end if end < total else None,
-        }
-    )
+    items = [s.incident_summary_read(row) for row in rows]
+    page = s.incident_page(items, total=total, limit=filters.limit, offset=filters.offset)
+    return page.model_dump_json().encode()
 
 
 @router.post("/incidents", status_code=201, response_model=s.IncidentRead)
-def create_incident(body: s.IncidentCreate, db: DbSession, actor: CurrentActor) -> Response:
+def create_incident(body: s.IncidentCreate, db: DbSession, actor: CurrentActor) -> s.IncidentRead:
     """Declare an incident. Milestones out of order need `allow_out_of_order` (then warned)."""
     data = repo.IncidentInput(
         title=body.title,
@@ -151,42 +141,39 @@ def create_incident(body: s.IncidentCreate, db: DbSession, actor: CurrentActor) 
     )
     with writing(db):
         incident, warnings = repo.declare(db, actor, data)
-        result = s.incident_dict(incident) | {"warnings": warnings}
-    return json_response(result, 201)
+        return s.incident_read(incident, warnings)
 
 
 @router.get("/incidents/{key}", response_model=s.IncidentRead)
-def get_incident(key: IncidentKey, db: DbSession, actor: CurrentActor) -> Response:
-    return json_response(s.incident_dict(repo.get_incident(db, actor, key)))
+def get_incident(key: IncidentKey, db: DbSession, actor: CurrentActor) -> s.IncidentRead:
+    return s.incident_read(repo.get_incident(db, actor, key))
 
 
 @router.patch("/incidents/{key}", response_model=s.IncidentRead)
 def update_incident(
     key: IncidentKey, body: s.IncidentUpdate, db: DbSession, actor: CurrentActor
-) -> Response:
+) -> s.IncidentRead:
     """Edit fields; send `version` to be told (409) when someone else edited first."""
     changes = body.model_dump(exclude_unset=True, exclude={"version"})
     with writing(db):
         incident = repo.update(db, actor, key, changes, expected_version=body.version)
-        result = s.incident_dict(incident)
-    return json_response(result)
+        return s.incident_read(incident)
 
 
 @router.post("/incidents/{key}/status", response_model=s.IncidentRead)
 def change_status(
     key: IncidentKey, body: s.StatusChange, db: DbSession, actor: CurrentActor
-) -> Response:
+) -> s.IncidentRead:
     """Move along the lifecycle; the matching milestone is set unless already set."""
     with writing(db):
         incident = repo.change_status(db, actor, key, body.status, at=body.at, note=body.note)
-        result = s.incident_dict(incident)
-    return json_response(result)
+        return s.incident_read(incident)
 
 
 @router.put("/incidents/{key}/milestones", response_model=s.IncidentRead)
 def set_milestones(
     key: IncidentKey, body: s.MilestonesUpdate, db: DbSession, actor: CurrentActor
-) -> Response:
+) -> s.IncidentRead:
     """Set milestone timestamps (null clears one); every edit is kept in the history."""
     with writing(db):
         incident, warnings = repo.set_milestones(
@@ -197,196 +184,174 @@ def set_milestones(
             allow_out_of_order=body.allow_out_of_order,
             reason=body.reason,
         )
-        result = s.incident_dict(incident) | {"warnings": warnings}
-    return json_response(result)
+        return s.incident_read(incident, warnings)
 
 
-@router.get("/incidents/{key}/milestones/history")
-def milestone_history(key: IncidentKey, db: DbSession, actor: CurrentActor) -> Response:
+@router.get("/incidents/{key}/milestones/history", response_model=s.MilestoneHistory)
+def milestone_history(key: IncidentKey, db: DbSession, actor: CurrentActor) -> s.MilestoneHistory:
     incident = repo.get_incident(db, actor, key)
     edits = repo.milestone_history(db, incident)
-    return json_response(
-        {
-            "items": [s.milestone_edit_dict(e) for e in edits],
-            "definitions": dict(MILESTONE_DEFINITIONS),
-        }
+    return s.MilestoneHistory(
+        items=[s.milestone_edit_read(e) for e in edits],
+        definitions=dict(MILESTONE_DEFINITIONS),
     )
 
 
-@router.get("/incidents/{key}/roles")
-def list_roles(key: IncidentKey, db: DbSession, actor: CurrentActor) -> Response:
+@router.get("/incidents/{key}/roles", response_model=s.RoleList)
+def list_roles(key: IncidentKey, db: DbSession, actor: CurrentActor) -> s.RoleList:
     incident = repo.get_incident(db, actor, key)
-    return json_response({"items": [s.role_dict(r) for r in repo.roles_of(db, incident)]})
+    return s.RoleList(items=[s.role_read(r) for r in repo.roles_of(db, incident)])
 
 
-@router.post("/incidents/{key}/roles", status_code=201)
+@router.post("/incidents/{key}/roles", status_code=201, response_model=s.RoleRead)
 def assign_role(
     key: IncidentKey, body: s.RoleCreate, db: DbSession, actor: CurrentActor
-) -> Response:
+) -> s.RoleRead:
     with writing(db):
         role = repo.assign_role(
             db, actor, key, role=body.role, person_id=body.person_id, start=body.start
         )
-        result = s.role_dict(role)
-    return json_response(result, 201)
+        return s.role_read(role)
 
 
-@router.post("/incidents/{key}/roles/{role_id}/end")
+@router.post("/incidents/{key}/roles/{role_id}/end", response_model=s.RoleRead)
 def end_role(
     key: IncidentKey, role_id: int, body: s.RoleEnd, db: DbSession, actor: CurrentActor
-) -> Response:
+) -> s.RoleRead:
     with writing(db):
-        role = repo.end_role(db, actor, key, role_id, end=body.end)
-        result = s.role_dict(role)
-    return json_response(result)
+        return s.role_read(repo.end_role(db, actor, key, role_id, end=body.end))
 
 
-@router.get("/incidents/{key}/updates")
-def list_updates(key: IncidentKey, db: DbSession, actor: CurrentActor) -> Response:
+@router.get("/incidents/{key}/updates", response_model=s.UpdateList)
+def list_updates(key: IncidentKey, db: DbSession, actor: CurrentActor) -> s.UpdateList:
     incident = repo.get_incident(db, actor, key)
-    return json_response({"items": [s.update_dict(u) for u in repo.updates_of(db, incident)]})
+    return s.UpdateList(items=[s.update_read(u) for u in repo.updates_of(db, incident)])
 
 
-@router.post("/incidents/{key}/updates", status_code=201)
+@router.post("/incidents/{key}/updates", status_code=201, response_model=s.UpdateRead)
 def post_update(
     key: IncidentKey, body: s.UpdateCreate, db: DbSession, actor: CurrentActor
-) -> Response:
+) -> s.UpdateRead:
     with writing(db):
-        update = repo.post_update(db, actor, key, body=body.body, at=body.at)
-        result = s.update_dict(update)
-    return json_response(result, 201)
+        return s.update_read(repo.post_update(db, actor, key, body=body.body, at=body.at))
 
 
-def _impact_list(db: DbSession, actor: Actor, key: IncidentKey) -> dict[str, Any]:
+def _impact_list(db: DbSession, actor: Actor, key: IncidentKey) -> s.ImpactList:
     rows = impact.impacts_of(db, repo.get_incident(db, actor, key))
-    return {
-        "items": [s.impact_dict(r) for r in rows],
-        "impact_duration_seconds": impact.impact_duration(rows),
-        "definition": DEFINITIONS["impact_duration"].definition,
-    }
+    return s.ImpactList(
+        items=[s.impact_read(r) for r in rows],
+        impact_duration_seconds=impact.impact_duration(rows),
+        definition=DEFINITIONS["impact_duration"].definition,
+    )
 
 
-@router.get("/incidents/{key}/impact")
-def list_impact(key: IncidentKey, db: DbSession, actor: CurrentActor) -> Response:
+@router.get("/incidents/{key}/impact", response_model=s.ImpactList)
+def list_impact(key: IncidentKey, db: DbSession, actor: CurrentActor) -> s.ImpactList:
     """Customer-impact intervals and the incident's impact duration (overlaps once; null
     when none is recorded or one is still open)."""
-    return json_response(_impact_list(db, actor, key))
+    return _impact_list(db, actor, key)
 
 
-@router.post("/incidents/{key}/impact", status_code=201)
+@router.post("/incidents/{key}/impact", status_code=201, response_model=s.ImpactRead)
 def add_impact(
     key: IncidentKey, body: s.ImpactCreate, db: DbSession, actor: CurrentActor
-) -> Response:
+) -> s.ImpactRead:
     with writing(db):
-        row = impact.add_impact(db, actor, key, **body.model_dump())
-        result = s.impact_dict(row)
-    return json_response(result, 201)
+        return s.impact_read(impact.add_impact(db, actor, key, **body.model_dump()))
 
 
-@router.patch("/incidents/{key}/impact/{impact_id}")
+@router.patch("/incidents/{key}/impact/{impact_id}", response_model=s.ImpactRead)
 def update_impact(
     key: IncidentKey, impact_id: int, body: s.ImpactUpdate, db: DbSession, actor: CurrentActor
-) -> Response:
+) -> s.ImpactRead:
     """Change start, end (an explicit null reopens the interval) or description."""
     with writing(db):
         row = impact.update_impact(db, actor, key, impact_id, body.model_dump(exclude_unset=True))
-        result = s.impact_dict(row)
-    return json_response(result)
+        return s.impact_read(row)
 
 
-@router.delete("/incidents/{key}/impact/{impact_id}")
-def remove_impact(key: IncidentKey, impact_id: int, db: DbSession, actor: CurrentActor) -> Response:
+@router.delete("/incidents/{key}/impact/{impact_id}", response_model=s.ImpactList)
+def remove_impact(
+    key: IncidentKey, impact_id: int, db: DbSession, actor: CurrentActor
+) -> s.ImpactList:
+    """Remove an interval; the answer is the incident's remaining intervals."""
     with writing(db):
         impact.remove_impact(db, actor, key, impact_id)
-    return json_response(_impact_list(db, actor, key))
+    return _impact_list(db, actor, key)
 
 
-@router.get("/incidents/{key}/action-items")
-def list_action_items(key: IncidentKey, db: DbSession, actor: CurrentActor) -> Response:
+@router.get("/incidents/{key}/action-items", response_model=s.ActionItemList)
+def list_action_items(key: IncidentKey, db: DbSession, actor: CurrentActor) -> s.ActionItemList:
     incident = repo.get_incident(db, actor, key)
     items = repo.action_items_of(db, incident)
-    return json_response({"items": [s.action_item_dict(i) for i in items]})
+    return s.ActionItemList(items=[s.action_item_read(i) for i in items])
 
 
-@router.post("/incidents/{key}/action-items", status_code=201)
+@router.post("/incidents/{key}/action-items", status_code=201, response_model=s.ActionItemRead)
 def add_action_item(
     key: IncidentKey, body: s.ActionItemCreate, db: DbSession, actor: CurrentActor
-) -> Response:
+) -> s.ActionItemRead:
     with writing(db):
-        item = repo.add_action_item(db, actor, key, **body.model_dump())
-        result = s.action_item_dict(item)
-    return json_response(result, 201)
+        return s.action_item_read(repo.add_action_item(db, actor, key, **body.model_dump()))
 
 
-@router.patch("/action-items/{item_id}")
+@router.patch("/action-items/{item_id}", response_model=s.ActionItemRead)
 def update_action_item(
     item_id: int, body: s.ActionItemUpdate, db: DbSession, actor: CurrentActor
-) -> Response:
+) -> s.ActionItemRead:
     with writing(db):
         item = repo.update_action_item(db, actor, item_id, body.model_dump(exclude_unset=True))
-        result = s.action_item_dict(item)
-    return json_response(result)
+        return s.action_item_read(item)
 
 
-@router.get("/incidents/{key}/references")
-def list_references(key: IncidentKey, db: DbSession, actor: CurrentActor) -> Response:
+@router.get("/incidents/{key}/references", response_model=s.ReferenceList)
+def list_references(key: IncidentKey, db: DbSession, actor: CurrentActor) -> s.ReferenceList:
     incident = repo.get_incident(db, actor, key)
     refs = repo.references_of(db, incident)
-    return json_response({"items": [s.reference_dict(r) for r in refs]})
+    return s.ReferenceList(items=[s.reference_read(r) for r in refs])
 
 
-@router.post("/incidents/{key}/references", status_code=201)
+@router.post("/incidents/{key}/references", status_code=201, response_model=s.ReferenceRead)
 def add_reference(
     key: IncidentKey, body: s.ReferenceCreate, db: DbSession, actor: CurrentActor
-) -> Response:
+) -> s.ReferenceRead:
     with writing(db):
         reference = repo.add_reference(
             db, actor, key, url=body.url, kind=body.kind, title=body.title
         )
-        result = s.reference_dict(reference)
-    return json_response(result, 201)
+        return s.reference_read(reference)
 
 
-@router.get("/incidents/{key}/activity")
-def activity(key: IncidentKey, db: DbSession, actor: CurrentActor) -> Response:
+@router.get("/incidents/{key}/activity", response_model=s.ActivityFeed)
+def activity(key: IncidentKey, db: DbSession, actor: CurrentActor) -> s.ActivityFeed:
     """The incident's audit feed, newest first."""
     incident = repo.get_incident(db, actor, key)
     rows = audit.incident_feed(db, incident.id)
-    return json_response(
-        {
-            "items": [
-                {
-                    "at": r.at.isoformat(),
-                    "actor": r.actor_label,
-                    "action": r.action,
-                    "before": r.before,
-                    "after": r.after,
-                }
-                for r in rows
-            ]
-        }
+    return s.ActivityFeed(
+        items=[
+            s.ActivityItem(
+                at=r.at, actor=r.actor_label, action=r.action, before=r.before, after=r.after
+            )
+            for r in rows
+        ]
     )
 
 
-@router.get("/severities", tags=["configuration"])
-def severities(db: DbSession, actor: CurrentActor) -> Response:  # noqa: ARG001
-    from sqlalchemy import select
-
+@router.get("/severities", tags=["configuration"], response_model=s.SeverityList)
+def severities(db: DbSession, actor: CurrentActor) -> s.SeverityList:  # noqa: ARG001
     rows = db.scalars(select(SeverityLevel).order_by(SeverityLevel.rank))
-    return json_response(
-        {"items": [{"name": r.name, "rank": r.rank, "description": r.description} for r in rows]}
+    return s.SeverityList(
+        items=[s.SeverityRead(name=r.name, rank=r.rank, description=r.description) for r in rows]
     )
 
 
-@router.get("/lifecycle", tags=["configuration"])
-def lifecycle(actor: CurrentActor) -> Response:  # noqa: ARG001
+@router.get("/lifecycle", tags=["configuration"], response_model=s.LifecycleRead)
+def lifecycle(actor: CurrentActor) -> s.LifecycleRead:  # noqa: ARG001
     lc = DEFAULT_LIFECYCLE
-    return json_response(
-        {
-            "initial": lc.initial,
-            "statuses": list(lc.statuses),
-            "transitions": {k: list(v) for k, v in lc.transitions.items()},
-            "sets_milestone": dict(lc.sets_milestone),
-            "milestone_definitions": dict(MILESTONE_DEFINITIONS),
-        }
+    return s.LifecycleRead(
+        initial=lc.initial,
+        statuses=list(lc.statuses),
+        transitions={k: list(v) for k, v in lc.transitions.items()},
+        sets_milestone=dict(lc.sets_milestone),
+        milestone_definitions=dict(MILESTONE_DEFINITIONS),
     )

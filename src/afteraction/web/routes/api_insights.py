@@ -20,6 +20,7 @@ from afteraction.storage import insights as ins
 from afteraction.storage import search as finder
 from afteraction.storage.db import writing
 from afteraction.web import insights as view
+from afteraction.web import schemas as s
 from afteraction.web.deps import CurrentActor, DbSession
 from afteraction.web.routes.pages_incidents import incident_key
 from afteraction.web.routes.pages_insights import enqueue_burn_check, export, thresholds_from
@@ -36,18 +37,21 @@ def _json(data: Any, status_code: int = 200) -> Response:
                     media_type="application/json")  # fmt: skip
 
 
-def table(rows: list[dict[str, Any]], fmt: str, name: str, limit: int, offset: int) -> Response:
-    """One page of `rows` as JSON ({items, total, next_offset}) or all of them as CSV."""
+def table(
+    rows: list[dict[str, Any]], fmt: str, name: str, limit: int, offset: int
+) -> Response | s.TablePage:
+    """One page of `rows` ({items, total, next_offset}, validated as the route's response
+    model) or all of them as CSV."""
     if fmt == "csv":
         exported = export(rows, "csv", name)
         assert exported is not None
         return exported
     items = rows[offset : offset + limit]
     following = offset + limit if offset + limit < len(rows) else None
-    return _json({"items": items, "total": len(rows), "next_offset": following})
+    return s.TablePage(items=items, total=len(rows), next_offset=following)
 
 
-@router.get("/insights/metrics")
+@router.get("/insights/metrics", response_model=s.MetricsRead, responses=s.CSV)
 def metrics(request: Request, db: DbSession, actor: CurrentActor, format: Format = "json",
             mean: bool = False) -> Response:  # fmt: skip
     """Per metric: definition, count, count missing, median, p90, max (seconds), per severity;
@@ -62,10 +66,13 @@ def metrics(request: Request, db: DbSession, actor: CurrentActor, format: Format
         figures = ins.dashboard_metrics(db, actor, filters, with_mean=mean)
         summaries = figures.summaries
         if format == "csv":
-            return table(view.metric_rows([*summaries, figures.impact]), "csv", "metrics", 1, 0)
-        return _json({"incidents": figures.measured,
-                      "excluded_by_type": dict(figures.excluded_by_type),
-                      "metrics": summaries, "impact": figures.impact})  # fmt: skip
+            exported = export(view.metric_rows([*summaries, figures.impact]), "csv", "metrics")
+            assert exported is not None
+            return exported
+        read = s.MetricsRead(incidents=figures.measured,
+                             excluded_by_type=dict(figures.excluded_by_type),
+                             metrics=summaries, impact=figures.impact)  # fmt: skip
+        return _json(read.model_dump())
 
     body, media_type, headers = view.cached_read(request, actor, lambda: _frozen(compute()))
     return Response(body, media_type=media_type, headers=headers)
@@ -81,10 +88,10 @@ def _frozen(response: Response) -> tuple[bytes, str | None, dict[str, str]]:
     )
 
 
-@router.get("/insights/oncall")
+@router.get("/insights/oncall", response_model=s.TablePage, responses=s.CSV)
 def oncall(request: Request, db: DbSession, actor: CurrentActor, format: Format = "json",
            group: Annotated[str, Query(pattern="^(people|teams|warnings)$")] = "people",
-           limit: Limit = 100, offset: Offset = 0) -> Response:  # fmt: skip
+           limit: Limit = 100, offset: Offset = 0) -> Response | s.TablePage:  # fmt: skip
     """On-call load per person (or team) and fatigue warnings (thresholds: th_<name>)."""
     report = ins.oncall(db, actor, view.filters_from(request.query_params),
                         thresholds_from(request.query_params))  # fmt: skip
@@ -96,10 +103,10 @@ def oncall(request: Request, db: DbSession, actor: CurrentActor, format: Format 
     return table(rows, format, f"oncall-{group}", limit, offset)
 
 
-@router.get("/insights/silos")
+@router.get("/insights/silos", response_model=s.TablePage, responses=s.CSV)
 def silos(request: Request, db: DbSession, actor: CurrentActor, format: Format = "json",
           group: Annotated[str, Query(pattern="^(services|helpers|former)$")] = "services",
-          limit: Limit = 100, offset: Offset = 0) -> Response:  # fmt: skip
+          limit: Limit = 100, offset: Offset = 0) -> Response | s.TablePage:  # fmt: skip
     """Knowledge-silo signals per service: a systems signal, never a performance score."""
     report = ins.silos(db, actor, view.filters_from(request.query_params))
     rows = {"services": view.silo_rows, "helpers": view.helper_rows,
@@ -107,9 +114,9 @@ def silos(request: Request, db: DbSession, actor: CurrentActor, format: Format =
     return table(rows, format, f"silos-{group}", limit, offset)
 
 
-@router.get("/insights/response")
+@router.get("/insights/response", response_model=s.TablePage, responses=s.CSV)
 def response(request: Request, db: DbSession, actor: CurrentActor, format: Format = "json",
-             limit: Limit = 100, offset: Offset = 0) -> Response:  # fmt: skip
+             limit: Limit = 100, offset: Offset = 0) -> Response | s.TablePage:  # fmt: skip
     """People, teams, services, handoffs and person-hours per incident."""
     report = ins.response(db, actor, view.filters_from(request.query_params))
     return table(view.response_rows(report), format, "response", limit, offset)
@@ -128,24 +135,23 @@ class SLOBody(BaseModel):
     description: str = Field(default="", max_length=5000)
 
 
-@router.get("/slos")
+@router.get("/slos", response_model=s.TablePage, responses=s.CSV)
 def list_slos(db: DbSession, actor: CurrentActor, service: str | None = None,
               format: Format = "json", limit: Limit = 100,
-              offset: Offset = 0) -> Response:  # fmt: skip
+              offset: Offset = 0) -> Response | s.TablePage:  # fmt: skip
     rows = [view.slo_row(ins.slo_status(db, actor, r.id)) for r in ins.list_slos(db, service)]
     return table(rows, format, "slos", limit, offset)
 
 
-@router.post("/slos", status_code=201)
-def create_slo(body: SLOBody, db: DbSession, actor: CurrentActor) -> Response:
+@router.post("/slos", status_code=201, response_model=s.SLORead)
+def create_slo(body: SLOBody, db: DbSession, actor: CurrentActor) -> dict[str, Any]:
     with writing(db):
         row = ins.create_slo(db, actor, ins.SLOInput(**body.model_dump()))
-        data = ins.slo_snapshot(row)
-    return _json(data, 201)
+        return ins.slo_snapshot(row)
 
 
-@router.get("/slos/{slo_id}")
-def get_slo(slo_id: int, db: DbSession, actor: CurrentActor) -> Response:
+@router.get("/slos/{slo_id}", response_model=s.SLODetail)
+def get_slo(slo_id: int, db: DbSession, actor: CurrentActor) -> dict[str, Any]:
     """The SLO with its budget, burn rates (1h/6h/3d...), alerts and budget per incident."""
     status = ins.slo_status(db, actor, slo_id)
     data = view.slo_row(status)
@@ -153,18 +159,25 @@ def get_slo(slo_id: int, db: DbSession, actor: CurrentActor) -> Response:
         {"incident": b.public_id, "end_milestone": b.end_milestone, "budget_consumed": b.fraction}
         for b in status.incidents
     ]
-    return _json(data)
+    return data
 
 
-@router.delete("/slos/{slo_id}", status_code=204)
+@router.delete("/slos/{slo_id}", status_code=204, responses=s.NO_CONTENT)
 def delete_slo(slo_id: int, db: DbSession, actor: CurrentActor) -> Response:
     with writing(db):
         ins.delete_slo(db, actor, slo_id)
     return Response(status_code=204)
 
 
-@router.post("/slos/{slo_id}/counts", status_code=201)
-async def add_counts(slo_id: int, request: Request, db: DbSession, actor: CurrentActor) -> Response:
+@router.post(
+    "/slos/{slo_id}/counts",
+    status_code=201,
+    response_model=s.CountsWritten,
+    openapi_extra=s.COUNTS_BODY,
+)
+async def add_counts(
+    slo_id: int, request: Request, db: DbSession, actor: CurrentActor
+) -> s.CountsWritten:
     """Good/total counts as JSON (`{"rows": [{"at", "good", "total"}]}` or a list) or as a
     CSV body / `file` upload with the header at,good,total. Every row is checked first; a
     bad row is refused with its number and nothing is written."""
@@ -191,7 +204,7 @@ async def add_counts(slo_id: int, request: Request, db: DbSession, actor: Curren
     with writing(db):
         written = ins.add_counts(db, actor, slo_id, rows, first_row=first_row)
     enqueue_burn_check(request, slo_id)
-    return _json({"written": written}, 201)
+    return s.CountsWritten(written=written)
 
 
 # -- SLAs ------------------------------------------------------------------------------------
@@ -206,44 +219,43 @@ class SLABody(BaseModel):
     measured_from: str = "started"
 
 
-@router.get("/slas")
+@router.get("/slas", response_model=s.TablePage, responses=s.CSV)
 def list_slas(request: Request, db: DbSession, actor: CurrentActor, format: Format = "json",
-              limit: Limit = 100, offset: Offset = 0) -> Response:  # fmt: skip
+              limit: Limit = 100, offset: Offset = 0) -> Response | s.TablePage:  # fmt: skip
     """Every SLA with its compliance over the incidents matching the filters."""
     results = ins.sla_results(db, actor, view.filters_from(request.query_params))
     return table(view.sla_rows(results), format, "slas", limit, offset)
 
 
-@router.post("/slas", status_code=201)
-def create_sla(body: SLABody, db: DbSession, actor: CurrentActor) -> Response:
+@router.post("/slas", status_code=201, response_model=s.SLARead)
+def create_sla(body: SLABody, db: DbSession, actor: CurrentActor) -> dict[str, Any]:
     with writing(db):
         row = ins.create_sla(db, actor, ins.SLAInput(**body.model_dump()))
-        data = ins.sla_snapshot(row)
-    return _json(data, 201)
+        return ins.sla_snapshot(row)
 
 
-@router.get("/slas/{sla_id}")
-def get_sla(sla_id: int, request: Request, db: DbSession, actor: CurrentActor) -> Response:
+@router.get("/slas/{sla_id}", response_model=s.SLADetail)
+def get_sla(sla_id: int, request: Request, db: DbSession, actor: CurrentActor) -> dict[str, Any]:
     """The SLA, its compliance rate and the breaches (incidents that missed the target)."""
     row = ins.get_sla(db, sla_id)
     results = ins.sla_results(db, actor, view.filters_from(request.query_params), [row])
     data = view.sla_rows(results)[0]
     data["breaches"] = view.breach_rows(results)
     data["missing"] = list(results[0][1].missing)
-    return _json(data)
+    return data
 
 
-@router.delete("/slas/{sla_id}", status_code=204)
+@router.delete("/slas/{sla_id}", status_code=204, responses=s.NO_CONTENT)
 def delete_sla(sla_id: int, db: DbSession, actor: CurrentActor) -> Response:
     with writing(db):
         ins.delete_sla(db, actor, sla_id)
     return Response(status_code=204)
 
 
-@router.get("/slas/{sla_id}/breaches")
+@router.get("/slas/{sla_id}/breaches", response_model=s.TablePage, responses=s.CSV)
 def sla_breaches(sla_id: int, request: Request, db: DbSession, actor: CurrentActor,
                  format: Format = "json", limit: Limit = 100,
-                 offset: Offset = 0) -> Response:  # fmt: skip
+                 offset: Offset = 0) -> Response | s.TablePage:  # fmt: skip
     row = ins.get_sla(db, sla_id)
     results = ins.sla_results(db, actor, view.filters_from(request.query_params), [row])
     return table(view.breach_rows(results), format, "sla-breaches", limit, offset)
@@ -252,31 +264,31 @@ def sla_breaches(sla_id: int, request: Request, db: DbSession, actor: CurrentAct
 # -- search ----------------------------------------------------------------------------------
 
 
-@router.get("/search")
+@router.get("/search", response_model=s.TablePage, responses=s.CSV)
 def search(db: DbSession, actor: CurrentActor, q: Annotated[str, Query(max_length=200)],
            kind: Annotated[list[str] | None, Query()] = None, format: Format = "json",
-           limit: Annotated[int, Query(ge=1, le=100)] = 20) -> Response:  # fmt: skip
+           limit: Annotated[int, Query(ge=1, le=100)] = 20) -> Response | s.TablePage:  # fmt: skip
     """Incidents, messages and action items matching every word of `q` that you may see."""
     found = finder.search(db, actor, q, kinds=kind, limit=limit)
     rows = [h.as_dict() for h in found.hits]
     return table(rows, format, "search", max(len(rows), 1), 0)
 
 
-@router.get("/incidents/{key}/similar")
+@router.get("/incidents/{key}/similar", response_model=s.SimilarList)
 def similar(key: str, request: Request, db: DbSession, actor: CurrentActor,
-            limit: Annotated[int, Query(ge=1, le=50)] = 5) -> Response:  # fmt: skip
+            limit: Annotated[int, Query(ge=1, le=50)] = 5) -> dict[str, Any]:  # fmt: skip
     """Past incidents most like this one: shared words in title, summary and report, shared
     services and tags; also by meaning when semantic ranking is on (`ranking` says which;
     `semantic` is each incident's cosine similarity of meaning, or null)."""
     incident = incident_repo.get_incident(db, actor, incident_key(key))
     embed = request_embed(request)
     found = finder.similar_incidents(db, actor, incident, limit=limit, embed=embed)
-    return _json({"ranking": "lexical" if embed is None else "lexical+semantic", "items": [
-        {"incident": s.public_id, "title": s.title, "severity": s.severity,
-         "started": s.started, "score": s.score, "shared": list(s.shared),
-         "semantic": s.semantic}
-        for s in found
-    ]})  # fmt: skip
+    return {"ranking": "lexical" if embed is None else "lexical+semantic", "items": [
+        {"incident": x.public_id, "title": x.title, "severity": x.severity,
+         "started": x.started, "score": x.score, "shared": list(x.shared),
+         "semantic": x.semantic}
+        for x in found
+    ]}  # fmt: skip
 
 
 __all__ = ["router"]

@@ -20,13 +20,13 @@ from afteraction.core.access import Actor
 from afteraction.core.errors import AfteractionError, ValidationError
 from afteraction.services import users
 from afteraction.services.imports.kinds import IMPORT_KINDS
+from afteraction.services.schemas import source_read
 from afteraction.storage import import_jobs
 from afteraction.web.deps import CurrentUser, DbSession
 from afteraction.web.routes.api_imports import (
-    job_dict,
+    job_read,
     options_of,
     remove_visible_source,
-    source_dict,
     start_import,
     visible_job,
     visible_sources,
@@ -50,14 +50,14 @@ class ImportsPage:
 
 def _page(db: Session, actor: Actor) -> ImportsPage:
     jobs = [
-        job_dict(j)
+        job_read(j).model_dump(mode="json")
         for j in import_jobs.list_jobs(db)
         if actor.is_admin or j.created_by_user_id == actor.user_id
     ]
     return ImportsPage(
         kinds=sorted(IMPORT_KINDS),
         can_write=can_write(actor),
-        sources=[source_dict(s) for s in visible_sources(db, actor)],
+        sources=[source_read(s).model_dump(mode="json") for s in visible_sources(db, actor)],
         jobs=jobs[:10],
     )
 
@@ -97,14 +97,14 @@ async def upload(request: Request, db: DbSession, user: CurrentUser) -> Response
 
 @router.get("/imports/jobs/{job_id}")
 def job_page(job_id: int, request: Request, db: DbSession, user: CurrentUser) -> Response:
-    job = job_dict(visible_job(db, users.actor_for(user), job_id))
+    job = job_read(visible_job(db, users.actor_for(user), job_id)).model_dump(mode="json")
     return render_page(request, "import_job.html", job, user=user)
 
 
 @router.get("/imports/jobs/{job_id}/status")
 def job_status(job_id: int, request: Request, db: DbSession, user: CurrentUser) -> Response:
     """The status fragment htmx swaps in every second while the job runs."""
-    job = job_dict(visible_job(db, users.actor_for(user), job_id))
+    job = job_read(visible_job(db, users.actor_for(user), job_id)).model_dump(mode="json")
     return render(request, "_import_job_status.html", {"job": job}, user=user)
 
 

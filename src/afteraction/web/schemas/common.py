@@ -1,0 +1,66 @@
+"""What every API schema builds on: `Strict` request bodies (unknown fields refused, strings
+stripped), `UserTime` (a time a person sends, read by the one parser in `core.times`), the
+error body every 4xx/5xx has, and small shared answers."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, ValidationInfo
+from pydantic_core import PydanticCustomError
+
+from afteraction.core import times
+from afteraction.core.errors import ValidationError
+
+USER_TIME_ERROR = "user_time"
+"""Pydantic error type of a refused `UserTime`; its message already names the field."""
+
+
+def _user_time(value: Any, info: ValidationInfo) -> Any:
+    """Text goes through `core.times.parse_time`, so a time without a zone gets the product's
+    one refusal (naming the field, asking for a zone, giving an example), not pydantic's."""
+    if isinstance(value, str) and value.strip():
+        try:
+            return times.parse_time(value, info.field_name or "time")
+        except ValidationError as error:
+            message = {"message": error.message}
+            raise PydanticCustomError(USER_TIME_ERROR, "{message}", message) from None
+    return value
+
+
+UserTime = Annotated[AwareDatetime, BeforeValidator(_user_time)]
+"""An aware date and time a person sends: ISO 8601 with `Z` or an offset."""
+
+
+class Strict(BaseModel):
+    """A request body: an unknown field is a 422 naming it."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    details: dict[str, Any]
+
+
+class ErrorResponse(BaseModel):
+    """`{"error": {"code", "message", "details"}}`, the shape of every API error."""
+
+    error: ErrorDetail
+
+
+NO_CONTENT: dict[int | str, dict[str, Any]] = {204: {"description": "Done; no body."}}
+"""`responses=` of an endpoint that answers 204 with no body."""
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorResponse, "description": "Refused"},
+    401: {"model": ErrorResponse, "description": "No valid session or token"},
+    403: {"model": ErrorResponse, "description": "Not allowed for your role"},
+    404: {"model": ErrorResponse, "description": "Not found, or not visible to you"},
+    409: {"model": ErrorResponse, "description": "Conflicts with the stored state"},
+    422: {"model": ErrorResponse, "description": "Bad input; `details.field` names the field"},
+}
+"""The error answers every API router declares (instead of FastAPI's default 422 shape,
+which this API does not send)."""

@@ -1,0 +1,38 @@
+"""API schemas of background imports: the answer to an upload (`ImportQueued`) and an
+import job's state (`JobRead`). Sources and summaries are shared with the CLI
+(`afteraction.services.schemas.imports`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from afteraction.services.schemas.common import ReadModel, Timestamp
+from afteraction.services.schemas.imports import ImportSummaryRead
+
+
+class ImportQueued(ReadModel):
+    job: int
+    status_url: str = Field(description="GET it for the job's progress and outcome")
+
+
+class JobProgress(ReadModel):
+    done: int
+    total: int | None
+    stage: str
+
+
+class JobRead(ReadModel):
+    id: int
+    kind: str
+    filename: str
+    options: dict[str, Any]
+    status: str = Field(description="queued, running, complete or failed")
+    progress: JobProgress
+    summary: ImportSummaryRead | None = Field(description="What the import did, once complete")
+    error: str | None
+    source_id: int | None
+    created_by: str
+    created_at: Timestamp
+    updated_at: Timestamp
