@@ -1,9 +1,10 @@
 """Build the demo organisation of Brightloop (a fictional payments company) and two years of
 incident history, deterministically from a seed and a reference date.
 
-What lives here: the generator of historical incidents, which draws from the vocabulary of
-`data/history.yaml` (`story.vocabulary`), and `build_org`, which joins them with the
-directory of `data/org.yaml` and the flagship incident (`flagship`). Nothing here reads the
+What lives here: the generator of historical incidents (who responded, what they wrote,
+linked and promised), which draws from the vocabulary of `data/history.yaml`
+(`story.vocabulary`) and takes its times from `timings`, and `build_org`, which joins them
+with the directory of `data/org.yaml` and the flagship incident (`flagship`). Nothing here reads the
 clock, touches a database or the network: the same seed and the same `today` always give
 the same `DemoOrg`.
 """
@@ -11,11 +12,12 @@ the same `DemoOrg`.
 from __future__ import annotations
 
 import hashlib
-import math
 import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from afteraction.demo import timings
+from afteraction.demo.flagship import build_flagship_incident
 from afteraction.demo.model import (
     DemoActionItem,
     DemoIncident,
@@ -69,22 +71,6 @@ def _utc(day: date, hour: int = 0, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), tzinfo=UTC)
 
 
-def _lognormal_minutes(rng: random.Random, median: float, sigma: float) -> float:
-    return rng.lognormvariate(math.log(median), sigma)
-
-
-def _start_times(rng: random.Random, count: int, first: datetime, last: datetime) -> list[datetime]:
-    """Incident start times; more during European and American working hours."""
-    hour_weights = [2, 2, 2, 2, 2, 2, 3, 4, 6, 8, 9, 9, 9, 9, 10, 10, 10, 9, 8, 7, 6, 5, 4, 3]
-    span_days = (last - first).days
-    starts = []
-    for _ in range(count):
-        day = first + timedelta(days=rng.randrange(span_days))
-        hour = rng.choices(range(24), weights=hour_weights)[0]
-        starts.append(day.replace(hour=hour, minute=rng.randrange(60), second=rng.randrange(60)))
-    return sorted(starts)
-
-
 def _pick_shape(rng: random.Random, ctx: _Ctx) -> tuple[str, str, str, tuple[str, ...], str | None]:
     """Choose (type, title, service slug, tags, problem key) for one incident."""
     slugs = sorted(ctx.services)
@@ -121,40 +107,6 @@ def _severity(rng: random.Random, kind: str) -> str:
     if kind in ("gameday", "maintenance"):
         return rng.choice(["SEV3", "SEV4"])
     return rng.choices(["SEV1", "SEV2", "SEV3", "SEV4"], weights=[4, 17, 46, 33])[0]
-
-
-def _timings(rng: random.Random, severity: str, kind: str) -> dict[str, float]:
-    """Minutes after `started` for each milestone (durations skewed, severity a weak factor)."""
-    if kind in ("gameday", "maintenance"):
-        total = rng.uniform(45, 240)
-        return {
-            "detected": 0,
-            "declared": 0,
-            "acknowledged": 1,
-            "mitigated": total * 0.8,
-            "resolved": total,
-        }
-    factor = {"SEV1": 1.2, "SEV2": 1.0, "SEV3": 0.9, "SEV4": 1.4}[severity]
-    total = min(max(_lognormal_minutes(rng, 80, 1.35) * factor, 4.0), 14 * 24 * 60)
-    detect = 0.0 if rng.random() < 0.2 else min(_lognormal_minutes(rng, 5, 1.1), 0.4 * total)
-    ack = detect + min(_lognormal_minutes(rng, 4, 1.0), 0.3 * (total - detect))
-    declared = min(detect + _lognormal_minutes(rng, 6, 1.0), total)
-    mitigated = ack + (total - ack) * rng.betavariate(2, 2)
-    return {
-        "detected": detect,
-        "declared": declared,
-        "acknowledged": ack,
-        "mitigated": mitigated,
-        "resolved": total,
-    }
-
-
-def _drop_some(rng: random.Random, milestones: dict[str, datetime | None], early: bool) -> None:
-    """Leave some milestones missing, as real records do (more often in the early months)."""
-    boost = 1.8 if early else 1.0
-    for name, chance in (("detected", 0.045), ("acknowledged", 0.05), ("mitigated", 0.055)):
-        if rng.random() < chance * boost:
-            milestones[name] = None
 
 
 def _active_members(ctx: _Ctx, team: str, day: date) -> list[DemoPerson]:
@@ -322,58 +274,6 @@ def _action_items(
     return tuple(items)
 
 
-def _milestones(
-    rng: random.Random, started: datetime, severity: str, kind: str, early: bool, limit: datetime
-) -> dict[str, datetime | None]:
-    offsets = _timings(rng, severity, kind)
-    ms: dict[str, datetime | None] = {"started": started}
-    for name in ("detected", "declared", "acknowledged", "mitigated", "resolved"):
-        ms[name] = min(started + timedelta(minutes=offsets[name]), limit).replace(microsecond=0)
-    ms["closed"] = None
-    if kind not in ("gameday", "maintenance"):
-        _drop_some(rng, ms, early)
-    return ms
-
-
-def _settle(
-    rng: random.Random, ms: dict[str, datetime | None], status: str, limit: datetime
-) -> None:
-    """Make milestones agree with the final status (active ones are not resolved yet)."""
-    if status in ("triage", "declined", "merged"):
-        for name in ("acknowledged", "mitigated", "resolved"):
-            ms[name] = None
-    elif status in ("investigating", "identified"):
-        ms["acknowledged"] = ms["acknowledged"] or ms["declared"]
-        ms["mitigated"] = ms["resolved"] = None
-    elif status == "monitoring":
-        ms["mitigated"] = ms["mitigated"] or ms["resolved"]
-        ms["resolved"] = None
-    if status == "closed":
-        resolved = ms["resolved"]
-        assert resolved is not None
-        closed = min(resolved + timedelta(hours=_lognormal_minutes(rng, 30, 1.0)), limit)
-        ms["closed"] = closed.replace(microsecond=0)
-
-
-def _statuses(rng: random.Random, starts: list[datetime], today: date) -> list[str]:
-    """Final status per incident: mostly closed, recent ones resolved, a handful active."""
-    count = len(starts)
-    statuses = ["closed"] * count
-    recent = [i for i, s in enumerate(starts) if (today - s.date()).days <= 45]
-    for i in recent:
-        if rng.random() < 0.5:
-            statuses[i] = "resolved"
-    for i, status in zip(
-        rng.sample(recent, 4), ("monitoring", "identified", "investigating", "triage"), strict=True
-    ):
-        statuses[i] = status
-    older = [i for i in range(count) if i not in recent]
-    picks = rng.sample(older, 8)
-    for i, status in zip(picks, ["declined"] * 3 + ["merged"] * 2 + ["resolved"] * 3, strict=True):
-        statuses[i] = status
-    return statuses
-
-
 def _incident(
     ctx: _Ctx, number: int, started: datetime, status: str, early: bool, limit: datetime
 ) -> DemoIncident:
@@ -382,8 +282,8 @@ def _incident(
     severity = _severity(rng, kind)
     if status in ("declined", "merged", "triage"):
         severity = "SEV4" if status != "merged" else severity
-    ms = _milestones(rng, started, severity, kind, early, limit)
-    _settle(rng, ms, status, limit)
+    ms = timings.milestones(rng, started, severity, kind, early, limit)
+    timings.settle(rng, ms, status, limit)
     day = started.date()
     size = {"SEV1": 4, "SEV2": 3, "SEV3": 2, "SEV4": 1}[severity]
     responders = _responders(ctx, service, tags, day, rng.randint(1, size))
@@ -416,34 +316,15 @@ def _incident(
         else (),
         references=_references(ctx, service, tags),
         problem=problem,
-        impacts=_impacts(number, kind, ms),
+        impacts=timings.impacts(number, kind, ms),
     )
-
-
-def _impacts(
-    number: int, kind: str, ms: dict[str, datetime | None]
-) -> tuple[tuple[datetime, datetime | None], ...]:
-    """Customers are affected from started until mitigated; every seventh incident relapses
-    between mitigation and resolution. No random draw, so the rest of the sample is unchanged;
-    planned work and incidents without a start record no impact (missing, never zero)."""
-    started, mitigated, resolved = ms.get("started"), ms.get("mitigated"), ms.get("resolved")
-    if kind != "default" or started is None:
-        return ()
-    end = mitigated or resolved
-    if (end is None and ms.get("closed") is not None) or (end is not None and end < started):
-        return ()  # over but not recorded when customers stopped being affected, or garbled
-    first = (started, end)
-    if number % 7 or mitigated is None or resolved is None or resolved <= mitigated:
-        return (first,)
-    gap = resolved - mitigated
-    return (first, (mitigated + gap / 3, mitigated + gap / 2))
 
 
 def build_history(ctx: _Ctx, first: datetime, last: datetime) -> list[DemoIncident]:
     """Roughly 300 incidents between `first` and `last`, numbered in order of start."""
     count = ctx.rng.randint(290, 310)
-    starts = _start_times(ctx.rng, count, first, last)
-    statuses = _statuses(ctx.rng, starts, ctx.today)
+    starts = timings.start_times(ctx.rng, count, first, last)
+    statuses = timings.statuses(ctx.rng, starts, ctx.today)
     limit = _utc(ctx.today) - timedelta(hours=6)
     early_until = first + (last - first) / 3
     return [
@@ -455,8 +336,6 @@ def build_history(ctx: _Ctx, first: datetime, last: datetime) -> list[DemoIncide
 def build_org(seed: int = 7, *, today: date | None = None) -> DemoOrg:
     """The whole demo organisation, built for `today` (default: the story date of
     `data/org.yaml`); the flagship incident is the highest-numbered one."""
-    from afteraction.demo.flagship import build_flagship_incident
-
     org = directory()
     today = today or org.story_date
     people = people_on(today)
