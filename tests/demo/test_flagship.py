@@ -313,6 +313,29 @@ def test_off_call_person_paged_at_night(evidence, org):
 # ---------------------------------------------------------------- roster and transcripts
 
 
+def test_every_person_is_the_same_in_the_evidence(evidence, org):
+    slack = {u["id"]: u for u in load(evidence / "slack" / "users.json")}
+    pagerduty = {u["id"]: u for u in load(evidence / "pagerduty" / "users.json")["users"]}
+    rows = csv.DictReader(io.StringIO((evidence / "roster.csv").read_text("utf-8")))
+    roster = {row["email"]: row for row in rows}
+    day = fs.flagship_of(org).milestones["started"].date()
+    for someone in org.people:
+        assert slack[someone.slack_id]["profile"]["email"] == someone.email
+        assert slack[someone.slack_id]["deleted"] == (someone.end_date is not None)
+        employed = someone.end_date is None or someone.end_date > day
+        assert (someone.pagerduty_id in pagerduty) == employed, someone.email
+        if employed:
+            assert pagerduty[someone.pagerduty_id]["email"] == someone.email
+        row = roster[someone.email]
+        assert (row["name"], row["title"], row["timezone"]) == (
+            someone.name,
+            someone.title,
+            someone.time_zone,
+        )
+        assert row["startDate"] == someone.start_date.isoformat()
+        assert row["endDate"] == (someone.end_date.isoformat() if someone.end_date else "")
+
+
 def test_roster_csv(evidence, org):
     rows = list(csv.DictReader(io.StringIO((evidence / "roster.csv").read_text("utf-8"))))
     assert len(rows) == len(org.people)
