@@ -30,7 +30,8 @@ from afteraction.demo.story import day, directory, fields, items, moment, read, 
 INCIDENT = "flagship/incident.yaml"
 ANALYSIS = "flagship/analysis.yaml"
 INTERVIEW_NOTES = "flagship/interview-notes.md"
-_LISTS = ("services", "teams", "tags", "impacts", "roles", "updates", "action_items")
+_LISTS = ("services", "teams", "tags", "impacts", "roles", "updates", "action_items", "references")
+_ACTION_ITEM = ("title", "kind", "owner", "due", "status")
 _SCALARS = ("title", "severity", "status", "type", "private", "problem", "summary")
 
 
@@ -55,10 +56,13 @@ class _Record:
     def maybe_at(self, value: object, where: str) -> datetime | None:
         return None if value is None else self.at(value, where)
 
-    def rows(self, top: dict[str, Any], name: str, *keys: str) -> list[dict[str, Any]]:
+    def rows(
+        self, top: dict[str, Any], name: str, keys: tuple[str, ...], optional: tuple[str, ...] = ()
+    ) -> list[dict[str, Any]]:
+        """The entries of the list `name`, each with `keys` and perhaps `optional` ones."""
         where = f"{INCIDENT}: {name}"
         return [
-            fields(row, f"{where}[{i}]", keys, ("url",) if name == "action_items" else ())
+            fields(row, f"{where}[{i}]", keys, optional)
             for i, row in enumerate(items(top.get(name), where))
         ]
 
@@ -69,7 +73,7 @@ def build_flagship_incident(number: int, people: Iterable[DemoPerson], today: da
     top = fields(
         read(INCIDENT),
         INCIDENT,
-        (*_SCALARS, "customer_impact", "milestones", "references"),
+        (*_SCALARS, "customer_impact", "milestones"),
         _LISTS,
     )
     record = _Record(directory().shift(today))
@@ -95,13 +99,13 @@ def build_flagship_incident(number: int, people: Iterable[DemoPerson], today: da
                 record.at(r["start"], "roles"),
                 record.maybe_at(r["end"], "roles"),
             )
-            for r in record.rows(top, "roles", "role", "person", "start", "end")
+            for r in record.rows(top, "roles", ("role", "person", "start", "end"))
         ),
         updates=tuple(
             DemoUpdate(
                 record.at(u["at"], "updates"), u["status"], u["body"], record.person(u["author"])
             )
-            for u in record.rows(top, "updates", "at", "status", "author", "body")
+            for u in record.rows(top, "updates", ("at", "status", "author", "body"))
         ),
         action_items=tuple(
             DemoActionItem(
@@ -112,17 +116,17 @@ def build_flagship_incident(number: int, people: Iterable[DemoPerson], today: da
                 a["status"],
                 a.get("url", ""),
             )
-            for a in record.rows(top, "action_items", "title", "kind", "owner", "due", "status")
+            for a in record.rows(top, "action_items", _ACTION_ITEM, ("url",))
         ),
         references=tuple(
             DemoReference(r["kind"], r["url"], r["title"])
-            for r in record.rows(top, "references", "kind", "url", "title")
+            for r in record.rows(top, "references", ("kind", "url", "title"))
         ),
         problem=top["problem"],
         flagship=True,
         impacts=tuple(
             (record.at(i["start"], "impacts"), record.maybe_at(i["end"], "impacts"))
-            for i in record.rows(top, "impacts", "start", "end")
+            for i in record.rows(top, "impacts", ("start", "end"))
         ),
     )
     known = {person.email for person in people}
