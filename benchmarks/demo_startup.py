@@ -83,7 +83,8 @@ def time_serving(workdir: Path, timeout: float = 60.0) -> float:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
                     if r.status == 200:
                         return time.perf_counter() - began
-            except (urllib.error.URLError, ConnectionError):
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                # not listening yet, or accepted but busy starting: try again
                 time.sleep(0.02)
         raise SystemExit(f"/healthz did not answer within {timeout:.0f} s")
     finally:

@@ -1,8 +1,11 @@
-"""Deterministic demo data: a fictional organisation, two years of incident history and one
-richly documented flagship incident whose raw evidence is kept as files in real formats.
+"""The demo: a fictional organisation, two years of incident history and one richly
+documented flagship incident, kept as data files in the package and loaded through the
+product's own importers and services.
 
-`model` holds the plain records, `generate.build_org` builds the organisation and history,
-`flagship` holds the flagship incident and writes its evidence files (Slack export,
-PagerDuty REST shapes, HR roster, review-meeting transcript). Nothing here touches a
-database or the network; loaders elsewhere map these records to tables.
+Data (`data/`): the organisation (`org.yaml`), the vocabulary of the generated history
+(`history.yaml`), the flagship's record and analysis (`flagship/`); its raw evidence in real
+formats (`evidence/flagship/`: Slack export, PagerDuty REST responses, HR roster,
+review-meeting transcript and chat). Code: `story` reads and checks the data files into the
+plain records of `model`, `generate.build_org` adds the seeded history, `flagship` reads the
+flagship, `load` and `analysis` write it all to a database.
 """

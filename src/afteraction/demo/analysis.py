@@ -1,6 +1,8 @@
-"""The demo flagship's analysis, already under way: annotations on key messages, accepted
-timeline entries, themes, contributing factors, risks, mitigators, difficulties, open
-questions and an interview plan with confidential notes.
+"""The demo flagship's analysis, already under way, written through the analysis and
+interview services: annotations on key messages, accepted timeline entries, themes,
+contributing factors, risks, mitigators, difficulties, open questions and an interview
+plan with confidential notes. What to write comes from `data/flagship/analysis.yaml` and
+`interview-notes.md` (`flagship.flagship_analysis`).
 
 `annotate_flagship(session, incident_number)` works on whatever flagship messages were
 imported, finding them by their text; when the evidence is not there yet it does nothing
@@ -16,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from afteraction.core.access import SYSTEM, Actor
 from afteraction.core.errors import AfteractionError
+from afteraction.demo.flagship import flagship_analysis
 from afteraction.services import analysis as work
 from afteraction.services import interviews as iv
 from afteraction.storage.analysis_bundle import build_incident_evidence
@@ -24,35 +27,6 @@ from afteraction.storage.evidence_tables import IncidentChannel, Message
 from afteraction.storage.tables import Incident
 
 log = logging.getLogger(__name__)
-
-# (fragment of the message text, tag, note)
-ANNOTATIONS: tuple[tuple[str, str, str], ...] = (
-    ("timeout", "detection", "First sign in chat that checkout calls were timing out"),
-    ("deploy", "hypothesis-raised", "A recent deploy is the first hypothesis"),
-    ("roll", "mitigation", "Rollback discussed as the way out"),
-    ("pool", "diagnosis", "Connection pool named as the constraint"),
-    ("status page", "stakeholder-update", ""),
-    ("customers", "stakeholder-update", "Customer impact stated"),
-)
-NOTES: tuple[tuple[str, str], ...] = (
-    ("theme", "Knowledge of the payment gateway's pool limits sits with two people"),
-    (
-        "contributing_factor",
-        "The pool size had been tuned for last year's traffic and nobody had reason to revisit it",
-    ),
-    ("contributing_factor", "Dashboards showed gateway latency but not pool saturation"),
-    ("risk", "The same pool settings are shared by the refunds service"),
-    ("mitigator", "A former team member recognised the symptom from an earlier incident"),
-    (
-        "difficulty",
-        "The first page went to a responder who had been paged twice that night already",
-    ),
-    ("open_question", "What did the on-call engineer see first, and where?"),
-)
-CONFIDENTIAL_NOTES = (
-    "Interview notes (confidential): described checking the gateway dashboard first; "
-    "felt unsure whether rolling back was theirs to decide."
-)
 
 
 def _message_ids(session: Session, incident_id: int) -> list[tuple[int, str]]:
@@ -82,9 +56,10 @@ def annotate_flagship(session: Session, incident_number: int, actor: Actor = SYS
     if session.scalar(select(AnalysisNote.id).where(AnalysisNote.incident_id == incident.id)):
         log.info("flagship analysis skipped: INC-%s already has analysis notes", incident_number)
         return 0
+    story = flagship_analysis()
     added = 0
     used: set[int] = set()
-    for fragment, tag, note in ANNOTATIONS:
+    for fragment, tag, note in story.annotations:
         match = next(
             (i for i, text in messages if fragment in text.lower() and i not in used), None
         )
@@ -101,14 +76,14 @@ def annotate_flagship(session: Session, incident_number: int, actor: Actor = SYS
         work.decide_suggestion(session, actor, evidence, suggestion.key, accept=True)
         added += 1
     first = [{"type": "message", "id": next(iter(used))}] if used else []
-    for kind, text in NOTES:
+    for kind, text in story.notes:
         work.add_note(session, actor, incident_number, kind=kind, text=text, evidence=first)
         added += 1
-    added += _interviews(session, actor, incident_number, evidence)
+    added += _interviews(session, actor, incident_number, evidence, story.interview_notes)
     return added
 
 
-def _interviews(session: Session, actor: Actor, number: int, evidence: object) -> int:
+def _interviews(session: Session, actor: Actor, number: int, evidence: object, notes: str) -> int:
     from afteraction.core.analysis.interviews import draft_questions, suggest_interviewees
     from afteraction.core.analysis.people import analyze_people
 
@@ -128,7 +103,7 @@ def _interviews(session: Session, actor: Actor, number: int, evidence: object) -
                 questions=draft_questions(suggestion.person_key, bundle, analysis, limit=5),
             )
             if added == 0:  # the demo writes the notes directly: its actor is the system
-                row.consent, row.consent_at, row.notes = True, row.created_at, CONFIDENTIAL_NOTES
+                row.consent, row.consent_at, row.notes = True, row.created_at, notes
         except AfteractionError as error:  # pragma: no cover - logged, never fatal for the demo
             log.info("flagship interview skipped: %s", error)
             continue

@@ -111,8 +111,11 @@ def _write(session: Session, org: DemoOrg) -> None:
     }
     session.add_all(problems.values())
     session.flush()
-    for demo in org.incidents:
-        _incident(session, demo, teams, services, problems, people)
+    incidents = [_incident(demo, teams, services, problems) for demo in org.incidents]
+    session.add_all(incidents)
+    session.flush()  # one batch of inserts per table, not one round of flushes per incident
+    for incident, demo in zip(incidents, org.incidents, strict=True):
+        _details(session, incident, demo, people)
     session.flush()
     hashed = hash_password(DEMO_PASSWORD)
     for email, role in DEMO_USERS:
@@ -155,16 +158,14 @@ def _people(session: Session, org: DemoOrg, teams: dict[str, Team]) -> dict[str,
 
 
 def _incident(
-    session: Session,
     demo: DemoIncident,
     teams: dict[str, Team],
     services: dict[str, Service],
     problems: dict[str, Problem],
-    people: dict[str, Person],
-) -> None:
+) -> Incident:
     milestones = {f"{name}_at": demo.milestones.get(name) for name in MILESTONES}
     created = demo.milestones.get("declared") or demo.milestones.get("started") or utcnow()
-    incident = Incident(
+    return Incident(
         number=demo.number,
         title=demo.title,
         summary=demo.summary,
@@ -181,8 +182,13 @@ def _incident(
         updated_at=demo.milestones.get("closed") or created,
         **milestones,
     )
-    session.add(incident)
-    session.flush()
+
+
+def _details(
+    session: Session, incident: Incident, demo: DemoIncident, people: dict[str, Person]
+) -> None:
+    """The roles, updates, action items, impact, references and audit entry of a written
+    incident."""
     for role in demo.roles:
         session.add(
             RoleAssignment(
