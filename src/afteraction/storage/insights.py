@@ -16,20 +16,17 @@ incident are left out too. An incident's customer tier is its `tier:<name>` tag.
 from __future__ import annotations
 
 import csv
-import functools
-import gc
 import io
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from itertools import islice, repeat
-from operator import gt, itemgetter
-from typing import Any, ParamSpec, TypeVar, overload
+from operator import itemgetter
+from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 from sqlalchemy import (
-    BigInteger,
     ColumnElement,
     Select,
     Text,
@@ -37,14 +34,12 @@ from sqlalchemy import (
     cast,
     delete,
     exists,
-    extract,
     func,
     insert,
     literal,
     literal_column,
     or_,
     select,
-    type_coerce,
 )
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import Case
@@ -56,11 +51,10 @@ from afteraction.core.access import Actor, require_admin, require_write
 from afteraction.core.errors import NotFound, ValidationError
 from afteraction.core.evidence import MembershipRecord, PageRecord, PersonRecord, ShiftRecord
 from afteraction.core.incidents import EXCLUDED_FROM_METRICS, INCIDENT_TYPES, MILESTONES
-from afteraction.core.metrics.columnar import from_micros, to_micros
+from afteraction.core.metrics._common import require_zone
 from afteraction.core.metrics.impact import ImpactInterval, impact_seconds
 from afteraction.core.metrics.stats import distribution_of_sorted
 from afteraction.storage import audit
-from afteraction.storage import insight_arrays as ia
 from afteraction.storage.evidence_tables import IncidentChannel, Message, OnCallShift
 from afteraction.storage.evidence_tables import Page as PageRow
 from afteraction.storage.incidents import visibility_clause
@@ -167,7 +161,7 @@ def check_filters(session: Session, filters: InsightFilters) -> None:
         raise ValidationError(
             "the date range ends before it starts: 'until' must be after 'since'", field="until"
         )
-    m.monthly_medians([], "time_to_resolve", filters.tz)  # validates the zone
+    require_zone(filters.tz)
     checks: tuple[tuple[str, Sequence[str], Any], ...] = (
         ("severity", [s.upper() for s in filters.severity], SeverityLevel.name),
         ("service", filters.service, Service.slug),
@@ -216,9 +210,9 @@ def _where(actor: Actor, filters: InsightFilters) -> list[ColumnElement[bool]]:
         )
     # On the integer start (the same instant exactly): the metrics index covers it.
     if filters.since is not None:
-        conditions.append(Incident.started_us >= to_micros(filters.since))
+        conditions.append(Incident.started_us >= m.to_micros(filters.since))
     if filters.until is not None:
-        conditions.append(Incident.started_us < to_micros(filters.until))
+        conditions.append(Incident.started_us < m.to_micros(filters.until))
     return conditions
 
 
@@ -332,33 +326,13 @@ def _tiers(session: Session, ids: Select[Any] | list[int]) -> dict[int, str]:
     return {i: tag[len(TIER_PREFIX) :] for i, tag in session.execute(query)}
 
 
-# -- incident columns (the dashboard's fast path) ------------------------------------------
+# -- incident columns (the dashboard's arrays) -----------------------------------------------
 
 TABLE_MILESTONES = ("started", "detected", "acknowledged", "mitigated", "resolved")
 """The milestones the dashboard's duration metrics read (placement uses all of them)."""
 _FAR = 2**62
 _NULL = -(2**62)
 """Stands for NULL in `_number_columns`' texts (far outside any instant or id)."""
-
-
-def epoch_micros(column: Any, dialect: str) -> ColumnElement[Any]:
-    """A UTC datetime column as whole microseconds since 1970 (exact, no datetime objects).
-
-    SQLite stores 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC, six digits as SQLAlchemy writes them):
-    whole seconds by `unixepoch` (SQLite 3.38+), microseconds from the digits after the
-    point (SQLite's own date functions keep only milliseconds). `unixepoch` rounds the
-    fraction to milliseconds before dropping it, which can carry into the next second only
-    from .9995 on: for fractions from .999 the seconds come from the first 19 characters
-    alone (slower: `substr` makes a string per row, so only those rows pay for it).
-    PostgreSQL: `EXTRACT(EPOCH ...)` is exact."""
-    if dialect == "postgresql":
-        return cast(func.round(extract("epoch", column) * 1_000_000), BigInteger)
-    seconds = case(
-        (func.substr(column, 21, 3) == "999", func.unixepoch(func.substr(column, 1, 19))),
-        else_=func.unixepoch(column),
-    )
-    fraction = type_coerce(func.substr(column, 21), BigInteger)  # '' (no fraction) is 0
-    return seconds * 1_000_000 + fraction
 
 
 def _earliest(values: Sequence[Any], dialect: str) -> ColumnElement[Any]:
@@ -369,13 +343,6 @@ def _earliest(values: Sequence[Any], dialect: str) -> ColumnElement[Any]:
     return func.nullif(func.min(*(func.coalesce(v, far) for v in values)), far)
 
 
-def _undated_placement(dialect: str) -> ColumnElement[Any]:
-    """For an incident without started: its earliest recorded milestone (else NULL)."""
-    started = MILESTONE_COLUMNS["started"]
-    others = [epoch_micros(c, dialect) for n, c in MILESTONE_COLUMNS.items() if n != "started"]
-    return case((started.is_(None), _earliest(others, dialect)))
-
-
 def _raw_rows(session: Session, query: Any) -> list[Any]:
     """Rows as the driver returns them: only integers and text are selected, so no result
     processing is needed (this skips building a Row per incident)."""
@@ -384,104 +351,6 @@ def _raw_rows(session: Session, query: Any) -> list[Any]:
         return list(result.cursor.fetchall())
     finally:
         result.close()
-
-
-def _slugs_by_incident(
-    session: Session, link: tuple[Any, Any], names: Any, ids: Select[Any], matched: int
-) -> dict[int, tuple[str, ...]]:
-    """incident id -> slugs sorted, from the `link` columns (incident id, entity id) and
-    `names` (entity id, slug). When the matched incidents are most of the links, every link
-    is read (cheaper than testing each against `ids`; the extra ones are never looked up)."""
-    one: dict[int, tuple[str, ...]] = {i: (slug,) for i, slug in session.execute(names)}
-    total = session.scalar(select(func.count()).select_from(link[0].table)) or 0
-    query = select(*link)
-    if matched * 2 < total:
-        query = query.where(link[0].in_(ids))
-    pairs = _raw_rows(session, query)
-    if not pairs:
-        return {}
-    incident_ids = [pair[0] for pair in pairs]
-    if len(set(incident_ids)) == len(incident_ids):  # one link per incident: no merging
-        return {incident_id: one[entity_id] for incident_id, entity_id in pairs}
-    found: dict[int, tuple[str, ...]] = {}
-    get = found.get
-    for incident_id, entity_id in pairs:
-        before = get(incident_id)
-        found[incident_id] = one[entity_id] if before is None else before + one[entity_id]
-    for key, slugs in found.items():
-        if len(slugs) > 1:
-            found[key] = tuple(sorted(slugs))
-    return found
-
-
-class PublicIds(Sequence[str]):
-    """ "INC-<number>" per incident number, made when read: the metrics read only the few
-    ids they list (missing, out of order, recurring), so 100,000 strings are never built."""
-
-    __slots__ = ("numbers",)
-
-    def __init__(self, numbers: Sequence[int]) -> None:
-        self.numbers = numbers
-
-    def __len__(self) -> int:
-        return len(self.numbers)
-
-    @overload
-    def __getitem__(self, index: int) -> str: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[str]: ...
-    def __getitem__(self, index: int | slice) -> str | list[str]:
-        if isinstance(index, slice):
-            return [f"INC-{n}" for n in self.numbers[index]]
-        return f"INC-{self.numbers[index]}"
-
-
-def incident_table(session: Session, actor: Actor, filters: InsightFilters) -> m.IncidentTable:
-    """The visible incidents matching `filters` as columns (every type; core applies the type
-    rule), ordered by number: one Core query for the incidents, one each for the service and
-    team links (integers), plus the small problem, service and team name lists.
-
-    The incident query has no ORDER BY and no join (each costs more than sorting or looking
-    up in Python): rows usually come in number order already, and are sorted when not."""
-    dialect = session.get_bind().dialect.name
-    query = select(
-        Incident.id, Incident.number, Incident.severity, Incident.type, Incident.problem_id,
-        *(epoch_micros(MILESTONE_COLUMNS[n], dialect) for n in TABLE_MILESTONES),
-        _undated_placement(dialect),
-    ).where(*_where(actor, filters))  # fmt: skip
-    rows = _raw_rows(session, query)
-    width = 6 + len(TABLE_MILESTONES)
-    if any(map(gt, map(itemgetter(1), rows), map(itemgetter(1), islice(rows, 1, None)))):
-        rows.sort(key=itemgetter(1))  # not in number order
-    columns = [[row[k] for row in rows] for k in range(width)]
-    ids = visible_ids(actor, filters)
-    services: dict[int, tuple[str, ...]] = {}
-    teams: dict[int, tuple[str, ...]] = {}
-    problems: dict[int, str] = {}
-    if rows:
-        services = _slugs_by_incident(
-            session, (IncidentService.incident_id, IncidentService.service_id),
-            select(Service.id, Service.slug), ids, len(rows),
-        )  # fmt: skip
-        teams = _slugs_by_incident(
-            session, (IncidentTeam.incident_id, IncidentTeam.team_id),
-            select(Team.id, Team.slug), ids, len(rows),
-        )  # fmt: skip
-        if any(columns[4]):
-            problems = dict(session.execute(select(Problem.id, Problem.key)).all())
-    incident_ids, started, undated = columns[0], columns[5], columns[width - 1]
-    none: tuple[str, ...] = ()
-    return m.IncidentTable(
-        public_ids=PublicIds(columns[1]),
-        severities=columns[2],
-        types=columns[3],
-        services=list(map(services.get, incident_ids, repeat(none))),
-        teams=list(map(teams.get, incident_ids, repeat(none))),
-        problems=list(map(problems.get, columns[4])),
-        milestones={n: columns[5 + k] for k, n in enumerate(TABLE_MILESTONES)},
-        placed=started if None not in started else
-        [s if s is not None else u for s, u in zip(started, undated, strict=True)],
-    )  # fmt: skip
 
 
 def _never_null(column: Any) -> bool:
@@ -495,16 +364,16 @@ def _never_null(column: Any) -> bool:
     return isinstance(column, Column) and not column.nullable
 
 
-def _number_columns(session: Session, columns: Sequence[Any], where: Sequence[Any]) -> list[Any]:
-    """Integer `columns` of the rows matching `where` as float64 arrays (NULL = NaN).
+def _number_columns(
+    session: Session, columns: Sequence[Any], where: Sequence[Any]
+) -> list[npt.NDArray[np.int64]]:
+    """Integer `columns` of the rows matching `where` as int64 arrays, NULL as `_NULL`.
 
     Each column comes back as one comma-separated text (SQLite's `group_concat`,
     PostgreSQL's `string_agg`; every aggregate of one query steps over the same rows in
-    the same order, so the columns line up) that numpy parses as integers in C, NULL
-    written as `_NULL`. Over 100,000 rows that is about twice as fast as a Python tuple
-    per row on SQLite and a third faster on PostgreSQL. Values must stay within ±2**53
-    (`insight_arrays.EXACT_LIMIT`); larger ones come back as ±inf so that
-    `IncidentArrays.fits` refuses them."""
+    the same order, so the columns line up) that numpy parses as integers in C. Over
+    100,000 rows that is about twice as fast as a Python tuple per row on SQLite and a
+    third faster on PostgreSQL."""
     dialect = session.get_bind().dialect.name
     null = literal(_NULL)
     comma: ColumnElement[str] = literal_column("','")  # bound, it takes twice as long
@@ -516,14 +385,17 @@ def _number_columns(session: Session, columns: Sequence[Any], where: Sequence[An
         return func.group_concat(value, comma)
 
     texts = session.execute(select(*map(joined, columns)).where(*where)).one()
-    out = []
-    for text_ in texts:
-        ints = np.fromstring(text_, dtype=np.int64, sep=",") if text_ else np.zeros(0, np.int64)
-        floats = ints.astype(np.float64)
-        floats[ints == _NULL] = np.nan
-        floats[(np.abs(ints) >= 2**53) & (ints != _NULL)] = np.inf
-        out.append(floats)
-    return out
+    return [
+        np.fromstring(text_, dtype=np.int64, sep=",") if text_ else np.zeros(0, np.int64)
+        for text_ in texts
+    ]
+
+
+def _instants(ints: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+    """Epoch microseconds as float64, NULL as NaN (see `core.metrics.arrays`)."""
+    floats = ints.astype(np.float64)
+    floats[ints == _NULL] = np.nan
+    return floats
 
 
 def _positions(ids: Any, wanted: Any) -> tuple[Any, Any]:
@@ -537,9 +409,11 @@ def _positions(ids: Any, wanted: Any) -> tuple[Any, Any]:
 def _links(
     session: Session, link: tuple[Any, Any], names: Any, where: Sequence[Any], ids: Any,
     matched: int,
-) -> ia.Links:  # fmt: skip
+) -> m.Links:  # fmt: skip
     """The `link` pairs (incident id, entity id) of the incidents whose ids are `ids`
-    (their positions), entity ids coded by their sorted names."""
+    (their positions), entity ids coded by their sorted names. When the matched incidents
+    are most of the links, every link is read (cheaper than testing each against the
+    filters; the extra ones are never looked up)."""
     named = sorted(session.execute(names).all(), key=itemgetter(1))
     code_of = np.full(max((i for i, _ in named), default=0) + 1, -1, np.int64)
     code_of[[i for i, _ in named]] = np.arange(len(named))
@@ -547,23 +421,15 @@ def _links(
     filters = [link[0].in_(select(Incident.id).where(*where))] if matched * 2 < total else []
     incident, entity = _number_columns(session, link, filters)
     position, known = _positions(ids, incident)
-    codes = code_of[entity[known].astype(np.int64)]
+    codes = code_of[entity[known]]
     sort = np.argsort(position, kind="stable")
-    return ia.Links(position[sort], codes[sort], [slug for _, slug in named])
+    return m.Links(position[sort], codes[sort], [slug for _, slug in named])
 
 
-def incident_arrays(
-    session: Session, actor: Actor, filters: InsightFilters,
-    milestones: Sequence[str] = TABLE_MILESTONES,
-) -> ia.IncidentArrays | None:  # fmt: skip
-    """The visible incidents matching `filters` as numpy columns in number order (every
-    type; the type rule is applied later), or None when they cannot be held exactly (an
-    instant beyond the year 2255, or a type this version does not know): the caller then
-    uses `incident_table`."""
-    where = _where(actor, filters)
-    severities = sorted(session.scalars(select(SeverityLevel.name)))
-    types = sorted(INCIDENT_TYPES)
-    problems = dict(session.execute(select(Problem.id, Problem.key)).all())
+def _coded_columns(
+    session: Session, where: Sequence[Any], milestones: Sequence[str],
+    severities: list[str], types: list[str],
+) -> list[npt.NDArray[np.int64]]:  # fmt: skip
     columns = [
         Incident.id, Incident.number,
         case({name: k for k, name in enumerate(severities)}, value=Incident.severity, else_=-1),
@@ -571,39 +437,50 @@ def incident_arrays(
         func.coalesce(Incident.problem_id, 0),  # ids start at 1; a short "0" reads fastest
         *(MICROS_COLUMNS[n] for n in milestones),
     ]  # fmt: skip
-    ids, numbers, severity, kind, problem, *times = _number_columns(session, columns, where)
-    if len(kind) and (kind.min() < 0 or severity.min() < 0):
-        return None
-    if not all(np.isfinite(c).all() for c in (ids, numbers, problem)):
-        return None  # an id or number beyond 2**53: not exact in float64
+    return _number_columns(session, columns, where)
+
+
+def incident_arrays(
+    session: Session, actor: Actor, filters: InsightFilters,
+    milestones: Sequence[str] = TABLE_MILESTONES,
+) -> m.IncidentArrays:  # fmt: skip
+    """The visible incidents matching `filters` as numpy columns in number order (every
+    type; the type rule is applied by the figures): one query for the incidents, one each
+    for the service and team links, plus the small name lists."""
+    where = _where(actor, filters)
+    severities = sorted(session.scalars(select(SeverityLevel.name)))
+    types = sorted(INCIDENT_TYPES)
+    problems = dict(session.execute(select(Problem.id, Problem.key)).all())
+    read = _coded_columns(session, where, milestones, severities, types)
+    if len(read[0]) and (read[2].min() < 0 or read[3].min() < 0):  # a name not in the lists
+        severities = sorted({*severities, *session.scalars(select(Incident.severity).distinct())})
+        types = sorted({*types, *session.scalars(select(Incident.type).distinct())})
+        read = _coded_columns(session, where, milestones, severities, types)
+    ids, numbers, severity, kind, problem, *times = read
     if len(numbers) > 1 and np.any(numbers[1:] < numbers[:-1]):
         order = np.argsort(numbers, kind="stable")
         ids, numbers, severity, kind, problem = (
             c[order] for c in (ids, numbers, severity, kind, problem)
         )
         times = [c[order] for c in times]
-    columns_by_name = dict(zip(milestones, times, strict=True))
+    columns_by_name = {n: _instants(c) for n, c in zip(milestones, times, strict=True)}
     placed = columns_by_name.get("started", np.full(len(ids), np.nan)).copy()
     if np.isnan(placed).any():  # undated: the earliest other milestone (few; by index)
         others = [MICROS_COLUMNS[n] for n in MILESTONES if n != "started"]
         earliest = _earliest(others, session.get_bind().dialect.name)
         query = select(Incident.id, earliest).where(Incident.started_at.is_(None), *where)
         found = _raw_rows(session, query)
-        at, _ = _positions(ids, np.array([i for i, _ in found], np.float64))
-        placed[at] = [np.nan if v is None else v for _, v in found]
-    as_int = [c.astype(np.int64) for c in (ids, numbers, severity, kind)]
-    problem_ids = problem.astype(np.int64)
+        at, _ = _positions(ids, np.array([i for i, _ in found], np.int64))
+        placed[at] = [np.nan if v is None else float(v) for _, v in found]
     services = _links(session, (IncidentService.incident_id, IncidentService.service_id),
-                      select(Service.id, Service.slug), where, as_int[0], len(ids))  # fmt: skip
+                      select(Service.id, Service.slug), where, ids, len(ids))  # fmt: skip
     teams = _links(session, (IncidentTeam.incident_id, IncidentTeam.team_id),
-                   select(Team.id, Team.slug), where, as_int[0], len(ids))  # fmt: skip
-    table = ia.IncidentArrays(
-        numbers=as_int[1], severity=as_int[2], severity_names=severities, type=as_int[3],
-        type_names=types, problem=problem_ids, problem_keys=problems,
-        milestones=columns_by_name,
+                   select(Team.id, Team.slug), where, ids, len(ids))  # fmt: skip
+    return m.IncidentArrays(
+        numbers=numbers, severity=severity, severity_names=severities, type=kind,
+        type_names=types, problem=problem, problem_keys=problems, milestones=columns_by_name,
         placed=placed, services=services, teams=teams,
     )  # fmt: skip
-    return table if table.fits() else None
 
 
 # -- figures as plain data -----------------------------------------------------------------
@@ -621,22 +498,6 @@ def distribution_dict(d: m.Distribution, *, with_mean: bool = False) -> dict[str
     if with_mean:
         out["mean"] = d.mean
     return out
-
-
-def metric_summaries(
-    facts: Sequence[m.IncidentFacts], filters: InsightFilters, *, with_mean: bool = False
-) -> list[dict[str, Any]]:
-    """Per dashboard metric: definition, count, count missing, median, p90, max (seconds),
-    out-of-order count, and the same per severity."""
-    figures = m.ColumnarMetrics(m.table_from_facts(facts), filters.include_types())
-    return [
-        summary_of(
-            figures.report(k, with_mean=with_mean),
-            figures.report(k, group_by="severity", with_mean=with_mean),
-            with_mean=with_mean,
-        )
-        for k in DASHBOARD_METRICS
-    ]
 
 
 def summary_of(
@@ -686,42 +547,11 @@ class Dashboard:
         ]
 
 
-def _figures(
-    session: Session, actor: Actor, filters: InsightFilters
-) -> ia.ArrayMetrics | m.ColumnarMetrics:
-    """The dashboard's metrics over numpy arrays, or over Python lists when the incidents
-    cannot be held exactly in arrays (see `incident_arrays`); both give the same figures."""
-    arrays = incident_arrays(session, actor, filters)
-    if arrays is not None:
-        return ia.ArrayMetrics(arrays, filters.include_types())
-    return m.ColumnarMetrics(incident_table(session, actor, filters), filters.include_types())
+def _figures(session: Session, actor: Actor, filters: InsightFilters) -> m.ArrayMetrics:
+    """The dashboard's figures over the matching incidents' arrays."""
+    return m.ArrayMetrics(incident_arrays(session, actor, filters), filters.include_types())
 
 
-def _cycle_collector_paused(fn: Callable[P, R]) -> Callable[P, R]:
-    """Run `fn` with Python's cycle collector paused, then resume it.
-
-    On the list path (`incident_table`, used when the numpy arrays cannot hold the data)
-    the dashboard allocates about a million small objects while keeping a few dozen lists
-    of 100,000 entries alive; every collector pass walks those lists, which cost as much
-    as the arithmetic (about 0.4 s of 1.2 s over 100,000 incidents). Nothing built here
-    forms a reference cycle, so reference counting frees it all the same. The collector is
-    process-wide: a request running meanwhile in another thread skips collection too, and
-    whichever call paused it resumes it."""
-
-    @functools.wraps(fn)
-    def paused(*args: P.args, **kwargs: P.kwargs) -> R:
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            if was_enabled:
-                gc.enable()
-
-    return paused
-
-
-@_cycle_collector_paused
 def dashboard(
     session: Session,
     actor: Actor,
@@ -732,9 +562,8 @@ def dashboard(
 ) -> Dashboard:
     """Every figure of the insights dashboard for the incidents `actor` can see.
 
-    Reads one row per incident with milestones as epoch microseconds (`incident_table`) and
-    computes each duration once (`core.metrics.columnar`); the figures are those of
-    `metric_report`, `monthly_medians`, `counts_over_time` and `recurring_problems`."""
+    Reads the incidents as arrays (`incident_arrays`) and computes each duration once
+    (`core.metrics.ArrayMetrics`)."""
     check_filters(session, filters)
     if metric not in DASHBOARD_METRICS:
         raise ValidationError(
@@ -779,7 +608,6 @@ class MetricFigures:
     impact: dict[str, Any]
 
 
-@_cycle_collector_paused
 def dashboard_metrics(
     session: Session, actor: Actor, filters: InsightFilters, *, with_mean: bool = False
 ) -> MetricFigures:
@@ -1008,7 +836,7 @@ def _participation(
     )
     services: dict[int, list[tuple[str, str, datetime | None]]] = defaultdict(list)
     for incident_id, slug, number, started in _raw_rows(session, svc):
-        at = None if started is None else from_micros(started)
+        at = None if started is None else m.from_micros(started)
         services[incident_id].append((slug, f"INC-{number}", at))
     rows = []
     for incident_id, person_id in sorted(people):
@@ -1461,18 +1289,16 @@ def sla_results(
     targets = list(rows) if rows is not None else list_slas(session)
     goals = [sla_target(t) for t in targets]
     wanted = sorted({n for g in goals for n in (g.milestone, g.measured_from)})
-    arrays = incident_arrays(session, actor, filters, wanted) if targets else None
-    if arrays is None:
-        facts = incident_facts(session, actor, filters).facts
-        results = m.sla_compliance(facts, goals, include_types=filters.include_types())
-        return list(zip(targets, results, strict=True))
+    if not targets:
+        return []
+    arrays = incident_arrays(session, actor, filters, wanted)
     tiers: list[str | None] = [None] * len(arrays.numbers)
     if any(g.tier is not None for g in goals):
         position = {n: k for k, n in enumerate(arrays.numbers.tolist())}
         query = _tier_tags(visible_ids(actor, filters), Incident.number)
         for number, tag in session.execute(query):
             tiers[position[number]] = tag[len(TIER_PREFIX) :]
-    figures = ia.ArrayMetrics(arrays, filters.include_types())
+    figures = m.ArrayMetrics(arrays, filters.include_types())
     return [(row, figures.sla(goal, tiers)) for row, goal in zip(targets, goals, strict=True)]
 
 
@@ -1527,11 +1353,9 @@ __all__ = [
     "get_sla",
     "get_slo",
     "incident_facts",
-    "incident_table",
-    "epoch_micros",
+    "incident_arrays",
     "list_slas",
     "list_slos",
-    "metric_summaries",
     "notifications",
     "oncall",
     "parse_counts_csv",
