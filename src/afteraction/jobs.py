@@ -88,9 +88,14 @@ def build_queue(settings: Settings) -> Queue:
 
     @huey.task(name="slo_burn_check")  # type: ignore[untyped-decorator]
     def slo_burn_check(slo_id: int) -> list[int]:
-        from afteraction.storage.insights import burn_check_job
+        from afteraction.services.service_levels import record_burn_alerts
+        from afteraction.storage.db import writing
 
-        return burn_check_job(settings.database_url, slo_id)
+        def check(session: Session) -> list[int]:
+            with writing(session):
+                return record_burn_alerts(session, slo_id)
+
+        return _with_session(settings, check)
 
     @huey.task(name="run_import")  # type: ignore[untyped-decorator]
     def run_import(job_id: int) -> str:

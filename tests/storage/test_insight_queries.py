@@ -10,8 +10,11 @@ from sqlalchemy.orm import Session
 
 from afteraction.core import metrics as m
 from afteraction.core.access import SYSTEM, Actor
+from afteraction.core.metrics import InsightFilters
+from afteraction.services import insights as ins
+from afteraction.services import service_levels as levels
 from afteraction.storage import incidents as repo
-from afteraction.storage import insights as ins
+from afteraction.storage import insight_queries as queries
 from afteraction.storage.db import writing
 from afteraction.storage.tables import Problem, Service, Team
 from tests.core.metrics import oracles
@@ -44,11 +47,11 @@ def test_stored_incidents_give_the_reference_figures(db: Session) -> None:
                 allow_out_of_order=True, number=40 - n,
             ))  # fmt: skip
     for actor in (SYSTEM, VIEWER):
-        for filters in (ins.InsightFilters(), ins.InsightFilters(include_excluded=True,
+        for filters in (InsightFilters(), InsightFilters(include_excluded=True,
                                                                  tz="Europe/Berlin")):  # fmt: skip
-            facts = ins.incident_facts(db, actor, filters).facts
+            facts = queries.incident_facts(db, actor, filters).facts
             types = filters.include_types()
-            fast = m.ArrayMetrics(ins.incident_arrays(db, actor, filters), types)
+            fast = m.ArrayMetrics(queries.incident_arrays(db, actor, filters), types)
             assert fast.excluded_by_type == oracles.included(facts, types)[1]
             for metric in ins.DASHBOARD_METRICS:
                 for group_by in (None, "severity", "service", "team"):
@@ -75,7 +78,7 @@ def test_instants_past_2255_are_measured(db: Session) -> None:
                 milestones={"started": at, "resolved": at + timedelta(hours=1)},
                 allow_out_of_order=True,
             ))  # fmt: skip
-    figures = ins.dashboard(db, SYSTEM, ins.InsightFilters())
+    figures = ins.dashboard(db, SYSTEM, InsightFilters())
     ttr = figures.overall["time_to_resolve"].groups[0].distribution
     assert (ttr.count, ttr.median) == (2, 3600.0)
     assert figures.overall["time_between_failures"].groups == ()  # neither names a service
@@ -93,16 +96,16 @@ def test_sla_tiers_and_tag_filters(db: Session) -> None:
                 milestones={"started": at, "resolved": at + timedelta(hours=2)},
             ))  # fmt: skip
         for tier in ("gold", "silver", "z"):
-            ins.create_sla(db, SYSTEM, ins.SLAInput(tier, "resolved", 3600, tier=tier))
+            levels.create_sla(db, SYSTEM, levels.SLAInput(tier, "resolved", 3600, tier=tier))
 
-    def breaches(filters: ins.InsightFilters) -> list[tuple[str, list[str]]]:
+    def breaches(filters: InsightFilters) -> list[tuple[str, list[str]]]:
         return [(row.name, [b.public_id for b in result.breached])
                 for row, result in ins.sla_results(db, SYSTEM, filters)]  # fmt: skip
 
-    assert breaches(ins.InsightFilters()) == [
+    assert breaches(InsightFilters()) == [
         ("gold", ["INC-2"]), ("silver", ["INC-1"]), ("z", ["INC-3"])
     ]  # fmt: skip
-    assert breaches(ins.InsightFilters(tag=("tier:gold",))) == [
+    assert breaches(InsightFilters(tag=("tier:gold",))) == [
         ("gold", ["INC-2"]), ("silver", ["INC-1"]), ("z", [])
     ]  # fmt: skip
 
@@ -115,5 +118,5 @@ def test_numbers_beyond_float_precision_are_read_exactly(db: Session) -> None:
         repo.declare(db, SYSTEM, repo.IncidentInput(
             title="huge", severity="SEV2", number=2**53 + 1, milestones={"started": at},
         ))  # fmt: skip
-    missing = ins.dashboard(db, SYSTEM, ins.InsightFilters()).overall["time_to_resolve"]
+    missing = ins.dashboard(db, SYSTEM, InsightFilters()).overall["time_to_resolve"]
     assert list(missing.groups[0].missing_ids) == [f"INC-{2**53 + 1}"]

@@ -1,5 +1,6 @@
 """`afteraction metrics`: the dashboard's duration figures in the terminal, as a Rich table
-or JSON, with the same filters as the insights dashboard. Queries live in storage."""
+or JSON, with the same filters as the insights dashboard, from the insights service
+(`services.insights.dashboard_metrics`)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from rich.table import Table
 
 from afteraction.cli.context import cli_actor, console, fail, print_json, run, state_of
 from afteraction.core.incidents import format_duration
-from afteraction.storage import insights as ins
+from afteraction.core.metrics import InsightFilters
+from afteraction.services import insights as ins
 
 Many = Annotated[list[str] | None, typer.Option(show_default=False)]
 
@@ -54,7 +56,7 @@ def metrics(
 
     Example: afteraction metrics --since 2026-01-01 --severity SEV1 --service checkout-api
     """
-    filters = ins.InsightFilters(
+    filters = InsightFilters(
         since=_day(since, "since", end=False),
         until=_day(until, "until", end=True),
         severity=tuple(s.upper() for s in severity or ()),

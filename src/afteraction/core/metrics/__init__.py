@@ -9,9 +9,10 @@ maintenance incidents are excluded unless asked for.
 Modules: `stats` (percentiles), `definitions`, `durations` and `trends` (the shapes of the
 figures), `arrays` (many incidents as numpy columns), `figures` (`ArrayMetrics`: every
 duration figure, trend, count, recurrence and SLA compliance, computed once, over arrays),
-`instants`, `oncall`, `silos`, `response`, `slo`, `sla`. Only the standard library and numpy
-(array math) are imported here; no storage, no I/O. The names below are the supported API;
-import them from `afteraction.core.metrics`.
+`filters` (which incidents a figure covers), `instants`, `oncall`, `silos`, `response`,
+`slo`, `sla`. Only the standard library and numpy (array math) are imported here; no
+storage, no I/O. The names below are the supported API; import them from
+`afteraction.core.metrics`.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from afteraction.core.metrics.durations import (
     OutOfOrder,
 )
 from afteraction.core.metrics.figures import ArrayMetrics
+from afteraction.core.metrics.filters import InsightFilters
 from afteraction.core.metrics.instants import from_micros, to_micros
 from afteraction.core.metrics.oncall import (
     FatigueWarning,
@@ -110,6 +112,7 @@ __all__ = [
     "IncidentArrays",
     "IncidentBudget",
     "IncidentFacts",
+    "InsightFilters",
     "Involvement",
     "Links",
     "Listed",

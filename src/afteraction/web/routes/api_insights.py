@@ -15,8 +15,9 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from afteraction.core.errors import ValidationError
+from afteraction.services import insights as ins
+from afteraction.services import service_levels as levels
 from afteraction.storage import incidents as incident_repo
-from afteraction.storage import insights as ins
 from afteraction.storage import search as finder
 from afteraction.storage.db import writing
 from afteraction.web import insights as view
@@ -132,22 +133,22 @@ class SLOBody(BaseModel):
 def list_slos(db: DbSession, actor: CurrentActor, service: str | None = None,
               format: Format = "json", limit: Limit = 100,
               offset: Offset = 0) -> Response:  # fmt: skip
-    rows = [view.slo_row(ins.slo_status(db, actor, r.id)) for r in ins.list_slos(db, service)]
+    rows = [view.slo_row(levels.slo_status(db, actor, r.id)) for r in levels.list_slos(db, service)]
     return table(rows, format, "slos", limit, offset)
 
 
 @router.post("/slos", status_code=201)
 def create_slo(body: SLOBody, db: DbSession, actor: CurrentActor) -> Response:
     with writing(db):
-        row = ins.create_slo(db, actor, ins.SLOInput(**body.model_dump()))
-        data = ins.slo_snapshot(row)
+        row = levels.create_slo(db, actor, levels.SLOInput(**body.model_dump()))
+        data = levels.slo_snapshot(row)
     return _json(data, 201)
 
 
 @router.get("/slos/{slo_id}")
 def get_slo(slo_id: int, db: DbSession, actor: CurrentActor) -> Response:
     """The SLO with its budget, burn rates (1h/6h/3d...), alerts and budget per incident."""
-    status = ins.slo_status(db, actor, slo_id)
+    status = levels.slo_status(db, actor, slo_id)
     data = view.slo_row(status)
     data["incidents"] = [
         {"incident": b.public_id, "end_milestone": b.end_milestone, "budget_consumed": b.fraction}
@@ -159,7 +160,7 @@ def get_slo(slo_id: int, db: DbSession, actor: CurrentActor) -> Response:
 @router.delete("/slos/{slo_id}", status_code=204)
 def delete_slo(slo_id: int, db: DbSession, actor: CurrentActor) -> Response:
     with writing(db):
-        ins.delete_slo(db, actor, slo_id)
+        levels.delete_slo(db, actor, slo_id)
     return Response(status_code=204)
 
 
@@ -175,10 +176,10 @@ async def add_counts(slo_id: int, request: Request, db: DbSession, actor: Curren
         upload = form.get("file")
         if upload is None or isinstance(upload, str):
             raise ValidationError("attach the CSV as the 'file' field", field="file")
-        rows: Any = ins.parse_counts_csv((await upload.read()).decode("utf-8-sig"))
+        rows: Any = levels.parse_counts_csv((await upload.read()).decode("utf-8-sig"))
         first_row = 2
     elif content_type.startswith("text/csv"):
-        rows = ins.parse_counts_csv((await request.body()).decode("utf-8-sig"))
+        rows = levels.parse_counts_csv((await request.body()).decode("utf-8-sig"))
         first_row = 2
     else:
         try:
@@ -189,7 +190,7 @@ async def add_counts(slo_id: int, request: Request, db: DbSession, actor: Curren
         if not isinstance(rows, list):
             raise ValidationError("send a list of rows (or {'rows': [...]})", field="rows")
     with writing(db):
-        written = ins.add_counts(db, actor, slo_id, rows, first_row=first_row)
+        written = levels.add_counts(db, actor, slo_id, rows, first_row=first_row)
     enqueue_burn_check(request, slo_id)
     return _json({"written": written}, 201)
 
@@ -217,15 +218,15 @@ def list_slas(request: Request, db: DbSession, actor: CurrentActor, format: Form
 @router.post("/slas", status_code=201)
 def create_sla(body: SLABody, db: DbSession, actor: CurrentActor) -> Response:
     with writing(db):
-        row = ins.create_sla(db, actor, ins.SLAInput(**body.model_dump()))
-        data = ins.sla_snapshot(row)
+        row = levels.create_sla(db, actor, levels.SLAInput(**body.model_dump()))
+        data = levels.sla_snapshot(row)
     return _json(data, 201)
 
 
 @router.get("/slas/{sla_id}")
 def get_sla(sla_id: int, request: Request, db: DbSession, actor: CurrentActor) -> Response:
     """The SLA, its compliance rate and the breaches (incidents that missed the target)."""
-    row = ins.get_sla(db, sla_id)
+    row = levels.get_sla(db, sla_id)
     results = ins.sla_results(db, actor, view.filters_from(request.query_params), [row])
     data = view.sla_rows(results)[0]
     data["breaches"] = view.breach_rows(results)
@@ -236,7 +237,7 @@ def get_sla(sla_id: int, request: Request, db: DbSession, actor: CurrentActor) -
 @router.delete("/slas/{sla_id}", status_code=204)
 def delete_sla(sla_id: int, db: DbSession, actor: CurrentActor) -> Response:
     with writing(db):
-        ins.delete_sla(db, actor, sla_id)
+        levels.delete_sla(db, actor, sla_id)
     return Response(status_code=204)
 
 
@@ -244,7 +245,7 @@ def delete_sla(sla_id: int, db: DbSession, actor: CurrentActor) -> Response:
 def sla_breaches(sla_id: int, request: Request, db: DbSession, actor: CurrentActor,
                  format: Format = "json", limit: Limit = 100,
                  offset: Offset = 0) -> Response:  # fmt: skip
-    row = ins.get_sla(db, sla_id)
+    row = levels.get_sla(db, sla_id)
     results = ins.sla_results(db, actor, view.filters_from(request.query_params), [row])
     return table(view.breach_rows(results), format, "sla-breaches", limit, offset)
 

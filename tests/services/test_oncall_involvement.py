@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.orm import Session
 
 from afteraction.core.access import SYSTEM
+from afteraction.core.metrics import InsightFilters
+from afteraction.services import insights as ins
 from afteraction.storage import incidents as repo
-from afteraction.storage import insights as ins
 from afteraction.storage.db import writing
 from afteraction.storage.evidence_tables import (
     Channel,
@@ -62,7 +63,7 @@ def test_first_message_in_an_attached_channel_counts_as_involvement(db: Session)
             db.add(Message(channel_id=channel.id, source_id=source.id, ts=f"{n}.0",
                            at=T0 + timedelta(hours=hours), text_plain="on it",
                            author_person_id=ana.id, is_bot=bot))  # fmt: skip
-    report = ins.oncall(db, SYSTEM, ins.InsightFilters(since=T0, until=T0 + timedelta(days=1)))
+    report = ins.oncall(db, SYSTEM, InsightFilters(since=T0, until=T0 + timedelta(days=1)))
     work = report.people[str(ana.id)].off_call
     assert work.on_call == (on_call.public_id,)
     # the cache stampede: first message at 10:30, outside her shift (the bot post at 09:00
