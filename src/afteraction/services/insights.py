@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from afteraction.core import metrics as m
 from afteraction.core.access import Actor
+from afteraction.core.analysis import people as people_analysis
 from afteraction.core.errors import ValidationError
 from afteraction.core.metrics import InsightFilters
 from afteraction.core.metrics.impact import ImpactInterval, impact_seconds
@@ -27,6 +28,7 @@ from afteraction.core.metrics.stats import distribution_of_sorted
 from afteraction.services import service_levels
 from afteraction.storage import insight_people as people_rows
 from afteraction.storage import insight_queries as queries
+from afteraction.storage.analysis_bundle import build_incident_evidence
 from afteraction.storage.insights_tables import SLATargetRow
 from afteraction.storage.types import utcnow
 
@@ -240,6 +242,8 @@ class OnCallReport:
     warnings: list[m.FatigueWarning]
     names: Mapping[str, str]
     thresholds: m.Thresholds
+    involvements: list[m.Involvement] = field(default_factory=list)
+    """Each person's first involvement in each incident in the window, by time."""
 
 
 def default_window(filters: InsightFilters, days: int = 28) -> tuple[datetime, datetime]:
@@ -263,7 +267,7 @@ def oncall(
     start, end = default_window(filters)
     pages = people_rows.pages(session, actor, start, end)
     shifts = people_rows.shifts(session)
-    involvements = people_rows.involvements(session, actor, filters, start, end)
+    involvements = first_involvements(session, actor, filters, start, end)
     people = people_rows.people(session)
     memberships = people_rows.memberships(session)
     per_person = m.oncall_load(
@@ -274,7 +278,25 @@ def oncall(
     )
     warnings = [w for load in per_person.values() for w in m.fatigue_warnings(load, thresholds)]
     names = {k: p.name for k, p in people.items()}
-    return OnCallReport(start, end, per_person, per_team, warnings, names, thresholds)
+    involved = sorted(involvements, key=lambda i: (i.at, i.incident_id, i.person_key))
+    return OnCallReport(start, end, per_person, per_team, warnings, names, thresholds, involved)
+
+
+def first_involvements(
+    session: Session, actor: Actor, filters: InsightFilters, start: datetime, end: datetime
+) -> list[m.Involvement]:
+    """Each person's first involvement in each visible incident active in the window, when
+    it falls inside the window: the People tab's `first_seen` (`core.analysis.involvement`),
+    from the same evidence."""
+    found = []
+    for incident_id, public_id in people_rows.active_incidents(session, actor, filters, start, end):
+        evidence = build_incident_evidence(session, incident_id, with_history=False)
+        for key, at in people_analysis.first_involvements(
+            evidence.bundle, evidence.context
+        ).items():
+            if key.isdigit() and start <= at < end:  # a person in the directory
+                found.append(m.Involvement(key, public_id, at))
+    return found
 
 
 @dataclass(frozen=True, slots=True)

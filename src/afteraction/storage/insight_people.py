@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from afteraction.core import metrics as m
@@ -85,41 +85,36 @@ def shifts(session: Session) -> list[ShiftRecord]:
     return [ShiftRecord(str(p), s, a, b) for p, s, a, b in session.execute(query)]
 
 
-def involvements(
+def active_incidents(
     session: Session, actor: Actor, filters: InsightFilters, start: datetime, end: datetime
-) -> list[m.Involvement]:
-    """Each person's first involvement in each visible incident in the window: the earlier
-    of their first role on it and their first message (not a bot's) in a channel attached
-    to it, inside the attachment's window."""
+) -> list[tuple[int, str]]:
+    """(id, public id) of the visible incidents matching `filters` (any dates) with some
+    activity in [start, end): a role taken, a message in an attached channel inside the
+    attachment's window, or a page for the incident. People's first involvements in them
+    are dated from their evidence (`core.analysis.people.first_involvements`)."""
     ids = select(Incident.id).where(visibility_clause(actor))
     if filters.service or filters.team or filters.severity:
         ids = ids.where(Incident.id.in_(visible_ids(actor, filters.without_dates())))
-    roles = (
-        select(RoleAssignment.person_id, Incident.number, func.min(RoleAssignment.start))
-        .join(Incident, Incident.id == RoleAssignment.incident_id)
-        .where(RoleAssignment.incident_id.in_(ids))
-        .where(RoleAssignment.start >= start, RoleAssignment.start < end)
-        .group_by(RoleAssignment.person_id, Incident.number)
+    roles = select(RoleAssignment.incident_id).where(
+        RoleAssignment.start >= start, RoleAssignment.start < end
     )
     messages = (
-        select(Message.author_person_id, Incident.number, func.min(Message.at))
-        .join(IncidentChannel, IncidentChannel.channel_id == Message.channel_id)
-        .join(Incident, Incident.id == IncidentChannel.incident_id)
-        .where(IncidentChannel.incident_id.in_(ids))
-        .where(Message.author_person_id.is_not(None), Message.is_bot.is_(False))
+        select(IncidentChannel.incident_id)
+        .join(Message, Message.channel_id == IncidentChannel.channel_id)
         .where(Message.at >= start, Message.at < end)
         .where(or_(IncidentChannel.since.is_(None), Message.at >= IncidentChannel.since))
         .where(or_(IncidentChannel.until.is_(None), Message.at < IncidentChannel.until))
-        .group_by(Message.author_person_id, Incident.number)
     )
-    first: dict[tuple[int | None, int], datetime] = {}
-    for query in (roles, messages):
-        for person, number, at in session.execute(query):
-            moment = at if at.tzinfo else at.replace(tzinfo=UTC)
-            key = (person, number)
-            if key not in first or moment < first[key]:
-                first[key] = moment
-    return [m.Involvement(str(p), f"INC-{n}", at) for (p, n), at in first.items()]
+    paged = select(PageRow.incident_id).where(
+        PageRow.incident_id.is_not(None), PageRow.at >= start, PageRow.at < end
+    )
+    active = roles.union(messages, paged).subquery()
+    query = (
+        select(Incident.id, Incident.number)
+        .where(Incident.id.in_(select(active.c[0])), Incident.id.in_(ids))
+        .order_by(Incident.number)
+    )
+    return [(i, f"INC-{number}") for i, number in session.execute(query)]
 
 
 def participation(session: Session, actor: Actor, filters: InsightFilters) -> list[m.Participation]:

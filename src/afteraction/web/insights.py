@@ -172,6 +172,15 @@ def oncall_rows(report: ins.OnCallReport, *, teams: bool = False) -> list[dict[s
     return rows
 
 
+def involvement_rows(report: ins.OnCallReport) -> list[dict[str, Any]]:
+    """Each person's first involvement in each incident of the window, by time."""
+    return [
+        {"person": report.names.get(i.person_key, i.person_key), "person_id": i.person_key,
+         "incident": i.incident_id, "first_involved": i.at}
+        for i in report.involvements
+    ]  # fmt: skip
+
+
 def warning_rows(report: ins.OnCallReport) -> list[dict[str, Any]]:
     return [
         {"person": report.names.get(w.key, w.key), "person_id": w.key, "kind": w.kind,

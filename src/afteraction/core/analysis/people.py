@@ -8,6 +8,10 @@ tenure, participation and roles. Every number carries a plain-words explanation 
 "unknown"), never guessed. Results are plain dataclasses (`dataclasses.asdict` friendly,
 timezone-aware datetimes); `analysis_to_json` renders them for the API.
 
+What counts as a page and when a person was first involved are `involvement.py`'s
+definitions, shared with the on-call load page and the report's facts: on call and off
+hours are judged at the moment of first involvement (`first_seen`).
+
 Pure functions over `afteraction.core.evidence` records only: no I/O, no storage, no
 third-party imports, and no identity matching (importers merge identities, we never do).
 """
@@ -22,6 +26,12 @@ from functools import lru_cache
 from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from afteraction.core.analysis.involvement import (
+    NOTIFY_KIND,
+    Signals,
+    first_involved,
+    pages_from_log,
+)
 from afteraction.core.errors import ValidationError
 from afteraction.core.evidence import (
     JOIN_SUBTYPES,
@@ -37,7 +47,6 @@ ARRIVAL_KINDS: tuple[str, ...] = ("paged", "invited", "mentioned", "self_joined"
 TEAM_FITS: tuple[str, ...] = ("owning_team", "former_member", "other_team", "unknown")
 WORK_DAY_START_HOUR = 8
 WORK_DAY_END_HOUR = 20
-NOTIFY_KIND = "notify"
 EVENT_SUBTYPES: frozenset[str] = LEAVE_SUBTYPES | frozenset(
     {
         "channel_topic",
@@ -220,6 +229,9 @@ class _Trace:
     reactions: int = 0
     other_at: datetime | None = None
 
+    def signals(self) -> Signals:
+        return Signals(self.page_at, self.join_at, self.mention_at, self.first_msg, self.other_at)
+
 
 @dataclass(slots=True)
 class _Walk:
@@ -228,6 +240,7 @@ class _Walk:
     bot_messages: int = 0
     unattributed: int = 0
     hidden: int = 0
+    notifications: list[PageRecord] = field(default_factory=list)
 
 
 def _require_aware(value: datetime, name: str) -> None:
@@ -350,13 +363,15 @@ def _walk_pages(bundle: EvidenceBundle, context: IncidentContext, walk: _Walk) -
             continue
         trace = walk.traces[key]
         if page.kind == NOTIFY_KIND:
-            trace.pages += 1
+            walk.notifications.append(page)
             if _earlier(trace.page_at, page.at):
                 trace.page_at, trace.page_ref = page.at, ("page", page.external_id)
         else:
             _touch(trace, page.at)
         if trace.escalation_level is None and page.kind in (NOTIFY_KIND, "assign"):
             trace.escalation_level = page.escalation_level
+    for merged in pages_from_log(walk.notifications):
+        walk.traces[merged.person_key].pages += 1
 
 
 def _walk_roles(context: IncidentContext, walk: _Walk) -> None:
@@ -462,32 +477,29 @@ def _off_hours(
 
 @dataclass(slots=True)
 class _PageHistory:
-    """First notification per (person, PagerDuty incident), for fatigue counts."""
+    """Each person's pages (`involvement.pages_from_log`) in other PagerDuty incidents
+    before impact started, for fatigue counts."""
 
-    by_person: dict[str, dict[str, datetime]]
+    by_person: dict[str, list[datetime]]
 
     @classmethod
     def build(cls, pages: Iterable[PageRecord], context: IncidentContext) -> _PageHistory:
-        by_person: dict[str, dict[str, datetime]] = defaultdict(dict)
-        for page in pages:
-            if (
-                page.kind != NOTIFY_KIND
-                or page.person_key is None
-                or page_in_incident(page, context)
-            ):
-                continue
-            if page.at >= context.started:
-                continue
-            seen = by_person[page.person_key]
-            first = seen.get(page.incident_external_id)
-            if first is None or page.at < first:
-                seen[page.incident_external_id] = page.at
+        others = (
+            page
+            for page in pages
+            if page.person_key is not None
+            and not page_in_incident(page, context)
+            and page.at < context.started
+        )
+        by_person: dict[str, list[datetime]] = defaultdict(list)
+        for page in pages_from_log(others):
+            by_person[page.person_key].append(page.at)
         return cls(by_person)
 
     def counts(
         self, key: str, started: datetime, this_page: datetime | None, rest_gap: timedelta
     ) -> tuple[int, int, int]:
-        times = sorted(self.by_person.get(key, {}).values())
+        times = self.by_person.get(key, [])
         day = sum(1 for t in times if t >= started - timedelta(hours=24))
         week = sum(1 for t in times if t >= started - timedelta(days=7))
         run, anchor = (1, this_page) if this_page is not None else (0, started)
@@ -545,7 +557,9 @@ def _participation_explanations(total: int) -> dict[str, str]:
         "and added no reaction",
         "reactions_only": "added reactions but wrote no message",
         "title_then": "title from the current roster; title history is not imported",
-        "first_seen": "earliest of page, join, mention, message, page action or role start",
+        "first_seen": "first involved: the earliest of a page, a channel join or invitation, "
+        "an @-mention, a message, a role or another action of theirs; on call and off hours "
+        "are judged at this moment",
     }
 
 
@@ -559,9 +573,10 @@ def _person_facts(
     record = bundle.people.get(key)
     kind, at, ref = _arrival(trace)
     detail = ArrivalDetail(at, trace.escalation_level, trace.inviter, trace.mentioner, ref)
-    moment = at or context.started
-    on_call, on_call_why = shared.schedules.on_call(key, at)
-    off, local, off_why = _off_hours(record, at)
+    first = first_involved(trace.signals())
+    moment = first or context.started
+    on_call, on_call_why = shared.schedules.on_call(key, first)
+    off, local, off_why = _off_hours(record, first)
     day, week, run = shared.history.counts(key, context.started, trace.page_at, shared.rest_gap)
     fit, teams, left, fit_why = _team_fit(
         shared.memberships.get(key, []), context.owning_teams, moment.date()
@@ -573,13 +588,14 @@ def _person_facts(
         "arrival": _arrival_explanation(kind, detail),
         "on_call_at_arrival": on_call_why,
         "off_hours_at_arrival": off_why,
-        "pages_in_incident": "PagerDuty notifications sent to them for this incident",
-        "pages_prev_24h": "other PagerDuty incidents that notified them in the 24 hours before "
+        "pages_in_incident": "pages to them for this incident (notifications within 5 minutes "
+        "of the first, by push, SMS or phone, are one page)",
+        "pages_prev_24h": "pages to them for other PagerDuty incidents in the 24 hours before "
         "impact started",
-        "pages_prev_7d": "other PagerDuty incidents that notified them in the 7 days before "
+        "pages_prev_7d": "pages to them for other PagerDuty incidents in the 7 days before "
         "impact started",
-        "consecutive_pages": "pages (one per PagerDuty incident) with less than "
-        f"{shared.rest_gap} between one and the next, ending with this incident",
+        "consecutive_pages": "pages with less than "
+        f"{shared.rest_gap} between one and the next, ending with this incident's first",
         "team_fit": fit_why,
         "tenure_days_then": tenure_why,
         **shared.participation,
@@ -592,9 +608,7 @@ def _person_facts(
         in_roster=record is not None,
         arrival=kind,
         arrival_detail=detail,
-        first_seen=_min_time(
-            trace.page_at, trace.join_at, trace.mention_at, trace.first_msg, trace.other_at
-        ),
+        first_seen=first,
         first_message=trace.first_msg,
         last_message=trace.last_msg,
         time_zone=record.time_zone if record else None,
@@ -673,6 +687,18 @@ def analyze_people(
     people.sort(key=lambda p: (p.first_seen or far_future, p.person_key))
     rollup = _rollup(people, walk, context, history, repeat_threshold)
     return PeopleAnalysis(people=people, rollup=rollup)
+
+
+def first_involvements(bundle: EvidenceBundle, context: IncidentContext) -> dict[str, datetime]:
+    """Each person's first involvement in the incident (`involvement.first_involved`), from
+    the same walk of the evidence as `analyze_people` (bots left out), without the rest of
+    the analysis: the on-call load page dates involvements with this."""
+    walk = _Walk()
+    _walk_messages(bundle, context, walk)
+    _walk_pages(bundle, context, walk)
+    _walk_roles(context, walk)
+    found = {key: first_involved(trace.signals()) for key, trace in walk.traces.items()}
+    return {key: at for key, at in found.items() if at is not None and key not in walk.bots}
 
 
 def _time_zone_spread(people: list[PersonFacts], at: datetime) -> TimeZoneSpread:

@@ -17,6 +17,7 @@ storage, no I/O. The names below are the supported API; import them from
 
 from __future__ import annotations
 
+from afteraction.core.analysis.involvement import Page, pages_from_log
 from afteraction.core.metrics.arrays import IncidentArrays, Links, Listed, Values
 from afteraction.core.metrics.definitions import DEFINITIONS, METRICS, MetricDefinition
 from afteraction.core.metrics.durations import (
@@ -35,7 +36,6 @@ from afteraction.core.metrics.oncall import (
     Load,
     LoadRules,
     OffCallWork,
-    Page,
     Thresholds,
     fatigue_warnings,
     is_night,
@@ -43,7 +43,6 @@ from afteraction.core.metrics.oncall import (
     off_call_work,
     oncall_load,
     pages_before,
-    pages_from_log,
     team_load,
 )
 from afteraction.core.metrics.response import (

@@ -28,6 +28,7 @@ from afteraction.web.similarity import request_embed
 
 router = APIRouter(tags=["insights"])
 Limit = Annotated[int, Query(ge=1, le=1000)]
+OnCallGroup = Annotated[str, Query(pattern="^(people|teams|warnings|involvements)$")]
 Offset = Annotated[int, Query(ge=0)]
 Format = Annotated[str, Query(pattern="^(json|csv)$")]
 
@@ -84,15 +85,17 @@ def _frozen(response: Response) -> tuple[bytes, str | None, dict[str, str]]:
 
 @router.get("/insights/oncall")
 def oncall(request: Request, db: DbSession, actor: CurrentActor, format: Format = "json",
-           group: Annotated[str, Query(pattern="^(people|teams|warnings)$")] = "people",
+           group: OnCallGroup = "people",
            limit: Limit = 100, offset: Offset = 0) -> Response:  # fmt: skip
-    """On-call load per person (or team) and fatigue warnings (thresholds: th_<name>)."""
+    """On-call load per person (or team), fatigue warnings (thresholds: th_<name>), or each
+    person's first involvement in each incident of the window (`group=involvements`)."""
     report = ins.oncall(db, actor, view.filters_from(request.query_params),
                         thresholds_from(request.query_params))  # fmt: skip
     rows = {
         "people": view.oncall_rows(report),
         "teams": view.oncall_rows(report, teams=True),
         "warnings": view.warning_rows(report),
+        "involvements": view.involvement_rows(report),
     }[group]
     return table(rows, format, f"oncall-{group}", limit, offset)
 

@@ -260,6 +260,7 @@ def oncall_page(request: Request, db: DbSession, user: CurrentUser) -> Response:
                 "people": view.oncall_rows(report),
                 "teams": view.oncall_rows(report, teams=True),
                 "warnings": view.warning_rows(report),
+                "involvements": view.involvement_rows(report),
             },
             "default_table": "people",
         }
