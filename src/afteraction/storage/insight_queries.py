@@ -390,6 +390,21 @@ def problem_titles(session: Session) -> dict[str, str]:
     return dict(session.execute(select(Problem.key, Problem.title)).all())
 
 
+def filter_names(session: Session) -> dict[str, list[Any]]:
+    """What the filter form offers: severities (most severe first), (slug, name) of services
+    and teams by name, (key, title) of problems by key."""
+
+    def pairs(key: Any, label: Any, order: Any) -> list[Any]:
+        return list(session.execute(select(key, label).order_by(order)))
+
+    return {
+        "severities": list(severity_order(session)),
+        "services": pairs(Service.slug, Service.name, Service.name),
+        "teams": pairs(Team.slug, Team.name, Team.name),
+        "problems": pairs(Problem.key, Problem.title, Problem.key),
+    }
+
+
 def severity_order(session: Session) -> tuple[str, ...]:
     """Severity names, most severe first."""
     return tuple(session.scalars(select(SeverityLevel.name).order_by(SeverityLevel.rank)))

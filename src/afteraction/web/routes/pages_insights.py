@@ -12,7 +12,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy import select
 
 from afteraction.core import metrics as m
 from afteraction.core.errors import AfteractionError, ValidationError
@@ -21,10 +20,9 @@ from afteraction.core.metrics import InsightFilters
 from afteraction.services import insights as ins
 from afteraction.services import service_levels as levels
 from afteraction.storage import incidents as incident_repo
+from afteraction.storage import insight_queries, users
 from afteraction.storage import search as finder
-from afteraction.storage import users
 from afteraction.storage.db import writing
-from afteraction.storage.tables import Problem, Service, SeverityLevel, Team
 from afteraction.web import insight_charts
 from afteraction.web import insights as view
 from afteraction.web.deps import CurrentUser, DbSession
@@ -132,10 +130,7 @@ def export(rows: Rows, fmt: str, name: str) -> Response | None:
 
 def _choices(db: Any) -> dict[str, Any]:
     return {
-        "severities": list(db.scalars(select(SeverityLevel.name).order_by(SeverityLevel.rank))),
-        "services": list(db.execute(select(Service.slug, Service.name).order_by(Service.name))),
-        "teams": list(db.execute(select(Team.slug, Team.name).order_by(Team.name))),
-        "problems": list(db.execute(select(Problem.key, Problem.title).order_by(Problem.key))),
+        **insight_queries.filter_names(db),
         "types": INCIDENT_TYPES,
         "metrics": [(k, m.METRICS[k].label) for k in ins.DASHBOARD_METRICS],
         "milestones": MILESTONES,
