@@ -246,3 +246,19 @@ def test_microseconds_round_trip_exactly() -> None:
     moment = datetime(2031, 7, 4, 3, 2, 1, 999_999, tzinfo=UTC)
     assert from_micros(to_micros(moment)) == moment
     assert to_micros(datetime(1970, 1, 1, tzinfo=UTC)) == 0
+
+
+def test_thousands_of_months_and_instants_past_2255() -> None:
+    """Month codes beyond 16 bits sort without the radix shortcut; instants past 2255 are
+    held to float64's precision there, exact for whole seconds."""
+    facts = [
+        IncidentFacts(f"INC-{n}", "SEV1", milestones={
+            "started": datetime(year, 3, 1, tzinfo=UTC),
+            "resolved": datetime(year, 3, 1, 4, tzinfo=UTC)})
+        for n, year in ((1, 2001), (2, 5001))
+    ]  # fmt: skip
+    fast = ArrayMetrics(IncidentArrays.from_facts(facts))
+    trend = fast.monthly_medians("time_to_resolve", "UTC")
+    assert len(trend.points) == 3000 * 12 + 1
+    assert trend == oracles.monthly_medians(facts, "time_to_resolve", "UTC")
+    assert fast.counts_over_time() == oracles.counts_over_time(facts)
