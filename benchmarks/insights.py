@@ -23,8 +23,10 @@ from typing import Any
 from sqlalchemy import insert
 
 from afteraction.core.access import SYSTEM
+from afteraction.core.metrics import InsightFilters
+from afteraction.services import insights as ins
+from afteraction.services import service_levels as levels
 from afteraction.storage import db as storage_db
-from afteraction.storage import insights as ins
 from afteraction.storage.tables import (
     Incident,
     IncidentService,
@@ -219,11 +221,11 @@ def main() -> None:
 
     def ours() -> ins.Dashboard:
         with factory() as s:
-            return ins.dashboard(s, SYSTEM, ins.InsightFilters())
+            return ins.dashboard(s, SYSTEM, InsightFilters())
 
     def durations_only() -> object:
         with factory() as s:
-            return ins.dashboard_metrics(s, SYSTEM, ins.InsightFilters()).summaries
+            return ins.dashboard_metrics(s, SYSTEM, InsightFilters()).summaries
 
     con = duckdb.connect()
     try:  # the sqlite scanner reads the same file; it needs the extension installed
@@ -275,10 +277,10 @@ def page_times(url: str) -> None:
     with storage_db.make_session_factory(engine)() as s, storage_db.writing(s):
         users.create_user(s, SYSTEM, email="b@example.com", password="benchmark-password",
                           role="admin")  # fmt: skip
-        ins.create_sla(s, SYSTEM, ins.SLAInput("SEV1 acknowledged in 15 min", "acknowledged",
+        levels.create_sla(s, SYSTEM, levels.SLAInput("SEV1 acknowledged in 15 min", "acknowledged",
                                                900, severity="SEV1"))  # fmt: skip
-        ins.create_sla(s, SYSTEM, ins.SLAInput("resolved in 4 h", "resolved", 14_400))
-        ins.create_slo(s, SYSTEM, ins.SLOInput("svc-1", "checkout availability", 0.999))
+        levels.create_sla(s, SYSTEM, levels.SLAInput("resolved in 4 h", "resolved", 14_400))
+        levels.create_slo(s, SYSTEM, levels.SLOInput("svc-1", "checkout availability", 0.999))
     app = create_app(development_settings(database_url=url, environment="test",
                                           queue_url="memory:"))  # fmt: skip
     htmx = {"HX-Request": "true"}
@@ -304,7 +306,7 @@ def page_times(url: str) -> None:
             assert client.get(address, headers=headers).status_code == 200
             return time.perf_counter() - start
 
-        from afteraction.web.insights import DASHBOARD_CHART_IDS
+        from afteraction.web.insight_charts import DASHBOARD_CHART_IDS
 
         one_chart = []  # as the page asks: one chart a request, after the page's figures
         for k in range(3):

@@ -25,8 +25,8 @@ from afteraction.services.notify import action_item_reminders as remind
 from afteraction.services.notify import deliver_pending
 from afteraction.services.notify import overdue_action_items as overdue
 from afteraction.services.notify import weekly_digests as build
-from afteraction.storage.db import make_engine, make_session_factory
-from afteraction.storage.insights import burn_check_job
+from afteraction.services.service_levels import record_burn_alerts
+from afteraction.storage.db import make_engine, make_session_factory, writing
 from afteraction.storage.types import utcnow
 
 T = TypeVar("T")
@@ -83,7 +83,11 @@ def build_queue(settings: Settings) -> Queue:
 
     @huey.task(name="slo_burn_check")  # type: ignore[untyped-decorator]
     def slo_burn_check(slo_id: int) -> list[int]:
-        return burn_check_job(settings.database_url, slo_id)
+        def check(session: Session) -> list[int]:
+            with writing(session):
+                return record_burn_alerts(session, slo_id)
+
+        return _with_session(settings, check)
 
     @huey.task(name="run_import")  # type: ignore[untyped-decorator]
     def run_import(job_id: int) -> str:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from afteraction.core.access import SYSTEM
 from afteraction.core.incidents import MILESTONES
-from afteraction.core.metrics.columnar import to_micros
+from afteraction.core.metrics import to_micros
 from afteraction.services import incidents as repo
 from afteraction.storage.db import writing
 from afteraction.storage.tables import Incident

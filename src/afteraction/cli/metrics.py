@@ -1,5 +1,6 @@
 """`afteraction metrics`: the dashboard's duration figures in the terminal, as a Rich table
-or JSON, with the same filters as the insights dashboard. Queries live in storage."""
+or JSON, with the same filters as the insights dashboard, from the insights service
+(`services.insights.dashboard_metrics`)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from afteraction.cli.context import cli_actor, console, fail, print_model, run, 
 from afteraction.core import times
 from afteraction.core.errors import ValidationError
 from afteraction.core.incidents import format_duration
+from afteraction.core.metrics import InsightFilters
+from afteraction.services import insights as ins
 from afteraction.services.schemas.metrics import MetricsRead
-from afteraction.storage import insights as ins
 
 Many = Annotated[list[str] | None, typer.Option(show_default=False)]
 SINCE_HELP = "First start date (inclusive), or an ISO 8601 time with an offset."
@@ -56,7 +58,7 @@ def metrics(
 
     Example: afteraction metrics --since 2026-01-01 --severity SEV1 --service checkout-api
     """
-    filters = ins.InsightFilters(
+    filters = InsightFilters(
         since=_bound(since, "since", end=False),
         until=_bound(until, "until", end=True),
         severity=tuple(s.upper() for s in severity or ()),

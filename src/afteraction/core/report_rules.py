@@ -58,11 +58,16 @@ def check_body(body: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Responder:
+    """`pages` and `first_involved` are the people analysis's (`core.analysis.involvement`:
+    one definition of a page and of first involvement); None when not known."""
+
     name: str
     roles: tuple[str, ...] = ()
     team: str = ""
     minutes: int = 0
     arrival: str = ""
+    pages: int | None = None
+    first_involved: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -71,6 +71,8 @@ def _people_facts(session: Session, incident: Incident) -> dict[str, Any]:
                     team=", ".join(person.teams),
                     minutes=0,
                     arrival=person.arrival.replace("_", " "),
+                    pages=person.pages_in_incident,
+                    first_involved=person.first_seen,
                 )
             )
         names: dict[str, str] = dict(session.execute(select(Team.slug, Team.name)).all())

@@ -2,7 +2,7 @@
 event counts, SLA targets on incident milestones, and notifications (burn alerts).
 
 Row definitions only: the maths lives in `afteraction.core.metrics`, the queries in
-`afteraction.storage.insights`.
+`afteraction.storage.insight_queries` and `service_levels`.
 """
 
 from __future__ import annotations

@@ -178,7 +178,7 @@ class Incident(Base):
         Index("ix_incidents_started_at", "started_at"),
         Index("ix_incidents_status", "status"),
         Index("ix_incidents_severity", "severity"),
-        # Covers the insights queries (see storage/insights.py `incident_arrays`): a start
+        # Covers the insights queries (see storage/insight_queries.py `incident_arrays`): a start
         # range is one index range, and no query of the figures reads the wide table rows.
         Index(
             "ix_incidents_metrics",

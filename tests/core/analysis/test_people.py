@@ -637,3 +637,13 @@ def test_identities_are_never_merged_by_guessing() -> None:
         ("slack:U1", "unknown"),
     ]
     assert facts(result, "pd:P1").is_observer is True
+
+
+def test_first_involvements_are_the_analysis_first_seen(analysis: PeopleAnalysis) -> None:
+    """The on-call load page dates involvements with `first_involvements`: the same moments
+    the analysis shows (bots left out)."""
+    from afteraction.core.analysis.people import first_involvements
+
+    bundle, context = scenario()
+    expected = {p.person_key: p.first_seen for p in analysis.people if p.first_seen}
+    assert first_involvements(bundle, context) == expected

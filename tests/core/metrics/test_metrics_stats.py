@@ -108,6 +108,6 @@ def test_package_exports_are_pinned() -> None:
     assert sorted(metrics.__all__) == sorted(set(metrics.__all__))
     for name in metrics.__all__:
         assert hasattr(metrics, name), name
-    assert {"percentile", "summarize", "metric_report", "oncall_load", "silo_index"} <= set(
+    assert {"percentile", "summarize", "ArrayMetrics", "oncall_load", "silo_index"} <= set(
         metrics.__all__
     )

@@ -326,8 +326,8 @@ def _arrival_draft(person: PersonFacts, bundle: EvidenceBundle, zone: ZoneInfo |
 
 def _context_drafts(person: PersonFacts, newcomer_days: int, zone: ZoneInfo | None) -> list[_Draft]:
     drafts: list[_Draft] = []
-    if person.off_hours_at_arrival and person.arrival_detail.at is not None:
-        local = _time(person.arrival_detail.at, zone)
+    if person.off_hours_at_arrival and person.first_seen is not None:  # judged at first involved
+        local = _time(person.first_seen, zone)
         drafts.append(
             _Draft(
                 3,

@@ -6,19 +6,19 @@ Every figure states its definition (`METRICS`, `DEFINITIONS`), shows its distrib
 samples (fewer than 10 values), and never counts a missing milestone as zero. Gameday and
 maintenance incidents are excluded unless asked for.
 
-Modules: `stats` (percentiles), `definitions`, `durations`, `columnar` (the same duration
-figures from columns of epoch microseconds, for large dashboards), `trends`, `oncall`, `silos`,
-`response`, `slo`, `sla`. Only the standard library is imported here; no storage, no I/O.
-The names below are the supported API; import them from `afteraction.core.metrics`.
+Modules: `stats` (percentiles), `definitions`, `durations` and `trends` (the shapes of the
+figures), `arrays` (many incidents as numpy columns), `figures` (`ArrayMetrics`: every
+duration figure, trend, count, recurrence and SLA compliance, computed once, over arrays),
+`filters` (which incidents a figure covers), `instants`, `oncall`, `silos`, `response`,
+`slo`, `sla`. Only the standard library and numpy (array math) are imported here; no
+storage, no I/O. The names below are the supported API; import them from
+`afteraction.core.metrics`.
 """
 
 from __future__ import annotations
 
-from afteraction.core.metrics.columnar import (
-    ColumnarMetrics,
-    IncidentTable,
-    table_from_facts,
-)
+from afteraction.core.analysis.involvement import Page, pages_from_log
+from afteraction.core.metrics.arrays import IncidentArrays, Links, Listed, Values
 from afteraction.core.metrics.definitions import DEFINITIONS, METRICS, MetricDefinition
 from afteraction.core.metrics.durations import (
     GroupBy,
@@ -26,19 +26,16 @@ from afteraction.core.metrics.durations import (
     MetricGroup,
     MetricReport,
     OutOfOrder,
-    Sample,
-    duration_seconds,
-    metric_report,
-    samples,
-    time_between_failures,
 )
+from afteraction.core.metrics.figures import ArrayMetrics
+from afteraction.core.metrics.filters import InsightFilters
+from afteraction.core.metrics.instants import from_micros, to_micros
 from afteraction.core.metrics.oncall import (
     FatigueWarning,
     Involvement,
     Load,
     LoadRules,
     OffCallWork,
-    Page,
     Thresholds,
     fatigue_warnings,
     is_night,
@@ -46,7 +43,6 @@ from afteraction.core.metrics.oncall import (
     off_call_work,
     oncall_load,
     pages_before,
-    pages_from_log,
     team_load,
 )
 from afteraction.core.metrics.response import (
@@ -66,7 +62,7 @@ from afteraction.core.metrics.silos import (
     repeat_helpers,
     silo_index,
 )
-from afteraction.core.metrics.sla import Breach, SLAResult, SLATarget, sla_compliance
+from afteraction.core.metrics.sla import Breach, SLAResult, SLATarget
 from afteraction.core.metrics.slo import (
     DEFAULT_BURN_RULES,
     DEFAULT_WINDOWS,
@@ -91,15 +87,7 @@ from afteraction.core.metrics.stats import (
     percentile,
     summarize,
 )
-from afteraction.core.metrics.trends import (
-    CountBucket,
-    CountSeries,
-    Recurrence,
-    Trend,
-    counts_over_time,
-    monthly_medians,
-    recurring_problems,
-)
+from afteraction.core.metrics.trends import CountBucket, CountSeries, Recurrence, Trend
 
 __all__ = [
     "DEFAULT_BURN_RULES",
@@ -108,10 +96,10 @@ __all__ = [
     "METRICS",
     "SLO",
     "SMALL_SAMPLE_SIZE",
+    "ArrayMetrics",
     "Breach",
     "BurnAlert",
     "BurnRule",
-    "ColumnarMetrics",
     "CountBucket",
     "CountSample",
     "CountSeries",
@@ -120,10 +108,13 @@ __all__ = [
     "FatigueWarning",
     "FormerMember",
     "GroupBy",
+    "IncidentArrays",
     "IncidentBudget",
     "IncidentFacts",
-    "IncidentTable",
+    "InsightFilters",
     "Involvement",
+    "Links",
+    "Listed",
     "Load",
     "LoadRules",
     "MetricDefinition",
@@ -139,10 +130,10 @@ __all__ = [
     "RoleAssignment",
     "SLAResult",
     "SLATarget",
-    "Sample",
     "SiloIndex",
     "Thresholds",
     "Trend",
+    "Values",
     "budget_consumed_by_incidents",
     "budget_consumed_during",
     "burn_alerts",
@@ -150,31 +141,24 @@ __all__ = [
     "burn_rates",
     "burn_threshold",
     "count_handoffs",
-    "counts_over_time",
-    "duration_seconds",
     "error_budget",
     "fatigue_warnings",
     "former_members_pulled_in",
+    "from_micros",
     "incident_breadth",
     "is_night",
     "is_off_hours",
-    "metric_report",
-    "monthly_medians",
     "off_call_work",
     "oncall_load",
     "pages_before",
     "pages_from_log",
     "percentile",
     "person_time_in_incident",
-    "recurring_problems",
     "repeat_helpers",
     "response_cost",
-    "samples",
     "silo_index",
-    "sla_compliance",
     "summarize",
-    "table_from_facts",
     "team_load",
-    "time_between_failures",
+    "to_micros",
     "validate_counts",
 ]

@@ -93,11 +93,19 @@ DEFINITIONS: Mapping[str, MetricDefinition] = {
             "pages",
         ),
         _other(
+            "first_involved",
+            "first involved",
+            "the earliest moment the evidence shows a person in an incident: a page to them, "
+            "being added to or joining its channel, an @-mention, their first message, a role, "
+            "or another action of theirs (acknowledging a page, a channel event); reactions "
+            "alone are not involvement",
+            "time",
+        ),
+        _other(
             "worked_off_call",
             "incidents worked while not on call",
-            "incidents a person was first involved in (a role, or a message in a channel "
-            "attached to the incident) at a moment no imported on-call shift of theirs "
-            "covered; unknown outside the span of the imported schedules",
+            "incidents a person was first involved in at a moment no imported on-call shift "
+            "of theirs covered; unknown outside the span of the imported schedules",
             "incidents",
         ),
         _other(

@@ -1,13 +1,14 @@
 """On-call load per person and per team, and fatigue warnings.
 
-Lives here: turning PagerDuty log entries into pages (`pages_from_log`), classifying a page
-as off hours or night in the person's own time zone, load figures over a window
-(`oncall_load`, `team_load`), off-call work (`off_call_work`) and `fatigue_warnings`.
+Lives here: classifying a page as off hours or night in the person's own time zone, load
+figures over a window (`oncall_load`, `team_load`), off-call work (`off_call_work`) and
+`fatigue_warnings`.
 Must not live here: schedule or log parsing (importers), storage, presentation.
 
 Definitions (also in `definitions.DEFINITIONS`):
-- a page is a run of `notify` log entries to one person for one PagerDuty incident, merged
-  while within `LoadRules.merge_window` (5 min) of the first (push + SMS + phone = 1 page);
+- a page is `core.analysis.involvement`'s (`pages_from_log`: `notify` entries to one person
+  for one PagerDuty incident within 5 minutes of the first are one page), and so is a
+  person's first involvement in an incident (`first_involved`), which `Involvement` carries;
 - off hours: local time before 08:00 or from 20:00; night: local 00:00 to before 06:00; the
   local time uses the person's IANA time zone, and a missing or unknown zone makes the page
   count under `unknown_time_zone` instead (never guessed);
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from afteraction.core.analysis.involvement import MERGE_WINDOW, Page, pages_from_log
 from afteraction.core.errors import ValidationError
 from afteraction.core.evidence import MembershipRecord, PageRecord, PersonRecord, ShiftRecord
 from afteraction.core.metrics._common import aware, teams_on, week_label, week_start, zone_or_none
@@ -37,7 +39,7 @@ class LoadRules:
     day_end_hour: int = 20
     night_end_hour: int = 6
     run_gap: timedelta = timedelta(hours=1)
-    merge_window: timedelta = timedelta(minutes=5)
+    merge_window: timedelta = MERGE_WINDOW
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,16 +58,8 @@ class Thresholds:
 
 
 @dataclass(frozen=True, slots=True)
-class Page:
-    person_key: str
-    incident_external_id: str
-    at: datetime
-    notifications: int = 1
-
-
-@dataclass(frozen=True, slots=True)
 class Involvement:
-    """A person's first involvement in an incident (from the people analysis)."""
+    """A person's first involvement in an incident (`involvement.first_involved`)."""
 
     person_key: str
     incident_id: str
@@ -109,32 +103,6 @@ class FatigueWarning:
     value: int
     threshold: int
     period: str = ""
-
-
-def pages_from_log(
-    entries: Iterable[PageRecord], *, merge_window: timedelta = timedelta(minutes=5)
-) -> list[Page]:
-    """Merge `notify` entries into pages (see module docstring), sorted by time."""
-    notes = sorted(
-        (e for e in entries if e.kind == "notify" and e.person_key),
-        key=lambda e: (e.person_key or "", e.incident_external_id, aware(e.at, "at")),
-    )
-    pages: list[Page] = []
-    for entry in notes:
-        assert entry.person_key is not None
-        last = pages[-1] if pages else None
-        if (
-            last is not None
-            and (last.person_key, last.incident_external_id)
-            == (entry.person_key, entry.incident_external_id)
-            and entry.at - last.at < merge_window
-        ):
-            pages[-1] = Page(
-                last.person_key, last.incident_external_id, last.at, last.notifications + 1
-            )
-        else:
-            pages.append(Page(entry.person_key, entry.incident_external_id, entry.at))
-    return sorted(pages, key=lambda p: (p.at, p.person_key))
 
 
 def _local_hour(at: datetime, zone: ZoneInfo | None) -> int | None:

@@ -1,6 +1,7 @@
 """Service level agreements on incident response: compliance rate and breaches.
 
-Lives here: `SLATarget`, `sla_compliance`. Must not live here: contract texts or billing.
+Lives here: `SLATarget`, `Breach`, `SLAResult` (`figures.ArrayMetrics.sla` computes it).
+Must not live here: contract texts or billing.
 
 A target applies to incidents of its severity and/or customer tier (None = any) and is
 measured from `measured_from` (default started) to `milestone`. An incident whose
@@ -11,14 +12,13 @@ Rate = met ÷ (met + breached), None when nothing was measured.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
 from afteraction.core.errors import ValidationError
 from afteraction.core.incidents import MILESTONES
-from afteraction.core.metrics.durations import IncidentFacts, included
-from afteraction.core.metrics.stats import SMALL_SAMPLE_SIZE
+from afteraction.core.metrics.durations import IncidentFacts
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,45 +66,3 @@ class SLAResult:
     out_of_order: Sequence[str]
     rate: float | None
     small_sample: bool
-
-
-def _result(target: SLATarget, incidents: Iterable[IncidentFacts]) -> SLAResult:
-    met: list[str] = []
-    breached: list[Breach] = []
-    missing: list[str] = []
-    disorder: list[str] = []
-    for incident in incidents:
-        if not target.applies_to(incident):
-            continue
-        start = incident.milestones.get(target.measured_from)
-        end = incident.milestones.get(target.milestone)
-        if start is None or end is None:
-            missing.append(incident.public_id)
-        elif end < start:
-            disorder.append(incident.public_id)
-        elif end - start <= target.within:
-            met.append(incident.public_id)
-        else:
-            breached.append(Breach(incident.public_id, end - start, end - start - target.within))
-    measured = len(met) + len(breached)
-    return SLAResult(
-        target,
-        tuple(met),
-        tuple(breached),
-        tuple(missing),
-        tuple(disorder),
-        len(met) / measured if measured else None,
-        measured < SMALL_SAMPLE_SIZE,
-    )
-
-
-def sla_compliance(
-    incidents: Iterable[IncidentFacts],
-    targets: Iterable[SLATarget],
-    *,
-    include_types: Collection[str] | None = None,
-) -> list[SLAResult]:
-    """One result per target, in the order given; reaching the milestone exactly at the
-    target counts as met."""
-    kept, _ = included(incidents, include_types)
-    return [_result(target, kept) for target in targets]

@@ -16,7 +16,8 @@ from pydantic import BaseModel, Field
 
 from afteraction.core.errors import ValidationError
 from afteraction.services import incidents as incident_repo
-from afteraction.storage import insights as ins
+from afteraction.services import insights as ins
+from afteraction.services import service_levels as levels
 from afteraction.storage import search as finder
 from afteraction.storage.db import writing
 from afteraction.web import insights as view
@@ -28,6 +29,7 @@ from afteraction.web.similarity import request_embed
 
 router = APIRouter(tags=["insights"])
 Limit = Annotated[int, Query(ge=1, le=1000)]
+OnCallGroup = Annotated[str, Query(pattern="^(people|teams|warnings|involvements)$")]
 Offset = Annotated[int, Query(ge=0)]
 Format = Annotated[str, Query(pattern="^(json|csv)$")]
 
@@ -90,15 +92,17 @@ def _frozen(response: Response) -> tuple[bytes, str | None, dict[str, str]]:
 
 @router.get("/insights/oncall", response_model=s.TablePage, responses=s.CSV)
 def oncall(request: Request, db: DbSession, actor: CurrentActor, format: Format = "json",
-           group: Annotated[str, Query(pattern="^(people|teams|warnings)$")] = "people",
+           group: OnCallGroup = "people",
            limit: Limit = 100, offset: Offset = 0) -> Response | s.TablePage:  # fmt: skip
-    """On-call load per person (or team) and fatigue warnings (thresholds: th_<name>)."""
+    """On-call load per person (or team), fatigue warnings (thresholds: th_<name>), or each
+    person's first involvement in each incident of the window (`group=involvements`)."""
     report = ins.oncall(db, actor, view.filters_from(request.query_params),
                         thresholds_from(request.query_params))  # fmt: skip
     rows = {
         "people": view.oncall_rows(report),
         "teams": view.oncall_rows(report, teams=True),
         "warnings": view.warning_rows(report),
+        "involvements": view.involvement_rows(report),
     }[group]
     return table(rows, format, f"oncall-{group}", limit, offset)
 
@@ -139,21 +143,21 @@ class SLOBody(BaseModel):
 def list_slos(db: DbSession, actor: CurrentActor, service: str | None = None,
               format: Format = "json", limit: Limit = 100,
               offset: Offset = 0) -> Response | s.TablePage:  # fmt: skip
-    rows = [view.slo_row(ins.slo_status(db, actor, r.id)) for r in ins.list_slos(db, service)]
+    rows = [view.slo_row(levels.slo_status(db, actor, r.id)) for r in levels.list_slos(db, service)]
     return table(rows, format, "slos", limit, offset)
 
 
 @router.post("/slos", status_code=201, response_model=s.SLORead)
 def create_slo(body: SLOBody, db: DbSession, actor: CurrentActor) -> dict[str, Any]:
     with writing(db):
-        row = ins.create_slo(db, actor, ins.SLOInput(**body.model_dump()))
-        return ins.slo_snapshot(row)
+        row = levels.create_slo(db, actor, levels.SLOInput(**body.model_dump()))
+        return levels.slo_snapshot(row)
 
 
 @router.get("/slos/{slo_id}", response_model=s.SLODetail)
 def get_slo(slo_id: int, db: DbSession, actor: CurrentActor) -> dict[str, Any]:
     """The SLO with its budget, burn rates (1h/6h/3d...), alerts and budget per incident."""
-    status = ins.slo_status(db, actor, slo_id)
+    status = levels.slo_status(db, actor, slo_id)
     data = view.slo_row(status)
     data["incidents"] = [
         {"incident": b.public_id, "end_milestone": b.end_milestone, "budget_consumed": b.fraction}
@@ -165,7 +169,7 @@ def get_slo(slo_id: int, db: DbSession, actor: CurrentActor) -> dict[str, Any]:
 @router.delete("/slos/{slo_id}", status_code=204, responses=s.NO_CONTENT)
 def delete_slo(slo_id: int, db: DbSession, actor: CurrentActor) -> Response:
     with writing(db):
-        ins.delete_slo(db, actor, slo_id)
+        levels.delete_slo(db, actor, slo_id)
     return Response(status_code=204)
 
 
@@ -188,10 +192,10 @@ async def add_counts(
         upload = form.get("file")
         if upload is None or isinstance(upload, str):
             raise ValidationError("attach the CSV as the 'file' field", field="file")
-        rows: Any = ins.parse_counts_csv((await upload.read()).decode("utf-8-sig"))
+        rows: Any = levels.parse_counts_csv((await upload.read()).decode("utf-8-sig"))
         first_row = 2
     elif content_type.startswith("text/csv"):
-        rows = ins.parse_counts_csv((await request.body()).decode("utf-8-sig"))
+        rows = levels.parse_counts_csv((await request.body()).decode("utf-8-sig"))
         first_row = 2
     else:
         try:
@@ -202,7 +206,7 @@ async def add_counts(
         if not isinstance(rows, list):
             raise ValidationError("send a list of rows (or {'rows': [...]})", field="rows")
     with writing(db):
-        written = ins.add_counts(db, actor, slo_id, rows, first_row=first_row)
+        written = levels.add_counts(db, actor, slo_id, rows, first_row=first_row)
     enqueue_burn_check(request, slo_id)
     return s.CountsWritten(written=written)
 
@@ -230,14 +234,14 @@ def list_slas(request: Request, db: DbSession, actor: CurrentActor, format: Form
 @router.post("/slas", status_code=201, response_model=s.SLARead)
 def create_sla(body: SLABody, db: DbSession, actor: CurrentActor) -> dict[str, Any]:
     with writing(db):
-        row = ins.create_sla(db, actor, ins.SLAInput(**body.model_dump()))
-        return ins.sla_snapshot(row)
+        row = levels.create_sla(db, actor, levels.SLAInput(**body.model_dump()))
+        return levels.sla_snapshot(row)
 
 
 @router.get("/slas/{sla_id}", response_model=s.SLADetail)
 def get_sla(sla_id: int, request: Request, db: DbSession, actor: CurrentActor) -> dict[str, Any]:
     """The SLA, its compliance rate and the breaches (incidents that missed the target)."""
-    row = ins.get_sla(db, sla_id)
+    row = levels.get_sla(db, sla_id)
     results = ins.sla_results(db, actor, view.filters_from(request.query_params), [row])
     data = view.sla_rows(results)[0]
     data["breaches"] = view.breach_rows(results)
@@ -248,7 +252,7 @@ def get_sla(sla_id: int, request: Request, db: DbSession, actor: CurrentActor) -
 @router.delete("/slas/{sla_id}", status_code=204, responses=s.NO_CONTENT)
 def delete_sla(sla_id: int, db: DbSession, actor: CurrentActor) -> Response:
     with writing(db):
-        ins.delete_sla(db, actor, sla_id)
+        levels.delete_sla(db, actor, sla_id)
     return Response(status_code=204)
 
 
@@ -256,7 +260,7 @@ def delete_sla(sla_id: int, db: DbSession, actor: CurrentActor) -> Response:
 def sla_breaches(sla_id: int, request: Request, db: DbSession, actor: CurrentActor,
                  format: Format = "json", limit: Limit = 100,
                  offset: Offset = 0) -> Response | s.TablePage:  # fmt: skip
-    row = ins.get_sla(db, sla_id)
+    row = levels.get_sla(db, sla_id)
     results = ins.sla_results(db, actor, view.filters_from(request.query_params), [row])
     return table(view.breach_rows(results), format, "sla-breaches", limit, offset)
 

@@ -12,17 +12,19 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy import select
 
 from afteraction.core import metrics as m
 from afteraction.core.errors import AfteractionError, ValidationError
 from afteraction.core.incidents import INCIDENT_TYPES, MILESTONES
+from afteraction.core.metrics import InsightFilters
 from afteraction.services import incidents as incident_repo
+from afteraction.services import insights as ins
+from afteraction.services import service_levels as levels
 from afteraction.services import users
-from afteraction.storage import insights as ins
+from afteraction.storage import insight_queries
 from afteraction.storage import search as finder
 from afteraction.storage.db import writing
-from afteraction.storage.tables import Problem, Service, SeverityLevel, Team
+from afteraction.web import insight_charts
 from afteraction.web import insights as view
 from afteraction.web.deps import CurrentUser, DbSession, queue_of
 from afteraction.web.routes.pages_forms import see_other
@@ -46,7 +48,7 @@ class InsightPage:
     metrics: Any
     human: Callable[[float | None], str]
     error: str | None = None
-    filters: ins.InsightFilters | None = None
+    filters: InsightFilters | None = None
     tables: Mapping[str, Rows] = field(default_factory=dict)
     default_table: str = ""
 
@@ -83,7 +85,7 @@ class ResponsePage(InsightPage):
 
 @dataclass(slots=True)
 class SLOsPage(InsightPage):
-    statuses: list[ins.SLOStatus] | None = None
+    statuses: list[levels.SLOStatus] | None = None
     notes: list[Any] = field(default_factory=list)
     can_write: bool = False
 
@@ -114,7 +116,7 @@ def export(rows: Rows, fmt: str, name: str) -> Response | None:
     """A CSV or JSON download of `rows` when `fmt` asks for one, else None."""
     if fmt == "csv":
         return Response(
-            ins.to_csv(rows),
+            view.to_csv(rows),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
         )
@@ -129,10 +131,7 @@ def export(rows: Rows, fmt: str, name: str) -> Response | None:
 
 def _choices(db: Any) -> dict[str, Any]:
     return {
-        "severities": list(db.scalars(select(SeverityLevel.name).order_by(SeverityLevel.rank))),
-        "services": list(db.execute(select(Service.slug, Service.name).order_by(Service.name))),
-        "teams": list(db.execute(select(Team.slug, Team.name).order_by(Team.name))),
-        "problems": list(db.execute(select(Problem.key, Problem.title).order_by(Problem.key))),
+        **insight_queries.filter_names(db),
         "types": INCIDENT_TYPES,
         "metrics": [(k, m.METRICS[k].label) for k in ins.DASHBOARD_METRICS],
         "milestones": MILESTONES,
@@ -144,7 +143,7 @@ def _page(
     db: Any,
     user: Any,
     template: str,
-    build: Callable[[Any, ins.InsightFilters], dict[str, Any]],
+    build: Callable[[Any, InsightFilters], dict[str, Any]],
     page: type[InsightPage],
 ) -> Response:
     """Read filters, build the page's context (or its export), render errors as 422."""
@@ -179,7 +178,7 @@ def _page(
 
 
 def _dashboard_figures(
-    db: Any, actor: Any, filters: ins.InsightFilters, metric: str, with_mean: bool
+    db: Any, actor: Any, filters: InsightFilters, metric: str, with_mean: bool
 ) -> dict[str, Any]:
     d = ins.dashboard(db, actor, filters, metric=metric, with_mean=with_mean)
     summaries = d.summaries()
@@ -203,7 +202,7 @@ def insights_page(request: Request, db: DbSession, user: CurrentUser) -> Respons
     page does not wait for chart drawing."""
     metric, with_mean = _metric_choice(request)
 
-    def build(actor: Any, filters: ins.InsightFilters) -> dict[str, Any]:
+    def build(actor: Any, filters: InsightFilters) -> dict[str, Any]:
         return view.cached_read(
             request, actor, lambda: _dashboard_figures(db, actor, filters, metric, with_mean)
         )
@@ -222,14 +221,14 @@ def insights_charts(request: Request, db: DbSession, user: CurrentUser) -> Respo
     metric, with_mean = _metric_choice(request)
     only = request.query_params.get("chart") or None
 
-    def build(actor: Any, filters: ins.InsightFilters) -> dict[str, Any]:
+    def build(actor: Any, filters: InsightFilters) -> dict[str, Any]:
         def charts() -> dict[str, Any]:
             figures = view.cached_read(
                 request, actor, lambda: _dashboard_figures(db, actor, filters, metric, with_mean),
                 path="/insights", ignore=("chart",),
             )  # fmt: skip
             d = figures["d"]
-            drawn = view.dashboard_charts(d, only) if d.measured or only else []
+            drawn = insight_charts.dashboard_charts(d, only) if d.measured or only else []
             return {"d": d, "charts": drawn, "single": only is not None}
 
         return view.cached_read(request, actor, charts)
@@ -247,16 +246,17 @@ def insights_charts(request: Request, db: DbSession, user: CurrentUser) -> Respo
 
 @router.get("/insights/oncall")
 def oncall_page(request: Request, db: DbSession, user: CurrentUser) -> Response:
-    def build(actor: Any, filters: ins.InsightFilters) -> dict[str, Any]:
+    def build(actor: Any, filters: InsightFilters) -> dict[str, Any]:
         thresholds = thresholds_from(request.query_params)
         report = ins.oncall(db, actor, filters, thresholds)
         return {
             "report": report,
-            "heatmaps": {k: view.heatmap_chart(v) for k, v in report.people.items()},
+            "heatmaps": {k: insight_charts.heatmap_chart(v) for k, v in report.people.items()},
             "tables": {
                 "people": view.oncall_rows(report),
                 "teams": view.oncall_rows(report, teams=True),
                 "warnings": view.warning_rows(report),
+                "involvements": view.involvement_rows(report),
             },
             "default_table": "people",
         }
@@ -279,7 +279,7 @@ def thresholds_from(params: Any) -> m.Thresholds:
 
 @router.get("/insights/silos")
 def silos_page(request: Request, db: DbSession, user: CurrentUser) -> Response:
-    def build(actor: Any, filters: ins.InsightFilters) -> dict[str, Any]:
+    def build(actor: Any, filters: InsightFilters) -> dict[str, Any]:
         report = ins.silos(db, actor, filters)
         return {
             "report": report,
@@ -296,7 +296,7 @@ def silos_page(request: Request, db: DbSession, user: CurrentUser) -> Response:
 
 @router.get("/insights/response")
 def response_page(request: Request, db: DbSession, user: CurrentUser) -> Response:
-    def build(actor: Any, filters: ins.InsightFilters) -> dict[str, Any]:
+    def build(actor: Any, filters: InsightFilters) -> dict[str, Any]:
         report = ins.response(db, actor, filters)
         return {
             "report": report,
@@ -315,12 +315,12 @@ def response_page(request: Request, db: DbSession, user: CurrentUser) -> Respons
 
 @router.get("/slos")
 def slos_page(request: Request, db: DbSession, user: CurrentUser) -> Response:
-    def build(actor: Any, _filters: ins.InsightFilters) -> dict[str, Any]:
+    def build(actor: Any, _filters: InsightFilters) -> dict[str, Any]:
         service = request.query_params.get("service") or None
-        statuses = [ins.slo_status(db, actor, row.id) for row in ins.list_slos(db, service)]
+        statuses = [levels.slo_status(db, actor, row.id) for row in levels.list_slos(db, service)]
         return {
             "statuses": statuses,
-            "notes": ins.notifications(db, limit=20),
+            "notes": levels.notifications(db, limit=20),
             "tables": {"slos": [view.slo_row(s) for s in statuses]},
             "default_table": "slos",
             "can_write": actor.role != "viewer",
@@ -333,7 +333,7 @@ def slos_page(request: Request, db: DbSession, user: CurrentUser) -> Response:
 def create_slo_form(request: Request, db: DbSession, user: CurrentUser, form: FormDep) -> Response:
     actor = users.actor_for(user)
     try:
-        data = ins.SLOInput(
+        data = levels.SLOInput(
             service=form.text("service", limit=80, required=True),
             name=form.text("name", limit=200, required=True),
             objective=_number(form.text("objective", limit=20), "objective") / 100,
@@ -342,7 +342,7 @@ def create_slo_form(request: Request, db: DbSession, user: CurrentUser, form: Fo
             latency_threshold_ms=_optional(form.text("latency_threshold_ms", limit=20)),
         )
         with writing(db):
-            ins.create_slo(db, actor, data)
+            levels.create_slo(db, actor, data)
     except AfteractionError as error:
         return see_other(request, "/slos", f"SLO not saved: {error.message}")
     return see_other(request, "/slos", "SLO saved")
@@ -359,9 +359,9 @@ async def upload_counts_form(
     if upload is not None and hasattr(upload, "read"):
         text = (await upload.read()).decode("utf-8-sig", errors="replace")
     try:
-        rows = ins.parse_counts_csv(text)
+        rows = levels.parse_counts_csv(text)
         with writing(db):
-            written = ins.add_counts(db, actor, slo_id, rows, first_row=2)
+            written = levels.add_counts(db, actor, slo_id, rows, first_row=2)
     except AfteractionError as error:
         return see_other(request, "/slos", f"Counts not imported: {error.message}")
     enqueue_burn_check(request, slo_id)
@@ -386,7 +386,7 @@ def _optional(value: str) -> float | None:
 
 @router.get("/slas")
 def slas_page(request: Request, db: DbSession, user: CurrentUser) -> Response:
-    def build(actor: Any, filters: ins.InsightFilters) -> dict[str, Any]:
+    def build(actor: Any, filters: InsightFilters) -> dict[str, Any]:
         results = ins.sla_results(db, actor, filters)
         return {
             "results": results,
@@ -405,7 +405,7 @@ def slas_page(request: Request, db: DbSession, user: CurrentUser) -> Response:
 def create_sla_form(request: Request, db: DbSession, user: CurrentUser, form: FormDep) -> Response:
     actor = users.actor_for(user)
     try:
-        data = ins.SLAInput(
+        data = levels.SLAInput(
             name=form.text("name", limit=200, required=True),
             milestone=form.text("milestone", limit=20, required=True),
             within_seconds=round(_number(form.text("within_minutes", limit=12), "within") * 60),
@@ -414,7 +414,7 @@ def create_sla_form(request: Request, db: DbSession, user: CurrentUser, form: Fo
             measured_from=form.text("measured_from", limit=20) or "started",
         )
         with writing(db):
-            ins.create_sla(db, actor, data)
+            levels.create_sla(db, actor, data)
     except AfteractionError as error:
         return see_other(request, "/slas", f"SLA not saved: {error.message}")
     return see_other(request, "/slas", "SLA saved")

@@ -1,194 +1,52 @@
-"""The insights dashboard's figures computed over numpy arrays.
+"""Every dashboard figure over `IncidentArrays`: the one implementation of the duration
+metrics, their groupings, monthly trends, counts, recurring problems and SLA compliance.
 
-Lives here: `IncidentArrays` (the matching incidents column by column, milestones as epoch
-microseconds held exactly in float64, NaN = not recorded) and `ArrayMetrics`, whose
-`report`, `monthly_medians`, `counts_over_time`, `recurring_problems`, `per_problem` and
-`kept_severities` return exactly what `core.metrics.ColumnarMetrics` returns for the same
-incidents, and `sla` what `core.metrics.sla_compliance` does: the same objects, the same
-float values bit for bit (hypothesis tests compare both on random incidents). The rules
-stay in core; this module only moves the sorting and grouping of 100,000 values out of
-Python objects, which the dashboard's speed target needs (Python lists cost about ten
-times numpy's sorts and gathers here).
+Lives here: `ArrayMetrics`. `report` gives a metric's distribution overall or per severity,
+service or team; `monthly_medians` per local calendar month of placement; `counts_over_time`
+incidents per month and severity; `recurring_problems` / `per_problem`; `sla` one SLA's
+compliance. Must not live here: queries (storage fills the arrays) or presentation.
 
-Why float64 is exact: an instant in microseconds stays below 2**53 until the year 2255,
-and a difference of two such integers is exact in float64, so `duration / 1e6` rounds the
-same exact quotient that Python's `int / int` rounds. `fits` refuses tables with an
-instant outside ±2**53 µs; the caller then uses the pure-Python path.
+The rules (method.md section 2): a duration is end − start of its milestones (see
+`definitions.METRICS`); a missing milestone makes the value missing, listed by incident and
+never zero; a negative value (milestones recorded out of order, or overlapping incidents on
+a service for time between failures) is listed under `out_of_order` and left out of the
+distribution; gameday and maintenance incidents are excluded unless `include_types` names
+them; an incident with several services (or teams) counts in each group, one with none under
+"(none)"; time between failures is per service, incidents ordered by (started, public id),
+each after the first giving started(n) − resolved(n−1), an undated one a missing value;
+incidents sit in time by `placed` (started, else their earliest milestone). Percentiles are
+`stats.percentile`'s. The naive reference implementation that property tests compare this
+with lives in the tests (`tests/core/metrics/oracles.py`).
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import timedelta, tzinfo
-from typing import Any, TypeVar, cast, overload
+from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
-from afteraction.core import metrics as m
 from afteraction.core.errors import ValidationError
-from afteraction.core.metrics._common import (
-    NO_GROUP,
-    month_label,
-    require_zone,
-    type_included,
-)
-from afteraction.core.metrics.columnar import from_micros, local_months, month_bounds
+from afteraction.core.metrics._common import NO_GROUP, month_label, require_zone, type_included
+from afteraction.core.metrics.arrays import Bools, Floats, IncidentArrays, Ints, Listed, Values
 from afteraction.core.metrics.definitions import METRICS
-from afteraction.core.metrics.durations import ALL, TBF, metric_definition
+from afteraction.core.metrics.durations import (
+    ALL,
+    TBF,
+    GroupBy,
+    MetricGroup,
+    MetricReport,
+    OutOfOrder,
+    metric_definition,
+)
+from afteraction.core.metrics.instants import from_micros, local_months, month_bounds
+from afteraction.core.metrics.sla import Breach, SLAResult, SLATarget
 from afteraction.core.metrics.stats import SMALL_SAMPLE_SIZE, distribution_of_sorted
-
-T = TypeVar("T")
-Floats = npt.NDArray[np.float64]
-Ints = npt.NDArray[np.int64]
-Bools = npt.NDArray[np.bool_]
-
-EXACT_LIMIT = float(2**53)
-"""Instants (µs) at or beyond this magnitude are not exact in float64."""
-_NO_CODE = -1
-"""The code of the "(none)" group: no service, or no team."""
-
-
-class Listed(Sequence[T]):
-    """What a group lists (missing incidents, or those out of order), made when read: a
-    group of 40,000 out-of-order gaps is usually only counted. Equal to any sequence with
-    the same items."""
-
-    __slots__ = ("make", "samples")
-
-    def __init__(self, make: Callable[[int], T], samples: Ints) -> None:
-        self.make, self.samples = make, samples
-
-    def __len__(self) -> int:
-        return len(self.samples)
-
-    @overload
-    def __getitem__(self, index: int) -> T: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[T]: ...
-    def __getitem__(self, index: int | slice) -> T | list[T]:
-        if isinstance(index, slice):
-            return [self.make(i) for i in self.samples[index].tolist()]
-        return self.make(int(self.samples[index]))
-
-    def __iter__(self) -> Iterator[T]:
-        return map(self.make, self.samples.tolist())
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Sequence) or len(other) != len(self):
-            return False
-        return all(a == b for a, b in zip(self, other, strict=True))
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"Listed({list(self)!r})"
-
-
-class Values(Sequence[float]):
-    """A sorted float64 array as a read-only sequence of Python floats (a distribution's
-    values: 100,000 of them are read in about 25 places for a strip chart, never all
-    copied). Equal to any sequence with the same values."""
-
-    __slots__ = ("array",)
-
-    def __init__(self, array: Floats) -> None:
-        self.array = array
-
-    def __len__(self) -> int:
-        return len(self.array)
-
-    @overload
-    def __getitem__(self, index: int) -> float: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[float]: ...
-    def __getitem__(self, index: int | slice) -> float | list[float]:
-        if isinstance(index, slice):
-            return cast(list[float], self.array[index].tolist())
-        return float(self.array[index])
-
-    def __iter__(self) -> Iterator[float]:
-        return iter(cast(list[float], self.array.tolist()))
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Values):
-            return bool(np.array_equal(self.array, other.array))
-        if not isinstance(other, Sequence) or len(other) != len(self):
-            return False
-        return list(self) == list(other)
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"Values({list(self)!r})"
-
-
-@dataclass(frozen=True, slots=True)
-class Links:
-    """incident ↔ entity links: per link the incident's position (ascending) and the
-    entity's code, codes being indexes into `names` (sorted)."""
-
-    position: Ints
-    code: Ints
-    names: list[str]
-
-    def of(self, positions: Ints) -> tuple[Ints, Ints]:
-        """(index into `positions`, code) for every link of each of `positions`; a
-        position without links gives one row with code -1 (the "(none)" group)."""
-        lo = np.searchsorted(self.position, positions, "left")
-        per = np.searchsorted(self.position, positions, "right") - lo
-        width = np.maximum(per, 1)
-        rows = np.repeat(np.arange(len(positions), dtype=np.int64), width)
-        within = np.arange(len(rows), dtype=np.int64) - np.repeat(np.cumsum(width) - width, width)
-        codes = np.full(len(rows), _NO_CODE, np.int64)
-        linked = np.repeat(per > 0, width)
-        codes[linked] = self.code[(np.repeat(lo, width) + within)[linked]]
-        return rows, codes
-
-    def slugs(self, position: int) -> tuple[str, ...]:
-        lo, hi = np.searchsorted(self.position, [position, position + 1]).tolist()
-        return tuple(sorted(self.names[c] for c in self.code[lo:hi].tolist()))
-
-
-@dataclass(frozen=True, slots=True)
-class IncidentArrays:
-    """The matching incidents in number order, one array entry per incident. Codes index
-    the sorted `severity_names` and `type_names`; `problem` holds problem ids (0 = none)
-    named by `problem_keys`."""
-
-    numbers: Ints
-    severity: Ints
-    severity_names: list[str]
-    type: Ints
-    type_names: list[str]
-    problem: Ints
-    problem_keys: dict[int, str]
-    milestones: dict[str, Floats]
-    placed: Floats
-    services: Links
-    teams: Links
-
-    def fits(self) -> bool:
-        """Every instant is exact in float64 (see the module docstring), and every
-        incident number below 10**15."""
-        if len(self.numbers) and int(self.numbers.max()) >= 10**15:
-            return False
-        for column in (*self.milestones.values(), self.placed):
-            present = column[~np.isnan(column)]
-            if len(present) and float(np.abs(present).max()) >= EXACT_LIMIT:
-                return False
-        return True
-
-    def public_id(self, position: int) -> str:
-        return f"INC-{int(self.numbers[position])}"
-
-    def column(self, name: str) -> Floats:
-        """A milestone's column (all NaN when not read)."""
-        found = self.milestones.get(name)
-        return found if found is not None else np.full(len(self.numbers), np.nan)
+from afteraction.core.metrics.trends import CountBucket, CountSeries, Recurrence, Trend
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,7 +81,12 @@ _POWERS = 10 ** np.arange(1, 16, dtype=np.int64)
 def _id_order(numbers: Ints) -> Ints:
     """Integers that sort like the public ids "INC-<number>" sort as text: the digits
     left-aligned (so "INC-10" < "INC-9"), then the shorter first ("INC-1" < "INC-10").
-    Exact for numbers below 10**15 (`IncidentArrays.fits` refuses larger ones)."""
+    Arithmetic below 10**15; ranks of the texts themselves above (never seen in practice)."""
+    if len(numbers) and int(numbers.max()) >= 10**15:
+        texts = np.array([str(n) for n in numbers.tolist()])
+        rank = np.empty(len(numbers), np.int64)
+        rank[np.argsort(texts, kind="stable")] = np.arange(len(numbers), dtype=np.int64)
+        return rank
     digits = np.searchsorted(_POWERS, numbers, "right") + 1
     return numbers * 10 ** (15 - digits) * 32 + digits
 
@@ -243,7 +106,9 @@ def _stable_order(codes: Ints) -> Ints:
 
 
 class ArrayMetrics:
-    """`core.metrics.ColumnarMetrics` over `IncidentArrays`; see the module docstring."""
+    """The figures of `table` for `include_types` (None: every type but gameday and
+    maintenance); see the module docstring. Each metric's samples are sorted once and
+    reused by every grouping."""
 
     def __init__(self, table: IncidentArrays, include_types: Collection[str] | None = None):
         self.table = table
@@ -316,9 +181,9 @@ class ArrayMetrics:
         incident, public_id = self.samples(metric_id).incident, self.table.public_id
         return lambda sample: public_id(int(incident[sample]))
 
-    def _out_of_order(self, metric_id: str) -> Callable[[int], m.OutOfOrder]:
+    def _out_of_order(self, metric_id: str) -> Callable[[int], OutOfOrder]:
         data, public_id = self.samples(metric_id), self.table.public_id
-        return lambda sample: m.OutOfOrder(
+        return lambda sample: OutOfOrder(
             public_id(int(data.incident[sample])), float(data.micros[sample]) / 1_000_000
         )
 
@@ -327,7 +192,7 @@ class ArrayMetrics:
     def _grouped(
         self, metric_id: str, rows: Ints | None, codes: Ints | None, keys: Sequence[int],
         label: Callable[[int], str], with_mean: bool,
-    ) -> tuple[m.MetricGroup, ...]:  # fmt: skip
+    ) -> tuple[MetricGroup, ...]:  # fmt: skip
         """One group per key in `keys`. `codes` holds the key of each of `rows` (sample
         indexes; a sample may appear under several codes); `rows` None: one code per
         sample; `codes` None: every sample under the one key.
@@ -370,7 +235,7 @@ class ArrayMetrics:
             is_missing = ranked.missing[listed]
             missing = Listed(missing_id, bad[listed[is_missing]])
             present = Values(values[lo[k] : hi[k]])
-            groups.append(m.MetricGroup(
+            groups.append(MetricGroup(
                 label(key_),
                 distribution_of_sorted(present, len(missing), with_mean=with_mean),
                 missing, Listed(out_of_order, bad[listed[~is_missing]]),
@@ -389,13 +254,14 @@ class ArrayMetrics:
         return rows, codes, links.names
 
     def report(
-        self, metric_id: str, *, group_by: m.GroupBy | None = None, with_mean: bool = False
-    ) -> m.MetricReport:
-        """What `ColumnarMetrics.report` returns for the same incidents and arguments."""
+        self, metric_id: str, *, group_by: GroupBy | None = None, with_mean: bool = False
+    ) -> MetricReport:
+        """The metric's distribution overall (one group "all") or per severity, service or
+        team, groups sorted by key."""
         if group_by not in (None, "severity", "service", "team"):
             raise ValidationError(f"cannot group by {group_by!r}", field="group_by")
         data = self.samples(metric_id)
-        groups: tuple[m.MetricGroup, ...] = ()
+        groups: tuple[MetricGroup, ...] = ()
         if group_by is None:
             if len(data.incident):
                 groups = self._grouped(metric_id, None, None, [0], lambda _: ALL, with_mean)
@@ -405,7 +271,7 @@ class ArrayMetrics:
             used = np.flatnonzero(np.bincount(codes + 1, minlength=1)) - 1
             keys = sorted(used.tolist(), key=labels.__getitem__)
             groups = self._grouped(metric_id, rows, codes, keys, labels.__getitem__, with_mean)
-        return m.MetricReport(METRICS[metric_id], group_by, groups, dict(self.excluded_by_type))
+        return MetricReport(METRICS[metric_id], group_by, groups, dict(self.excluded_by_type))
 
     # -- time -------------------------------------------------------------------------------
 
@@ -432,8 +298,10 @@ class ArrayMetrics:
         return found
 
     def monthly_medians(self, metric_id: str, tz: str | tzinfo, *,
-                        with_mean: bool = False) -> m.Trend:  # fmt: skip
-        """What `ColumnarMetrics.monthly_medians` returns for the same arguments."""
+                        with_mean: bool = False) -> Trend:  # fmt: skip
+        """The metric's distribution per local calendar month (in `tz`) of each incident's
+        placement, empty months between the first and last included; a sample of time
+        between failures belongs to the month of the later incident."""
         definition = metric_definition(metric_id)
         zone = require_zone(tz)
         data = self.samples(metric_id)
@@ -444,10 +312,11 @@ class ArrayMetrics:
         points = self._grouped(metric_id, None, codes, list(span),
                                lambda k: month_label(starts[k]), with_mean)  # fmt: skip
         undated = tuple(self.table.public_id(int(i)) for i in data.incident[~dated].tolist())
-        return m.Trend(definition, points, undated)
+        return Trend(definition, points, undated)
 
-    def counts_over_time(self, tz: str | tzinfo = "UTC") -> m.CountSeries:
-        """What `ColumnarMetrics.counts_over_time` returns for the same incidents."""
+    def counts_over_time(self, tz: str | tzinfo = "UTC") -> CountSeries:
+        """How many measured incidents were placed in each local calendar month, by severity
+        (severities in the order first met)."""
         zone = require_zone(tz)
         index, starts = self.months(zone)
         months = index[self.kept]
@@ -464,11 +333,11 @@ class ArrayMetrics:
             counts.setdefault(month, {})[names[code]] = int(pairs[pair])
         span = range(min(counts), max(counts) + 1) if counts else range(0)
         buckets = tuple(
-            m.CountBucket(month_label(starts[k]), starts[k], sum(counts.get(k, {}).values()),
+            CountBucket(month_label(starts[k]), starts[k], sum(counts.get(k, {}).values()),
                           dict(counts.get(k, {})))
             for k in span
         )  # fmt: skip
-        return m.CountSeries("month", buckets, undated)
+        return CountSeries("month", buckets, undated)
 
     # -- problems ---------------------------------------------------------------------------
 
@@ -478,8 +347,8 @@ class ArrayMetrics:
         linked = self.kept[problem[self.kept] > 0].tolist()
         return [(i, keys[int(problem[i])]) for i in linked]
 
-    def recurring_problems(self, *, min_incidents: int = 2) -> list[m.Recurrence]:
-        """What `ColumnarMetrics.recurring_problems` returns for the same incidents."""
+    def recurring_problems(self, *, min_incidents: int = 2) -> list[Recurrence]:
+        """Problems linked to at least `min_incidents` measured incidents, most first."""
         by_problem: dict[str, list[int]] = {}
         for i, key in self._kept_problems():
             by_problem.setdefault(key, []).append(i)
@@ -489,7 +358,7 @@ class ArrayMetrics:
             if len(members) < min_incidents:
                 continue
             times = [int(t) for t in placed[members].tolist() if not math.isnan(t)]
-            found.append(m.Recurrence(
+            found.append(Recurrence(
                 problem, tuple(self.table.public_id(i) for i in members),
                 from_micros(min(times)) if times else None,
                 from_micros(max(times)) if times else None,
@@ -510,9 +379,12 @@ class ArrayMetrics:
 
     # -- service level agreements -----------------------------------------------------------
 
-    def sla(self, target: m.SLATarget, tiers: Sequence[str | None]) -> m.SLAResult:
-        """What `core.metrics.sla_compliance` gives for `target` over the measured
-        incidents, `tiers` being each incident's customer tier (None: none)."""
+    def sla(self, target: SLATarget, tiers: Sequence[str | None]) -> SLAResult:
+        """Compliance with `target` over the measured incidents it applies to (its
+        severity and customer tier; `tiers` holds each incident's tier, None for none),
+        measured from `measured_from` to `milestone`: reaching it exactly at the target is
+        met; a missing milestone is listed as missing, one out of order as out of order;
+        rate = met ÷ (met + breached), None when nothing was measured."""
         table, kept = self.table, self.kept
         applies = np.ones(len(kept), np.bool_)
         if target.severity is not None:
@@ -529,14 +401,14 @@ class ArrayMetrics:
         breached = applies & (took > within)
         public_id = table.public_id
 
-        def breach(position: int) -> m.Breach:
+        def breach(position: int) -> Breach:
             micros = int(table.column(target.milestone)[position]
                          - table.column(target.measured_from)[position])  # fmt: skip
-            return m.Breach(public_id(position), timedelta(microseconds=micros),
+            return Breach(public_id(position), timedelta(microseconds=micros),
                             timedelta(microseconds=micros - within))  # fmt: skip
 
         measured = int(met.sum() + breached.sum())
-        return m.SLAResult(
+        return SLAResult(
             target,
             Listed(public_id, kept[met]),
             Listed(breach, kept[breached]),

@@ -1,5 +1,5 @@
-"""Insight queries on the migrated database: filters, privacy, SLO counts, burn alerts, SLAs,
-and a cross-check of the dashboard against DuckDB on the demo data."""
+"""The insights use cases on the migrated database: filters, privacy, SLO counts, burn
+alerts, SLAs, and a cross-check of the dashboard against DuckDB on the demo data."""
 
 from __future__ import annotations
 
@@ -11,11 +11,15 @@ from sqlalchemy.orm import Session
 
 from afteraction.core.access import SYSTEM, Actor
 from afteraction.core.errors import ValidationError
+from afteraction.core.metrics import InsightFilters
 from afteraction.services import incidents as repo
-from afteraction.storage import insights as ins
+from afteraction.services import insights as ins
+from afteraction.services import service_levels as levels
+from afteraction.storage import insight_queries as queries
 from afteraction.storage.db import writing
 from afteraction.storage.insights_tables import Notification, SLOCount
 from afteraction.storage.tables import Service
+from afteraction.web import insights as view
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 VIEWER = Actor(user_id=None, label="viewer", role="viewer")
@@ -48,8 +52,8 @@ def test_private_incident_never_changes_figures_for_a_viewer(db: Session) -> Non
     for i in range(3):
         declare(db, f"public {i}", 60 + i, start=T0 + timedelta(days=i))
     declare(db, "secret", 6000, private=True, start=T0 + timedelta(days=5))
-    seen = ins.dashboard(db, VIEWER, ins.InsightFilters())
-    admin = ins.dashboard(db, SYSTEM, ins.InsightFilters())
+    seen = ins.dashboard(db, VIEWER, InsightFilters())
+    admin = ins.dashboard(db, SYSTEM, InsightFilters())
     assert (seen.measured, admin.measured) == (3, 4)
     ttr = seen.overall["time_to_resolve"].groups[0].distribution
     assert ttr.max == 62 * 60 and ttr.small_sample
@@ -61,9 +65,9 @@ def test_gamedays_are_excluded_unless_asked(db: Session) -> None:
     service(db)
     declare(db, "real", 30)
     declare(db, "drill", 90, type_="gameday")
-    default = ins.dashboard(db, SYSTEM, ins.InsightFilters())
+    default = ins.dashboard(db, SYSTEM, InsightFilters())
     assert default.measured == 1 and default.excluded_by_type == {"gameday": 1}
-    everything = ins.dashboard(db, SYSTEM, ins.InsightFilters(include_excluded=True))
+    everything = ins.dashboard(db, SYSTEM, InsightFilters(include_excluded=True))
     assert everything.measured == 2
 
 
@@ -71,12 +75,12 @@ def test_bad_filters_are_refused_and_empty_filters_are_empty(db: Session) -> Non
     service(db)
     declare(db, "one", 30)
     with pytest.raises(ValidationError) as inverted:
-        ins.dashboard(db, SYSTEM, ins.InsightFilters(since=T0, until=T0 - timedelta(days=1)))
+        ins.dashboard(db, SYSTEM, InsightFilters(since=T0, until=T0 - timedelta(days=1)))
     assert inverted.value.details["field"] == "until"
     with pytest.raises(ValidationError) as unknown:
-        ins.dashboard(db, SYSTEM, ins.InsightFilters(service=("nope",)))
+        ins.dashboard(db, SYSTEM, InsightFilters(service=("nope",)))
     assert "nope" in unknown.value.message
-    empty = ins.dashboard(db, SYSTEM, ins.InsightFilters(since=T0 + timedelta(days=9)))
+    empty = ins.dashboard(db, SYSTEM, InsightFilters(since=T0 + timedelta(days=9)))
     assert empty.measured == 0 and empty.counts.buckets == ()
     assert all(s["count"] == 0 for s in empty.summaries())
 
@@ -84,33 +88,33 @@ def test_bad_filters_are_refused_and_empty_filters_are_empty(db: Session) -> Non
 def test_slo_counts_name_the_bad_row_and_write_nothing(db: Session) -> None:
     service(db)
     with writing(db):
-        slo = ins.create_slo(db, SYSTEM, ins.SLOInput("checkout", "availability", 0.99))
+        slo = levels.create_slo(db, SYSTEM, levels.SLOInput("checkout", "availability", 0.99))
     rows = [{"at": "2026-03-02T10:00:00+00:00", "good": 90, "total": 100},
             {"at": "2026-03-02T10:05:00+00:00", "good": 120, "total": 100}]  # fmt: skip
     with pytest.raises(ValidationError) as error, writing(db):
-        ins.add_counts(db, SYSTEM, slo.id, rows)
+        levels.add_counts(db, SYSTEM, slo.id, rows)
     assert error.value.details["row"] == 2 and "greater than total" in error.value.message
     assert db.scalar(select(SLOCount.id)) is None
     with pytest.raises(ValidationError, match="row 1"), writing(db):
-        ins.add_counts(db, SYSTEM, slo.id, [{"at": "2026-03-02T10:00:00+00:00", "good": -1,
+        levels.add_counts(db, SYSTEM, slo.id, [{"at": "2026-03-02T10:00:00+00:00", "good": -1,
                                              "total": 3}])  # fmt: skip
 
 
 def test_burn_alert_is_recorded_once_per_hour(db: Session) -> None:
     service(db)
     with writing(db):
-        slo = ins.create_slo(db, SYSTEM, ins.SLOInput("checkout", "availability", 0.999))
-        ins.add_counts(db, SYSTEM, slo.id, [
+        slo = levels.create_slo(db, SYSTEM, levels.SLOInput("checkout", "availability", 0.999))
+        levels.add_counts(db, SYSTEM, slo.id, [
             {"at": (T0 - timedelta(minutes=m)).isoformat(), "good": 50, "total": 100}
             for m in range(0, 60, 1)])  # fmt: skip
     with writing(db):
-        first = ins.record_burn_alerts(db, slo.id, now=T0)
+        first = levels.record_burn_alerts(db, slo.id, now=T0)
     with writing(db):
-        again = ins.record_burn_alerts(db, slo.id, now=T0)
+        again = levels.record_burn_alerts(db, slo.id, now=T0)
     assert first and again == []
     messages = db.scalars(select(Notification.message)).all()
     assert any("burn rate 500.0 over 1h" in m for m in messages)
-    status = ins.slo_status(db, SYSTEM, slo.id, now=T0)
+    status = levels.slo_status(db, SYSTEM, slo.id, now=T0)
     assert status.budget.remaining_fraction is not None and status.budget.remaining_fraction < 0
 
 
@@ -119,16 +123,18 @@ def test_sla_breaches_and_missing(db: Session) -> None:
     fast = declare(db, "fast", 10)
     slow = declare(db, "slow", 300)
     with writing(db):
-        ins.create_sla(db, SYSTEM, ins.SLAInput("resolve in 1h", "resolved", 3600, "SEV2"))
-    [(row, result)] = ins.sla_results(db, SYSTEM, ins.InsightFilters())
+        levels.create_sla(db, SYSTEM, levels.SLAInput("resolve in 1h", "resolved", 3600, "SEV2"))
+    [(row, result)] = ins.sla_results(db, SYSTEM, InsightFilters())
     assert result.met == (fast,) and [b.public_id for b in result.breached] == [slow]
     assert result.rate == 0.5 and row.severity == "SEV2"
     with pytest.raises(ValidationError):
-        ins.SLAInput("x", "nope", 10) and ins.create_sla(db, SYSTEM, ins.SLAInput("x", "nope", 10))
+        levels.SLAInput("x", "nope", 10) and levels.create_sla(
+            db, SYSTEM, levels.SLAInput("x", "nope", 10)
+        )
 
 
 def test_csv_export_writes_a_header_and_rows() -> None:
-    out = ins.to_csv([{"a": 1, "b": [1, 2], "c": None}])
+    out = view.to_csv([{"a": 1, "b": [1, 2], "c": None}])
     assert out == "a,b,c\n1,1 2,\n"
 
 
@@ -141,7 +147,7 @@ def test_dashboard_matches_duckdb_on_the_demo_data(db: Session) -> None:
     from afteraction.demo.load import load_demo
 
     load_demo(db)
-    d = ins.dashboard(db, SYSTEM, ins.InsightFilters())
+    d = ins.dashboard(db, SYSTEM, InsightFilters())
     rows = db.execute(text(
         "SELECT severity, started_at, resolved_at, acknowledged_at FROM incidents "
         "WHERE type NOT IN ('gameday', 'maintenance')")).all()  # fmt: skip
@@ -170,7 +176,7 @@ def test_dashboard_matches_duckdb_on_the_demo_data(db: Session) -> None:
 
 
 def test_dashboard_fast_path_equals_metric_report_with_fractional_seconds(db: Session) -> None:
-    from afteraction.core import metrics as m
+    from tests.core.metrics import oracles
 
     service(db)
     service(db, "search")
@@ -189,17 +195,16 @@ def test_dashboard_fast_path_equals_metric_report_with_fractional_seconds(db: Se
                 title=f"f{i}", severity=("SEV1", "SEV2")[i % 2], status="resolved",
                 services=("checkout", "search")[: 1 + i % 2], milestones=milestones,
                 type="gameday" if i == 5 else "default", allow_out_of_order=True))  # fmt: skip
-    filters = ins.InsightFilters(tz="Europe/Berlin")
+    filters = InsightFilters(tz="Europe/Berlin")
     d = ins.dashboard(db, SYSTEM, filters)
-    facts = ins.incident_facts(db, SYSTEM, filters).facts
+    facts = queries.incident_facts(db, SYSTEM, filters).facts
     for k in ins.DASHBOARD_METRICS:
-        assert d.overall[k] == m.metric_report(facts, k)
-        assert d.by_severity[k] == m.metric_report(facts, k, group_by="severity")
-    assert d.by_service == m.metric_report(facts, "time_to_resolve", group_by="service")
-    assert d.by_team == m.metric_report(facts, "time_to_resolve", group_by="team")
-    assert d.trend == m.monthly_medians(facts, "time_to_resolve", "Europe/Berlin")
-    assert d.counts == m.counts_over_time(facts, tz="Europe/Berlin")
-    assert d.summaries() == ins.metric_summaries(facts, filters)
+        assert d.overall[k] == oracles.metric_report(facts, k)
+        assert d.by_severity[k] == oracles.metric_report(facts, k, group_by="severity")
+    assert d.by_service == oracles.metric_report(facts, "time_to_resolve", group_by="service")
+    assert d.by_team == oracles.metric_report(facts, "time_to_resolve", group_by="team")
+    assert d.trend == oracles.monthly_medians(facts, "time_to_resolve", "Europe/Berlin")
+    assert d.counts == oracles.counts_over_time(facts, tz="Europe/Berlin")
     assert d.overall["time_to_detect"].groups[0].distribution.min == 1.000001
 
 
@@ -207,14 +212,14 @@ def test_dashboard_metrics_are_the_dashboards_summaries(db: Session) -> None:
     service(db)
     for minutes in (5, 50, 500):
         declare(db, f"m{minutes}", minutes)
-    filters = ins.InsightFilters(service=("checkout",))
+    filters = InsightFilters(service=("checkout",))
     for with_mean in (False, True):
         d = ins.dashboard(db, SYSTEM, filters, with_mean=with_mean)
         figures = ins.dashboard_metrics(db, SYSTEM, filters, with_mean=with_mean)
         assert figures.summaries == d.summaries()
         assert (figures.measured, figures.excluded_by_type) == (3, d.excluded_by_type)
     with pytest.raises(ValidationError, match="unknown service"):
-        ins.dashboard_metrics(db, SYSTEM, ins.InsightFilters(service=("nope",)))
+        ins.dashboard_metrics(db, SYSTEM, InsightFilters(service=("nope",)))
 
 
 def test_response_reads_only_the_newest_measured_incidents(db: Session) -> None:
@@ -222,7 +227,7 @@ def test_response_reads_only_the_newest_measured_incidents(db: Session) -> None:
     for n in range(5):
         declare(db, f"incident {n}", 30, start=T0 + timedelta(days=n),
                 type_="gameday" if n == 4 else "default")  # fmt: skip
-    report = ins.response(db, SYSTEM, ins.InsightFilters(), limit=2)
+    report = ins.response(db, SYSTEM, InsightFilters(), limit=2)
     assert [r.public_id for r in report.rows] == ["INC-4", "INC-3"]  # newest first
-    everything = ins.response(db, SYSTEM, ins.InsightFilters(include_excluded=True), limit=2)
+    everything = ins.response(db, SYSTEM, InsightFilters(include_excluded=True), limit=2)
     assert [r.public_id for r in everything.rows] == ["INC-5", "INC-4"]

@@ -1,6 +1,7 @@
 """Incidents worked while not on call, from the database: a person's first involvement is
-their first role on the incident or their first message in a channel attached to it (inside
-the attachment's window, never a bot's post), whichever came first."""
+the People tab's (`core.analysis.involvement`): here their first role on the incident or
+their first message in a channel attached to it (inside the attachment's window; a bot's
+post is nobody's involvement), whichever came first."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.orm import Session
 
 from afteraction.core.access import SYSTEM
+from afteraction.core.metrics import InsightFilters
 from afteraction.services import incidents as repo
-from afteraction.storage import insights as ins
+from afteraction.services import insights as ins
 from afteraction.storage.db import writing
 from afteraction.storage.evidence_tables import (
     Channel,
@@ -61,8 +63,9 @@ def test_first_message_in_an_attached_channel_counts_as_involvement(db: Session)
         ):
             db.add(Message(channel_id=channel.id, source_id=source.id, ts=f"{n}.0",
                            at=T0 + timedelta(hours=hours), text_plain="on it",
-                           author_person_id=ana.id, is_bot=bot))  # fmt: skip
-    report = ins.oncall(db, SYSTEM, ins.InsightFilters(since=T0, until=T0 + timedelta(days=1)))
+                           author_person_id=None if bot else ana.id,
+                           author_external="B0DEPLOY" if bot else None, is_bot=bot))  # fmt: skip
+    report = ins.oncall(db, SYSTEM, InsightFilters(since=T0, until=T0 + timedelta(days=1)))
     work = report.people[str(ana.id)].off_call
     assert work.on_call == (on_call.public_id,)
     # the cache stampede: first message at 10:30, outside her shift (the bot post at 09:00
