@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy.orm import Session
 
 from afteraction.core.access import SYSTEM
+from afteraction.services import incident_roles
 from afteraction.services import incidents as repo
 from afteraction.storage.db import writing
 from afteraction.storage.evidence_tables import (
@@ -112,7 +113,7 @@ def build(db: Session, *, private: bool = False) -> Built:
             ),
         )
         other, _ = repo.declare(db, SYSTEM, repo.IncidentInput(title="Other", severity="SEV4"))
-        repo.assign_role(
+        incident_roles.assign_role(
             db, SYSTEM, incident.number, role="commander", person_id=ids["ana"], start=at(5)
         )
         source = Source(kind="slack_export", origin="test", checksum="x")

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from afteraction.config import Settings, development_settings
 from afteraction.core.access import SYSTEM
 from afteraction.jobs import build_queue, overdue_action_items
+from afteraction.services import action_items
 from afteraction.services import incidents as repo
 from afteraction.storage.db import writing
 
@@ -30,7 +31,9 @@ def test_sqlite_queue_lives_beside_the_database(tmp_path) -> None:
 def test_overdue_action_items(settings: Settings, db: Session) -> None:
     with writing(db):
         repo.declare(db, SYSTEM, repo.IncidentInput(title="x", severity="SEV3"))
-        late = repo.add_action_item(db, SYSTEM, 1, title="late", due=date(2026, 1, 1))
-        repo.add_action_item(db, SYSTEM, 1, title="done", due=date(2026, 1, 1), status="done")
-        repo.add_action_item(db, SYSTEM, 1, title="future", due=date(2027, 1, 1))
+        late = action_items.add_action_item(db, SYSTEM, 1, title="late", due=date(2026, 1, 1))
+        action_items.add_action_item(
+            db, SYSTEM, 1, title="done", due=date(2026, 1, 1), status="done"
+        )
+        action_items.add_action_item(db, SYSTEM, 1, title="future", due=date(2027, 1, 1))
     assert overdue_action_items(settings, date(2026, 6, 1)) == [late.id]

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from afteraction.core.access import SYSTEM
 from afteraction.core.errors import NotFound
+from afteraction.services import action_items
 from afteraction.services import incidents as repo
 from afteraction.services.imports.pagerduty import import_pagerduty
 from afteraction.services.imports.past_reports import import_reports
@@ -99,7 +100,7 @@ def test_pagerduty_incident_it_created_goes_with_it(db: Session) -> None:
 def test_an_incident_with_work_attached_is_kept_with_the_reason(db: Session) -> None:
     summary = _pd(db)
     with writing(db):
-        repo.add_action_item(db, SYSTEM, "INC-1", title="Alert on config drift")
+        action_items.add_action_item(db, SYSTEM, "INC-1", title="Alert on config drift")
 
     removal = _remove(db, summary.source_id)
 
@@ -190,7 +191,7 @@ def test_a_reference_added_by_hand_keeps_the_incident(db: Session, tmp_path: Pat
     dns = db.scalar(select(Incident).where(Incident.title == "DNS went away"))
     assert dns is not None
     with writing(db):
-        repo.add_reference(db, SYSTEM, dns.public_id, url="https://example.com/dash/dns")
+        action_items.add_reference(db, SYSTEM, dns.public_id, url="https://example.com/dash/dns")
     removal = _remove(db, summary.source_id)
     assert [k["incident"] for k in removal.incidents_kept] == [dns.public_id]
     assert "incident references" in removal.incidents_kept[0]["reason"]

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy.orm import Session
 
 from afteraction.core.access import SYSTEM
+from afteraction.services import action_items, incident_roles, users
 from afteraction.services import incidents as repo
-from afteraction.services import users
 from afteraction.storage.analysis_tables import (
     AnalysisNote,
     Interview,
@@ -100,10 +100,10 @@ def org(db: Session) -> Org:
                 milestones={"started": T0, "resolved": T0.replace(hour=10)},
             ),
         )
-        repo.assign_role(
+        incident_roles.assign_role(
             db, SYSTEM, incident.number, role="commander", person_id=people["carl"], start=T0
         )
-        repo.assign_role(
+        incident_roles.assign_role(
             db, SYSTEM, incident.number, role="responder", person_id=people["ann"], start=T0
         )
         for kind, text in (
@@ -136,7 +136,7 @@ def org(db: Session) -> Org:
         db.add(interview)
         db.flush()
         db.add(InterviewQuote(interview_id=interview.id, passage=QUOTE))
-        repo.add_action_item(
+        action_items.add_action_item(
             db,
             SYSTEM,
             incident.number,
@@ -145,7 +145,7 @@ def org(db: Session) -> Org:
             owner_id=people["ann"],
             due=date(2026, 10, 1),
         )
-        repo.add_action_item(
+        action_items.add_action_item(
             db, SYSTEM, incident.number, title="Restore retries", kind="recovery", status="done"
         )
         return Org(incident.number, people, accounts, teams)

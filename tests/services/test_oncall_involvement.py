@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from afteraction.core.access import SYSTEM
 from afteraction.core.metrics import InsightFilters
+from afteraction.services import incident_roles
 from afteraction.services import incidents as repo
 from afteraction.services import insights as ins
 from afteraction.storage.db import writing
@@ -47,8 +48,10 @@ def test_first_message_in_an_attached_channel_counts_as_involvement(db: Session)
         on_call = _incident(db, "queue backlog", 2)
         off_call = _incident(db, "cache stampede", 10)
         outside = _incident(db, "dns flap", 12)
-        repo.assign_role(db, SYSTEM, on_call.public_id, role="responder", person_id=ana.id,
-                         start=T0 + timedelta(hours=2))  # fmt: skip
+        incident_roles.assign_role(
+            db, SYSTEM, on_call.public_id, role="responder", person_id=ana.id,
+            start=T0 + timedelta(hours=2),
+        )  # fmt: skip
         chat = Channel(external_id="C1", name="inc-cache")
         other = Channel(external_id="C2", name="inc-dns")
         db.add_all([chat, other])

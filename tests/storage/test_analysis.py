@@ -11,6 +11,7 @@ from afteraction.core.access import Actor
 from afteraction.core.analysis.people import analyze_people
 from afteraction.core.errors import NotFound, PermissionDenied, ValidationError
 from afteraction.services import analysis as work
+from afteraction.services import timeline as timeline_service
 from afteraction.storage.analysis_bundle import build_incident_evidence
 from afteraction.storage.db import writing
 from afteraction.storage.tables import Incident
@@ -113,21 +114,26 @@ def test_suggestions_accept_and_dismiss_stick(db: Session) -> None:
     built = build(db)
     incident_id = _id(db, built.incident)
     evidence = build_incident_evidence(db, incident_id, with_history=False)
-    pending = work.pending_suggestions(db, evidence)
+    pending = timeline_service.pending_suggestions(db, evidence)
     kinds = {s.kind for s in pending}
     assert "first_human_message" in kinds
     first, second = pending[0], pending[1]
     with writing(db):
-        entry = work.decide_suggestion(db, INVESTIGATOR, evidence, first.key, accept=True)
-        work.decide_suggestion(db, INVESTIGATOR, evidence, second.key, accept=False)
+        entry = timeline_service.decide_suggestion(
+            db, INVESTIGATOR, evidence, first.key, accept=True
+        )
+        timeline_service.decide_suggestion(db, INVESTIGATOR, evidence, second.key, accept=False)
     assert entry.status == "accepted" and entry.evidence
-    again = {s.key for s in work.pending_suggestions(db, build_incident_evidence(db, incident_id))}
+    again = {
+        s.key
+        for s in timeline_service.pending_suggestions(db, build_incident_evidence(db, incident_id))
+    }
     assert first.key not in again and second.key not in again
     with pytest.raises(ValidationError, match="already"):
-        work.decide_suggestion(db, INVESTIGATOR, evidence, first.key, accept=True)
+        timeline_service.decide_suggestion(db, INVESTIGATOR, evidence, first.key, accept=True)
     with pytest.raises(NotFound):
-        work.decide_suggestion(db, INVESTIGATOR, evidence, "nope", accept=True)
-    assert [e.id for e in work.list_timeline(db, incident_id)] == [entry.id]
+        timeline_service.decide_suggestion(db, INVESTIGATOR, evidence, "nope", accept=True)
+    assert [e.id for e in timeline_service.list_timeline(db, incident_id)] == [entry.id]
 
 
 def test_entries_from_annotations_and_milestones(db: Session) -> None:
@@ -136,22 +142,24 @@ def test_entries_from_annotations_and_milestones(db: Session) -> None:
         note = work.annotate(
             db, INVESTIGATOR, built.incident, message_id=built.messages["cy1"], tag="mitigation"
         )
-        entry = work.create_entry(
+        entry = timeline_service.create_entry(
             db, INVESTIGATOR, built.incident, annotation_id=note.annotation.id
         )
     assert entry.at == at(20) and entry.kind == "mitigation"
     assert entry.evidence == [{"type": "message", "id": built.messages["cy1"]}]
     assert entry.person_id == built.people["cy"]
     with writing(db):
-        work.update_entry(db, INVESTIGATOR, built.incident, entry.id, text="Rollback mitigated it")
-        incident, _ = work.milestone_from_entry(
+        timeline_service.update_entry(
+            db, INVESTIGATOR, built.incident, entry.id, text="Rollback mitigated it"
+        )
+        incident, _ = timeline_service.milestone_from_entry(
             db, INVESTIGATOR, built.incident, entry.id, "mitigated"
         )
     assert incident.mitigated_at == at(20)
     with pytest.raises(ValidationError):
-        work.milestone_from_entry(db, INVESTIGATOR, built.incident, entry.id, "lunch")
+        timeline_service.milestone_from_entry(db, INVESTIGATOR, built.incident, entry.id, "lunch")
     with pytest.raises(ValidationError):
-        work.create_entry(
+        timeline_service.create_entry(
             db,
             INVESTIGATOR,
             built.incident,

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from afteraction.core.access import SYSTEM, Actor
 from afteraction.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from afteraction.services import directory, users
+from afteraction.services import action_items, directory, incident_roles, users
 from afteraction.services import incidents as repo
 from afteraction.storage.db import (
     make_session_factory,
@@ -125,24 +125,24 @@ def test_roles_single_holder_handover(db: Session) -> None:
         bob = directory.create_person(
             db, SYSTEM, directory.PersonInput(name="Bob", email="bob@x.io")
         )
-        repo.assign_role(db, SYSTEM, 1, role="Commander", person_id=ada.id, start=T0)
-        repo.assign_role(
+        incident_roles.assign_role(db, SYSTEM, 1, role="Commander", person_id=ada.id, start=T0)
+        incident_roles.assign_role(
             db, SYSTEM, 1, role="commander", person_id=bob.id, start=T0 + timedelta(minutes=30)
         )
-        repo.assign_role(db, SYSTEM, 1, role="responder", person_id=ada.id, start=T0)
-    roles = repo.roles_of(db, repo.get_incident(db, SYSTEM, 1))
+        incident_roles.assign_role(db, SYSTEM, 1, role="responder", person_id=ada.id, start=T0)
+    roles = incident_roles.roles_of(db, repo.get_incident(db, SYSTEM, 1))
     commanders = [(r.person.name, r.end) for r in roles if r.role == "commander"]
     assert commanders == [("Ada", T0 + timedelta(minutes=30)), ("Bob", None)]
     with pytest.raises(ValidationError), writing(db):
-        repo.assign_role(db, SYSTEM, 1, role="scribe", person_id=999)
+        incident_roles.assign_role(db, SYSTEM, 1, role="scribe", person_id=999)
     with pytest.raises(ValidationError), writing(db):
-        repo.end_role(db, SYSTEM, 1, roles[0].id, end=T0 - timedelta(hours=1))
+        incident_roles.end_role(db, SYSTEM, 1, roles[0].id, end=T0 - timedelta(hours=1))
 
 
 def test_action_items_references_updates(db: Session) -> None:
     declare(db)
     with writing(db):
-        item = repo.add_action_item(
+        item = action_items.add_action_item(
             db,
             SYSTEM,
             1,
@@ -151,20 +151,22 @@ def test_action_items_references_updates(db: Session) -> None:
             due=date(2026, 4, 1),
             url="https://jira.example.com/PAY-1",
         )
-        repo.update_action_item(db, SYSTEM, item.id, {"status": "done"})
-        repo.add_reference(db, SYSTEM, 1, url="https://github.com/o/r/pull/1", kind="github pr")
-        again = repo.add_reference(db, SYSTEM, 1, url="https://github.com/o/r/pull/1")
+        action_items.update_action_item(db, SYSTEM, item.id, {"status": "done"})
+        action_items.add_reference(
+            db, SYSTEM, 1, url="https://github.com/o/r/pull/1", kind="github pr"
+        )
+        again = action_items.add_reference(db, SYSTEM, 1, url="https://github.com/o/r/pull/1")
         repo.post_update(db, SYSTEM, 1, body="Mitigated by rollback")
     incident = repo.get_incident(db, SYSTEM, 1)
-    [stored] = repo.action_items_of(db, incident)
+    [stored] = action_items.action_items_of(db, incident)
     assert stored.status == "done" and stored.completed_at is not None
-    assert len(repo.references_of(db, incident)) == 1 and again.kind == "github pr"
+    assert len(action_items.references_of(db, incident)) == 1 and again.kind == "github pr"
     assert repo.updates_of(db, incident)[0].body == "Mitigated by rollback"
     for bad in ({"kind": "blame"}, {"url": "javascript:alert(1)"}, {"title": ""}):
         with pytest.raises(ValidationError), writing(db):
-            repo.add_action_item(db, SYSTEM, 1, **({"title": "t"} | bad))  # type: ignore[arg-type]
+            action_items.add_action_item(db, SYSTEM, 1, **({"title": "t"} | bad))  # type: ignore[arg-type]
     with pytest.raises(NotFound), writing(db):
-        repo.update_action_item(db, SYSTEM, 999, {"status": "done"})
+        action_items.update_action_item(db, SYSTEM, 999, {"status": "done"})
 
 
 def test_private_visibility(db: Session) -> None:
@@ -177,7 +179,7 @@ def test_private_visibility(db: Session) -> None:
     with pytest.raises(NotFound):
         repo.get_incident(db, holder, 1)
     with writing(db):
-        repo.assign_role(db, SYSTEM, 1, role="responder", person_id=person.id)
+        incident_roles.assign_role(db, SYSTEM, 1, role="responder", person_id=person.id)
     assert repo.get_incident(db, holder, 1).title == "secret"
     with pytest.raises(PermissionDenied), writing(db):
         repo.post_update(db, viewer, 1, body="hi")

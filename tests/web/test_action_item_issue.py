@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from afteraction.core.access import SYSTEM
+from afteraction.services import action_items
 from afteraction.services import incidents as repo
 from afteraction.storage.db import writing
 
@@ -14,7 +15,7 @@ from afteraction.storage.db import writing
 def _item(db: Session) -> int:
     with writing(db):
         repo.declare(db, SYSTEM, repo.IncidentInput(title="db down", severity="SEV2"))
-        return repo.add_action_item(db, SYSTEM, 1, title="Add a canary").id
+        return action_items.add_action_item(db, SYSTEM, 1, title="Add a canary").id
 
 
 def _csrf(page: str) -> str:

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from afteraction.core.access import SYSTEM
-from afteraction.services import incidents as repo
+from afteraction.services import incident_roles
 from afteraction.storage.db import writing
 from tests.analysis_fixtures import at, build
 from tests.conftest import login, make_user
@@ -29,7 +29,7 @@ VTT = (
 def world(client: TestClient, db: Session) -> dict[str, object]:
     built = build(db)
     with writing(db):
-        repo.assign_role(
+        incident_roles.assign_role(
             db,
             SYSTEM,
             built.incident,

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from afteraction.core.access import SYSTEM
-from afteraction.services import directory
+from afteraction.services import action_items, directory, incident_roles
 from afteraction.services import incidents as repo
 from afteraction.storage.db import writing
 from tests.web.conftest import post_form, soup
@@ -25,11 +25,13 @@ def _seed(db: Session, people: dict[str, int]) -> None:
         repo.declare(db, SYSTEM, public)
         repo.declare(db, SYSTEM, hidden)
         for number in (1, 2):
-            repo.add_action_item(
+            action_items.add_action_item(
                 db, SYSTEM, number, title=f"Item of {number}", owner_id=people["ada"]
             )
-            repo.assign_role(db, SYSTEM, number, role="commander", person_id=people["ada"])
-        repo.assign_role(db, SYSTEM, 2, role="investigator", person_id=people["bob"])
+            incident_roles.assign_role(
+                db, SYSTEM, number, role="commander", person_id=people["ada"]
+            )
+        incident_roles.assign_role(db, SYSTEM, 2, role="investigator", person_id=people["bob"])
 
 
 def _pages(people: dict[str, int]) -> list[str]:

@@ -7,7 +7,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from afteraction.core.access import SYSTEM
-from afteraction.services import directory
+from afteraction.services import directory, incident_roles
 from afteraction.services import incidents as repo
 from afteraction.storage.changes import ChangeDetector
 from afteraction.storage.db import make_engine, writing
@@ -65,7 +65,7 @@ def test_private_incident_appears_when_a_role_is_given(client: TestClient, db: S
     login(client, "vi@example.com")
     assert client.get("/api/v1/incidents").json()["total"] == 0
     with writing(db):
-        repo.assign_role(db, SYSTEM, 1, role="responder", person_id=person.id)
+        incident_roles.assign_role(db, SYSTEM, 1, role="responder", person_id=person.id)
     assert client.get("/api/v1/incidents").json()["total"] == 1
 
 

@@ -12,6 +12,7 @@ from afteraction.cli.context import console, fail, print_model, run, state_of
 from afteraction.core import times
 from afteraction.core.errors import ValidationError
 from afteraction.core.incidents import MILESTONES, format_duration
+from afteraction.services import incident_roles
 from afteraction.services import incidents as repo
 from afteraction.services.schemas import incident_detail, incident_page, incident_read
 from afteraction.storage.db import writing
@@ -114,7 +115,9 @@ def show_command(ctx: typer.Context, incident: str, json_output: JsonFlag = Fals
 
     with state_of(ctx).session() as session:
         row = run(lambda: repo.get_incident(session, cli_actor(), incident))
-        detail = incident_detail(row, repo.roles_of(session, row), repo.updates_of(session, row))
+        detail = incident_detail(
+            row, incident_roles.roles_of(session, row), repo.updates_of(session, row)
+        )
         if json_output:
             print_model(detail)
             return

@@ -21,6 +21,7 @@ from afteraction.core.errors import AfteractionError
 from afteraction.demo.flagship import flagship_analysis
 from afteraction.services import analysis as work
 from afteraction.services import interviews as iv
+from afteraction.services import timeline as timeline_service
 from afteraction.storage.analysis_bundle import build_incident_evidence
 from afteraction.storage.analysis_tables import AnalysisNote
 from afteraction.storage.evidence_tables import IncidentChannel, Message
@@ -69,11 +70,13 @@ def annotate_flagship(session: Session, incident_number: int, actor: Actor = SYS
         result = work.annotate(
             session, actor, incident_number, message_id=match, tag=tag, note=note
         )
-        work.create_entry(session, actor, incident_number, annotation_id=result.annotation.id)
+        timeline_service.create_entry(
+            session, actor, incident_number, annotation_id=result.annotation.id
+        )
         added += 2
     evidence = build_incident_evidence(session, incident.id, with_history=False)
-    for suggestion in work.pending_suggestions(session, evidence)[:6]:
-        work.decide_suggestion(session, actor, evidence, suggestion.key, accept=True)
+    for suggestion in timeline_service.pending_suggestions(session, evidence)[:6]:
+        timeline_service.decide_suggestion(session, actor, evidence, suggestion.key, accept=True)
         added += 1
     first = [{"type": "message", "id": next(iter(used))}] if used else []
     for kind, text in story.notes:

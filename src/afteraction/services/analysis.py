@@ -22,22 +22,17 @@ from sqlalchemy.orm import Session
 
 from afteraction.core import times
 from afteraction.core.access import Actor, require_admin, require_analysis
-from afteraction.core.analysis.suggestions import SuggestedEvent, suggest_timeline
 from afteraction.core.errors import NotFound, ValidationError
-from afteraction.core.incidents import MILESTONES
 from afteraction.services import incidents as repo
 from afteraction.storage import audit
-from afteraction.storage.analysis_bundle import IncidentEvidence
 from afteraction.storage.analysis_tables import (
     DEFAULT_TAGS,
     NOTE_KINDS,
     AnalysisNote,
     Annotation,
     AnnotationTag,
-    TimelineEntry,
 )
 from afteraction.storage.evidence_tables import IncidentChannel, Message, Page, TranscriptCue
-from afteraction.storage.tables import Incident
 from afteraction.storage.types import utcnow
 
 MAX_TEXT = 20_000
@@ -102,7 +97,7 @@ def _check_tag(session: Session, tag: str | None) -> str | None:
     return tag
 
 
-def _text(value: str, name: str) -> str:
+def clean_text(value: str, name: str) -> str:
     value = (value or "").strip()
     if len(value) > MAX_TEXT:
         raise ValidationError(
@@ -179,7 +174,7 @@ def annotate(
     require_analysis(actor)
     incident = repo.get_incident(session, actor, key)
     tag = _check_tag(session, tag)
-    note = _text(note, "note")
+    note = clean_text(note, "note")
     if tag is None and not note:
         raise ValidationError("give a tag, a note or a question", field="tag")
     if message_id is not None:
@@ -321,252 +316,6 @@ def check_evidence(
 # -- timeline ------------------------------------------------------------------------------
 
 
-def list_timeline(
-    session: Session, incident_id: int, *, status: str = "accepted"
-) -> list[TimelineEntry]:
-    query = select(TimelineEntry).where(
-        TimelineEntry.incident_id == incident_id, TimelineEntry.status == status
-    )
-    return list(session.scalars(query.order_by(TimelineEntry.at, TimelineEntry.id)))
-
-
-def decided_keys(session: Session, incident_id: int) -> set[str]:
-    query = select(TimelineEntry.suggestion_key).where(
-        TimelineEntry.incident_id == incident_id, TimelineEntry.suggestion_key.is_not(None)
-    )
-    return {k for k in session.scalars(query) if k}
-
-
-def pending_suggestions(session: Session, evidence: IncidentEvidence) -> list[SuggestedEvent]:
-    """Suggestions not yet accepted or dismissed (a decision sticks via any of the
-    suggestion's keys, so one taken before messages were merged still holds)."""
-    done = decided_keys(session, evidence.incident_id)
-    suggested = suggest_timeline(evidence.bundle, evidence.context)
-    return [s for s in suggested if done.isdisjoint(s.keys)]
-
-
-def decide_suggestion(
-    session: Session, actor: Actor, evidence: IncidentEvidence, suggestion_key: str, *, accept: bool
-) -> TimelineEntry:
-    """Accept (a timeline entry with its evidence) or dismiss a suggestion, for good."""
-    return decide_suggestions(session, actor, evidence, [suggestion_key], accept=accept)[0]
-
-
-def decide_suggestions(
-    session: Session,
-    actor: Actor,
-    evidence: IncidentEvidence,
-    suggestion_keys: Sequence[str],
-    *,
-    accept: bool,
-) -> list[TimelineEntry]:
-    """Accept or dismiss several suggestions at once (the evidence is read once); refused
-    whole when one is unknown or already decided."""
-    require_analysis(actor)
-    if not suggestion_keys:
-        raise ValidationError("choose at least one suggestion", field="key")
-    done = decided_keys(session, evidence.incident_id)
-    by_key = {key: s for s in suggest_timeline(evidence.bundle, evidence.context) for key in s.keys}
-    chosen: dict[str, SuggestedEvent] = {}
-    for key in suggestion_keys:
-        suggestion = by_key.get(key)
-        if suggestion is None:
-            raise NotFound("suggestion", key)
-        if not done.isdisjoint(suggestion.keys):
-            raise ValidationError("this suggestion was already accepted or dismissed", field="key")
-        chosen.setdefault(suggestion.key, suggestion)
-    return [_decide(session, actor, evidence, s, accept=accept) for s in chosen.values()]
-
-
-def _decide(
-    session: Session,
-    actor: Actor,
-    evidence: IncidentEvidence,
-    suggestion: SuggestedEvent,
-    *,
-    accept: bool,
-) -> TimelineEntry:
-    suggestion_key = suggestion.key
-    person = suggestion.person_key
-    row = TimelineEntry(
-        incident_id=evidence.incident_id,
-        at=suggestion.at,
-        kind=suggestion.kind,
-        text=suggestion.text,
-        evidence=evidence.evidence_links(suggestion.evidence),
-        status="accepted" if accept else "dismissed",
-        suggestion_key=suggestion_key,
-        person_id=evidence.person_ids.get(person) if person else None,
-        author_user_id=actor.user_id,
-    )
-    session.add(row)
-    session.flush()
-    action = "timeline.accepted" if accept else "timeline.dismissed"
-    audit.record(
-        session,
-        actor,
-        action,
-        target_type="timeline_entry",
-        target_id=row.id,
-        incident_id=evidence.incident_id,
-        after={"kind": row.kind, "at": row.at},
-    )
-    return row
-
-
-def create_entry(
-    session: Session,
-    actor: Actor,
-    key: str | int,
-    *,
-    at: datetime | None = None,
-    text: str = "",
-    kind: str = "event",
-    evidence: Sequence[Mapping[str, Any]] = (),
-    annotation_id: int | None = None,
-) -> TimelineEntry:
-    """A hand-made entry, or one made from an annotation (time, text and evidence from the
-    annotated messages unless given)."""
-    require_analysis(actor)
-    incident = repo.get_incident(session, actor, key)
-    links = check_evidence(session, incident.id, evidence)
-    person_id = None
-    if annotation_id is not None:
-        annotation = session.get(Annotation, annotation_id)
-        if annotation is None or annotation.incident_id != incident.id:
-            raise NotFound("annotation", str(annotation_id))
-        at = at or annotation.start_at
-        kind = kind if kind != "event" else (annotation.tag or "event")
-        ids = [i for i in (annotation.message_id, annotation.end_message_id) if i is not None]
-        links = links + [
-            {"type": "message", "id": i} for i in ids if {"type": "message", "id": i} not in links
-        ]
-        if ids:
-            first = session.execute(
-                select(Message.author_person_id, Message.text_plain).where(Message.id == ids[0])
-            ).one()
-            person_id = first.author_person_id
-            text = text or annotation.note or first.text_plain[:300]
-    at = times.as_utc(at, "at")
-    if at is None:
-        raise ValidationError("a timeline entry needs a time", field="at")
-    text = _text(text, "text")
-    if not text:
-        raise ValidationError("a timeline entry needs text", field="text")
-    row = TimelineEntry(
-        incident_id=incident.id,
-        at=at,
-        kind=_kind(kind),
-        text=text,
-        evidence=links,
-        status="accepted",
-        person_id=person_id,
-        author_user_id=actor.user_id,
-    )
-    session.add(row)
-    session.flush()
-    audit.record(
-        session,
-        actor,
-        "timeline.created",
-        target_type="timeline_entry",
-        target_id=row.id,
-        incident_id=incident.id,
-        after={"kind": row.kind, "at": at},
-    )
-    return row
-
-
-def _kind(kind: str) -> str:
-    kind = (kind or "event").strip()
-    if len(kind) > 60:
-        raise ValidationError("kind is at most 60 characters", field="kind")
-    return kind or "event"
-
-
-def _entry(session: Session, incident: Incident, entry_id: int) -> TimelineEntry:
-    row = session.get(TimelineEntry, entry_id)
-    if row is None or row.incident_id != incident.id:
-        raise NotFound("timeline entry", str(entry_id))
-    return row
-
-
-def update_entry(
-    session: Session,
-    actor: Actor,
-    key: str | int,
-    entry_id: int,
-    *,
-    at: datetime | None = None,
-    text: str | None = None,
-    kind: str | None = None,
-) -> TimelineEntry:
-    require_analysis(actor)
-    incident = repo.get_incident(session, actor, key)
-    row = _entry(session, incident, entry_id)
-    before = {"at": row.at, "text": row.text, "kind": row.kind}
-    if at is not None:
-        row.at = times.as_utc(at, "at") or row.at
-    if text is not None:
-        row.text = _text(text, "text") or row.text
-    if kind is not None:
-        row.kind = _kind(kind)
-    row.updated_at = utcnow()
-    audit.record(
-        session,
-        actor,
-        "timeline.updated",
-        target_type="timeline_entry",
-        target_id=row.id,
-        incident_id=incident.id,
-        before=before,
-        after={"at": row.at, "text": row.text, "kind": row.kind},
-    )
-    return row
-
-
-def delete_entry(session: Session, actor: Actor, key: str | int, entry_id: int) -> None:
-    require_analysis(actor)
-    incident = repo.get_incident(session, actor, key)
-    row = _entry(session, incident, entry_id)
-    session.delete(row)
-    audit.record(
-        session,
-        actor,
-        "timeline.deleted",
-        target_type="timeline_entry",
-        target_id=entry_id,
-        incident_id=incident.id,
-    )
-
-
-def milestone_from_entry(
-    session: Session,
-    actor: Actor,
-    key: str | int,
-    entry_id: int,
-    milestone: str,
-    *,
-    allow_out_of_order: bool = False,
-) -> tuple[Incident, list[str]]:
-    """Set or correct one of the incident's milestones to the time of a timeline entry."""
-    require_analysis(actor)
-    if milestone not in MILESTONES:
-        raise ValidationError(
-            f"unknown milestone {milestone!r}; one of {', '.join(MILESTONES)}", field="milestone"
-        )
-    incident = repo.get_incident(session, actor, key)
-    row = _entry(session, incident, entry_id)
-    return repo.set_milestones(
-        session,
-        actor,
-        incident.number,
-        {milestone: row.at},
-        allow_out_of_order=allow_out_of_order,
-        reason=f"from timeline entry {row.id}: {row.text[:200]}",
-    )
-
-
 # -- analysis notes --------------------------------------------------------------------------
 
 
@@ -589,7 +338,7 @@ def add_note(
 ) -> AnalysisNote:
     require_analysis(actor)
     incident = repo.get_incident(session, actor, key)
-    text = _text(text, "text")
+    text = clean_text(text, "text")
     if not text:
         raise ValidationError("write the note's text", field="text")
     row = AnalysisNote(
@@ -628,7 +377,7 @@ def update_note(
     if row is None or row.incident_id != incident.id:
         raise NotFound("note", str(note_id))
     if text is not None:
-        row.text = _text(text, "text") or row.text
+        row.text = clean_text(text, "text") or row.text
     if evidence is not None:
         row.evidence = check_evidence(session, incident.id, evidence)
     row.updated_at = utcnow()

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, false, func, or_, select
+from sqlalchemy import Select, exists, false, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -23,7 +23,6 @@ from afteraction.core.access import Actor, require_write
 from afteraction.core.errors import Conflict, NotFound, ValidationError
 from afteraction.storage import audit
 from afteraction.storage.tables import (
-    ActionItem,
     Incident,
     IncidentService,
     IncidentTag,
@@ -32,8 +31,6 @@ from afteraction.storage.tables import (
     MilestoneEdit,
     Person,
     Problem,
-    Reference,
-    RoleAssignment,
     Service,
     SeverityLevel,
     Team,
@@ -50,7 +47,6 @@ SORTS = {
     "updated": Incident.updated_at,
     "title": Incident.title,
 }
-SINGLE_HOLDER_ROLES = frozenset({"commander", "communications lead", "scribe"})
 
 
 @dataclass(slots=True)
@@ -97,7 +93,7 @@ def _utc(value: datetime | None) -> datetime | None:
     return value.astimezone(UTC) if value is not None else None
 
 
-def _check_length(value: str, name: str) -> str:
+def check_length(value: str, name: str) -> str:
     limit = LIMITS[name]
     if len(value) > limit:
         raise ValidationError(
@@ -314,11 +310,11 @@ def _problem(session: Session, key: str | None) -> Problem | None:
 
 
 def _tags(values: Iterable[str]) -> list[IncidentTag]:
-    tags = list(dict.fromkeys(_check_length(t.strip().lower(), "tag") for t in values if t.strip()))
+    tags = list(dict.fromkeys(check_length(t.strip().lower(), "tag") for t in values if t.strip()))
     return [IncidentTag(tag=t) for t in tags]
 
 
-def _person(session: Session, person_id: int, field_name: str) -> Person:
+def person_of(session: Session, person_id: int, field_name: str) -> Person:
     person = session.get(Person, person_id)
     if person is None:
         raise ValidationError(f"unknown person id {person_id}", field=field_name)
@@ -331,7 +327,7 @@ def _person(session: Session, person_id: int, field_name: str) -> Person:
 def declare(session: Session, actor: Actor, data: IncidentInput) -> tuple[Incident, list[str]]:
     """Create an incident; returns it and any milestone-order warnings that were overridden."""
     require_write(actor)
-    title = _check_length(data.title.strip(), "title")
+    title = check_length(data.title.strip(), "title")
     if not title:
         raise ValidationError("title must not be empty", field="title")
     lifecycle = rules.DEFAULT_LIFECYCLE
@@ -352,12 +348,12 @@ def declare(session: Session, actor: Actor, data: IncidentInput) -> tuple[Incide
     warnings = rules.check_milestones(milestones, allow_out_of_order=data.allow_out_of_order)
     incident = Incident(
         title=title,
-        summary=_check_length(data.summary, "summary"),
+        summary=check_length(data.summary, "summary"),
         severity=_severity(session, data.severity),
         status=status,
         type=data.type,
         private=data.private,
-        customer_impact=_check_length(data.customer_impact, "customer_impact"),
+        customer_impact=check_length(data.customer_impact, "customer_impact"),
         problem=_problem(session, data.problem),
         services=_by_slugs(session, Service, data.services, "service"),
         teams=_by_slugs(session, Team, data.teams, "team"),
@@ -456,12 +452,12 @@ def update(
 
 def _apply(session: Session, incident: Incident, name: str, value: Any) -> None:
     if name == "title":
-        title = _check_length(str(value).strip(), "title")
+        title = check_length(str(value).strip(), "title")
         if not title:
             raise ValidationError("title must not be empty", field="title")
         incident.title = title
     elif name in ("summary", "customer_impact"):
-        setattr(incident, name, _check_length(str(value), name))
+        setattr(incident, name, check_length(str(value), name))
     elif name == "severity":
         incident.severity = _severity(session, str(value))
     elif name == "type":
@@ -604,85 +600,6 @@ def milestone_history(session: Session, incident: Incident) -> list[MilestoneEdi
 # -- roles, updates, action items, references ---------------------------------------------------
 
 
-def roles_of(session: Session, incident: Incident) -> list[RoleAssignment]:
-    query = (
-        select(RoleAssignment)
-        .where(RoleAssignment.incident_id == incident.id)
-        .options(selectinload(RoleAssignment.person))
-        .order_by(RoleAssignment.start, RoleAssignment.id)
-    )
-    return list(session.scalars(query))
-
-
-def assign_role(
-    session: Session,
-    actor: Actor,
-    key: str | int,
-    *,
-    role: str,
-    person_id: int,
-    start: datetime | None = None,
-) -> RoleAssignment:
-    """Give `role` to a person from `start`; single-holder roles end the previous holder then."""
-    require_write(actor)
-    incident = get_incident(session, actor, key)
-    role = role.strip().lower()
-    if not role or len(role) > 60:
-        raise ValidationError("role must be 1–60 characters", field="role")
-    person = _person(session, person_id, "person_id")
-    moment = rules.require_aware(start, field_name="start") if start else utcnow()
-    if role in SINGLE_HOLDER_ROLES:
-        for current in roles_of(session, incident):
-            if current.role == role and current.end is None:
-                if current.person_id == person_id:
-                    return current
-                current.end = moment
-    assignment = RoleAssignment(
-        incident_id=incident.id, role=role, person_id=person.id, start=moment
-    )
-    session.add(assignment)
-    session.flush()
-    audit.record(
-        session,
-        actor,
-        "role.assigned",
-        target_type="role",
-        target_id=assignment.id,
-        incident_id=incident.id,
-        after={"role": role, "person": person.name, "start": moment},
-    )
-    return assignment
-
-
-def end_role(
-    session: Session,
-    actor: Actor,
-    key: str | int,
-    assignment_id: int,
-    *,
-    end: datetime | None = None,
-) -> RoleAssignment:
-    require_write(actor)
-    incident = get_incident(session, actor, key)
-    assignment = session.get(RoleAssignment, assignment_id)
-    if assignment is None or assignment.incident_id != incident.id:
-        raise NotFound("role assignment", assignment_id)
-    moment = rules.require_aware(end, field_name="end") if end else utcnow()
-    if moment < assignment.start:
-        raise ValidationError("a role cannot end before it started", field="end")
-    assignment.end = moment
-    audit.record(
-        session,
-        actor,
-        "role.ended",
-        target_type="role",
-        target_id=assignment.id,
-        incident_id=incident.id,
-        after={"role": assignment.role, "end": moment},
-    )
-    return assignment
-
-
 def updates_of(session: Session, incident: Incident) -> list[IncidentUpdate]:
     query = select(IncidentUpdate).where(IncidentUpdate.incident_id == incident.id)
     return list(session.scalars(query.order_by(IncidentUpdate.at.desc(), IncidentUpdate.id.desc())))
@@ -699,7 +616,7 @@ def post_update(
 ) -> IncidentUpdate:
     require_write(actor)
     incident = get_incident(session, actor, key)
-    text = _check_length(body.strip(), "body")
+    text = check_length(body.strip(), "body")
     if not text:
         raise ValidationError("an update needs some text", field="body")
     update_row = IncidentUpdate(
@@ -722,143 +639,3 @@ def post_update(
         after={"body": text[:200]},
     )
     return update_row
-
-
-def action_items_of(session: Session, incident: Incident) -> list[ActionItem]:
-    query = (
-        select(ActionItem)
-        .where(ActionItem.incident_id == incident.id)
-        .options(selectinload(ActionItem.owner))
-        .order_by(ActionItem.id)
-    )
-    return list(session.scalars(query))
-
-
-def _check_url(url: str, field_name: str) -> str:
-    url = url.strip()
-    if url and not url.startswith(("http://", "https://")):
-        raise ValidationError("links must start with http:// or https://", field=field_name)
-    if len(url) > 2000:
-        raise ValidationError("links are limited to 2000 characters", field=field_name)
-    return url
-
-
-def add_action_item(
-    session: Session,
-    actor: Actor,
-    key: str | int,
-    *,
-    title: str,
-    kind: str = "prevention",
-    owner_id: int | None = None,
-    due: date | None = None,
-    status: str = "open",
-    url: str = "",
-) -> ActionItem:
-    require_write(actor)
-    incident = get_incident(session, actor, key)
-    title = title.strip()
-    if not title or len(title) > 500:
-        raise ValidationError("title must be 1–500 characters", field="title")
-    item = ActionItem(
-        incident_id=incident.id,
-        title=title,
-        kind=rules.check_choice(kind, rules.ACTION_ITEM_KINDS, field_name="kind"),
-        owner_id=_person(session, owner_id, "owner_id").id if owner_id else None,
-        due=due,
-        status=rules.check_choice(status, rules.ACTION_ITEM_STATUSES, field_name="status"),
-        url=_check_url(url, "url"),
-        completed_at=utcnow() if status == "done" else None,
-    )
-    session.add(item)
-    session.flush()
-    audit.record(
-        session,
-        actor,
-        "action_item.created",
-        target_type="action_item",
-        target_id=item.id,
-        incident_id=incident.id,
-        after={"title": title, "kind": kind, "status": status, "due": due},
-    )
-    return item
-
-
-def update_action_item(
-    session: Session, actor: Actor, item_id: int, changes: Mapping[str, Any]
-) -> ActionItem:
-    require_write(actor)
-    item = session.get(ActionItem, item_id)
-    if item is None:
-        raise NotFound("action item", item_id)
-    get_incident(session, actor, item.incident.number)  # visibility
-    before = {k: getattr(item, k) for k in changes if hasattr(item, k)}
-    for name, value in changes.items():
-        if name == "title":
-            if not str(value).strip() or len(str(value)) > 500:
-                raise ValidationError("title must be 1–500 characters", field="title")
-            item.title = str(value).strip()
-        elif name == "kind":
-            item.kind = rules.check_choice(value, rules.ACTION_ITEM_KINDS, field_name="kind")
-        elif name == "status":
-            item.status = rules.check_choice(value, rules.ACTION_ITEM_STATUSES, field_name="status")
-            item.completed_at = utcnow() if value == "done" else None
-        elif name == "owner_id":
-            item.owner_id = _person(session, value, "owner_id").id if value else None
-        elif name == "due":
-            item.due = value
-        elif name == "url":
-            item.url = _check_url(value or "", "url")
-        else:
-            raise ValidationError(f"cannot edit {name}", field=name)
-    audit.record(
-        session,
-        actor,
-        "action_item.updated",
-        target_type="action_item",
-        target_id=item.id,
-        incident_id=item.incident_id,
-        before=before,
-        after=dict(changes),
-    )
-    return item
-
-
-def references_of(session: Session, incident: Incident) -> list[Reference]:
-    query = select(Reference).where(Reference.incident_id == incident.id)
-    return list(session.scalars(query.order_by(Reference.id)))
-
-
-def add_reference(
-    session: Session,
-    actor: Actor,
-    key: str | int,
-    *,
-    url: str,
-    kind: str = "other",
-    title: str = "",
-) -> Reference:
-    require_write(actor)
-    incident = get_incident(session, actor, key)
-    url = _check_url(url, "url")
-    if not url:
-        raise ValidationError("a reference needs a URL", field="url")
-    kind = rules.check_choice(kind, rules.REFERENCE_KINDS, field_name="kind")
-    existing = session.scalar(
-        select(Reference).where(and_(Reference.incident_id == incident.id, Reference.url == url))
-    )
-    if existing is not None:
-        return existing
-    reference = Reference(incident_id=incident.id, kind=kind, url=url, title=title.strip()[:500])
-    session.add(reference)
-    session.flush()
-    audit.record(
-        session,
-        actor,
-        "reference.added",
-        target_type="reference",
-        target_id=reference.id,
-        incident_id=incident.id,
-        after={"url": url, "kind": kind},
-    )
-    return reference

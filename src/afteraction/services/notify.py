@@ -21,6 +21,7 @@ from afteraction.config import Settings
 from afteraction.core.access import Actor
 from afteraction.core.errors import ValidationError
 from afteraction.core.incidents import UNFINISHED_ACTION_ITEMS
+from afteraction.services import action_items
 from afteraction.services import incidents as repo
 from afteraction.storage import notifications
 from afteraction.storage.db import writing
@@ -208,7 +209,7 @@ def create_issue(
         )
     else:
         raise ValidationError("choose jira or github", field="system")
-    repo.update_action_item(session, actor, item.id, {"url": url})
+    action_items.update_action_item(session, actor, item.id, {"url": url})
     return url
 
 

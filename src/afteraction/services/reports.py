@@ -23,9 +23,9 @@ from afteraction.core.analysis.language import Finding, check_text, open_finding
 from afteraction.core.analysis.people import PeopleAnalysis
 from afteraction.core.errors import NotFound, PermissionDenied, ValidationError
 from afteraction.core.incidents import MILESTONE_DEFINITIONS
+from afteraction.services import action_items, incident_roles, reviews
 from afteraction.services import incidents as repo
 from afteraction.services import people as people_service
-from afteraction.services import reviews
 from afteraction.storage import audit, notifications
 from afteraction.storage.review_tables import LanguageDismissal, Report, ReportVersion
 from afteraction.storage.tables import Incident, Person, Team, TeamMembership
@@ -46,7 +46,7 @@ NOTE_FIELDS = {
 
 def _people_facts(session: Session, incident: Incident) -> dict[str, Any]:
     """Responders from the people analysis (when evidence exists) and the role history."""
-    roles = repo.roles_of(session, incident)
+    roles = incident_roles.roles_of(session, incident)
     commanders = [r for r in roles if r.role == "commander"]
     out: dict[str, Any] = {
         "first_commander": commanders[0].person.name if commanders else "",
@@ -118,7 +118,7 @@ def gather_facts(session: Session, incident: Incident) -> rules.ReportFacts:
     investigators = (
         (review.investigator.name,) if review is not None and review.investigator else ()
     )
-    items = repo.action_items_of(session, incident)
+    items = action_items.action_items_of(session, incident)
     milestones = repo.milestones_of(incident)
     return rules.ReportFacts(
         incident=incident.public_id,
@@ -138,7 +138,7 @@ def gather_facts(session: Session, incident: Incident) -> rules.ReportFacts:
             )
             for i in items
         ),
-        references=tuple((r.title, r.url) for r in repo.references_of(session, incident)),
+        references=tuple((r.title, r.url) for r in action_items.references_of(session, incident)),
         milestones=tuple(
             (name, at, MILESTONE_DEFINITIONS[name]) for name, at in milestones.items()
         ),

@@ -20,6 +20,7 @@ from afteraction.core import reviews as rules
 from afteraction.core.access import Actor, require_analysis, require_write
 from afteraction.core.errors import NotFound, ValidationError
 from afteraction.core.incidents import UNFINISHED_ACTION_ITEMS
+from afteraction.services import action_items
 from afteraction.services import incidents as repo
 from afteraction.storage import audit, notifications
 from afteraction.storage.analysis_tables import AnalysisNote, Interview
@@ -407,7 +408,7 @@ def plan_meeting(session: Session, actor: Actor, key: str | int) -> Meeting:
     review = ensure_review(session, incident)
     document = latest_calibration(session, review)
     themes = rules.chosen_themes(results(session, document)) if document else []
-    items = repo.action_items_of(session, incident)
+    items = action_items.action_items_of(session, incident)
     agenda = rules.meeting_agenda(
         incident.public_id,
         themes,

@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from afteraction.core.access import Actor
 from afteraction.core.incidents import DEFAULT_LIFECYCLE, MILESTONE_DEFINITIONS
 from afteraction.core.metrics.definitions import DEFINITIONS
-from afteraction.services import impact
+from afteraction.services import action_items, impact, incident_roles
 from afteraction.services import incidents as repo
 from afteraction.storage import audit
 from afteraction.storage.db import writing
@@ -200,7 +200,7 @@ def milestone_history(key: IncidentKey, db: DbSession, actor: CurrentActor) -> s
 @router.get("/incidents/{key}/roles", response_model=s.RoleList)
 def list_roles(key: IncidentKey, db: DbSession, actor: CurrentActor) -> s.RoleList:
     incident = repo.get_incident(db, actor, key)
-    return s.RoleList(items=[s.role_read(r) for r in repo.roles_of(db, incident)])
+    return s.RoleList(items=[s.role_read(r) for r in incident_roles.roles_of(db, incident)])
 
 
 @router.post("/incidents/{key}/roles", status_code=201, response_model=s.RoleRead)
@@ -208,7 +208,7 @@ def assign_role(
     key: IncidentKey, body: s.RoleCreate, db: DbSession, actor: CurrentActor
 ) -> s.RoleRead:
     with writing(db):
-        role = repo.assign_role(
+        role = incident_roles.assign_role(
             db, actor, key, role=body.role, person_id=body.person_id, start=body.start
         )
         return s.role_read(role)
@@ -219,7 +219,7 @@ def end_role(
     key: IncidentKey, role_id: int, body: s.RoleEnd, db: DbSession, actor: CurrentActor
 ) -> s.RoleRead:
     with writing(db):
-        return s.role_read(repo.end_role(db, actor, key, role_id, end=body.end))
+        return s.role_read(incident_roles.end_role(db, actor, key, role_id, end=body.end))
 
 
 @router.get("/incidents/{key}/updates", response_model=s.UpdateList)
@@ -283,7 +283,7 @@ def remove_impact(
 @router.get("/incidents/{key}/action-items", response_model=s.ActionItemList)
 def list_action_items(key: IncidentKey, db: DbSession, actor: CurrentActor) -> s.ActionItemList:
     incident = repo.get_incident(db, actor, key)
-    items = repo.action_items_of(db, incident)
+    items = action_items.action_items_of(db, incident)
     return s.ActionItemList(items=[s.action_item_read(i) for i in items])
 
 
@@ -292,7 +292,7 @@ def add_action_item(
     key: IncidentKey, body: s.ActionItemCreate, db: DbSession, actor: CurrentActor
 ) -> s.ActionItemRead:
     with writing(db):
-        return s.action_item_read(repo.add_action_item(db, actor, key, **body.model_dump()))
+        return s.action_item_read(action_items.add_action_item(db, actor, key, **body.model_dump()))
 
 
 @router.patch("/action-items/{item_id}", response_model=s.ActionItemRead)
@@ -300,14 +300,16 @@ def update_action_item(
     item_id: int, body: s.ActionItemUpdate, db: DbSession, actor: CurrentActor
 ) -> s.ActionItemRead:
     with writing(db):
-        item = repo.update_action_item(db, actor, item_id, body.model_dump(exclude_unset=True))
+        item = action_items.update_action_item(
+            db, actor, item_id, body.model_dump(exclude_unset=True)
+        )
         return s.action_item_read(item)
 
 
 @router.get("/incidents/{key}/references", response_model=s.ReferenceList)
 def list_references(key: IncidentKey, db: DbSession, actor: CurrentActor) -> s.ReferenceList:
     incident = repo.get_incident(db, actor, key)
-    refs = repo.references_of(db, incident)
+    refs = action_items.references_of(db, incident)
     return s.ReferenceList(items=[s.reference_read(r) for r in refs])
 
 
@@ -316,7 +318,7 @@ def add_reference(
     key: IncidentKey, body: s.ReferenceCreate, db: DbSession, actor: CurrentActor
 ) -> s.ReferenceRead:
     with writing(db):
-        reference = repo.add_reference(
+        reference = action_items.add_reference(
             db, actor, key, url=body.url, kind=body.kind, title=body.title
         )
         return s.reference_read(reference)

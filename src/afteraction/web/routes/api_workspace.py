@@ -13,6 +13,7 @@ from afteraction.core.errors import ValidationError
 from afteraction.services import analysis as work
 from afteraction.services import incidents as repo
 from afteraction.services import interviews as iv
+from afteraction.services import timeline as timeline_service
 from afteraction.services.people import analyse_people
 from afteraction.storage.analysis_bundle import build_incident_evidence
 from afteraction.storage.analysis_tables import Interview
@@ -89,9 +90,9 @@ def timeline(key: str, db: DbSession, actor: CurrentActor) -> s.Timeline:
     """Accepted entries, and the suggestions not yet accepted or dismissed."""
     incident = repo.get_incident(db, actor, _key(key))
     evidence = build_incident_evidence(db, incident.id, with_history=False)
-    suggestions = work.pending_suggestions(db, evidence)
+    suggestions = timeline_service.pending_suggestions(db, evidence)
     return s.Timeline(
-        items=[s.entry_read(e) for e in work.list_timeline(db, incident.id)],
+        items=[s.entry_read(e) for e in timeline_service.list_timeline(db, incident.id)],
         suggestions=[
             s.SuggestionRead(
                 key=x.key,
@@ -108,7 +109,9 @@ def timeline(key: str, db: DbSession, actor: CurrentActor) -> s.Timeline:
 @router.post("/incidents/{key}/timeline", status_code=201, response_model=s.EntryRead)
 def add_entry(key: str, body: s.EntryCreate, db: DbSession, actor: CurrentActor) -> s.EntryRead:
     with writing(db):
-        return s.entry_read(work.create_entry(db, actor, _key(key), **body.model_dump()))
+        return s.entry_read(
+            timeline_service.create_entry(db, actor, _key(key), **body.model_dump())
+        )
 
 
 @router.post(
@@ -125,7 +128,9 @@ def decide(
     incident = repo.get_incident(db, actor, _key(key))
     with writing(db):
         evidence = build_incident_evidence(db, incident.id, with_history=False)
-        row = work.decide_suggestion(db, actor, evidence, body.key, accept=decision == "accept")
+        row = timeline_service.decide_suggestion(
+            db, actor, evidence, body.key, accept=decision == "accept"
+        )
         return s.entry_read(row)
 
 
@@ -134,7 +139,9 @@ def edit_entry(
     key: str, entry_id: int, body: s.EntryUpdate, db: DbSession, actor: CurrentActor
 ) -> s.EntryRead:
     with writing(db):
-        return s.entry_read(work.update_entry(db, actor, _key(key), entry_id, **body.model_dump()))
+        return s.entry_read(
+            timeline_service.update_entry(db, actor, _key(key), entry_id, **body.model_dump())
+        )
 
 
 @router.post("/incidents/{key}/timeline/{entry_id}/milestone", response_model=s.MilestoneSet)
@@ -143,7 +150,7 @@ def entry_milestone(
 ) -> s.MilestoneSet:
     """Set one of the incident's milestones to the time of the entry."""
     with writing(db):
-        incident, warnings = work.milestone_from_entry(
+        incident, warnings = timeline_service.milestone_from_entry(
             db,
             actor,
             _key(key),

@@ -24,7 +24,7 @@ from afteraction.core import times
 from afteraction.core.access import Actor
 from afteraction.core.errors import Conflict, ValidationError
 from afteraction.core.metrics.definitions import METRICS
-from afteraction.services import impact, users
+from afteraction.services import action_items, impact, incident_roles, users
 from afteraction.services import incidents as repo
 from afteraction.storage import audit
 from afteraction.storage.tables import (
@@ -191,7 +191,7 @@ def _short(value: Any) -> str:
 def build_page(db: Session, actor: Actor, number: int) -> IncidentPage:
     incident = repo.get_incident(db, actor, number)
     severity = db.get(SeverityLevel, incident.severity)
-    roles = repo.roles_of(db, incident)
+    roles = incident_roles.roles_of(db, incident)
     moments = repo.milestones_of(incident)
     impacts = impact.impacts_of(db, incident)
     return IncidentPage(
@@ -210,8 +210,8 @@ def build_page(db: Session, actor: Actor, number: int) -> IncidentPage:
         updates=repo.updates_of(db, incident),
         impacts=impacts,
         impact_total=_impact_total(impacts),
-        action_items=repo.action_items_of(db, incident),
-        references=repo.references_of(db, incident),
+        action_items=action_items.action_items_of(db, incident),
+        references=action_items.references_of(db, incident),
         feed=_feed(audit.incident_feed(db, incident.id, limit=100)),
         people=list(db.scalars(select(Person).order_by(Person.name).limit(2000))),
         can_write=can_write(actor),
@@ -304,7 +304,7 @@ def assign_role(
         if person_id is None:
             raise ValidationError("choose a person", field="person_id")
         start = form.moment("start", times.parse_zone(form.text("time_zone", limit=64)))
-        assignment = repo.assign_role(
+        assignment = incident_roles.assign_role(
             db, actor, number, role=role, person_id=person_id, start=start
         )
         return f"{assignment.person.name} is now {assignment.role}."
@@ -319,7 +319,7 @@ def end_role(
     number = incident_key(key)
 
     def write(actor: Actor, form: Form) -> str:  # noqa: ARG001
-        assignment = repo.end_role(db, actor, number, role_id)
+        assignment = incident_roles.end_role(db, actor, number, role_id)
         return f"{assignment.person.name} no longer {assignment.role}."
 
     return submit(request, db, user, number, "roles", form, write)
@@ -392,7 +392,7 @@ def add_action_item(
     number = incident_key(key)
 
     def write(actor: Actor, form: Form) -> str:
-        item = repo.add_action_item(
+        item = action_items.add_action_item(
             db,
             actor,
             number,
@@ -418,7 +418,7 @@ def action_item_status(
         if item is None or item.incident.number != number:
             raise ValidationError(f"no action item {item_id} on this incident", field="status")
         status = form.text("status", limit=20, required=True)
-        repo.update_action_item(db, actor, item_id, {"status": status})
+        action_items.update_action_item(db, actor, item_id, {"status": status})
         return f"Action item marked {status}."
 
     response = submit(request, db, user, number, "action_items", form, write)
@@ -435,7 +435,7 @@ def add_reference(
     number = incident_key(key)
 
     def write(actor: Actor, form: Form) -> str:
-        reference = repo.add_reference(
+        reference = action_items.add_reference(
             db,
             actor,
             number,

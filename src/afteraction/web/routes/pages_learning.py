@@ -106,7 +106,7 @@ def action_item_issue(
 ) -> Response:
     """Open a Jira or GitHub issue for the item when configured; otherwise store the link."""
     from afteraction.services import notify
-    from afteraction.services.incidents import update_action_item
+    from afteraction.services.action_items import update_action_item
 
     system = form.text("system", limit=10)
     link = form.text("url", limit=2000)

@@ -25,6 +25,7 @@ from afteraction.core.incidents import MILESTONES
 from afteraction.services import analysis as work
 from afteraction.services import incidents as repo
 from afteraction.services import people as people_service
+from afteraction.services import timeline as timeline_service
 from afteraction.services import users
 from afteraction.storage import transcript as tx
 from afteraction.storage.analysis_bundle import IncidentEvidence, build_incident_evidence
@@ -144,7 +145,7 @@ def _matching(value: str, named: list[tuple[int, str]]) -> set[int] | None:
 def _timeline_rows(
     db: Any, evidence: IncidentEvidence, incident_id: int, view: str, value: str
 ) -> list[Any]:
-    rows = work.list_timeline(db, incident_id)
+    rows = timeline_service.list_timeline(db, incident_id)
     links = [link for r in rows for link in r.evidence]
     labels = work.evidence_labels(db, links)
     people = [
@@ -179,7 +180,7 @@ def timeline_page(key: str, request: Request, db: DbSession, user: CurrentUser) 
         view = "narrative"
     value = request.query_params.get("value", "")[:200]
     evidence = build_incident_evidence(db, page.incident.id, with_history=False)
-    suggestions = work.pending_suggestions(db, evidence) if page.can_edit else []
+    suggestions = timeline_service.pending_suggestions(db, evidence) if page.can_edit else []
     annotations = [a for a in work.list_annotations(db, page.incident.id) if a.message_id]
     people = sorted(evidence.bundle.people.values(), key=lambda p: p.name)
     page.extra = {
@@ -211,7 +212,7 @@ def decide(key: str, request: Request, db: DbSession, user: CurrentUser, form: F
         return see_other(request, back, "Nothing chosen: tick the suggestions first.")
     with writing_as(db, user):
         evidence = build_incident_evidence(db, incident.id, with_history=False)
-        rows = work.decide_suggestions(db, actor, evidence, keys, accept=accept)
+        rows = timeline_service.decide_suggestions(db, actor, evidence, keys, accept=accept)
     n = len(rows)
     said = f"{n} suggestion{'' if n == 1 else 's'}"
     return see_other(
@@ -226,7 +227,7 @@ def add_entry(
     actor = users.actor_for(user)
     annotation = form.integer("annotation_id")
     with writing_as(db, user):
-        entry = work.create_entry(
+        entry = timeline_service.create_entry(
             db,
             actor,
             incident_key(key),
@@ -248,10 +249,10 @@ def edit_entry(
     actor = users.actor_for(user)
     with writing_as(db, user):
         if form.text("action") == "delete":
-            work.delete_entry(db, actor, incident_key(key), entry_id)
+            timeline_service.delete_entry(db, actor, incident_key(key), entry_id)
             notice = "Timeline entry removed"
         elif form.text("milestone"):
-            _incident, warnings = work.milestone_from_entry(
+            _incident, warnings = timeline_service.milestone_from_entry(
                 db,
                 actor,
                 incident_key(key),
@@ -263,7 +264,7 @@ def edit_entry(
                 f" ({'; '.join(warnings)})" if warnings else ""
             )
         else:
-            work.update_entry(
+            timeline_service.update_entry(
                 db,
                 actor,
                 incident_key(key),
