@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 from afteraction.cli.main import app
 from afteraction.core.access import SYSTEM
 from afteraction.demo.load import DEMO_PASSWORD, load_demo
-from afteraction.services import incidents as repo
 from afteraction.services import users
+from afteraction.storage import incident_lists
 from afteraction.storage.analysis_tables import Annotation
 from afteraction.storage.evidence_tables import Message, Page, Source
 from afteraction.storage.tables import Incident, Person, RoleAssignment, TeamMembership
@@ -30,7 +30,7 @@ def test_load_demo_builds_a_believable_org(db: Session) -> None:
         )
     )
     assert moved >= 3
-    rows, total = repo.list_incidents(db, SYSTEM, repo.IncidentFilters(limit=1))
+    rows, total = incident_lists.list_incidents(db, SYSTEM, incident_lists.IncidentFilters(limit=1))
     assert rows[0].title and total == summary.incidents
     assert users.authenticate(db, "admin@example.com", DEMO_PASSWORD) is not None
     kinds = set(db.scalars(select(Source.kind)))

@@ -15,6 +15,7 @@ from afteraction.core.access import SYSTEM, Actor
 from afteraction.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from afteraction.services import action_items, directory, incident_roles, users
 from afteraction.services import incidents as repo
+from afteraction.storage import incident_lists
 from afteraction.storage.db import (
     make_session_factory,
     managed_by_migrations_only,
@@ -175,7 +176,7 @@ def test_private_visibility(db: Session) -> None:
     declare(db, "secret", private=True)
     viewer = Actor(user_id=None, label="v", role="viewer")
     holder = Actor(user_id=None, label="c", role="responder", person_id=person.id)
-    assert repo.list_incidents(db, viewer, repo.IncidentFilters())[1] == 0
+    assert incident_lists.list_incidents(db, viewer, incident_lists.IncidentFilters())[1] == 0
     with pytest.raises(NotFound):
         repo.get_incident(db, holder, 1)
     with writing(db):

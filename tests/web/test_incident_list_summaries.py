@@ -12,6 +12,7 @@ from afteraction.core.access import SYSTEM, Actor
 from afteraction.services import directory
 from afteraction.services import incidents as repo
 from afteraction.services.schemas import incident_read, incident_summary_read
+from afteraction.storage import incident_lists
 from afteraction.storage.db import writing
 
 
@@ -42,21 +43,23 @@ def _seed(db: Session) -> None:
 @pytest.mark.parametrize(
     "filters",
     [
-        repo.IncidentFilters(),
-        repo.IncidentFilters(sort="started", limit=3, offset=2),
-        repo.IncidentFilters(problem="pool-exhaustion"),
-        repo.IncidentFilters(service=["api"], tag=["db"]),
-        repo.IncidentFilters(offset=50),
+        incident_lists.IncidentFilters(),
+        incident_lists.IncidentFilters(sort="started", limit=3, offset=2),
+        incident_lists.IncidentFilters(problem="pool-exhaustion"),
+        incident_lists.IncidentFilters(service=["api"], tag=["db"]),
+        incident_lists.IncidentFilters(offset=50),
     ],
 )
-def test_summaries_match_orm_rows(db: Session, filters: repo.IncidentFilters) -> None:
+def test_summaries_match_orm_rows(db: Session, filters: incident_lists.IncidentFilters) -> None:
     _seed(db)
     viewer = Actor(user_id=None, label="viewer", role="viewer")
     for actor in (SYSTEM, viewer):
-        rows, total = repo.list_incidents(db, actor, filters)
+        rows, total = incident_lists.list_incidents(db, actor, filters)
         expected = [incident_read(row) for row in rows]
-        summaries, summary_total = repo.list_incident_summaries(db, actor, filters)
+        summaries, summary_total = incident_lists.list_incident_summaries(db, actor, filters)
         assert summary_total == total
         assert [incident_summary_read(row) for row in summaries] == expected
-    assert repo.list_incidents(db, SYSTEM, repo.IncidentFilters())[1] == 7
-    assert repo.list_incident_summaries(db, viewer, repo.IncidentFilters())[1] == 6
+    assert incident_lists.list_incidents(db, SYSTEM, incident_lists.IncidentFilters())[1] == 7
+    assert (
+        incident_lists.list_incident_summaries(db, viewer, incident_lists.IncidentFilters())[1] == 6
+    )

@@ -15,6 +15,7 @@ from afteraction.core.incidents import MILESTONES, format_duration
 from afteraction.services import incident_roles
 from afteraction.services import incidents as repo
 from afteraction.services.schemas import incident_detail, incident_page, incident_read
+from afteraction.storage import incident_lists
 from afteraction.storage.db import writing
 from afteraction.storage.tables import Incident
 
@@ -81,7 +82,7 @@ def list_command(
     Example: afteraction incident list --status investigating --severity SEV1 --json
     """
     state = state_of(ctx)
-    filters = repo.IncidentFilters(
+    filters = incident_lists.IncidentFilters(
         status=status or (),
         severity=severity or (),
         service=service or (),
@@ -97,7 +98,7 @@ def list_command(
     from afteraction.cli.context import cli_actor
 
     with state.session() as session:
-        rows, total = run(lambda: repo.list_incidents(session, cli_actor(), filters))
+        rows, total = run(lambda: incident_lists.list_incidents(session, cli_actor(), filters))
         if json_output:
             items = [incident_read(r) for r in rows]
             print_model(incident_page(items, total=total, limit=limit, offset=offset))

@@ -12,8 +12,8 @@ from typing import Any
 from pydantic import Field
 
 from afteraction.core.incidents import MILESTONES
-from afteraction.services.incidents import SUMMARY_COLUMNS
 from afteraction.services.schemas.common import ReadModel, Timestamp
+from afteraction.storage.incident_lists import SUMMARY_COLUMNS
 from afteraction.storage.tables import Incident, RoleAssignment
 from afteraction.storage.tables import IncidentUpdate as UpdateRow
 

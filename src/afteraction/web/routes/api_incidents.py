@@ -18,7 +18,7 @@ from afteraction.core.incidents import DEFAULT_LIFECYCLE, MILESTONE_DEFINITIONS
 from afteraction.core.metrics.definitions import DEFINITIONS
 from afteraction.services import action_items, impact, incident_roles
 from afteraction.services import incidents as repo
-from afteraction.storage import audit
+from afteraction.storage import audit, incident_lists
 from afteraction.storage.db import writing
 from afteraction.storage.tables import SeverityLevel
 from afteraction.web import schemas as s
@@ -44,8 +44,8 @@ def _filters(
     sort: str,
     limit: int,
     offset: int,
-) -> repo.IncidentFilters:
-    return repo.IncidentFilters(
+) -> incident_lists.IncidentFilters:
+    return incident_lists.IncidentFilters(
         status=status or (),
         severity=severity or (),
         service=service or (),
@@ -112,10 +112,12 @@ async def list_incidents(
     return Response(body, media_type="application/json")
 
 
-def _incident_page(request: Request, actor: Actor, filters: repo.IncidentFilters) -> bytes:
+def _incident_page(
+    request: Request, actor: Actor, filters: incident_lists.IncidentFilters
+) -> bytes:
     """The page as JSON bytes, built through its Read model (so validated) once per cache fill."""
     with request.app.state.session_factory() as db:
-        rows, total = repo.list_incident_summaries(db, actor, filters)
+        rows, total = incident_lists.list_incident_summaries(db, actor, filters)
     items = [s.incident_summary_read(row) for row in rows]
     page = s.incident_page(items, total=total, limit=filters.limit, offset=filters.offset)
     return page.model_dump_json().encode()

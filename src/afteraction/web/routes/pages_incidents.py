@@ -23,6 +23,7 @@ from afteraction.core import times
 from afteraction.core.errors import Conflict, NotFound, ValidationError
 from afteraction.services import incidents as repo
 from afteraction.services import users
+from afteraction.storage import incident_lists
 from afteraction.storage.tables import Incident, Problem, Service, SeverityLevel, Team, User
 from afteraction.web.deps import CurrentUser, DbSession
 from afteraction.web.routes.pages_forms import (
@@ -151,7 +152,7 @@ def _list_request(params: Any) -> tuple[dict[str, Any], dict[str, str]]:
     if len(values["q"]) > 200:
         errors["q"] = "search text is limited to 200 characters"
         values["q"] = values["q"][:200]
-    if values["sort"] and values["sort"].lstrip("-") not in repo.SORTS:
+    if values["sort"] and values["sort"].lstrip("-") not in incident_lists.SORTS:
         errors["sort"] = f"unknown sort {values['sort']!r}; sorted by newest instead"
         values["sort"] = ""
     if values["page"] and not (values["page"].isdigit() and 0 < int(values["page"]) < 10**6):
@@ -178,7 +179,7 @@ def incident_list(request: Request, db: DbSession, user: CurrentUser) -> Respons
     started_from, started_to = _dates(values, errors)
     page_size: int = request.app.state.settings.page_size
     page_number = int(values["page"] or 1)
-    filters = repo.IncidentFilters(
+    filters = incident_lists.IncidentFilters(
         status=values["status"],
         severity=values["severity"],
         service=values["service"],
@@ -193,7 +194,7 @@ def incident_list(request: Request, db: DbSession, user: CurrentUser) -> Respons
         limit=page_size,
         offset=(page_number - 1) * page_size,
     )
-    rows, total = repo.list_incidents(db, actor, filters)
+    rows, total = incident_lists.list_incidents(db, actor, filters)
     page = IncidentListPage(
         rows, total, values, errors, filters.sort, page_number, page_size,
         load_choices(db), can_write(actor),
