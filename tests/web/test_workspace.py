@@ -168,7 +168,7 @@ def test_timeline_bulk_decisions_names_and_days(
     page = soup(client.get(url))
     assert "Added 2 suggestions to the timeline" in page.text
     assert len(page.select("#timeline li.entry")) == 2
-    assert page.select("#timeline li.day-marker h3")
+    assert page.select("#timeline h3.day-marker")
     stamp = page.select_one("#timeline li.entry time")
     assert stamp["title"].endswith(" UTC")
     again = post_form(client, f"{url}/suggestions", {"key": keys[0], "decision": "dismiss"})

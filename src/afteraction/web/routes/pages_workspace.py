@@ -172,6 +172,14 @@ def _timeline_rows(
     return out
 
 
+def _by_day(entries: list[dict[str, Any]], zone: tzinfo) -> list[tuple[str, list[Any]]]:
+    """Entries grouped under the day they fall on in the viewer's zone, in time order."""
+    days: dict[str, list[Any]] = {}
+    for entry in entries:
+        days.setdefault(times.in_zone(entry["row"].at, zone, "%A %d %B %Y"), []).append(entry)
+    return list(days.items())
+
+
 @router.get("/incidents/{key}/timeline")
 def timeline_page(key: str, request: Request, db: DbSession, user: CurrentUser) -> Response:
     page, _actor = _open(db, user, key, "timeline")
@@ -183,8 +191,11 @@ def timeline_page(key: str, request: Request, db: DbSession, user: CurrentUser) 
     suggestions = timeline_service.pending_suggestions(db, evidence) if page.can_edit else []
     annotations = [a for a in work.list_annotations(db, page.incident.id) if a.message_id]
     people = sorted(evidence.bundle.people.values(), key=lambda p: p.name)
+    zone = times.zone_named(user.person.time_zone if user.person else None)
+    entries = _timeline_rows(db, evidence, page.incident.id, view, value)
     page.extra = {
-        "entries": _timeline_rows(db, evidence, page.incident.id, view, value),
+        "entries": entries,
+        "days": _by_day(entries, zone),
         "suggestions": suggestions,
         "annotations": annotations,
         "view": view,
@@ -192,7 +203,7 @@ def timeline_page(key: str, request: Request, db: DbSession, user: CurrentUser) 
         "people": people,
         "channels": tx.channels_of(db, page.incident.id),
         "milestones": MILESTONES,
-        "zone": times.zone_named(user.person.time_zone if user.person else None),
+        "zone": zone,
     }
     return render_page(request, "workspace_timeline.html", page, user=user)
 
