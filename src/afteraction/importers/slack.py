@@ -49,10 +49,12 @@ from afteraction.adapters.slack_export import (
 from afteraction.core.access import Actor, require_write
 from afteraction.core.errors import ImportFailed
 from afteraction.core.evidence import PersonRecord
+from afteraction.core.import_window import ChannelTally
 from afteraction.importers._collection import fewer_collections
 from afteraction.importers._people import PeopleIndex, resolve_identities
 from afteraction.importers.slack_parallel import StagedItem, parse_elsewhere, parser_count
 from afteraction.importers.slack_rows import LeanRows, MessageRows
+from afteraction.importers.slack_window import add_window_warnings, messages_in_window
 from afteraction.storage import bound_rows
 from afteraction.storage import db as sdb
 from afteraction.storage import incidents as repo
@@ -164,15 +166,19 @@ def import_slack_export(
         elif LEAN_ROWS and session.get_bind().dialect.name == "sqlite":
             writer.add_export_days(export, chosen, *window)
         else:
-            writer.add_messages(_messages(export, chosen, *window))
+            writer.add_messages(_messages(writer, export, chosen, *window))
         summary.count("integration log entries", len(export.integration_logs()))
         writer.finish()
         _copy_warnings(summary, export.warnings, export.warning_count)
+        add_window_warnings(
+            summary, writer.tallies, export=export, chosen=chosen, wanted=wanted, window=window
+        )
     finish_source(session, actor, source, summary)
     return summary
 
 
 def _messages(
+    writer: SlackWriter,
     export: SlackExport,
     chosen: Iterable[tuple[str, SlackChannel]],
     since: datetime | None,
@@ -180,7 +186,9 @@ def _messages(
 ) -> Iterator[ParsedMessage]:
     parser = export.message_parser()
     for folder, channel in chosen:
-        yield from export.folder_messages(parser, folder, channel, since, until)
+        tally = ChannelTally(channel.name or channel.id)
+        yield from export.folder_messages(parser, folder, channel, since, until, tally)
+        writer.see_tally(channel.id, tally)
 
 
 def _chosen(listed: Iterable[SlackChannel], wanted: Collection[str]) -> list[SlackChannel]:
@@ -245,19 +253,17 @@ def import_slack_history(
     writer.link_users(users)
     writer.know_channels([channel])
     writer.add_channels([channel], attach=target is not None)
-    writer.add_messages(_in_window(messages, *window))
+    tally = ChannelTally(channel.name or channel.id)
+    writer.add_messages(messages_in_window(messages, *window, tally))
+    writer.see_tally(channel.id, tally)
     writer.finish()
     _copy_warnings(summary, log.items, log.count)
+    chosen = [(channel.id, channel)]
+    add_window_warnings(
+        summary, writer.tallies, export=None, chosen=chosen, wanted=[channel_id], window=window
+    )
     finish_source(session, actor, source, summary)
     return summary
-
-
-def _in_window(
-    messages: Iterable[ParsedMessage], since: datetime | None, until: datetime | None
-) -> Iterable[ParsedMessage]:
-    for message in messages:
-        if (since is None or message.at >= since) and (until is None or message.at < until):
-            yield message
 
 
 def _copy_warnings(summary: ImportSummary, items: list[ImportWarning], total: int) -> None:
@@ -307,6 +313,7 @@ class SlackWriter:
         self.references = ReferenceCounter() if incident is not None else None
         self.made = MessageRows(self.person_of, self.labels, self.bot_users, self.references)
         self.events: dict[str, dict[str, tuple[datetime, str]]] = self.made.events
+        self.tallies: dict[str, ChannelTally] = {}  # by Slack channel id, for the warnings
         for name in ("channels", "messages", "messages already present", "messages updated"):
             summary.counts.setdefault(name, 0)
 
@@ -421,6 +428,12 @@ class SlackWriter:
             self.made.existing = self._held(channel.id)
             for rows, changes, present in lean.folder(export, folder, channel, since, until):
                 self.take_rows(channel.id, channel.name or channel.id, rows, changes, present)
+            self.see_tally(channel.id, lean.tally)
+
+    def see_tally(self, external_id: str, tally: ChannelTally | None) -> None:
+        """Add what a reader counted of a channel's messages inside and outside the window."""
+        if tally is not None:
+            self.tallies.setdefault(external_id, ChannelTally(tally.label)).merge(tally)
 
     def _held(self, external_id: str) -> dict[str, datetime | None]:
         """ts -> edit time of the messages a channel held before this import (if any)."""
