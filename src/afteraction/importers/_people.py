@@ -121,11 +121,13 @@ def resolve_identities(
     *,
     system: str,
     warnings: list[str],
+    source_id: int | None = None,
 ) -> list[tuple[int, str]]:
     """`resolve_identity` for each record in turn, with the same results, warnings and
     rows, but written at once: the people to create are checked one by one (matching later
     records against them through `index`), then inserted in one flush with their audit
-    records, and the new identities in one more."""
+    records, and the new identities in one more. People created remember `source_id`
+    (the import creating them; removing it removes them when nothing else uses them)."""
     found: list[tuple[int, str]] = []
     new_people: list[Person] = []
     new_identities: list[tuple[int, str, str]] = []
@@ -137,6 +139,7 @@ def resolve_identities(
             if taken is None:
                 taken = directory.emails_in_use(session)
             person = _check_person(record, warnings, taken)
+            person.source_id = source_id
             if person.email:
                 taken.add(person.email)
             new_people.append(person)

@@ -14,7 +14,9 @@ Decisions (see docs/import.md):
 - Slack users are linked to people by an existing slack identity, then email, then full
   name; users nobody matches become new people (name, email, time zone, title from the
   profile) so analysis has them, and are listed in `unmatched` for linking by hand or a
-  roster import. Bots and apps do not become people; their messages keep `is_bot`.
+  roster import; into an incident, only those who appear in the imported messages
+  (`importers.slack_people`). Bots and apps do not become people; their messages keep
+  `is_bot`.
 - Messages are keyed on (channel, ts): an overlapping later export adds only new messages;
   a message seen again with a later `edited.ts` gets its text, reactions, mentions and files
   replaced (counted as `messages updated`) and keeps the source that first brought it.
@@ -42,17 +44,15 @@ from afteraction.adapters.slack_export import (
     ParsedMessage,
     SlackChannel,
     SlackExport,
-    SlackUser,
     WarningLog,
     open_export,
 )
 from afteraction.core.access import Actor, require_write
 from afteraction.core.errors import ImportFailed
-from afteraction.core.evidence import PersonRecord
 from afteraction.core.import_window import ChannelTally
 from afteraction.importers._collection import fewer_collections
-from afteraction.importers._people import PeopleIndex, resolve_identities
 from afteraction.importers.slack_parallel import StagedItem, parse_elsewhere, parser_count
+from afteraction.importers.slack_people import SlackPeople
 from afteraction.importers.slack_rows import LeanRows, MessageRows
 from afteraction.importers.slack_window import add_window_warnings, messages_in_window
 from afteraction.storage import bound_rows
@@ -73,7 +73,6 @@ from afteraction.storage.imports import (
 )
 from afteraction.storage.tables import Incident
 
-SYSTEM = "slack"
 KIND_EXPORT = "slack_export"
 KIND_API = "slack_api"
 MARGIN = timedelta(hours=2)
@@ -155,7 +154,7 @@ def import_slack_export(
             options=options,
         )
         writer = SlackWriter(session, actor, summary, source.id, target, window, progress)
-        writer.link_users(users)
+        writer.people.link_users(users, only_appearing=target is not None)
         writer.know_channels(listed)
         if target is None or wanted:
             writer.add_channels(_chosen(listed, wanted), attach=target is not None)
@@ -169,6 +168,7 @@ def import_slack_export(
             writer.add_messages(_messages(writer, export, chosen, *window))
         summary.count("integration log entries", len(export.integration_logs()))
         writer.finish()
+        writer.people.link_appearing()
         _copy_warnings(summary, export.warnings, export.warning_count)
         add_window_warnings(
             summary, writer.tallies, export=export, chosen=chosen, wanted=wanted, window=window
@@ -250,13 +250,14 @@ def import_slack_history(
         options=options,
     )
     writer = SlackWriter(session, actor, summary, source.id, target, window, progress)
-    writer.link_users(users)
+    writer.people.link_users(users, only_appearing=target is not None)
     writer.know_channels([channel])
     writer.add_channels([channel], attach=target is not None)
     tally = ChannelTally(channel.name or channel.id)
     writer.add_messages(messages_in_window(messages, *window, tally))
     writer.see_tally(channel.id, tally)
     writer.finish()
+    writer.people.link_appearing()
     _copy_warnings(summary, log.items, log.count)
     chosen = [(channel.id, channel)]
     add_window_warnings(
@@ -298,8 +299,9 @@ class SlackWriter:
         self.session, self.actor, self.summary = session, actor, summary
         self.source_id, self.incident, self.window = source_id, incident, window
         self.progress = progress
-        self.person_of: dict[str, int] = {}
-        self.labels: dict[str, str] = {}
+        self.people = SlackPeople(session, actor, summary, source_id)
+        self.person_of, self.labels = self.people.person_of, self.people.labels
+        self.bot_users = self.people.bot_users
         self.known: dict[str, SlackChannel] = {}
         self.channel_ids: dict[str, int] = {}
         self.created_channels: set[int] = set()
@@ -309,44 +311,12 @@ class SlackWriter:
         self.load: store.BulkLoad | None = None
         self.loading = False
         self.done = 0
-        self.bot_users: set[str] = set()
         self.references = ReferenceCounter() if incident is not None else None
         self.made = MessageRows(self.person_of, self.labels, self.bot_users, self.references)
         self.events: dict[str, dict[str, tuple[datetime, str]]] = self.made.events
         self.tallies: dict[str, ChannelTally] = {}  # by Slack channel id, for the warnings
         for name in ("channels", "messages", "messages already present", "messages updated"):
             summary.counts.setdefault(name, 0)
-
-    # -- people -------------------------------------------------------------------------
-
-    def link_users(self, users: Iterable[SlackUser]) -> None:
-        index = PeopleIndex.load(self.session)
-        for name in ("users", "people created", "people matched", "bots"):
-            self.summary.counts.setdefault(name, 0)
-        people: list[tuple[SlackUser, PersonRecord]] = []
-        for user in users:
-            self.labels[user.id] = user.label
-            if user.is_bot or user.bot_id:
-                self.bot_users.add(user.id)
-                self.summary.count("bots")
-                continue
-            people.append((user, user.to_person(f"{SYSTEM}:{user.id}")))
-        linked = resolve_identities(
-            self.session,
-            self.actor,
-            index,
-            [record for _, record in people],
-            system=SYSTEM,
-            warnings=self.summary.warnings,
-        )
-        for (user, record), (person_id, how) in zip(people, linked, strict=True):
-            self.person_of[user.id] = person_id
-            self.summary.count("users")
-            if how == "created":
-                self.summary.count("people created")
-                self.summary.unmatched.append(f"{record.name} ({user.id})")
-            elif how in ("email", "name"):
-                self.summary.count("people matched")
 
     # -- channels -----------------------------------------------------------------------
 

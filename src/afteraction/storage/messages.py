@@ -506,7 +506,8 @@ def attach_channel(
 def remove_chat_source(session: Session, actor: Actor, source_id: int) -> dict[str, int]:
     """Remove a source with everything it brought: its messages, incident attachments and
     references and search index entries (cascades and triggers), and the channels it created that no
-    other source's messages still use. People and identities stay (directory data)."""
+    other source's messages still use, and the people it alone created (see
+    `imports.remove_source_everything`)."""
     channel_ids = list(session.scalars(select(Channel.id).where(Channel.source_id == source_id)))
     counts = imports.remove_source(session, actor, source_id)
     if channel_ids:
