@@ -103,6 +103,7 @@ def test_an_incident_import_makes_people_only_of_who_appears(
     assert summary.counts["messages"] == 2
     assert set(slack_people(db)) == {"U1", "U2", "U3", "U4", "U5", "U8"}
     assert summary.counts["people created"] == 5 and summary.counts["people matched"] == 1
+    assert summary.counts["users"] == 8 and summary.counts["bots"] == 1
     assert summary.counts["users not in the window"] == 2  # U6 and U7
     assert sorted(summary.unmatched) == sorted(
         f"{name.title()} Example (U{n})" for n, name in enumerate(["ada", "bob", "cy", "dee",

@@ -56,6 +56,7 @@ class SlackPeople:
                 self.bot_users.add(user.id)
                 self.summary.count("bots")
                 continue
+            self.summary.count("users")
             record = user.to_person(f"{SYSTEM}:{user.id}")
             if only_appearing and index.match(record, SYSTEM)[0] is None:
                 self.deferred.append((user, record))
@@ -89,7 +90,6 @@ class SlackPeople:
         )
         for (user, record), (person_id, how) in zip(people, linked, strict=True):
             self.person_of[user.id] = person_id
-            self.summary.count("users")
             if how == "created":
                 self.summary.count("people created")
                 self.summary.unmatched.append(f"{record.name} ({user.id})")
