@@ -21,7 +21,7 @@ from afteraction.storage import incidents as repo
 from afteraction.storage.db import writing
 from afteraction.storage.evidence_tables import Message
 from afteraction.storage.imports import remove_source_everything
-from afteraction.storage.tables import Identity, Person
+from afteraction.storage.tables import AuditLog, Identity, Person
 from tests.importers._helpers import slack_message, slack_ts
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -116,6 +116,9 @@ def test_an_incident_import_makes_people_only_of_who_appears(
     )
     assert sorted(tuple(row) for row in authors) == [("U1", "Ada Example"), ("U4", "Dee Example")]
     assert db.scalar(select(Person.id).where(Person.name == "Hal")) is not None
+    # Hal and the five who appear were created: the absent ones never were, even provisionally
+    created = db.scalars(select(AuditLog.target_id).where(AuditLog.action == "person.created"))
+    assert len(list(created)) == 6
 
 
 def test_a_later_import_makes_people_of_who_appears_in_it_and_the_archive_of_everyone(

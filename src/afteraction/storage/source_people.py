@@ -1,62 +1,65 @@
-"""The people an import brings: who appears in a source's messages, linking those messages
-to the people made for them after they were written, and removing the people a source
-alone created when it is removed.
+"""The people an import brings: who of them appears in a source's messages, removing the people
+an import made that do not, and removing the people a source alone created when the source
+is removed.
 
-Lives here: `people_in_messages`, `link_message_authors`, `created_by` and
-`remove_unused_people`. Does not live here: matching identities to people
-(`importers._people`), the decision of whom to create (the importers), removing the rest
-of a source (`storage.imports.remove_source_everything`).
+Lives here: `appearing`, `remove_people`, `created_by` and `remove_unused_people`. Does not
+live here: matching identities to people (`importers._people`), the decision of whom to
+create (the importers), removing the rest of a source
+(`storage.imports.remove_source_everything`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from afteraction.storage.evidence_tables import Message
-from afteraction.storage.tables import AuditLog, Person
+from afteraction.storage.tables import AuditLog, Identity, Person
+
+_CHUNK = 500  # ids per IN (...) list
 
 
-def people_in_messages(session: Session, source_id: int) -> set[str]:
-    """The external ids (Slack user ids) that appear in a source's messages: as author
-    (which includes joining a channel), inviter, mention or reactor."""
+def appearing(session: Session, source_id: int, candidates: set[str]) -> set[str]:
+    """Those of `candidates` (external ids: Slack user ids) that appear in a source's
+    messages: as author (which includes joining a channel) or inviter, then — only for
+    those still missing, and only until none is — as mention or reactor."""
     found: set[str] = set()
-    query = select(
-        Message.author_external, Message.inviter_external, Message.mentions, Message.reactions
-    ).where(Message.source_id == source_id)
-    for author, inviter, mentions, reactions in session.execute(query):
-        found.update(x for x in (author, inviter) if x)
-        found.update(m for m in mentions or () if isinstance(m, str))
+    for column in (Message.author_external, Message.inviter_external):
+        query = select(column).where(Message.source_id == source_id, column.is_not(None))
+        found.update(v for v in session.scalars(query.distinct()) if v in candidates)
+    missing = candidates - found
+    if not missing:
+        return found
+    named_in = select(Message.mentions, Message.reactions).where(
+        Message.source_id == source_id,
+        or_(Message.mentions.is_not(None), Message.reactions.is_not(None)),
+    )
+    for mentions, reactions in session.execute(named_in):
+        named = {m for m in mentions or () if isinstance(m, str)}
         for reaction in reactions or ():
             if isinstance(reaction, dict):
-                found.update(u for u in reaction.get("users") or () if isinstance(u, str))
+                named.update(u for u in reaction.get("users") or () if isinstance(u, str))
+        found |= named & missing
+        missing -= named
+        if not missing:
+            break
     return found
 
 
-def link_message_authors(session: Session, source_id: int, person_of: Mapping[str, int]) -> int:
-    """Set the author person of a source's messages written before their authors were
-    people (`author_person_id` NULL) from `person_of` (external id -> person id); returns
-    how many messages changed."""
-    if not person_of:
-        return 0
-    statement = (
-        update(Message)
-        .where(
-            and_(
-                Message.source_id == source_id,
-                Message.author_external == bindparam("external"),
-                Message.author_person_id.is_(None),
-            )
-        )
-        .values(author_person_id=bindparam("person"))
-        .execution_options(synchronize_session=False)
-    )
-    rows = [{"external": external, "person": person} for external, person in person_of.items()]
-    result = session.connection().execute(statement, rows)
-    return int(getattr(result, "rowcount", 0) or 0)
+def remove_people(session: Session, person_ids: Sequence[int]) -> None:
+    """Delete people just made in this transaction that nothing uses yet, with their
+    identities (an import's provisional people, see `importers.slack_people`)."""
+    if not person_ids:
+        return
+    session.flush()
+    for start in range(0, len(person_ids), _CHUNK):
+        chunk = person_ids[start : start + _CHUNK]
+        # the ORM statements also take the deleted rows out of the session
+        session.execute(delete(Identity).where(Identity.person_id.in_(chunk)))
+        session.execute(delete(Person).where(Person.id.in_(chunk)))
 
 
 def created_by(session: Session, source_id: int) -> list[int]:
