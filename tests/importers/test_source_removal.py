@@ -237,5 +237,5 @@ def test_slack_channels_it_created_go_unless_still_used(db: Session, tmp_path: P
         summary = import_slack_export(db, SYSTEM, root)
     assert count(db, Channel) == 2 and count(db, Message) == 1
     removal = _remove(db, summary.source_id)
-    assert removal.rows == {"messages": 1, "channels": 2}
+    assert removal.rows == {"messages": 1, "channels": 2, "people": 1}
     assert count(db, Channel) == 0 and count(db, Message) == 0

@@ -39,6 +39,7 @@ from afteraction.adapters.mrkdwn import (
 )
 from afteraction.core.errors import ImportFailed, NotFound, ValidationError
 from afteraction.core.evidence import MessageRecord, PersonRecord, Reaction
+from afteraction.core.import_window import ChannelTally
 
 MiB = 1024 * 1024
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -1257,6 +1258,10 @@ class SlackExport:
         """Conversation folders that hold day files."""
         return sorted(self._source.days)
 
+    def days_of(self, folder: str) -> list[str]:
+        """The names of a folder's day files (`YYYY-MM-DD.json`), in order."""
+        return list(self._source.days.get(folder, ()))
+
     def day_bytes(self, folder: str) -> int:
         """How many bytes the day files of a folder hold (uncompressed)."""
         return sum(self._source.size(f"{folder}/{name}") for name in self._source.days[folder])
@@ -1328,7 +1333,21 @@ class SlackExport:
         for name in self._source.days[folder]:
             if _day_may_overlap(name, since, until):
                 rel = f"{folder}/{name}"
-                yield rel, _as_array(_load_json(self._source.read(rel), rel, warn), rel, "ts", warn)
+                yield rel, self.day_items(rel, warn)
+
+    def skipped_days(
+        self, folder: str, since: datetime | None, until: datetime | None
+    ) -> list[str]:
+        """The day files (`folder/name`) of a folder that `folder_days` skips for the window."""
+        return [
+            f"{folder}/{name}"
+            for name in self._source.days[folder]
+            if not _day_may_overlap(name, since, until)
+        ]
+
+    def day_items(self, rel: str, warn: Callable[[str, str], None]) -> list[Any]:
+        """The items of one day file (`folder/name`); its problems go to `warn` or raise."""
+        return _as_array(_load_json(self._source.read(rel), rel, warn), rel, "ts", warn)
 
     def folder_messages(
         self,
@@ -1337,9 +1356,11 @@ class SlackExport:
         channel: SlackChannel,
         since: datetime | None,
         until: datetime | None,
+        tally: ChannelTally | None = None,
     ) -> Iterator[ParsedMessage]:
         """One chosen channel's part of `iter_messages` (`selected` gives the pairs); its
-        warnings go to `parser.warn`."""
+        warnings go to `parser.warn`, how many of its messages fell inside and outside
+        the window to `tally` (of the day files read)."""
         previous = set[str]()
         for rel, items in self.folder_days(folder, since, until, parser.warn):
             batch, previous = parser.parse_day(
@@ -1351,10 +1372,15 @@ class SlackExport:
             )
             del items
             batch.sort(key=_at)  # same order as `sort_key`: `at` is exact to the microsecond
-            if since is None and until is None:
-                yield from batch
-            else:
-                yield from (m for m in batch if _in_window(m.at, since, until))
+            if since is not None or until is not None:
+                kept = [m for m in batch if in_window(m.at, since, until)]
+                if tally is not None and batch:
+                    outside = len(batch) - len(kept)
+                    tally.see(batch[0].at, batch[-1].at, inside=len(kept), outside=outside)
+                batch = kept
+            elif tally is not None and batch:
+                tally.see(batch[0].at, batch[-1].at, inside=len(batch), outside=0)
+            yield from batch
 
 
 KNOWN_SUBTYPES = frozenset(
@@ -1413,7 +1439,8 @@ def _day_may_overlap(name: str, since: datetime | None, until: datetime | None) 
 _at = attrgetter("at")
 
 
-def _in_window(at: datetime, since: datetime | None, until: datetime | None) -> bool:
+def in_window(at: datetime, since: datetime | None, until: datetime | None) -> bool:
+    """Whether `at` falls in the window: `since` <= at < `until` (None: unbounded)."""
     return (since is None or at >= since) and (until is None or at < until)
 
 

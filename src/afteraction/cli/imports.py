@@ -8,6 +8,7 @@ progress bar and summary table they share. Does not live here: import logic
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -16,13 +17,20 @@ from rich.table import Table
 
 from afteraction.cli import import_other
 from afteraction.cli.context import (
+    CliState,
     cli_actor,
     console,
     print_model,
     run,
     state_of,
 )
-from afteraction.cli.import_output import SinceOption, UntilOption, progress_bar, show
+from afteraction.cli.import_output import (
+    SinceOption,
+    UntilOption,
+    progress_bar,
+    show,
+    show_preview,
+)
 from afteraction.cli.incident import parse_time
 from afteraction.services.imports.sources import ImportSummary
 from afteraction.services.schemas import (
@@ -55,12 +63,21 @@ def slack_command(
         bool, typer.Option("--progress/--no-progress", help="Show a progress bar on stderr.")
     ] = True,
     as_json: JsonFlag = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Import nothing: show the chosen channels' messages per day file and per "
+            "UTC day, and which fall in the window.",
+        ),
+    ] = False,
 ) -> None:
     """Import a Slack workspace export: channels, messages, threads, reactions, people.
 
     Without --incident the export becomes the organisation's archive; with it, the chosen
     channels (default: all with messages in the window) are attached to the incident for
-    its window (default: started - 2 h to closed + 2 h).
+    its window (default: started - 2 h to closed + 2 h). --dry-run shows what the export
+    holds and what the window catches, and writes nothing.
 
     Example: afteraction import slack ./export.zip --incident INC-42 --channel inc-42-db
     """
@@ -68,6 +85,9 @@ def slack_command(
 
     start, end = parse_time(since, "since"), parse_time(until, "until")
     state = state_of(ctx)
+    if dry_run:
+        _preview(state, path, incident, channel or [], start, end, as_json)
+        return
     with state.session() as session:
 
         def action() -> ImportSummary:
@@ -90,6 +110,34 @@ def slack_command(
 
         summary = run(action)
     show(summary, as_json)
+
+
+def _preview(
+    state: CliState,
+    path: Path,
+    incident: str | None,
+    channels: list[str],
+    since: datetime | None,
+    until: datetime | None,
+    as_json: bool,
+) -> None:
+    """`import slack --dry-run`: the preview as tables or JSON; nothing is written."""
+    from afteraction.services.imports.slack_preview import preview_slack_export
+
+    with state.session() as session:
+        preview = run(
+            lambda: preview_slack_export(
+                session,
+                cli_actor(),
+                path,
+                incident=incident,
+                channels=channels,
+                since=since,
+                until=until,
+            )
+        )
+        session.rollback()
+    show_preview(preview, as_json)
 
 
 @app.command("sources")

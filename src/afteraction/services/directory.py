@@ -197,17 +197,27 @@ def check_new_person(data: PersonInput, emails_taken: set[str]) -> Person:
     return _new_person(data, email)
 
 
-def add_people(session: Session, actor: Actor, people: Sequence[Person]) -> list[int]:
+def add_people(
+    session: Session, actor: Actor, people: Sequence[Person], *, audit: bool = True
+) -> list[int]:
     """Insert people checked by `check_new_person` in one flush, each with the audit record
-    `create_person` writes; returns their ids in order."""
+    `create_person` writes (unless `audit` is False: the caller then records those it
+    keeps with `record_created`); returns their ids in order."""
     require_write(actor)
     if not people:
         return []
     session.add_all(people)
     session.flush()
-    for person in people:
-        _audit_created(session, actor, person)
+    if audit:
+        for person in people:
+            _audit_created(session, actor, person)
     return [person.id for person in people]
+
+
+def record_created(session: Session, actor: Actor, person_ids: Sequence[int]) -> None:
+    """The audit record `create_person` writes, for people `add_people` inserted without."""
+    for person_id in person_ids:
+        _audit_created(session, actor, get_person(session, person_id))
 
 
 def add_membership(

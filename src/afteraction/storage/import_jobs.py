@@ -1,6 +1,7 @@
 """Background import jobs kept in the database, so any web process or worker can answer
 "how far is job 12?": the `import_jobs` row and the few writes that move it along
-(queued → running → complete | failed).
+(queued → running → complete | failed; an upload shown for confirmation first starts as
+preview → queued).
 
 Lives here: the `ImportJob` table and its state changes. Does not live here: running an
 import (`afteraction.services.imports`), the queue (`afteraction.jobs`), HTTP (`web`).
@@ -21,7 +22,7 @@ from afteraction.storage.db import writing
 from afteraction.storage.tables import Base
 from afteraction.storage.types import utcnow
 
-STATUSES = ("queued", "running", "complete", "failed")
+STATUSES = ("preview", "queued", "running", "complete", "failed")
 
 
 class ImportJob(Base):
@@ -64,15 +65,19 @@ def create_job(
     created_by: str,
     created_by_user_id: int | None,
     incident_id: int | None = None,
+    status: str = "queued",
 ) -> ImportJob:
-    """A queued job, committed at once so the worker (maybe another process) can see it."""
+    """A queued job (or one in `preview`, waiting for its user to confirm it), committed
+    at once so the worker (maybe another process) can see it."""
+    if status not in ("preview", "queued"):
+        raise ValueError(f"a job starts queued or in preview, not {status!r}")
     with writing(session):
         job = ImportJob(
             kind=kind,
             path=path,
             filename=filename[:500],
             options=options,
-            status="queued",
+            status=status,
             created_by=created_by[:320],
             created_by_user_id=created_by_user_id,
             incident_id=incident_id,

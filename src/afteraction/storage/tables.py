@@ -66,6 +66,11 @@ class Person(Base):
     end_date: Mapped[date | None] = mapped_column(Date)
     github_login: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The import that created this person (removing it removes them when nothing else uses
+    # them); None when made by hand or a roster, or kept when that import was removed.
+    source_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sources.id", ondelete="SET NULL", use_alter=True), index=True
+    )  # `use_alter`: sources -> incidents -> users -> people -> sources is a cycle
 
     identities: Mapped[list[Identity]] = relationship(
         back_populates="person", cascade="all, delete-orphan"

@@ -121,11 +121,15 @@ def resolve_identities(
     *,
     system: str,
     warnings: list[str],
+    source_id: int | None = None,
+    audit: bool = True,
 ) -> list[tuple[int, str]]:
     """`resolve_identity` for each record in turn, with the same results, warnings and
     rows, but written at once: the people to create are checked one by one (matching later
     records against them through `index`), then inserted in one flush with their audit
-    records, and the new identities in one more."""
+    records, and the new identities in one more. People created remember `source_id`
+    (the import creating them; removing it removes them when nothing else uses them).
+    `audit` False leaves their audit records to the caller (`directory.record_created`)."""
     found: list[tuple[int, str]] = []
     new_people: list[Person] = []
     new_identities: list[tuple[int, str, str]] = []
@@ -137,6 +141,7 @@ def resolve_identities(
             if taken is None:
                 taken = directory.emails_in_use(session)
             person = _check_person(record, warnings, taken)
+            person.source_id = source_id
             if person.email:
                 taken.add(person.email)
             new_people.append(person)
@@ -148,7 +153,7 @@ def resolve_identities(
         found.append((person_id, how))
     if not new_people and not new_identities:
         return found
-    ids = directory.add_people(session, actor, new_people)
+    ids = directory.add_people(session, actor, new_people, audit=audit)
 
     def real(person_id: int) -> int:
         return ids[-person_id - 1] if person_id < 0 else person_id

@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,7 @@ from afteraction.services.imports.transcripts import import_transcript
 from afteraction.storage import import_jobs
 from afteraction.storage.db import make_engine, make_session_factory, writing
 from afteraction.storage.tables import User
+from afteraction.storage.types import utcnow
 
 ImportKind = Callable[[Session, Actor, Path, Mapping[str, Any], Progress | None], ImportSummary]
 """kind(session, actor, stored upload path, options, progress) -> summary (in the caller's
@@ -151,6 +152,24 @@ IMPORT_KINDS: dict[str, ImportKind] = {
 def register_kind(name: str, kind: ImportKind) -> None:
     """Let another importer accept uploads (e.g. "pagerduty", "roster")."""
     IMPORT_KINDS[name] = kind
+
+
+def preview_slack(
+    session: Session, actor: Actor, path: Path, options: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The preview of a stored Slack upload with a job's options (what `_slack` would
+    import), as the page shows it; nothing is written."""
+    from afteraction.services.imports.slack_preview import preview_slack_export
+
+    return preview_slack_export(
+        session,
+        actor,
+        path,
+        incident=options.get("incident") or None,
+        channels=tuple(options.get("channels") or ()),
+        since=_time(options.get("since"), "since"),
+        until=_time(options.get("until"), "until"),
+    ).as_dict()
 
 
 def check_options(options: Mapping[str, Any]) -> None:
@@ -266,14 +285,23 @@ def _run(
     }
 
 
+PREVIEW_KEEP = timedelta(days=1)
+"""How long an upload shown in preview waits for its user to confirm the import."""
+
+
 def sweep_uploads(session: Session, folder: Path) -> list[Path]:
-    """Delete files in the uploads folder that no queued or running job uses (left behind by
-    a crash between storing an upload and recording its job, or a failed delete); returns
-    what was deleted. Files younger than a minute are left: their job may be being recorded."""
+    """Delete files in the uploads folder that no queued or running job uses, nor a preview
+    younger than `PREVIEW_KEEP` (left behind by a crash between storing an upload and
+    recording its job, a failed delete, or a preview never confirmed); returns what was
+    deleted. Files younger than a minute are left: their job may be being recorded."""
     if not folder.is_dir():
         return []
     in_use: set[str] = set()
-    for job in import_jobs.list_jobs(session, limit=None, statuses=("queued", "running")):
+    kept = utcnow() - PREVIEW_KEEP
+    statuses = ("queued", "running", "preview")
+    for job in import_jobs.list_jobs(session, limit=None, statuses=statuses):
+        if job.status == "preview" and job.updated_at < kept:
+            continue
         if job.path:
             upload = Path(job.path)
             in_use |= {upload.name, progress_path(upload).name}

@@ -14,7 +14,9 @@ Decisions (see docs/import.md):
 - Slack users are linked to people by an existing slack identity, then email, then full
   name; users nobody matches become new people (name, email, time zone, title from the
   profile) so analysis has them, and are listed in `unmatched` for linking by hand or a
-  roster import. Bots and apps do not become people; their messages keep `is_bot`.
+  roster import; into an incident, only those who appear in the imported messages
+  (`importers.slack_people`). Bots and apps do not become people; their messages keep
+  `is_bot`.
 - Messages are keyed on (channel, ts): an overlapping later export adds only new messages;
   a message seen again with a later `edited.ts` gets its text, reactions, mentions and files
   replaced (counted as `messages updated`) and keeps the source that first brought it.
@@ -42,18 +44,18 @@ from afteraction.adapters.slack_export import (
     ParsedMessage,
     SlackChannel,
     SlackExport,
-    SlackUser,
     WarningLog,
     open_export,
 )
 from afteraction.core.access import Actor, require_write
 from afteraction.core.errors import ImportFailed
-from afteraction.core.evidence import PersonRecord
+from afteraction.core.import_window import ChannelTally
 from afteraction.services import incidents as repo
 from afteraction.services.imports._collection import fewer_collections
-from afteraction.services.imports._people import PeopleIndex, resolve_identities
 from afteraction.services.imports.slack_parallel import StagedItem, parse_elsewhere, parser_count
+from afteraction.services.imports.slack_people import SlackPeople
 from afteraction.services.imports.slack_rows import LeanRows, MessageRows
+from afteraction.services.imports.slack_window import add_window_warnings, messages_in_window
 from afteraction.services.imports.sources import (
     ImportSummary,
     Progress,
@@ -71,7 +73,6 @@ from afteraction.storage.evidence import merge_references
 from afteraction.storage.evidence_tables import Channel
 from afteraction.storage.tables import Incident
 
-SYSTEM = "slack"
 KIND_EXPORT = "slack_export"
 KIND_API = "slack_api"
 MARGIN = timedelta(hours=2)
@@ -153,7 +154,7 @@ def import_slack_export(
             options=options,
         )
         writer = SlackWriter(session, actor, summary, source.id, target, window, progress)
-        writer.link_users(users)
+        writer.people.link_users(users, only_appearing=target is not None)
         writer.know_channels(listed)
         if target is None or wanted:
             writer.add_channels(_chosen(listed, wanted), attach=target is not None)
@@ -164,15 +165,20 @@ def import_slack_export(
         elif LEAN_ROWS and session.get_bind().dialect.name == "sqlite":
             writer.add_export_days(export, chosen, *window)
         else:
-            writer.add_messages(_messages(export, chosen, *window))
+            writer.add_messages(_messages(writer, export, chosen, *window))
         summary.count("integration log entries", len(export.integration_logs()))
         writer.finish()
+        writer.people.link_appearing()
         _copy_warnings(summary, export.warnings, export.warning_count)
+        add_window_warnings(
+            summary, writer.tallies, export=export, chosen=chosen, wanted=wanted, window=window
+        )
     finish_source(session, actor, source, summary)
     return summary
 
 
 def _messages(
+    writer: SlackWriter,
     export: SlackExport,
     chosen: Iterable[tuple[str, SlackChannel]],
     since: datetime | None,
@@ -180,7 +186,9 @@ def _messages(
 ) -> Iterator[ParsedMessage]:
     parser = export.message_parser()
     for folder, channel in chosen:
-        yield from export.folder_messages(parser, folder, channel, since, until)
+        tally = ChannelTally(channel.name or channel.id)
+        yield from export.folder_messages(parser, folder, channel, since, until, tally)
+        writer.see_tally(channel.id, tally)
 
 
 def _chosen(listed: Iterable[SlackChannel], wanted: Collection[str]) -> list[SlackChannel]:
@@ -242,22 +250,21 @@ def import_slack_history(
         options=options,
     )
     writer = SlackWriter(session, actor, summary, source.id, target, window, progress)
-    writer.link_users(users)
+    writer.people.link_users(users, only_appearing=target is not None)
     writer.know_channels([channel])
     writer.add_channels([channel], attach=target is not None)
-    writer.add_messages(_in_window(messages, *window))
+    tally = ChannelTally(channel.name or channel.id)
+    writer.add_messages(messages_in_window(messages, *window, tally))
+    writer.see_tally(channel.id, tally)
     writer.finish()
+    writer.people.link_appearing()
     _copy_warnings(summary, log.items, log.count)
+    chosen = [(channel.id, channel)]
+    add_window_warnings(
+        summary, writer.tallies, export=None, chosen=chosen, wanted=[channel_id], window=window
+    )
     finish_source(session, actor, source, summary)
     return summary
-
-
-def _in_window(
-    messages: Iterable[ParsedMessage], since: datetime | None, until: datetime | None
-) -> Iterable[ParsedMessage]:
-    for message in messages:
-        if (since is None or message.at >= since) and (until is None or message.at < until):
-            yield message
 
 
 def _copy_warnings(summary: ImportSummary, items: list[ImportWarning], total: int) -> None:
@@ -292,8 +299,9 @@ class SlackWriter:
         self.session, self.actor, self.summary = session, actor, summary
         self.source_id, self.incident, self.window = source_id, incident, window
         self.progress = progress
-        self.person_of: dict[str, int] = {}
-        self.labels: dict[str, str] = {}
+        self.people = SlackPeople(session, actor, summary, source_id)
+        self.person_of, self.labels = self.people.person_of, self.people.labels
+        self.bot_users = self.people.bot_users
         self.known: dict[str, SlackChannel] = {}
         self.channel_ids: dict[str, int] = {}
         self.created_channels: set[int] = set()
@@ -303,43 +311,12 @@ class SlackWriter:
         self.load: store.BulkLoad | None = None
         self.loading = False
         self.done = 0
-        self.bot_users: set[str] = set()
         self.references = ReferenceCounter() if incident is not None else None
         self.made = MessageRows(self.person_of, self.labels, self.bot_users, self.references)
         self.events: dict[str, dict[str, tuple[datetime, str]]] = self.made.events
+        self.tallies: dict[str, ChannelTally] = {}  # by Slack channel id, for the warnings
         for name in ("channels", "messages", "messages already present", "messages updated"):
             summary.counts.setdefault(name, 0)
-
-    # -- people -------------------------------------------------------------------------
-
-    def link_users(self, users: Iterable[SlackUser]) -> None:
-        index = PeopleIndex.load(self.session)
-        for name in ("users", "people created", "people matched", "bots"):
-            self.summary.counts.setdefault(name, 0)
-        people: list[tuple[SlackUser, PersonRecord]] = []
-        for user in users:
-            self.labels[user.id] = user.label
-            if user.is_bot or user.bot_id:
-                self.bot_users.add(user.id)
-                self.summary.count("bots")
-                continue
-            people.append((user, user.to_person(f"{SYSTEM}:{user.id}")))
-        linked = resolve_identities(
-            self.session,
-            self.actor,
-            index,
-            [record for _, record in people],
-            system=SYSTEM,
-            warnings=self.summary.warnings,
-        )
-        for (user, record), (person_id, how) in zip(people, linked, strict=True):
-            self.person_of[user.id] = person_id
-            self.summary.count("users")
-            if how == "created":
-                self.summary.count("people created")
-                self.summary.unmatched.append(f"{record.name} ({user.id})")
-            elif how in ("email", "name"):
-                self.summary.count("people matched")
 
     # -- channels -----------------------------------------------------------------------
 
@@ -421,6 +398,12 @@ class SlackWriter:
             self.made.existing = self._held(channel.id)
             for rows, changes, present in lean.folder(export, folder, channel, since, until):
                 self.take_rows(channel.id, channel.name or channel.id, rows, changes, present)
+            self.see_tally(channel.id, lean.tally)
+
+    def see_tally(self, external_id: str, tally: ChannelTally | None) -> None:
+        """Add what a reader counted of a channel's messages inside and outside the window."""
+        if tally is not None:
+            self.tallies.setdefault(external_id, ChannelTally(tally.label)).merge(tally)
 
     def _held(self, external_id: str) -> dict[str, datetime | None]:
         """ts -> edit time of the messages a channel held before this import (if any)."""

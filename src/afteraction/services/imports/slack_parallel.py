@@ -75,6 +75,7 @@ from afteraction.adapters.slack_export import (
     open_export,
 )
 from afteraction.core.errors import AfteractionError, ImportFailed
+from afteraction.core.import_window import ChannelTally
 from afteraction.services.imports._collection import BULK_THRESHOLD
 from afteraction.services.imports.slack_rows import LeanRows, MessageRows
 from afteraction.storage import bound_rows
@@ -173,6 +174,7 @@ class _FolderEnd:
     warning_count: int
     events: dict[str, dict[str, tuple[datetime, str]]]
     references: list[CountedReference] | None
+    tally: ChannelTally | None  # its messages inside and outside the window
 
 
 # One staged file's contents, in order: (Slack channel id, channel name, (first, last)
@@ -235,10 +237,11 @@ def parse_elsewhere(
                 if stream is not None:
                     stream.close()
         shutil.rmtree(stage_dir, ignore_errors=True)
-    for folder, _ in chosen:
+    for folder, channel in chosen:
         end = ends[folder]
         export.add_warnings(end.warnings, end.warning_count)
         writer.events.update(end.events)
+        writer.see_tally(channel.id, end.tally)
         if end.references is not None and writer.references is not None:
             writer.references.add_counted(end.references)
 
@@ -392,6 +395,7 @@ def _parse(job: ParserJob, out: BinaryIO) -> None:
                     log.count,
                     made.events,
                     None if counter is None else counter.results(),
+                    lean.tally,
                 )
                 send(_FOLDER + pickle.dumps((folder, end)))
         stager.hand_over()

@@ -38,6 +38,7 @@ from afteraction.adapters.slack_export import (
     ts_to_datetime,
     usual_message,
 )
+from afteraction.core.import_window import ChannelTally
 from afteraction.storage.bound_rows import BATCH, stored_time, stored_values
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -153,6 +154,8 @@ class LeanRows:
         self._authors: dict[str, tuple[int, str, int]] = {}
         self.links: tuple[str, ...] = ()  # of the last row `_usual` made
         self._sequences: dict[str, ControlSequence] = {}  # see `decode_parts`
+        # the messages of the folder being read, inside and outside the window
+        self.tally: ChannelTally | None = None
 
     def channel(self, channel_id: int, source_id: int) -> None:
         """The database ids the next rows carry (0: the importer fills the channel in)."""
@@ -168,8 +171,10 @@ class LeanRows:
     ) -> Iterator[tuple[list[list[Any]], list[tuple[Any, ...]], int]]:
         """Read one chosen folder's day files (`made.existing` set for its channel): yields
         (new rows, changed rows, how many already present) each time `BATCH` rows are
-        ready, and the rest at the end; each yield hands them over."""
+        ready, and the rest at the end; each yield hands them over. `tally` counts its
+        messages inside and outside the window (of the day files read)."""
         name, previous = channel.name or channel.id, set[str]()
+        self.tally = ChannelTally(name)
         for rel, items in export.folder_days(folder, since, until, self.parser.warn):
             self.bytes_read += export.day_size(rel)
             previous = self.day(
@@ -239,12 +244,21 @@ class LeanRows:
     def _take(self, rows: list[list[Any]], links_of: dict[str, tuple[str, ...]]) -> None:
         """Add a day's usual rows (in time order) to `stored`, as `MessageRows.add`."""
         since, until = self.since, self.until
+        read = len(rows)
+        ends = (rows[0], rows[-1]) if rows else None
         if since is not None or until is not None:
             rows = [
                 r
                 for r in rows
                 if (since is None or r[3] >= since) and (until is None or r[3] < until)
             ]
+        if self.tally is not None and ends is not None:
+            self.tally.see(
+                ts_to_datetime(ends[0][2]),
+                ts_to_datetime(ends[1][2]),
+                inside=len(rows),
+                outside=read - len(rows),
+            )
         made = self.made
         existing = made.existing
         stamps = [r[2] for r in rows]
@@ -286,8 +300,10 @@ class LeanRows:
         made, stored = self.made, self.stored
         existing, references = made.existing, made.references
         since, until = self.since, self.until
+        outside = 0
         for at, _, entry in entries:
             if (since is not None and at < since) or (until is not None and at >= until):
+                outside += 1
                 continue
             if isinstance(entry, ParsedMessage):
                 before = len(made.rows)
@@ -305,6 +321,13 @@ class LeanRows:
             links = links_of.get(ts)
             if references is not None and links:
                 references.add(" ".join(links), at=ts_to_datetime(ts))
+        if self.tally is not None and entries:
+            self.tally.see(
+                _entry_at(entries[0][2]),
+                _entry_at(entries[-1][2]),
+                inside=len(entries) - outside,
+                outside=outside,
+            )
 
     def _usual(
         self,
@@ -413,6 +436,11 @@ class LeanRows:
 
 _MINUTES_SECONDS = [f"{m:02d}:{s:02d}" for m in range(60) for s in range(60)]
 _AT = itemgetter(3)
+
+
+def _entry_at(entry: list[Any] | ParsedMessage) -> datetime:
+    """The time of a `_merge` entry: a parsed message's, or a bound row's from its ts."""
+    return entry.at if isinstance(entry, ParsedMessage) else ts_to_datetime(entry[2])
 
 
 def _time_and_place(entry: tuple[str, int, Any]) -> tuple[str, int]:

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from afteraction.core.access import Actor, require_write
 from afteraction.core.errors import NotFound
 from afteraction.services import incidents
-from afteraction.storage import audit
+from afteraction.storage import audit, source_people
 from afteraction.storage.evidence_tables import (
     Channel,
     ImportedReport,
@@ -315,10 +315,12 @@ def remove_source_everything(session: Session, actor: Actor, source_id: int) -> 
 
     Rows pointing at the source go with it (foreign keys cascade: messages and their search
     entries, incident attachments, pages, shifts, cues, reports, references, links); so do the
-    channels it created that nothing else still uses, and the incidents it created that
+    channels it created that nothing else still uses, the people it created that nothing
+    else uses (`source_people.remove_unused_people`), and the incidents it created that
     nothing else was attached to and nobody changed since (`why_keep`); other created
-    incidents are kept and listed with the reason. People and identities stay (directory
-    data). One audit entry for the source, one per deleted incident (with its last state)."""
+    incidents are kept and listed with the reason. Other people and identities stay
+    (directory data). One audit entry for the source, one per deleted incident (with its
+    last state)."""
     require_write(actor)
     source = session.get(Source, source_id)
     if source is None:
@@ -342,6 +344,7 @@ def remove_source_everything(session: Session, actor: Actor, source_id: int) -> 
         else:
             removal.incidents_kept.append({"incident": incident.public_id, "reason": reason})
     channel_ids = list(session.scalars(select(Channel.id).where(Channel.source_id == source_id)))
+    people_ids = source_people.created_by(session, source_id)
     doomed_ids = {i.id for i in doomed}
     audit.record(
         session,
@@ -361,6 +364,8 @@ def remove_source_everything(session: Session, actor: Actor, source_id: int) -> 
     session.flush()
     if channel_ids:
         removal.rows["channels"] = _remove_unused_channels(session, channel_ids)
+    if people_ids:
+        removal.rows["people"] = source_people.remove_unused_people(session, people_ids)
     for incident in doomed:
         audit.record(
             session,
@@ -383,7 +388,7 @@ def _rows_of(session: Session, source_id: int) -> dict[str, int]:
     """How many rows of each table point at the source (and go with it)."""
     rows: dict[str, int] = {}
     for table in Base.metadata.sorted_tables:
-        if "source_id" not in table.c or table.name in ("channels", "import_jobs"):
+        if "source_id" not in table.c or table.name in ("channels", "import_jobs", "people"):
             continue
         found = session.scalar(
             select(func.count()).select_from(table).where(table.c.source_id == source_id)

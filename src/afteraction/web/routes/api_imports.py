@@ -106,8 +106,10 @@ async def start_import(
     kind: str,
     file: StarletteUpload,
     options: dict[str, Any],
+    queue: bool = True,
 ) -> import_jobs.ImportJob:
-    """Validate, store the upload, record the job and queue it (shared with the page)."""
+    """Validate, store the upload, record the job and queue it (shared with the page); with
+    `queue` False the job waits in `preview` for `queue_job`."""
     require_write(actor)
     if kind not in IMPORT_KINDS:
         known = ", ".join(sorted(IMPORT_KINDS))
@@ -129,21 +131,30 @@ async def start_import(
             created_by=actor.label,
             created_by_user_id=actor.user_id,
             incident_id=incident_id,
+            status="queued" if queue else "preview",
         )
     except BaseException:
         discard_upload(path)
         raise
+    if queue:
+        queue_job(request, db, job)
+    return job
+
+
+def queue_job(request: Request, db: Session, job: import_jobs.ImportJob) -> None:
+    """Queue a recorded job's `run_import`; a queue that refuses fails the job and deletes
+    its upload."""
+    path, job_id = Path(job.path), job.id
     try:
-        queue_of(request).enqueue("run_import", job.id)
+        queue_of(request).enqueue("run_import", job_id)
     except Exception as error:
         db.rollback()
         import_jobs.set_state(
-            db, job.id, "failed", path="", error=f"could not queue the import: {error}"
+            db, job_id, "failed", path="", error=f"could not queue the import: {error}"
         )
         discard_upload(path)
         raise
     db.expire_all()
-    return job
 
 
 def job_read(job: import_jobs.ImportJob) -> s.JobRead:

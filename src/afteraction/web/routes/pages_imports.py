@@ -1,6 +1,9 @@
 """The import page: upload evidence (kind, file, incident, channels, window) as a background
 job, follow its progress (htmx polling every second, a meta refresh without JavaScript),
-read its summary, and list or remove imported sources.
+read its summary, and list or remove imported sources. A Slack upload can be previewed
+first: the job waits in `preview` with what the export holds per day and what the window
+catches (`importers.slack_preview`, the numbers `import slack --dry-run` prints) until its
+user confirms or discards it.
 
 Lives here: the `/imports` routes. Does not live here: storing uploads and queueing jobs
 (`web.routes.api_imports`, shared with the API), import logic (`afteraction.services.imports`).
@@ -9,6 +12,7 @@ Lives here: the `/imports` routes. Does not live here: storing uploads and queue
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -16,16 +20,17 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
-from afteraction.core.access import Actor
+from afteraction.core.access import Actor, require_write
 from afteraction.core.errors import AfteractionError, ValidationError
 from afteraction.services import users
-from afteraction.services.imports.kinds import IMPORT_KINDS
+from afteraction.services.imports.kinds import IMPORT_KINDS, discard_upload, preview_slack
 from afteraction.services.schemas import source_read
 from afteraction.storage import import_jobs
 from afteraction.web.deps import CurrentUser, DbSession
 from afteraction.web.routes.api_imports import (
     job_read,
     options_of,
+    queue_job,
     remove_visible_source,
     start_import,
     visible_job,
@@ -78,21 +83,74 @@ async def upload(request: Request, db: DbSession, user: CurrentUser) -> Response
     form = await request.form()
     values = {n: _text(form, n) for n in ("kind", "incident", "channels", "since", "until")}
     file = form.get("file")
+    preview = _text(form, "preview") == "1"
+    kind = values["kind"] or "slack"
     try:
         if not isinstance(file, UploadFile) or not file.filename:
             raise ValidationError("choose a file to upload", field="file")
+        if preview and kind != "slack":
+            raise ValidationError("only a Slack export can be previewed", field="kind")
         options = options_of(
             values["incident"], values["channels"], values["since"], values["until"]
         )
         job = await start_import(
-            request, db, actor, kind=values["kind"] or "slack", file=file, options=options
+            request, db, actor, kind=kind, file=file, options=options, queue=not preview
         )
+        if preview:
+            _preview(db, actor, job.id)
     except AfteractionError as error:
         db.rollback()
         page = _page(db, actor)
         page.values, page.errors = values, errors_of(error)
         return render_page(request, "imports.html", page, user=user, status_code=422)
-    return see_other(request, f"/imports/jobs/{job.id}", "Import queued")
+    notice = "Preview ready: nothing is imported until you confirm" if preview else "Import queued"
+    return see_other(request, f"/imports/jobs/{job.id}", notice)
+
+
+def _preview(db: Session, actor: Actor, job_id: int) -> None:
+    """Count what the job's upload holds and keep it on the job (still in `preview`); an
+    export that cannot be read fails the job, deletes the upload and raises."""
+    job = import_jobs.get_job(db, job_id)
+    path, options = Path(job.path), dict(job.options or {})
+    try:
+        found = preview_slack(db, actor, path, options)
+    except AfteractionError as error:
+        db.rollback()
+        import_jobs.set_state(db, job_id, "failed", path="", error=error.message)
+        discard_upload(path)
+        raise
+    db.rollback()
+    import_jobs.set_state(db, job_id, "preview", summary=found)
+
+
+def _waiting(db: Session, actor: Actor, job_id: int) -> import_jobs.ImportJob:
+    """A visible job still in `preview`, whose upload is still stored."""
+    require_write(actor)
+    job = visible_job(db, actor, job_id)
+    if job.status != "preview":
+        raise ValidationError(f"import job {job_id} is {job.status}, not waiting in preview")
+    if not job.path or not Path(job.path).is_file():
+        raise ValidationError(f"the upload of import job {job_id} is gone; upload it again")
+    return job
+
+
+@router.post("/imports/jobs/{job_id}/confirm")
+def confirm_import(job_id: int, request: Request, db: DbSession, user: CurrentUser) -> Response:
+    """Queue a previewed import as it was previewed (same upload, same options)."""
+    job = _waiting(db, users.actor_for(user), job_id)
+    import_jobs.set_state(db, job_id, "queued", summary=None)
+    queue_job(request, db, job)
+    return see_other(request, f"/imports/jobs/{job_id}", "Import queued")
+
+
+@router.post("/imports/jobs/{job_id}/discard")
+def discard_import(job_id: int, request: Request, db: DbSession, user: CurrentUser) -> Response:
+    """Drop a previewed import: the job fails as discarded and its upload is deleted."""
+    job = _waiting(db, users.actor_for(user), job_id)
+    path = Path(job.path)
+    import_jobs.set_state(db, job_id, "failed", path="", error="discarded after the preview")
+    discard_upload(path)
+    return see_other(request, "/imports", f"Import job {job_id} discarded")
 
 
 @router.get("/imports/jobs/{job_id}")

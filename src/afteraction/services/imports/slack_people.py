@@ -1,0 +1,107 @@
+"""The Slack users of one import linked to people: an existing slack identity, then the same
+email, then the same full name; a user nobody matches becomes a person made from the Slack
+profile, listed as unmatched. Bots and apps do not become people.
+
+An incident's import makes people only of the users who appear in what it imported (wrote,
+reacted, joined, were mentioned or invited): the others are not added to the directory;
+users.json is read again by every import, so a later import makes them people when they
+appear in it. They are made first and the absent ones removed at the end (before the commit,
+never audited), because the rows of the messages carry their author's person: knowing who
+appears only afterwards, updating every message after would cost more than the import (a
+million messages) where removing a few dozen people costs nothing. People an import creates
+remember it (`Person.source_id`): removing it removes them when nothing else uses them
+(`storage.source_people`).
+
+Lives here: `SlackPeople`. Does not live here: matching rules (`importers._people`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy.orm import Session
+
+from afteraction.adapters.slack_export import SlackUser
+from afteraction.core.access import Actor
+from afteraction.core.evidence import PersonRecord
+from afteraction.services import directory
+from afteraction.services.imports._people import PeopleIndex, resolve_identities
+from afteraction.services.imports.sources import ImportSummary
+from afteraction.storage import source_people
+
+SYSTEM = "slack"
+
+
+class SlackPeople:
+    """One import's Slack users: `person_of` (Slack id -> person id), `labels` (the names
+    Slack shows) and `bot_users`, as the rows of its messages need them."""
+
+    def __init__(
+        self, session: Session, actor: Actor, summary: ImportSummary, source_id: int
+    ) -> None:
+        self.session, self.actor, self.summary = session, actor, summary
+        self.source_id = source_id
+        self.person_of: dict[str, int] = {}
+        self.labels: dict[str, str] = {}
+        self.bot_users: set[str] = set()
+        # see `link_users`: Slack id -> (person id, name) of people made provisionally
+        self.provisional: dict[str, tuple[int, str]] = {}
+
+    def link_users(self, users: Iterable[SlackUser], *, only_appearing: bool = False) -> None:
+        """Link the Slack users to people, creating those nobody matches. With
+        `only_appearing` (an incident's import) the people created are provisional, not
+        yet in the audit log nor the summary: `link_appearing` keeps those who appear in
+        the imported messages and removes the others. Made first, so that every path
+        writes each message with its author's person, as an archive import does."""
+        index = PeopleIndex.load(self.session)
+        for name in ("users", "people created", "people matched", "bots"):
+            self.summary.counts.setdefault(name, 0)
+        people: list[tuple[SlackUser, PersonRecord]] = []
+        for user in users:
+            self.labels[user.id] = user.label
+            if user.is_bot or user.bot_id:
+                self.bot_users.add(user.id)
+                self.summary.count("bots")
+                continue
+            self.summary.count("users")
+            people.append((user, user.to_person(f"{SYSTEM}:{user.id}")))
+        linked = resolve_identities(
+            self.session,
+            self.actor,
+            index,
+            [record for _, record in people],
+            system=SYSTEM,
+            warnings=self.summary.warnings,
+            source_id=self.source_id,
+            audit=not only_appearing,
+        )
+        for (user, record), (person_id, how) in zip(people, linked, strict=True):
+            self.person_of[user.id] = person_id
+            if how == "created" and only_appearing:
+                self.provisional[user.id] = (person_id, record.name)
+            elif how == "created":
+                self._created(user.id, record.name)
+            elif how in ("email", "name"):
+                self.summary.count("people matched")
+
+    def link_appearing(self) -> None:
+        """Keep the provisional people (see `link_users`) who appear in this import's
+        messages, with their audit record; remove the others, counted as `users not in
+        the window` (a later import makes them people when they appear in it)."""
+        if not self.provisional:
+            return
+        appearing = source_people.appearing(self.session, self.source_id, set(self.provisional))
+        kept: list[int] = []
+        for user_id, (person_id, name) in self.provisional.items():
+            if user_id in appearing:
+                kept.append(person_id)
+                self._created(user_id, name)
+        absent = [pid for uid, (pid, _) in self.provisional.items() if uid not in appearing]
+        directory.record_created(self.session, self.actor, kept)
+        source_people.remove_people(self.session, absent)
+        self.summary.count("users not in the window", len(absent))
+        self.provisional = {}
+
+    def _created(self, user_id: str, name: str) -> None:
+        self.summary.count("people created")
+        self.summary.unmatched.append(f"{name} ({user_id})")
