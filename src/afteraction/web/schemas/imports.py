@@ -28,9 +28,14 @@ class JobRead(ReadModel):
     kind: str
     filename: str
     options: dict[str, Any]
-    status: str = Field(description="queued, running, complete or failed")
+    status: str = Field(description="preview, queued, running, complete or failed")
     progress: JobProgress
     summary: ImportSummaryRead | None = Field(description="What the import did, once complete")
+    preview: dict[str, Any] | None = Field(
+        None,
+        description="While the job waits for confirmation (status preview): what the upload "
+        "holds, per channel and day, as `afteraction import slack --dry-run --json` prints it",
+    )
     error: str | None
     source_id: int | None
     created_by: str
