@@ -23,7 +23,8 @@ from afteraction.adapters.slack_api import (
     fetch_users,
     make_client,
 )
-from afteraction.adapters.slack_export import WarningLog, open_export
+from afteraction.adapters.slack_export import open_export
+from afteraction.adapters.slack_messages import WarningLog
 from afteraction.core.errors import ImportFailed
 
 SLACKDUMP = "slack/slackdump/internal/fixtures/assets/source_export_dir"

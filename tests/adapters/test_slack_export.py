@@ -18,16 +18,15 @@ from typing import Any
 
 import pytest
 
-from afteraction.adapters.slack_export import (
+from afteraction.adapters.slack_export import SlackExport, open_export
+from afteraction.adapters.slack_messages import usual_message
+from afteraction.adapters.slack_records import (
     ExportLimits,
     ParsedMessage,
-    SlackExport,
     datetime_to_ts,
-    open_export,
     redact_tokens,
     ts_key,
     ts_to_datetime,
-    usual_message,
 )
 from afteraction.core.errors import ImportFailed, NotFound, ValidationError
 
@@ -680,7 +679,7 @@ def test_memory_does_not_grow_with_export_size(tmp_path: Path) -> None:
 def test_a_day_file_parses_as_its_messages_one_by_one() -> None:
     """`parse_day` reads the usual message inline: the same records and the same warnings,
     in the same order, as `parse` item by item (duplicates and unknown subtypes aside)."""
-    from afteraction.adapters.slack_export import MessageParser, WarningLog
+    from afteraction.adapters.slack_messages import MessageParser, WarningLog
 
     items: list[Any] = [
         {"type": "message", "ts": "1700000000.000100", "user": "U1", "text": "plain words"},
@@ -723,7 +722,7 @@ def test_a_day_file_parses_as_its_messages_one_by_one() -> None:
 def test_a_count_that_is_not_a_plain_integer_reads_as_none(value: object, count: int) -> None:
     """Counts (reply_count, a reaction's count) take ASCII digits that fit 64 bits; any
     other value is no count, never an error."""
-    from afteraction.adapters.slack_export import MessageParser, WarningLog
+    from afteraction.adapters.slack_messages import MessageParser, WarningLog
 
     log = WarningLog()
     parser = MessageParser(users={}, channels={}, warn=log)

@@ -21,15 +21,13 @@ from slack_sdk.http_retry.handler import RetryHandler
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
-from afteraction.adapters.slack_export import (
-    MessageParser,
+from afteraction.adapters.slack_export import parse_channel, parse_user
+from afteraction.adapters.slack_messages import MessageParser, WarningLog
+from afteraction.adapters.slack_records import (
     ParsedMessage,
     SlackChannel,
     SlackUser,
-    WarningLog,
     datetime_to_ts,
-    parse_channel,
-    parse_user,
 )
 from afteraction.core.errors import ImportFailed
 

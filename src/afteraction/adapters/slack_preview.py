@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from afteraction.adapters.slack_export import SlackChannel, SlackExport, in_window
+from afteraction.adapters.slack_export import SlackExport, in_window
+from afteraction.adapters.slack_records import SlackChannel
 from afteraction.core.import_window import ChannelTally, utc_text
 
 

@@ -38,14 +38,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from afteraction.adapters.references import ReferenceCounter
-from afteraction.adapters.slack_export import (
+from afteraction.adapters.slack_export import SlackExport, open_export
+from afteraction.adapters.slack_messages import WarningLog
+from afteraction.adapters.slack_records import (
     ExportLimits,
     ImportWarning,
     ParsedMessage,
     SlackChannel,
-    SlackExport,
-    WarningLog,
-    open_export,
 )
 from afteraction.core.access import Actor, require_write
 from afteraction.core.errors import ImportFailed

@@ -66,14 +66,9 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, BinaryIO
 
 from afteraction.adapters.references import CountedReference, ReferenceCounter
-from afteraction.adapters.slack_export import (
-    ExportLimits,
-    ImportWarning,
-    SlackChannel,
-    SlackExport,
-    WarningLog,
-    open_export,
-)
+from afteraction.adapters.slack_export import SlackExport, open_export
+from afteraction.adapters.slack_messages import WarningLog
+from afteraction.adapters.slack_records import ExportLimits, ImportWarning, SlackChannel
 from afteraction.core.errors import AfteractionError, ImportFailed
 from afteraction.core.import_window import ChannelTally
 from afteraction.services.imports._collection import BULK_THRESHOLD

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 
 from sqlalchemy.orm import Session
 
-from afteraction.adapters.slack_export import SlackUser
+from afteraction.adapters.slack_records import SlackUser
 from afteraction.core.access import Actor
 from afteraction.core.evidence import PersonRecord
 from afteraction.services import directory

@@ -18,8 +18,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from afteraction.adapters.slack_export import ExportLimits, open_export
+from afteraction.adapters.slack_export import open_export
 from afteraction.adapters.slack_preview import ChannelPreview, preview_channels
+from afteraction.adapters.slack_records import ExportLimits
 from afteraction.core.access import Actor, require_write
 from afteraction.core.errors import ImportFailed
 from afteraction.core.import_window import suggested_window, utc_text, window_warnings

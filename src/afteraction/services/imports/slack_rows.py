@@ -27,16 +27,15 @@ import orjson
 
 from afteraction.adapters.mrkdwn import ControlSequence, DecodedText, decode_parts
 from afteraction.adapters.references import ReferenceCounter
-from afteraction.adapters.slack_export import (
-    MessageParser,
+from afteraction.adapters.slack_export import SlackExport
+from afteraction.adapters.slack_messages import MessageParser, usual_message
+from afteraction.adapters.slack_records import (
     ParsedMessage,
     SlackChannel,
-    SlackExport,
     _opt_int,
     _opt_str,
     redact_tokens,
     ts_to_datetime,
-    usual_message,
 )
 from afteraction.core.import_window import ChannelTally
 from afteraction.storage.bound_rows import BATCH, stored_time, stored_values

@@ -14,8 +14,9 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 
-from afteraction.adapters.slack_export import ParsedMessage, SlackChannel, SlackExport, in_window
+from afteraction.adapters.slack_export import SlackExport, in_window
 from afteraction.adapters.slack_preview import tally_skipped_days
+from afteraction.adapters.slack_records import ParsedMessage, SlackChannel
 from afteraction.core.import_window import ChannelTally, window_warnings
 from afteraction.services.imports.sources import ImportSummary
 
