@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from afteraction.cli.main import app
 from afteraction.services.imports.slack_parallel import usable_cpus
-from tests.importers._helpers import row_counts, shared_fixture
+from tests.services.imports._helpers import row_counts, shared_fixture
 
 runner = CliRunner()
 HFARAN = "slack/slack-export-viewer/tests/testarchive_zip_contents"

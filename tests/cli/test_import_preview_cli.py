@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from afteraction.cli.main import app
-from tests.importers._helpers import row_counts, shared_fixture
-from tests.importers.test_slack_window import write_export
+from tests.services.imports._helpers import row_counts, shared_fixture
+from tests.services.imports.test_slack_window import write_export
 
 runner = CliRunner()
 HFARAN = "slack/slack-export-viewer/tests/testarchive_zip_contents"

@@ -25,7 +25,7 @@ from afteraction.storage.db import (
     writing,
 )
 from afteraction.storage.evidence_tables import Message
-from tests.importers._helpers import slack_message
+from tests.services.imports._helpers import slack_message
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 

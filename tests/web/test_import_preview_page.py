@@ -17,7 +17,7 @@ from afteraction.services.imports.kinds import PREVIEW_KEEP, sweep_uploads
 from afteraction.storage import import_jobs
 from afteraction.storage.db import writing
 from afteraction.storage.types import utcnow
-from tests.importers.test_slack_window import write_export
+from tests.services.imports.test_slack_window import write_export
 from tests.web.conftest import soup
 
 WINDOW = {"since": "2026-03-02T00:00:00Z", "until": "2026-03-03T00:00:00Z"}

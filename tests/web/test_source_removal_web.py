@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from afteraction.cli.main import app as cli_app
 from afteraction.storage.evidence_tables import Page
 from afteraction.storage.tables import Incident
-from tests.importers._helpers import FLAGSHIP, count
+from tests.services.imports._helpers import FLAGSHIP, count
 
 PD = FLAGSHIP / "pagerduty"
 

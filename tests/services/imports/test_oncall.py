@@ -17,7 +17,7 @@ from afteraction.services.imports.oncall import import_oncall
 from afteraction.services.imports.pagerduty import import_pagerduty
 from afteraction.storage.db import writing
 from afteraction.storage.evidence_tables import OnCallShift
-from tests.importers._helpers import FLAGSHIP, count, row_counts, shared_fixture
+from tests.services.imports._helpers import FLAGSHIP, count, row_counts, shared_fixture
 
 PD = FLAGSHIP / "pagerduty"
 

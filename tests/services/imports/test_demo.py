@@ -14,7 +14,7 @@ from afteraction.services.imports.demo import load_flagship_evidence
 from afteraction.storage.db import writing
 from afteraction.storage.evidence_tables import OnCallShift, Page, Source, TranscriptCue
 from afteraction.storage.tables import Person, TeamMembership
-from tests.importers._helpers import count
+from tests.services.imports._helpers import count
 
 
 def test_flagship_evidence_through_the_importers(db: Session) -> None:

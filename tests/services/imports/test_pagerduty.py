@@ -20,7 +20,7 @@ from afteraction.services.imports.pagerduty import import_pagerduty, severity_fo
 from afteraction.storage.db import writing
 from afteraction.storage.evidence_tables import ExternalIncident, Page, Source
 from afteraction.storage.tables import AuditLog, Identity, Incident, Person, Reference
-from tests.importers._helpers import FLAGSHIP, count, row_counts, shared_fixture
+from tests.services.imports._helpers import FLAGSHIP, count, row_counts, shared_fixture
 
 PD = FLAGSHIP / "pagerduty"
 

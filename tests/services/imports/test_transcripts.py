@@ -17,7 +17,7 @@ from afteraction.services.imports.transcripts import import_transcript
 from afteraction.storage.db import writing
 from afteraction.storage.evidence_tables import TranscriptCue
 from afteraction.storage.tables import Reference
-from tests.importers._helpers import FLAGSHIP, count, row_counts, shared_fixture
+from tests.services.imports._helpers import FLAGSHIP, count, row_counts, shared_fixture
 
 VTT = FLAGSHIP / "transcripts" / "review-meeting.vtt"
 CHAT = FLAGSHIP / "transcripts" / "zoom-chat.txt"

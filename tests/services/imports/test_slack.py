@@ -24,7 +24,13 @@ from afteraction.storage import bound_rows
 from afteraction.storage.db import writing
 from afteraction.storage.evidence_tables import Channel, IncidentChannel, Message, Source
 from afteraction.storage.tables import Identity, Person, Reference
-from tests.importers._helpers import count, row_counts, shared_fixture, slack_message, slack_ts
+from tests.services.imports._helpers import (
+    count,
+    row_counts,
+    shared_fixture,
+    slack_message,
+    slack_ts,
+)
 
 HFARAN = "slack/slack-export-viewer/tests/testarchive_zip_contents"
 SLACKDUMP = "slack/slackdump/internal/fixtures/assets/source_export_dir"

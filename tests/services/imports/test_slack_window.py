@@ -18,7 +18,7 @@ from afteraction.services.imports import slack as slack_importer
 from afteraction.services.imports.slack import import_slack_export
 from afteraction.services.imports.slack_preview import preview_slack_export
 from afteraction.storage.db import writing
-from tests.importers._helpers import slack_message
+from tests.services.imports._helpers import slack_message
 
 PACIFIC = timezone(timedelta(hours=-8))  # official exports name day files in Pacific time
 # The day file 2026-03-02.json holds the workspace's 2 March: one message in the morning

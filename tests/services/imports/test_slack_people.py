@@ -22,7 +22,7 @@ from afteraction.services.imports.sources import remove_source_everything
 from afteraction.storage.db import writing
 from afteraction.storage.evidence_tables import Message
 from afteraction.storage.tables import AuditLog, Identity, Person
-from tests.importers._helpers import slack_message, slack_ts
+from tests.services.imports._helpers import slack_message, slack_ts
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 PATHS = {"parsed": (False, 0), "bound rows": (True, 0), "parser process": (True, 1)}

@@ -15,7 +15,7 @@ from afteraction.services.imports.roster import import_roster
 from afteraction.storage.db import writing
 from afteraction.storage.evidence_tables import Source
 from afteraction.storage.tables import AuditLog, Identity, Person, Team, TeamMembership
-from tests.importers._helpers import FLAGSHIP, count, row_counts
+from tests.services.imports._helpers import FLAGSHIP, count, row_counts
 
 ROSTER = FLAGSHIP / "roster.csv"
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from afteraction.storage.models import Base
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 SHARED_FIXTURES = REPO_ROOT / ".." / "shared" / "fixtures"
 FLAGSHIP = REPO_ROOT / "src" / "afteraction" / "demo" / "evidence" / "flagship"
 

@@ -14,7 +14,7 @@ from afteraction.cli.context import CliState
 from afteraction.cli.import_other import register
 from afteraction.config import Settings
 from afteraction.storage.tables import Incident, Person
-from tests.importers._helpers import FLAGSHIP, count
+from tests.services.imports._helpers import FLAGSHIP, count
 
 runner = CliRunner()
 

@@ -26,7 +26,7 @@ from afteraction.storage.db import writing
 from afteraction.storage.evidence_tables import Channel, IncidentChannel, Message, Source
 from afteraction.storage.tables import Identity, Person
 from tests.fake_slack import DROP, FakeSlack, page, serving
-from tests.importers._helpers import count, row_counts, shared_fixture
+from tests.services.imports._helpers import count, row_counts, shared_fixture
 
 SLACKDUMP = "slack/slackdump/internal/fixtures/assets/source_export_dir"
 CHANNEL = "CO69735E8A"

@@ -14,7 +14,7 @@ from afteraction.core.access import SYSTEM
 from afteraction.services.imports._collection import BULK_THRESHOLD, fewer_collections
 from afteraction.services.imports.slack import import_slack_export
 from afteraction.storage.db import writing
-from tests.importers.test_slack import first_export
+from tests.services.imports.test_slack import first_export
 
 
 @pytest.fixture

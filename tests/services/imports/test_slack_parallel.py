@@ -33,7 +33,7 @@ from afteraction.services.imports import slack_parallel
 from afteraction.services.imports.slack import import_slack_export
 from afteraction.services.imports.sources import ImportSummary
 from afteraction.storage import db as storage_db
-from tests.importers._helpers import row_counts, shared_fixture, slack_message, slack_ts
+from tests.services.imports._helpers import row_counts, shared_fixture, slack_message, slack_ts
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 

@@ -35,7 +35,7 @@ from afteraction.storage.evidence_tables import (
     Source,
 )
 from afteraction.storage.tables import AuditLog, Identity, Incident, Person, Reference
-from tests.importers._helpers import FLAGSHIP, count, row_counts
+from tests.services.imports._helpers import FLAGSHIP, count, row_counts
 
 PD = FLAGSHIP / "pagerduty"
 LEDGER = """---

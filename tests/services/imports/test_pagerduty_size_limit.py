@@ -24,7 +24,7 @@ from afteraction.services.imports.pagerduty import MAX_FILE_BYTES, import_pagerd
 from afteraction.storage.db import writing
 from afteraction.web.app import create_app
 from tests.conftest import login, make_user
-from tests.importers._helpers import FLAGSHIP, row_counts
+from tests.services.imports._helpers import FLAGSHIP, row_counts
 
 PD = FLAGSHIP / "pagerduty"
 LIMIT = 4096

@@ -15,7 +15,7 @@ from afteraction.services.imports.past_reports import import_reports, severity_o
 from afteraction.storage.db import writing
 from afteraction.storage.evidence_tables import ImportedReport
 from afteraction.storage.tables import Incident, Reference
-from tests.importers._helpers import count, row_counts
+from tests.services.imports._helpers import count, row_counts
 
 FRONT = """---
 title: Ledger outage
