@@ -17,6 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from afteraction.core.access import SYSTEM, Actor
+from afteraction.core.analysis.interviews import draft_questions, suggest_interviewees
+from afteraction.core.analysis.people import analyze_people
 from afteraction.core.errors import AfteractionError
 from afteraction.demo.flagship import flagship_analysis
 from afteraction.services import analysis as work
@@ -87,9 +89,6 @@ def annotate_flagship(session: Session, incident_number: int, actor: Actor = SYS
 
 
 def _interviews(session: Session, actor: Actor, number: int, evidence: object, notes: str) -> int:
-    from afteraction.core.analysis.interviews import draft_questions, suggest_interviewees
-    from afteraction.core.analysis.people import analyze_people
-
     bundle, context = evidence.bundle, evidence.context  # type: ignore[attr-defined]
     analysis = analyze_people(bundle, context)
     added = 0

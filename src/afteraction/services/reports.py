@@ -27,6 +27,7 @@ from afteraction.services import action_items, incident_roles, reviews
 from afteraction.services import incidents as repo
 from afteraction.services import people as people_service
 from afteraction.storage import audit, notifications
+from afteraction.storage.analysis_tables import Interview, InterviewQuote, TimelineEntry
 from afteraction.storage.review_tables import LanguageDismissal, Report, ReportVersion
 from afteraction.storage.tables import Incident, Person, Team, TeamMembership
 from afteraction.storage.types import utcnow
@@ -91,8 +92,6 @@ def people_analysis(session: Session, incident: Incident) -> PeopleAnalysis | No
 
 
 def _analysis_facts(session: Session, incident: Incident) -> dict[str, Any]:
-    from afteraction.storage.analysis_tables import Interview, InterviewQuote, TimelineEntry
-
     outline = reviews.analysis_outline(session, incident.id)
     out: dict[str, Any] = {name: tuple(outline.get(kind, [])) for kind, name in NOTE_FIELDS.items()}
     out["interviewees"] = tuple(outline["interviewees"])

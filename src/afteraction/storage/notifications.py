@@ -22,7 +22,14 @@ from afteraction.storage.review_tables import (
     Subscription,
     UserNotification,
 )
-from afteraction.storage.tables import Incident, IncidentTeam, Team, TeamMembership, User
+from afteraction.storage.tables import (
+    Incident,
+    IncidentTeam,
+    RoleAssignment,
+    Team,
+    TeamMembership,
+    User,
+)
 from afteraction.storage.types import utcnow
 
 
@@ -225,8 +232,6 @@ def build_digests(session: Session, now: datetime) -> list[Digest]:
 
 
 def _role_people(session: Session, incident_id: int) -> list[int]:
-    from afteraction.storage.tables import RoleAssignment
-
     query = select(RoleAssignment.person_id).where(RoleAssignment.incident_id == incident_id)
     return list(set(session.scalars(query)))
 

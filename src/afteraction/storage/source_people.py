@@ -17,6 +17,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from afteraction.storage.evidence_tables import Message
+from afteraction.storage.models import Base
 from afteraction.storage.tables import AuditLog, Identity, Person
 
 _CHUNK = 500  # ids per IN (...) list
@@ -89,8 +90,6 @@ def remove_unused_people(session: Session, person_ids: Iterable[int]) -> int:
 
 def _referenced(session: Session, candidates: set[int]) -> set[int]:
     """Those of `candidates` a row of another table (or another person) points at."""
-    from afteraction.storage.models import Base
-
     found: set[int] = set()
     ids = sorted(candidates)
     for table in Base.metadata.tables.values():

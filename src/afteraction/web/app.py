@@ -23,7 +23,23 @@ from afteraction.storage.db import make_engine, make_session_factory
 from afteraction.web import errors, templating
 from afteraction.web.fastpath import CachedReads
 from afteraction.web.readcache import ReadCache
-from afteraction.web.routes import api_directory, api_incidents, pages_auth
+from afteraction.web.routes import (
+    api_directory,
+    api_imports,
+    api_incidents,
+    api_insights,
+    api_reports,
+    api_workspace,
+    pages,
+    pages_auth,
+    pages_imports,
+    pages_insights,
+    pages_interviews,
+    pages_learning,
+    pages_reports,
+    pages_reviews,
+    pages_workspace,
+)
 from afteraction.web.schemas import ERRORS
 from afteraction.web.similarity import embed_for
 
@@ -85,21 +101,13 @@ def create_app(settings: Settings, *, start_worker: bool = False) -> FastAPI:
     app.include_router(api_directory.router, prefix="/api/v1", responses=ERRORS)
     app.include_router(pages_auth.router)
     _include_pages(app)
-    from afteraction.web.routes import api_insights, pages_insights
-
     app.include_router(api_insights.router, prefix="/api/v1", responses=ERRORS)
     app.include_router(pages_insights.router)
-    from afteraction.web.routes import api_workspace, pages_interviews, pages_workspace
-
     app.include_router(api_workspace.router, prefix="/api/v1", responses=ERRORS)
     app.include_router(pages_workspace.router)
     app.include_router(pages_interviews.router)
-    from afteraction.web.routes import api_imports, pages_imports
-
     app.include_router(api_imports.router, prefix="/api/v1", responses=ERRORS)
     app.include_router(pages_imports.router)
-
-    from afteraction.web.routes import api_reports, pages_learning, pages_reports, pages_reviews
 
     app.include_router(api_reports.router, prefix="/api/v1", responses=ERRORS)
     app.include_router(pages_reviews.router)
@@ -117,8 +125,6 @@ def create_app(settings: Settings, *, start_worker: bool = False) -> FastAPI:
 
 def _include_pages(app: FastAPI) -> None:
     """Page routers other than login; each module exposes `router`."""
-    from afteraction.web.routes import pages
-
     app.include_router(pages.router)
 
 

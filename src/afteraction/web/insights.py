@@ -20,6 +20,7 @@ from afteraction.core.incidents import format_duration
 from afteraction.core.metrics import InsightFilters
 from afteraction.services import insights as ins
 from afteraction.services import service_levels as levels
+from afteraction.web.fastpath import body_key
 
 T = TypeVar("T")
 
@@ -35,8 +36,6 @@ def cached_read(
     visibility of `actor` and exact query string (less the parameters named in `ignore`)
     while the database is unchanged (the app's `ReadCache`: any commit empties it). The
     token is read before computing, so a commit during the computation is never hidden."""
-    from afteraction.web.fastpath import body_key
-
     cache = request.app.state.read_cache
     token = cache.token()
     query = request.scope.get("query_string", b"").decode("latin-1")

@@ -35,6 +35,7 @@ from afteraction.services.imports.pagerduty import MAX_FILE_BYTES, import_pagerd
 from afteraction.services.imports.past_reports import import_reports
 from afteraction.services.imports.roster import import_roster
 from afteraction.services.imports.slack import import_slack_export
+from afteraction.services.imports.slack_preview import preview_slack_export
 from afteraction.services.imports.sources import ImportSummary, Progress
 from afteraction.services.imports.transcripts import import_transcript
 from afteraction.storage import import_jobs
@@ -159,8 +160,6 @@ def preview_slack(
 ) -> dict[str, Any]:
     """The preview of a stored Slack upload with a job's options (what `_slack` would
     import), as the page shows it; nothing is written."""
-    from afteraction.services.imports.slack_preview import preview_slack_export
-
     return preview_slack_export(
         session,
         actor,

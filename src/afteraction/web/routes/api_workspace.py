@@ -20,13 +20,12 @@ from afteraction.storage.analysis_tables import Interview
 from afteraction.storage.db import writing
 from afteraction.web import schemas as s
 from afteraction.web.deps import CurrentActor, DbSession
+from afteraction.web.routes.pages_incidents import incident_key
 
 router = APIRouter(tags=["analysis"])
 
 
 def _key(key: str) -> int:
-    from afteraction.web.routes.pages_incidents import incident_key
-
     return incident_key(key)
 
 

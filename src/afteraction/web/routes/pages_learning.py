@@ -11,8 +11,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from afteraction.core import report_rules as report_rules
-from afteraction.services import directory, readership, users
+from afteraction.services import directory, notify, readership, users
 from afteraction.services import incidents as incidents_repo
+from afteraction.services.action_items import update_action_item
 from afteraction.storage import notifications
 from afteraction.web.deps import CurrentUser, DbSession, SettingsDep
 from afteraction.web.routes.pages_forms import (
@@ -105,9 +106,6 @@ def action_item_issue(
     form: FormDep,
 ) -> Response:
     """Open a Jira or GitHub issue for the item when configured; otherwise store the link."""
-    from afteraction.services import notify
-    from afteraction.services.action_items import update_action_item
-
     system = form.text("system", limit=10)
     link = form.text("url", limit=2000)
     back = form.text("next", limit=300)
