@@ -6,7 +6,8 @@ Historical incidents are written as rows (they are history, not new declarations
 with an `incident.imported` audit entry; the flagship incident's raw evidence (roster,
 PagerDuty, on-call, Slack export, transcripts) then goes through the real importers, and
 the flagship gets the annotations, timeline and analysis notes an investigator would have
-made. All in one transaction: a failure leaves nothing.
+made. The investigator login is the flagship's investigator: its review is theirs and they
+planned its interviews. All in one transaction: a failure leaves nothing.
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ from afteraction.core.incidents import MILESTONES
 from afteraction.demo.analysis import annotate_flagship
 from afteraction.demo.generate import build_org
 from afteraction.demo.model import DemoIncident, DemoOrg
+from afteraction.services import reviews
 from afteraction.services.imports.demo import load_flagship_evidence
-from afteraction.services.users import hash_password
+from afteraction.services.interviews import INVESTIGATOR_ROLE
+from afteraction.services.users import actor_for, hash_password
 from afteraction.storage import audit
 from afteraction.storage.db import writing
 from afteraction.storage.tables import (
@@ -45,9 +48,10 @@ from afteraction.storage.tables import (
 from afteraction.storage.types import utcnow
 
 DEMO_PASSWORD = "afteraction-demo"
+INVESTIGATOR_LOGIN = "investigator@example.com"
 DEMO_USERS = (
     ("admin@example.com", "admin"),
-    ("investigator@example.com", "investigator"),
+    (INVESTIGATOR_LOGIN, "investigator"),
     ("responder@example.com", "responder"),
     ("viewer@example.com", "viewer"),
 )
@@ -75,8 +79,11 @@ def load_demo(session: Session, *, seed: int = 7, today: date | None = None) -> 
     with writing(session):
         _write(session, org)
         flagship = next(incident for incident in org.incidents if incident.flagship)
-        load_flagship_evidence(session, LOADER, f"INC-{flagship.number}")
-        annotate_flagship(session, flagship.number, LOADER)
+        key = f"INC-{flagship.number}"
+        load_flagship_evidence(session, LOADER, key)
+        investigator, person_id = _investigator(session, flagship)
+        reviews.assign_investigator(session, LOADER, key, person_id)
+        annotate_flagship(session, flagship.number, LOADER, investigator=actor_for(investigator))
     return DemoSummary(
         teams=len(org.teams),
         people=len(org.people),
@@ -120,6 +127,20 @@ def _write(session: Session, org: DemoOrg) -> None:
     hashed = hash_password(DEMO_PASSWORD)
     for email, role in DEMO_USERS:
         session.add(User(email=email, name=role.title(), password_hash=hashed, role=role))
+    session.flush()
+
+
+def _investigator(session: Session, flagship: DemoIncident) -> tuple[User, int]:
+    """The demo's investigator login, made the person who investigates the flagship (its
+    `investigator` role), so their review and the interviews they planned are theirs."""
+    email = next(r.person_email for r in flagship.roles if r.role == INVESTIGATOR_ROLE)
+    person = session.scalar(select(Person).where(Person.email == email))
+    user = session.scalar(select(User).where(User.email == INVESTIGATOR_LOGIN))
+    if person is None or user is None:
+        raise ValueError(f"the demo has no {INVESTIGATOR_LOGIN} login or no person {email}")
+    user.person_id, user.name = person.id, person.name
+    session.flush()
+    return user, person.id
 
 
 def _people(session: Session, org: DemoOrg, teams: dict[str, Team]) -> dict[str, Person]:
