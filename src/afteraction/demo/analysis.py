@@ -14,6 +14,7 @@ transaction and commits nothing.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 from afteraction.core.access import SYSTEM, Actor
 from afteraction.core.analysis.interviews import draft_questions
 from afteraction.core.analysis.people import analyze_people
+from afteraction.demo.evidence_shift import shift_ts
 from afteraction.demo.flagship import ANALYSIS, PlannedInterview, flagship_analysis
 from afteraction.demo.story import StoryError, directory
 from afteraction.services import analysis as work
@@ -59,14 +61,18 @@ def annotate_flagship(
     incident_number: int,
     actor: Actor = SYSTEM,
     investigator: Actor | None = None,
+    shift: timedelta = timedelta(0),
 ) -> int:
     """Add the flagship's analysis; returns how many items were added (0 when skipped).
-    The interviews are planned by `investigator` (default: `actor`)."""
+    The interviews are planned by `investigator` (default: `actor`); `shift` is how far the
+    evidence was moved from the story's dates (`evidence_shift`)."""
     incident = session.scalar(select(Incident).where(Incident.number == incident_number))
     if incident is None:
         log.info("flagship analysis skipped: incident %s does not exist", incident_number)
         return 0
     messages = _messages(session, incident.id)
+    if shift:  # keyed by the timestamps the story names
+        messages = {shift_ts(ts, -shift): found for ts, found in messages.items()}
     if not messages:
         log.info("flagship analysis skipped: no messages imported for INC-%s yet", incident_number)
         return 0

@@ -7,13 +7,16 @@ with an `incident.imported` audit entry; the flagship incident's raw evidence (r
 PagerDuty, on-call, Slack export, transcripts) then goes through the real importers, and
 the flagship gets the annotations, timeline and analysis notes an investigator would have
 made. The investigator login is the flagship's investigator: its review is theirs and they
-planned its interviews. All in one transaction: a failure leaves nothing.
+planned its interviews. Service levels (SLAs, SLOs with their request counts) come last.
+All in one transaction: a failure leaves nothing.
 """
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -21,10 +24,13 @@ from sqlalchemy.orm import Session
 from afteraction.core.access import Actor
 from afteraction.core.incidents import MILESTONES
 from afteraction.demo.analysis import annotate_flagship
+from afteraction.demo.evidence_shift import shifted_copy
 from afteraction.demo.generate import build_org
 from afteraction.demo.model import DemoIncident, DemoOrg
+from afteraction.demo.service_levels import load_service_levels
+from afteraction.demo.story import directory
 from afteraction.services import reviews
-from afteraction.services.imports.demo import load_flagship_evidence
+from afteraction.services.imports.demo import FLAGSHIP_EVIDENCE, load_flagship_evidence
 from afteraction.services.interviews import INVESTIGATOR_ROLE
 from afteraction.services.users import actor_for, hash_password
 from afteraction.storage import audit
@@ -71,19 +77,26 @@ class DemoSummary:
 
 
 def load_demo(session: Session, *, seed: int = 7, today: date | None = None) -> DemoSummary:
-    """Build the demo org and write it; does nothing if incidents already exist."""
+    """Build the demo org for `today` (default: the story date) and write it; does nothing
+    if incidents already exist. For a later day every date moves, the flagship's evidence
+    included (`evidence_shift.demo_day` gives a day that keeps the story's weekdays)."""
     if session.scalar(select(func.count()).select_from(Incident)):
         session.rollback()
         return DemoSummary(0, 0, 0, 0, 0, DEMO_USERS, DEMO_PASSWORD, already_loaded=True)
     org = build_org(seed) if today is None else build_org(seed, today=today)
-    with writing(session):
+    shift = directory().shift(today or directory().story_date)
+    with writing(session), tempfile.TemporaryDirectory(prefix="afteraction-demo-") as tmp:
         _write(session, org)
         flagship = next(incident for incident in org.incidents if incident.flagship)
         key = f"INC-{flagship.number}"
-        load_flagship_evidence(session, LOADER, key)
+        folder = shifted_copy(FLAGSHIP_EVIDENCE, Path(tmp), shift) if shift else FLAGSHIP_EVIDENCE
+        load_flagship_evidence(session, LOADER, key, folder=folder)
         investigator, person_id = _investigator(session, flagship)
         reviews.assign_investigator(session, LOADER, key, person_id)
-        annotate_flagship(session, flagship.number, LOADER, investigator=actor_for(investigator))
+        annotate_flagship(
+            session, flagship.number, LOADER, investigator=actor_for(investigator), shift=shift
+        )
+        load_service_levels(session, LOADER, org.incidents, today or directory().story_date)
     return DemoSummary(
         teams=len(org.teams),
         people=len(org.people),
