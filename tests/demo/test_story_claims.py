@@ -80,7 +80,8 @@ class Computed:
         assert self.incident is not None
         view = people.analyse(db, SYSTEM, number)
         self.facts = {p.person_key: p for p in view.analysis.people}
-        self.pages = pages_from_log(view.evidence.bundle.pages)
+        self.log = view.evidence.bundle.pages
+        self.pages = pages_from_log(self.log)
         self.keys = {
             email.split("@")[0]: str(person_id)
             for email, person_id in db.execute(select(Person.email, Person.id))
@@ -109,10 +110,9 @@ class Computed:
             return sum(p.notifications for p in mine)
         facts = self.person(claim)
         if fact == "phone_calls":
-            bundle = people.analyse(self.db, SYSTEM, self.incident.number).evidence.bundle
             return sum(
                 1
-                for e in bundle.pages
+                for e in self.log
                 if e.kind == "notify" and e.person_key == facts.person_key and e.method == "phone"
             )
         if fact == "role":
@@ -176,6 +176,14 @@ def test_notes_and_annotations_point_at_their_messages(db: Session) -> None:
         select(Message.ts, Annotation.tag).join(Message, Message.id == Annotation.message_id)
     ).all()
     assert sorted(annotated) == sorted((a.ts, a.tag) for a in analysis.annotations)
+    with_notes = db.execute(
+        select(Person.email, Interview.notes)
+        .join(Person, Person.id == Interview.person_id)
+        .where(Interview.incident_id == incident.id, func.coalesce(Interview.notes, "") != "")
+    ).all()
+    assert [(row.email.split("@")[0], row.notes) for row in with_notes] == [
+        (i.person, i.notes) for i in analysis.interviews if i.notes
+    ]
 
 
 def test_an_annotation_on_a_missing_message_stops_the_load(
