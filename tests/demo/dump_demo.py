@@ -43,8 +43,9 @@ class Window:
 
 
 def build(path: Path) -> Window:
-    """Migrate `path` and load the demo into it, as `afteraction demo --no-serve` does;
-    return the wall-clock span of the build."""
+    """Migrate `path` and load the demo into it, as `afteraction demo --no-serve` does but
+    for the story date (a demo started later moves every date by whole weeks); return the
+    wall-clock span of the build."""
     from afteraction.demo.load import load_demo
     from afteraction.storage.db import make_engine, make_session_factory, upgrade
 

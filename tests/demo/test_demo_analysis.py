@@ -1,26 +1,21 @@
-"""The demo's flagship analysis: added on imported messages, skipped with a reason when
-the evidence is missing, never twice."""
+"""The demo flagship's analysis: skipped with a reason when the incident or its evidence is
+missing, refused loudly when the evidence does not hold the messages it names."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy.orm import Session
 
 from afteraction.demo.analysis import annotate_flagship
-from afteraction.services import analysis as work
+from afteraction.demo.story import StoryError
 from afteraction.storage.db import writing
-from afteraction.storage.tables import Incident
 from tests.analysis_fixtures import build
 
 
-def test_annotates_whatever_exists_and_skips_otherwise(db: Session) -> None:
+def test_skips_without_the_incident_and_refuses_other_evidence(db: Session) -> None:
     with writing(db):
         assert annotate_flagship(db, 4242) == 0
     built = build(db)
-    with writing(db):
-        added = annotate_flagship(db, built.incident)
-    assert added > 10
-    incident = db.query(Incident).filter_by(number=built.incident).one()
-    assert {a.tag for a in work.list_annotations(db, incident.id)} >= {"mitigation"}
-    assert len(work.list_notes(db, incident.id)) == 7
-    with writing(db):
-        assert annotate_flagship(db, built.incident) == 0
+    with pytest.raises(StoryError, match=r"annotations\[0\]: no imported message has ts"):
+        with writing(db):
+            annotate_flagship(db, built.incident)

@@ -121,9 +121,12 @@ def at_of(org, incident, handle: str) -> datetime:
 
 def test_analysis_reads_its_files():
     analysis = fs.flagship_analysis()
-    assert len(analysis.notes) == 7 and {k for k, _ in analysis.notes} >= {"theme", "risk"}
-    assert all(fragment == fragment.lower() for fragment, _, _ in analysis.annotations)
-    assert analysis.interview_notes.startswith("Interview notes (confidential)")
+    assert len(analysis.notes) == 7 and {n.kind for n in analysis.notes} >= {"theme", "risk"}
+    assert all(note.cites for note in analysis.notes)
+    assert all(a.ts and a.quote for a in analysis.annotations)
+    with_notes = [i for i in analysis.interviews if i.notes]
+    assert len(with_notes) == 1
+    assert with_notes[0].notes.startswith("Interview notes (confidential)")
 
 
 # ---------------------------------------------------------------- Slack export

@@ -255,7 +255,10 @@ def demo(
 
     Example: afteraction demo --port 8000
     """
+    from datetime import UTC, datetime
+
     from afteraction.config import development_settings
+    from afteraction.demo.evidence_shift import demo_day
     from afteraction.demo.load import load_demo
     from afteraction.storage.db import make_engine, make_session_factory, upgrade
 
@@ -272,7 +275,7 @@ def demo(
     upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
     with make_session_factory(engine)() as session:
-        summary = load_demo(session)
+        summary = load_demo(session, today=demo_day(datetime.now(UTC).date()))
     engine.dispose()
     took = time.perf_counter() - started
     if summary.already_loaded:

@@ -1,6 +1,7 @@
 """The flagship demo incident, read from `data/flagship/`: the record its responders kept
-(`incident.yaml`) and the analysis its investigator has under way (`analysis.yaml`,
-`interview-notes.md`).
+(`incident.yaml`) and the analysis its investigator has under way (`analysis.yaml`, with the
+interview notes it names): annotations, notes and the messages they cite, planned interviews,
+and the claims the story makes, each with the value the product must compute for it.
 
 The story is of one SEV1: a retry-policy config push that exhausted the ledger connection
 pool. Its raw evidence (Slack export, PagerDuty REST responses, HR roster, review-meeting
@@ -25,11 +26,19 @@ from afteraction.demo.model import (
     DemoRole,
     DemoUpdate,
 )
-from afteraction.demo.story import day, directory, fields, items, moment, read, read_text
+from afteraction.demo.story import (
+    StoryError,
+    day,
+    directory,
+    fields,
+    items,
+    moment,
+    read,
+    read_text,
+)
 
 INCIDENT = "flagship/incident.yaml"
 ANALYSIS = "flagship/analysis.yaml"
-INTERVIEW_NOTES = "flagship/interview-notes.md"
 _LISTS = ("services", "teams", "tags", "impacts", "roles", "updates", "action_items", "references")
 _ACTION_ITEM = ("title", "kind", "owner", "due", "status")
 _SCALARS = ("title", "severity", "status", "type", "private", "problem", "summary")
@@ -137,29 +146,127 @@ def build_flagship_incident(number: int, people: Iterable[DemoPerson], today: da
 
 
 @dataclass(frozen=True, slots=True)
-class FlagshipAnalysis:
-    """The investigator's work so far (`analysis.yaml`, `interview-notes.md`)."""
+class Annotation:
+    """A tag and note on the message with Slack timestamp `ts`, whose text holds `quote`."""
 
-    annotations: tuple[tuple[str, str, str], ...]
-    """(fragment of a message's text, tag, note)."""
-    notes: tuple[tuple[str, str], ...]
-    """(kind, text) of analysis notes."""
-    interview_notes: str
-    """The confidential notes of the first planned interview."""
+    ts: str
+    quote: str
+    tag: str
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """An analysis note and the messages (Slack timestamps) it cites."""
+
+    kind: str
+    text: str
+    cites: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedInterview:
+    """An interview the investigator planned: the person (roster key), confidential notes."""
+
+    person: str
+    notes: str
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A fact stated in the story (`says`, quoted from `source`) and the value the product
+    must compute for it from the evidence. `fact` names what is computed; `person` (roster
+    key), `ts`, `milestone` and `role` say of what."""
+
+    source: str
+    says: str
+    fact: str
+    value: object
+    person: str | None = None
+    ts: str | None = None
+    milestone: str | None = None
+    role: str | None = None
+
+
+CLAIM_SOURCES = ("note", "record", "transcript", "interview")
+CLAIM_FACTS = (
+    "pages", "notifications", "phone_calls", "pages_prev_24h", "first_page", "first_involved",
+    "first_message", "on_call", "local_time", "tenure_days", "left_team", "message",
+    "milestone", "role", "interviews",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class FlagshipAnalysis:
+    """The investigator's work so far (`analysis.yaml` and the interview notes it names)."""
+
+    annotations: tuple[Annotation, ...]
+    notes: tuple[Note, ...]
+    interviews: tuple[PlannedInterview, ...]
+    claims: tuple[Claim, ...]
 
 
 def flagship_analysis() -> FlagshipAnalysis:
-    top = fields(read(ANALYSIS), ANALYSIS, ("annotations", "notes"))
+    top = fields(read(ANALYSIS), ANALYSIS, ("annotations", "notes", "interviews", "claims"))
     annotations = [
-        fields(row, f"{ANALYSIS}: annotations[{i}]", ("fragment", "tag", "note"))
+        fields(row, f"{ANALYSIS}: annotations[{i}]", ("ts", "quote", "tag", "note"))
         for i, row in enumerate(items(top["annotations"], f"{ANALYSIS}: annotations"))
     ]
     notes = [
-        fields(row, f"{ANALYSIS}: notes[{i}]", ("kind", "text"))
+        fields(row, f"{ANALYSIS}: notes[{i}]", ("kind", "text", "cites"))
         for i, row in enumerate(items(top["notes"], f"{ANALYSIS}: notes"))
     ]
+    interviews = [
+        fields(row, f"{ANALYSIS}: interviews[{i}]", ("person",), ("notes",))
+        for i, row in enumerate(items(top["interviews"], f"{ANALYSIS}: interviews"))
+    ]
     return FlagshipAnalysis(
-        annotations=tuple((a["fragment"], a["tag"], a["note"] or "") for a in annotations),
-        notes=tuple((n["kind"], n["text"]) for n in notes),
-        interview_notes=read_text(INTERVIEW_NOTES).strip(),
+        annotations=tuple(
+            Annotation(str(a["ts"]), str(a["quote"]), a["tag"], a["note"] or "")
+            for a in annotations
+        ),
+        notes=tuple(
+            Note(n["kind"], n["text"], tuple(str(ts) for ts in items(n["cites"], ANALYSIS)))
+            for n in notes
+        ),
+        interviews=tuple(
+            PlannedInterview(
+                str(i["person"]),
+                read_text(f"flagship/{i['notes']}").strip() if i.get("notes") else "",
+            )
+            for i in interviews
+        ),
+        claims=tuple(
+            _claim(row, f"{ANALYSIS}: claims[{i}]")
+            for i, row in enumerate(items(top["claims"], f"{ANALYSIS}: claims"))
+        ),
+    )
+
+
+def _claim(value: object, where: str) -> Claim:
+    row = fields(
+        value, where, ("source", "says", "fact", "value"), ("person", "ts", "milestone", "role")
+    )
+    if row["source"] not in CLAIM_SOURCES:
+        raise StoryError(f"{where}: source must be one of {', '.join(CLAIM_SOURCES)}")
+    if row["fact"] not in CLAIM_FACTS:
+        raise StoryError(f"{where}: fact must be one of {', '.join(CLAIM_FACTS)}")
+    if row["fact"] == "message" and not row.get("ts"):
+        raise StoryError(f"{where}: a message claim names the message's ts")
+    if row["fact"] == "milestone" and row.get("milestone") not in MILESTONES:
+        raise StoryError(f"{where}: a milestone claim names one of {', '.join(MILESTONES)}")
+    if row["fact"] == "role" and not (row.get("role") and row.get("person")):
+        raise StoryError(f"{where}: a role claim names the role and the person")
+    value = row["value"]
+    if isinstance(value, datetime):
+        value = moment(value, f"{where}: value")
+    return Claim(
+        source=str(row["source"]),
+        says=" ".join(str(row["says"]).split()),
+        fact=str(row["fact"]),
+        value=value,
+        person=row.get("person"),
+        ts=str(row["ts"]) if row.get("ts") else None,
+        milestone=row.get("milestone"),
+        role=row.get("role"),
     )

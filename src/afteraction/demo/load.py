@@ -6,13 +6,17 @@ Historical incidents are written as rows (they are history, not new declarations
 with an `incident.imported` audit entry; the flagship incident's raw evidence (roster,
 PagerDuty, on-call, Slack export, transcripts) then goes through the real importers, and
 the flagship gets the annotations, timeline and analysis notes an investigator would have
-made. All in one transaction: a failure leaves nothing.
+made. The investigator login is the flagship's investigator: its review is theirs and they
+planned its interviews. Service levels (SLAs, SLOs with their request counts) come last.
+All in one transaction: a failure leaves nothing.
 """
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -20,10 +24,15 @@ from sqlalchemy.orm import Session
 from afteraction.core.access import Actor
 from afteraction.core.incidents import MILESTONES
 from afteraction.demo.analysis import annotate_flagship
+from afteraction.demo.evidence_shift import shifted_copy
 from afteraction.demo.generate import build_org
 from afteraction.demo.model import DemoIncident, DemoOrg
-from afteraction.services.imports.demo import load_flagship_evidence
-from afteraction.services.users import hash_password
+from afteraction.demo.service_levels import load_service_levels
+from afteraction.demo.story import directory
+from afteraction.services import reviews
+from afteraction.services.imports.demo import FLAGSHIP_EVIDENCE, load_flagship_evidence
+from afteraction.services.interviews import INVESTIGATOR_ROLE
+from afteraction.services.users import actor_for, hash_password
 from afteraction.storage import audit
 from afteraction.storage.db import writing
 from afteraction.storage.tables import (
@@ -45,9 +54,10 @@ from afteraction.storage.tables import (
 from afteraction.storage.types import utcnow
 
 DEMO_PASSWORD = "afteraction-demo"
+INVESTIGATOR_LOGIN = "investigator@example.com"
 DEMO_USERS = (
     ("admin@example.com", "admin"),
-    ("investigator@example.com", "investigator"),
+    (INVESTIGATOR_LOGIN, "investigator"),
     ("responder@example.com", "responder"),
     ("viewer@example.com", "viewer"),
 )
@@ -67,16 +77,26 @@ class DemoSummary:
 
 
 def load_demo(session: Session, *, seed: int = 7, today: date | None = None) -> DemoSummary:
-    """Build the demo org and write it; does nothing if incidents already exist."""
+    """Build the demo org for `today` (default: the story date) and write it; does nothing
+    if incidents already exist. For a later day every date moves, the flagship's evidence
+    included (`evidence_shift.demo_day` gives a day that keeps the story's weekdays)."""
     if session.scalar(select(func.count()).select_from(Incident)):
         session.rollback()
         return DemoSummary(0, 0, 0, 0, 0, DEMO_USERS, DEMO_PASSWORD, already_loaded=True)
     org = build_org(seed) if today is None else build_org(seed, today=today)
-    with writing(session):
+    shift = directory().shift(today or directory().story_date)
+    with writing(session), tempfile.TemporaryDirectory(prefix="afteraction-demo-") as tmp:
         _write(session, org)
         flagship = next(incident for incident in org.incidents if incident.flagship)
-        load_flagship_evidence(session, LOADER, f"INC-{flagship.number}")
-        annotate_flagship(session, flagship.number, LOADER)
+        key = f"INC-{flagship.number}"
+        folder = shifted_copy(FLAGSHIP_EVIDENCE, Path(tmp), shift) if shift else FLAGSHIP_EVIDENCE
+        load_flagship_evidence(session, LOADER, key, folder=folder)
+        investigator, person_id = _investigator(session, flagship)
+        reviews.assign_investigator(session, LOADER, key, person_id)
+        annotate_flagship(
+            session, flagship.number, LOADER, investigator=actor_for(investigator), shift=shift
+        )
+        load_service_levels(session, LOADER, org.incidents, today or directory().story_date)
     return DemoSummary(
         teams=len(org.teams),
         people=len(org.people),
@@ -120,6 +140,20 @@ def _write(session: Session, org: DemoOrg) -> None:
     hashed = hash_password(DEMO_PASSWORD)
     for email, role in DEMO_USERS:
         session.add(User(email=email, name=role.title(), password_hash=hashed, role=role))
+    session.flush()
+
+
+def _investigator(session: Session, flagship: DemoIncident) -> tuple[User, int]:
+    """The demo's investigator login, made the person who investigates the flagship (its
+    `investigator` role), so their review and the interviews they planned are theirs."""
+    email = next(r.person_email for r in flagship.roles if r.role == INVESTIGATOR_ROLE)
+    person = session.scalar(select(Person).where(Person.email == email))
+    user = session.scalar(select(User).where(User.email == INVESTIGATOR_LOGIN))
+    if person is None or user is None:
+        raise ValueError(f"the demo has no {INVESTIGATOR_LOGIN} login or no person {email}")
+    user.person_id, user.name = person.id, person.name
+    session.flush()
+    return user, person.id
 
 
 def _people(session: Session, org: DemoOrg, teams: dict[str, Team]) -> dict[str, Person]:
