@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from afteraction.core.access import Actor
@@ -22,6 +23,7 @@ from afteraction.services import users
 from afteraction.services.imports.kinds import IMPORT_KINDS
 from afteraction.services.schemas import source_read
 from afteraction.storage import import_jobs
+from afteraction.storage.tables import User
 from afteraction.web.deps import CurrentUser, DbSession
 from afteraction.web.routes.api_imports import (
     job_read,
@@ -88,11 +90,18 @@ async def upload(request: Request, db: DbSession, user: CurrentUser) -> Response
             request, db, actor, kind=values["kind"] or "slack", file=file, options=options
         )
     except AfteractionError as error:
-        db.rollback()
-        page = _page(db, actor)
-        page.values, page.errors = values, errors_of(error)
-        return render_page(request, "imports.html", page, user=user, status_code=422)
+        return await run_in_threadpool(_refused, request, db, user, values, error)
     return see_other(request, f"/imports/jobs/{job.id}", "Import queued")
+
+
+def _refused(
+    request: Request, db: Session, user: User, values: dict[str, str], error: AfteractionError
+) -> Response:
+    """The import page again with the refused values and why (reads the database)."""
+    db.rollback()
+    page = _page(db, users.actor_for(user))
+    page.values, page.errors = values, errors_of(error)
+    return render_page(request, "imports.html", page, user=user, status_code=422)
 
 
 @router.get("/imports/jobs/{job_id}")
