@@ -162,6 +162,12 @@ class QueueSettings(_Group):
         description="Background job queue: empty for a SQLite queue beside the database "
         "(or in memory for in-memory databases), or redis://host:6379/0.",
     )
+    stale_after: int = Field(
+        120,
+        ge=2,
+        description="Seconds without a heartbeat after which a running import job is taken "
+        "for stopped (its worker was killed) and failed; it beats four times in that time.",
+    )
 
 
 class ReviewSettings(_Group):

@@ -4,6 +4,8 @@
 The queue is built from settings by `build_queue()`; tasks are registered on it there, so
 nothing is configured at import time. Jobs are idempotent: running one twice is harmless.
 `serve`/`demo` run a consumer thread in-process; `afteraction worker` runs one alone.
+Import jobs whose worker died are failed when a process starts (`recover_stopped_imports`)
+and every minute (`fail_stopped_imports`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from huey.consumer import Consumer
 from sqlalchemy.orm import Session
 
 from afteraction.config import Settings
+from afteraction.services.imports.jobs import heartbeat_every, recover
 from afteraction.services.imports.kinds import run_job
 from afteraction.services.notify import action_item_reminders as remind
 from afteraction.services.notify import deliver_pending
@@ -60,6 +63,13 @@ def overdue_action_items(settings: Settings, today: date) -> list[int]:
     return _with_session(settings, lambda session: overdue(session, today))
 
 
+def recover_stopped_imports(settings: Settings) -> list[int]:
+    """Fail import jobs whose worker stopped (see `services.imports.jobs`); ids failed."""
+    if settings.is_sqlite and not settings.sqlite_path():
+        return []  # an in-memory database lives and dies with its one process
+    return recover(settings.database_url, stale_after=settings.queue.stale_after)
+
+
 def _with_session(settings: Settings, work: Callable[[Session], T]) -> T:
     """Run `work(session)` on a fresh engine (jobs run outside any web request)."""
     engine = make_engine(settings.database_url)
@@ -92,8 +102,15 @@ def build_queue(settings: Settings) -> Queue:
     @huey.task(name="run_import")  # type: ignore[untyped-decorator]
     def run_import(job_id: int) -> str:
         return run_job(
-            settings.database_url, job_id, max_json_file_bytes=settings.max_json_file_bytes
+            settings.database_url,
+            job_id,
+            max_json_file_bytes=settings.max_json_file_bytes,
+            heartbeat_every=heartbeat_every(settings.queue.stale_after),
         )
+
+    @huey.periodic_task(crontab(minute="*"), name="fail_stopped_imports")  # type: ignore[untyped-decorator]
+    def fail_stopped_imports() -> list[int]:
+        return recover_stopped_imports(settings)
 
     @huey.periodic_task(crontab(minute="*/5"), name="deliver_notifications")  # type: ignore[untyped-decorator]
     def deliver_notifications() -> dict[str, int]:
@@ -113,6 +130,7 @@ def build_queue(settings: Settings) -> Queue:
         huey=huey,
         tasks={
             "run_import": run_import,
+            "fail_stopped_imports": fail_stopped_imports,
             "ping": ping,
             "action_item_reminders": action_item_reminders,
             "slo_burn_check": slo_burn_check,

@@ -320,9 +320,13 @@ def worker(ctx: typer.Context, workers: Annotated[int, typer.Option(min=1, max=6
 
     Example: afteraction worker --workers 4
     """
-    from afteraction.jobs import build_queue
+    from afteraction.jobs import build_queue, recover_stopped_imports
 
-    queue = build_queue(state_of(ctx).settings)
+    settings = state_of(ctx).settings
+    failed = recover_stopped_imports(settings)
+    if failed:
+        console.print(f"failed {len(failed)} import job(s) whose worker had stopped: {failed}")
+    queue = build_queue(settings)
     consumer = queue.huey.create_consumer(workers=workers, worker_type="thread", periodic=True)
     console.print(f"job consumer running with {workers} workers (Ctrl+C to stop)")
     consumer.run()
