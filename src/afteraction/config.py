@@ -320,6 +320,20 @@ class Settings(BaseSettings):
         base = self.sqlite_path()
         return (base.parent if base else Path(".")) / "afteraction-uploads"
 
+    def queue_path(self) -> Path | None:
+        """The SQLite job queue's file: `queue.url` sqlite:///…, else beside the SQLite
+        database (`<database>.queue`), else ./afteraction-queue.db; None for a Redis queue
+        or an in-memory one (`memory:`, or an in-memory database)."""
+        url = self.queue.url
+        if url.startswith(("redis://", "rediss://", "memory:")):
+            return None
+        if url.startswith("sqlite:///"):
+            return Path(url.split(":///", 1)[1])
+        base = self.sqlite_path()
+        if base is None:
+            return None if self.is_sqlite else Path("afteraction-queue.db")
+        return base.with_name(base.name + ".queue")
+
     def sqlite_path(self) -> Path | None:
         """The database file for sqlite URLs; None for in-memory or other databases."""
         if not self.is_sqlite:

@@ -14,7 +14,6 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Any, TypeVar
 
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
@@ -48,13 +47,9 @@ def _huey(settings: Settings) -> Huey:
     url = settings.queue.url
     if url.startswith(("redis://", "rediss://")):
         return RedisHuey("afteraction", url=url)
-    if url.startswith("memory:") or (not url and settings.is_sqlite and not settings.sqlite_path()):
+    path = settings.queue_path()
+    if path is None:
         return MemoryHuey("afteraction", immediate=True)
-    if url.startswith("sqlite:///"):
-        path = Path(url.split(":///", 1)[1])
-    else:
-        base = settings.sqlite_path()
-        path = base.with_name(base.name + ".queue") if base else Path("afteraction-queue.db")
     return SqliteHuey("afteraction", filename=str(path))
 
 
