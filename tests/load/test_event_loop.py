@@ -70,7 +70,7 @@ def test_uploads_never_hold_up_other_requests(
     base = serve(server_settings(database_url, tmp_path), start_worker=True)
     token = admin_token(engine)
     keys = _declare(engine, 20)
-    archive = slack_export_zip(tmp_path, messages=60_000)
+    archive = slack_export_zip(tmp_path, messages=100_000)
     headers = {"Authorization": f"Bearer {token}"}
     _slowest(base, token, keys, 0.5)  # connections, caches and the pool warm up first
     baseline = _slowest(base, token, keys, WINDOW)
