@@ -186,6 +186,7 @@ def job_read(job: import_jobs.ImportJob) -> s.JobRead:
         created_by=job.created_by,
         created_at=job.created_at,
         updated_at=job.updated_at,
+        heartbeat_at=job.heartbeat_at,
     )
 
 
