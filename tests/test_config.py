@@ -64,6 +64,7 @@ ADDED_NAMES: dict[str, tuple[str, str, Any]] = {
         "true",
         True,
     ),
+    "AFTERACTION_QUEUE_STALE_AFTER": ("queue.stale_after", "30", 30),
 }
 ALL_NAMES = OLD_NAMES | ADDED_NAMES
 

@@ -162,6 +162,12 @@ class QueueSettings(_Group):
         description="Background job queue: empty for a SQLite queue beside the database "
         "(or in memory for in-memory databases), or redis://host:6379/0.",
     )
+    stale_after: int = Field(
+        120,
+        ge=2,
+        description="Seconds without a heartbeat after which a running import job is taken "
+        "for stopped (its worker was killed) and failed; it beats four times in that time.",
+    )
 
 
 class ReviewSettings(_Group):
@@ -313,6 +319,20 @@ class Settings(BaseSettings):
             return self.uploads_dir
         base = self.sqlite_path()
         return (base.parent if base else Path(".")) / "afteraction-uploads"
+
+    def queue_path(self) -> Path | None:
+        """The SQLite job queue's file: `queue.url` sqlite:///…, else beside the SQLite
+        database (`<database>.queue`), else ./afteraction-queue.db; None for a Redis queue
+        or an in-memory one (`memory:`, or an in-memory database)."""
+        url = self.queue.url
+        if url.startswith(("redis://", "rediss://", "memory:")):
+            return None
+        if url.startswith("sqlite:///"):
+            return Path(url.split(":///", 1)[1])
+        base = self.sqlite_path()
+        if base is None:
+            return None if self.is_sqlite else Path("afteraction-queue.db")
+        return base.with_name(base.name + ".queue")
 
     def sqlite_path(self) -> Path | None:
         """The database file for sqlite URLs; None for in-memory or other databases."""

@@ -4,6 +4,8 @@
 The queue is built from settings by `build_queue()`; tasks are registered on it there, so
 nothing is configured at import time. Jobs are idempotent: running one twice is harmless.
 `serve`/`demo` run a consumer thread in-process; `afteraction worker` runs one alone.
+Import jobs whose worker died are failed when a process starts (`recover_stopped_imports`)
+and every minute (`fail_stopped_imports`).
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Any, TypeVar
 
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
@@ -20,6 +21,7 @@ from huey.consumer import Consumer
 from sqlalchemy.orm import Session
 
 from afteraction.config import Settings
+from afteraction.services.imports.jobs import heartbeat_every, recover
 from afteraction.services.imports.kinds import run_job
 from afteraction.services.notify import action_item_reminders as remind
 from afteraction.services.notify import deliver_pending
@@ -45,19 +47,22 @@ def _huey(settings: Settings) -> Huey:
     url = settings.queue.url
     if url.startswith(("redis://", "rediss://")):
         return RedisHuey("afteraction", url=url)
-    if url.startswith("memory:") or (not url and settings.is_sqlite and not settings.sqlite_path()):
+    path = settings.queue_path()
+    if path is None:
         return MemoryHuey("afteraction", immediate=True)
-    if url.startswith("sqlite:///"):
-        path = Path(url.split(":///", 1)[1])
-    else:
-        base = settings.sqlite_path()
-        path = base.with_name(base.name + ".queue") if base else Path("afteraction-queue.db")
     return SqliteHuey("afteraction", filename=str(path))
 
 
 def overdue_action_items(settings: Settings, today: date) -> list[int]:
     """Ids of open action items past their due date (the reminder job's worklist)."""
     return _with_session(settings, lambda session: overdue(session, today))
+
+
+def recover_stopped_imports(settings: Settings) -> list[int]:
+    """Fail import jobs whose worker stopped (see `services.imports.jobs`); ids failed."""
+    if settings.is_sqlite and not settings.sqlite_path():
+        return []  # an in-memory database lives and dies with its one process
+    return recover(settings.database_url, stale_after=settings.queue.stale_after)
 
 
 def _with_session(settings: Settings, work: Callable[[Session], T]) -> T:
@@ -92,8 +97,15 @@ def build_queue(settings: Settings) -> Queue:
     @huey.task(name="run_import")  # type: ignore[untyped-decorator]
     def run_import(job_id: int) -> str:
         return run_job(
-            settings.database_url, job_id, max_json_file_bytes=settings.max_json_file_bytes
+            settings.database_url,
+            job_id,
+            max_json_file_bytes=settings.max_json_file_bytes,
+            heartbeat_every=heartbeat_every(settings.queue.stale_after),
         )
+
+    @huey.periodic_task(crontab(minute="*"), name="fail_stopped_imports")  # type: ignore[untyped-decorator]
+    def fail_stopped_imports() -> list[int]:
+        return recover_stopped_imports(settings)
 
     @huey.periodic_task(crontab(minute="*/5"), name="deliver_notifications")  # type: ignore[untyped-decorator]
     def deliver_notifications() -> dict[str, int]:
@@ -113,6 +125,7 @@ def build_queue(settings: Settings) -> Queue:
         huey=huey,
         tasks={
             "run_import": run_import,
+            "fail_stopped_imports": fail_stopped_imports,
             "ping": ping,
             "action_item_reminders": action_item_reminders,
             "slo_burn_check": slo_burn_check,

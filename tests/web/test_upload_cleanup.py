@@ -36,6 +36,7 @@ def test_a_complete_job_leaves_no_upload(
     job_id = response.json()["job"]
     status = admin.get(response.json()["status_url"]).json()
     assert status["status"] == "complete" and status["summary"]["counts"]["messages"] == 2
+    assert status["heartbeat_at"] is not None  # stamped when it started running
     assert uploads.is_dir() and _files(uploads) == []  # neither the upload nor its progress
     job = _job(db, job_id)
     assert (job.status, job.path, job.filename) == ("complete", "", "export.zip")

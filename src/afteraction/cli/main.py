@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from afteraction import __version__
-from afteraction.cli import imports, incident, metrics
+from afteraction.cli import backup, imports, incident, metrics
 from afteraction.cli.context import (
     CliState,
     GuardedGroup,
@@ -43,6 +43,8 @@ from afteraction.cli import report as report_cli  # noqa: E402
 app.add_typer(report_cli.app, name="report")
 app.add_typer(imports.app, name="import")
 app.command("metrics")(metrics.metrics)
+app.command("backup")(backup.backup)
+app.command("restore")(backup.restore)
 
 
 def _version(value: bool) -> None:
@@ -323,9 +325,13 @@ def worker(ctx: typer.Context, workers: Annotated[int, typer.Option(min=1, max=6
 
     Example: afteraction worker --workers 4
     """
-    from afteraction.jobs import build_queue
+    from afteraction.jobs import build_queue, recover_stopped_imports
 
-    queue = build_queue(state_of(ctx).settings)
+    settings = state_of(ctx).settings
+    failed = recover_stopped_imports(settings)
+    if failed:
+        console.print(f"failed {len(failed)} import job(s) whose worker had stopped: {failed}")
+    queue = build_queue(settings)
     consumer = queue.huey.create_consumer(workers=workers, worker_type="thread", periodic=True)
     console.print(f"job consumer running with {workers} workers (Ctrl+C to stop)")
     consumer.run()

@@ -310,10 +310,20 @@ def _apply(session: Session, incident: Incident, name: str, value: Any) -> None:
 
 
 def _flush_versioned(session: Session, incident: Incident) -> None:
+    """Flush an edit of `incident`; a concurrent edit committed first (PostgreSQL: the
+    versioned UPDATE matched no row) is a Conflict carrying the version now stored, read
+    on a connection of its own: the failed transaction can no longer be read from."""
+    incident_id, public_id = incident.id, incident.public_id
     try:
         session.flush()
     except StaleDataError as error:
-        raise Conflict(f"{incident.public_id} was changed concurrently; try again") from error
+        with session.get_bind().engine.connect() as connection:
+            current = connection.scalar(select(Incident.version).where(Incident.id == incident_id))
+        raise Conflict(
+            f"{public_id} was changed by someone else (now version {current}); "
+            "reload and apply your change again",
+            details={"current_version": current},
+        ) from error
 
 
 def change_status(

@@ -39,6 +39,12 @@ class ChangeDetector:
         )
 
     @property
+    def waits(self) -> bool:
+        """Whether reading a token waits for a server (PostgreSQL), which an event loop must
+        not do; SQLite's pragma is a few microseconds on a local file."""
+        return self._dialect != "sqlite"
+
+    @property
     def enabled(self) -> bool:
         return self._dialect != "sqlite" or self._sqlite_path is not None
 

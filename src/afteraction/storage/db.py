@@ -19,9 +19,10 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.pool import StaticPool
 
-from afteraction.core.errors import Unavailable
+from afteraction.core.errors import Conflict, Unavailable
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -194,15 +195,23 @@ def writing(session: Session, *, alone: bool = False) -> Iterator[Session]:
     a connection that opens the file waits for it, as for any writer's lock, up to the busy
     timeout. When another connection has the file open, nothing changes. A process killed
     mid-way leaves a journal that the next connection rolls back.
+
+    A versioned row (an incident) that a concurrent transaction changed and committed
+    first makes the flush match no row (PostgreSQL): that is a `Conflict` (409), never a
+    server error.
     """
     if session.in_transaction():
         session.rollback()
     options: dict[str, Any] = {"sqlite_begin": "IMMEDIATE"}
     if alone:
         options[_ALONE] = True
-    with session.begin():
-        session.connection(execution_options=options)
-        yield session
+    try:
+        with session.begin():
+            session.connection(execution_options=options)
+            yield session
+    except StaleDataError as error:  # a versioned row changed under this transaction
+        message = "someone else changed this at the same time; reload and try again"
+        raise Conflict(message) from error
 
 
 def managed_by_migrations_only(name: str | None, type_: str, _parent: object) -> bool:

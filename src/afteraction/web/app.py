@@ -4,6 +4,7 @@ sessions, error handlers, the job queue and the routers. Nothing is built at imp
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -17,7 +18,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from afteraction import __version__
 from afteraction.config import Settings
-from afteraction.jobs import build_queue, start_consumer_thread
+from afteraction.jobs import build_queue, recover_stopped_imports, start_consumer_thread
 from afteraction.storage.changes import ChangeDetector
 from afteraction.storage.db import make_engine, make_session_factory
 from afteraction.web import errors, templating
@@ -59,6 +60,11 @@ def create_app(settings: Settings, *, start_worker: bool = False) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # import jobs a killed process left running: checked beside start-up, which must
+        # not wait for a SQLite import of another process to release the write lock
+        threading.Thread(
+            target=recover_stopped_imports, args=(settings,), name="import-recovery", daemon=True
+        ).start()
         consumer = None
         if start_worker:
             app.state.queue = build_queue(settings)

@@ -14,6 +14,8 @@ import hashlib
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
+
 from afteraction.core.access import Actor
 from afteraction.web.readcache import ReadCache
 
@@ -49,7 +51,10 @@ class CachedReads:
             and scope["method"] == "GET"
             and scope["path"] in CACHEABLE_PATHS
         ):
-            body = self._cached(scope)
+            if self.cache.detector.waits:  # a query on PostgreSQL: not on the event loop
+                body = await run_in_threadpool(self._cached, scope)
+            else:
+                body = self._cached(scope)
             if body is not None:
                 await send(
                     {

@@ -229,9 +229,21 @@ MAX_JSON_OPTION = "max_json_file_bytes"
 """Option `run_job` adds for the kinds from `Settings.max_json_file_bytes` (not a user's)."""
 
 
-def run_job(database_url: str, job_id: int, *, max_json_file_bytes: int | None = None) -> str:
+def run_job(
+    database_url: str,
+    job_id: int,
+    *,
+    max_json_file_bytes: int | None = None,
+    heartbeat_every: float = 10.0,
+) -> str:
     """Run a queued job once (a job already started or finished is left alone); returns the
     final status. Never raises for an import error: it is stored on the job.
+
+    The job is set running with a heartbeat, stamped again every `heartbeat_every` seconds
+    while the import runs (PostgreSQL; on SQLite the import holds the write lock, so nothing
+    can be committed beside it, and nothing needs to be: failing a dead job takes that same
+    lock, which is free only once the import committed or its process died). A complete
+    job commits with its import, in one transaction.
 
     The upload is deleted once the job is complete or failed: the final state (with `path`
     cleared) is committed first, then the file goes, so the row never names a file that is
@@ -249,10 +261,15 @@ def run_job(database_url: str, job_id: int, *, max_json_file_bytes: int | None =
             options.pop(MAX_JSON_OPTION, None)
             if max_json_file_bytes is not None:
                 options[MAX_JSON_OPTION] = max_json_file_bytes
-            status, fields = _run(state, work, job, upload, options)
-            import_jobs.set_state(state, job_id, status, path="", **fields)
+            if engine.dialect.name == "sqlite":
+                failure = _run(state, work, job, upload, options)
+            else:
+                with import_jobs.Heartbeat(factory, job_id, every=heartbeat_every):
+                    failure = _run(state, work, job, upload, options)
+            if failure is not None:
+                import_jobs.set_state(state, job_id, "failed", path="", error=failure)
             discard_upload(upload)
-            return status
+            return "complete" if failure is None else "failed"
     finally:
         engine.dispose()
 
@@ -263,25 +280,32 @@ def _run(
     job: import_jobs.ImportJob,
     upload: Path,
     options: Mapping[str, Any],
-) -> tuple[str, dict[str, Any]]:
-    """Run the job's import in its own transaction; ("complete" | "failed", fields to set)."""
+) -> str | None:
+    """Run the job's import and complete the job, in one transaction; the error if it
+    failed (nothing of it is kept then), else None."""
     try:
         kind = IMPORT_KINDS.get(job.kind)
         if kind is None:
             raise ValidationError(f"unknown import kind {job.kind!r}", field="kind")
         actor = _actor(state, job)
+        job_id, done = job.id, job.done
         state.rollback()
         with writing(work):
             summary = kind(work, actor, upload, options, _file_progress(upload))
+            import_jobs.finish(
+                work,
+                job_id,
+                "complete",
+                path="",
+                summary=summary.as_dict(),
+                source_id=summary.source_id,
+                done=summary.counts.get("messages", done),
+            )
     except AfteractionError as error:
-        return "failed", {"error": error.message}
+        return error.message
     except Exception as error:  # a bug must still end the job, not leave it running
-        return "failed", {"error": f"internal error: {error}"}
-    return "complete", {
-        "summary": summary.as_dict(),
-        "source_id": summary.source_id,
-        "done": summary.counts.get("messages", job.done),
-    }
+        return f"internal error: {error}"
+    return None
 
 
 PREVIEW_KEEP = timedelta(days=1)

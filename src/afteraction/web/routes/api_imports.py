@@ -9,6 +9,10 @@ completes or fails (and at once when it cannot be recorded or queued); files lef
 by a crash are swept before the next upload is stored. `GET` that URL for the status
 (queued, running, complete, failed), progress, and the summary or error.
 
+The event loop never waits for the disk or the database: copying the upload, sweeping,
+recording and queueing the job run in the thread pool (on SQLite, recording a job waits for
+the write lock while another import runs; other requests must not wait with it).
+
 Privacy: a job is visible to whoever queued it and to admins; a source attached to a
 private incident only to those who may see that incident.
 """
@@ -23,6 +27,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile as StarletteUpload
 
 from afteraction.config import Settings
@@ -59,15 +64,17 @@ def _safe_name(name: str | None) -> str:
     return (_UNSAFE.sub("_", base).strip("._") or "upload")[:100]
 
 
-async def store_upload(upload: StarletteUpload, settings: Settings) -> Path:
-    """Copy the upload to the uploads folder in chunks, refusing it past the size limit."""
+def store_upload(upload: StarletteUpload, settings: Settings) -> Path:
+    """Copy the upload to the uploads folder in chunks, refusing it past the size limit
+    (blocking file I/O: call it from a worker thread)."""
     folder = settings.uploads_path()
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{secrets.token_hex(8)}-{_safe_name(upload.filename)}"
     size = 0
     try:
+        upload.file.seek(0)
         with target.open("wb") as out:
-            while chunk := await upload.read(CHUNK):
+            while chunk := upload.file.read(CHUNK):
                 size += len(chunk)
                 if size > settings.max_upload_bytes:
                     raise UploadTooLarge(
@@ -108,8 +115,23 @@ async def start_import(
     options: dict[str, Any],
     queue: bool = True,
 ) -> import_jobs.ImportJob:
-    """Validate, store the upload, record the job and queue it (shared with the page); with
-    `queue` False the job waits in `preview` for `queue_job`."""
+    """Validate, store the upload, record the job and queue it (shared with the page), all
+    of it in the thread pool; with `queue` False the job waits in `preview` for `queue_job`."""
+    return await run_in_threadpool(
+        _start_import, request, db, actor, kind=kind, file=file, options=options, queue=queue
+    )
+
+
+def _start_import(
+    request: Request,
+    db: Session,
+    actor: Actor,
+    *,
+    kind: str,
+    file: StarletteUpload,
+    options: dict[str, Any],
+    queue: bool,
+) -> import_jobs.ImportJob:
     require_write(actor)
     if kind not in IMPORT_KINDS:
         known = ", ".join(sorted(IMPORT_KINDS))
@@ -120,7 +142,7 @@ async def start_import(
         db.rollback()
     settings = request.app.state.settings
     sweep_uploads(db, settings.uploads_path())
-    path = await store_upload(file, settings)
+    path = store_upload(file, settings)
     try:
         job = import_jobs.create_job(
             db,
@@ -138,6 +160,7 @@ async def start_import(
         raise
     if queue:
         queue_job(request, db, job)
+    db.refresh(job)  # here, not on the event loop when the caller reads it
     return job
 
 
@@ -175,6 +198,7 @@ def job_read(job: import_jobs.ImportJob) -> s.JobRead:
         created_by=job.created_by,
         created_at=job.created_at,
         updated_at=job.updated_at,
+        heartbeat_at=job.heartbeat_at,
     )
 
 

@@ -84,7 +84,8 @@ async def list_incidents(
     Pages are served from a per-process cache while the database is unchanged; any commit
     empties it (see `afteraction.web.readcache`)."""
     cache: ReadCache = request.app.state.read_cache
-    token = cache.token()
+    waits = cache.detector.waits  # a query on PostgreSQL: not on the event loop
+    token = await run_in_threadpool(cache.token) if waits else cache.token()
     actor = await cached_actor(request, token)
     key = body_key(
         request.url.path, actor, request.scope.get("query_string", b"").decode("latin-1")

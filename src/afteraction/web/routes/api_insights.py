@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from afteraction.core.errors import ValidationError
 from afteraction.services import incidents as incident_repo
@@ -24,7 +25,7 @@ from afteraction.web import insights as view
 from afteraction.web import schemas as s
 from afteraction.web.deps import CurrentActor, DbSession
 from afteraction.web.routes.pages_incidents import incident_key
-from afteraction.web.routes.pages_insights import enqueue_burn_check, export, thresholds_from
+from afteraction.web.routes.pages_insights import export, thresholds_from, write_counts
 from afteraction.web.similarity import request_embed
 
 router = APIRouter(tags=["insights"])
@@ -205,9 +206,7 @@ async def add_counts(
         rows = payload.get("rows") if isinstance(payload, dict) else payload
         if not isinstance(rows, list):
             raise ValidationError("send a list of rows (or {'rows': [...]})", field="rows")
-    with writing(db):
-        written = levels.add_counts(db, actor, slo_id, rows, first_row=first_row)
-    enqueue_burn_check(request, slo_id)
+    written = await run_in_threadpool(write_counts, request, db, actor, slo_id, rows, first_row)
     return s.CountsWritten(written=written)
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from afteraction.core.access import Actor, require_write
@@ -26,6 +27,7 @@ from afteraction.services import users
 from afteraction.services.imports.kinds import IMPORT_KINDS, discard_upload, preview_slack
 from afteraction.services.schemas import source_read
 from afteraction.storage import import_jobs
+from afteraction.storage.tables import User
 from afteraction.web.deps import CurrentUser, DbSession
 from afteraction.web.routes.api_imports import (
     job_read,
@@ -97,12 +99,9 @@ async def upload(request: Request, db: DbSession, user: CurrentUser) -> Response
             request, db, actor, kind=kind, file=file, options=options, queue=not preview
         )
         if preview:
-            _preview(db, actor, job.id)
+            await run_in_threadpool(_preview, db, actor, job.id)
     except AfteractionError as error:
-        db.rollback()
-        page = _page(db, actor)
-        page.values, page.errors = values, errors_of(error)
-        return render_page(request, "imports.html", page, user=user, status_code=422)
+        return await run_in_threadpool(_refused, request, db, user, values, error)
     notice = "Preview ready: nothing is imported until you confirm" if preview else "Import queued"
     return see_other(request, f"/imports/jobs/{job.id}", notice)
 
@@ -151,6 +150,16 @@ def discard_import(job_id: int, request: Request, db: DbSession, user: CurrentUs
     import_jobs.set_state(db, job_id, "failed", path="", error="discarded after the preview")
     discard_upload(path)
     return see_other(request, "/imports", f"Import job {job_id} discarded")
+
+
+def _refused(
+    request: Request, db: Session, user: User, values: dict[str, str], error: AfteractionError
+) -> Response:
+    """The import page again with the refused values and why (reads the database)."""
+    db.rollback()
+    page = _page(db, users.actor_for(user))
+    page.values, page.errors = values, errors_of(error)
+    return render_page(request, "imports.html", page, user=user, status_code=422)
 
 
 @router.get("/imports/jobs/{job_id}")

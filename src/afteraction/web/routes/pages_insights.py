@@ -12,8 +12,11 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from afteraction.core import metrics as m
+from afteraction.core.access import Actor
 from afteraction.core.errors import AfteractionError, ValidationError
 from afteraction.core.incidents import INCIDENT_TYPES, MILESTONES
 from afteraction.core.metrics import InsightFilters
@@ -360,12 +363,21 @@ async def upload_counts_form(
         text = (await upload.read()).decode("utf-8-sig", errors="replace")
     try:
         rows = levels.parse_counts_csv(text)
-        with writing(db):
-            written = levels.add_counts(db, actor, slo_id, rows, first_row=2)
+        written = await run_in_threadpool(write_counts, request, db, actor, slo_id, rows, 2)
     except AfteractionError as error:
         return see_other(request, "/slos", f"Counts not imported: {error.message}")
-    enqueue_burn_check(request, slo_id)
     return see_other(request, "/slos", f"Imported {written} count rows")
+
+
+def write_counts(
+    request: Request, db: Session, actor: Actor, slo_id: int, rows: Any, first_row: int
+) -> int:
+    """Store checked count rows, then queue the SLO's burn check; returns how many were
+    written (database work: async routes call it in the thread pool)."""
+    with writing(db):
+        written = levels.add_counts(db, actor, slo_id, rows, first_row=first_row)
+    enqueue_burn_check(request, slo_id)
+    return written
 
 
 def enqueue_burn_check(request: Request, slo_id: int) -> None:

@@ -14,6 +14,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from afteraction.adapters.transcripts import parse_vtt
 from afteraction.core.analysis.interviews import draft_questions, suggest_interviewees
@@ -22,9 +24,9 @@ from afteraction.services import interviews as iv
 from afteraction.services import people as people_service
 from afteraction.services import users
 from afteraction.storage.analysis_tables import NOTE_KINDS
-from afteraction.storage.tables import Incident, Person
+from afteraction.storage.tables import Incident, Person, User
 from afteraction.web.deps import CurrentUser, DbSession
-from afteraction.web.routes.pages_forms import render_page, see_other, writing_as
+from afteraction.web.routes.pages_forms import Form, render_page, see_other, writing_as
 from afteraction.web.routes.pages_incidents import FormDep, incident_key
 from afteraction.web.routes.pages_workspace import _open
 
@@ -99,11 +101,18 @@ def plan(key: str, request: Request, db: DbSession, user: CurrentUser, form: For
 async def change(
     key: str, interview_id: int, request: Request, db: DbSession, user: CurrentUser, form: FormDep
 ) -> Response:
+    upload = form.data.get("transcript")
+    vtt = await upload.read() if upload is not None and hasattr(upload, "read") else b""
+    return await run_in_threadpool(_change, key, interview_id, request, db, user, form, vtt)
+
+
+def _change(
+    key: str, interview_id: int, request: Request, db: Session, user: User, form: Form, vtt: bytes
+) -> Response:
+    """Apply the submitted change (database work: runs in the thread pool)."""
     actor = users.actor_for(user)
     number = incident_key(key)
     action = form.text("action")
-    upload = form.data.get("transcript")
-    vtt = await upload.read() if upload is not None and hasattr(upload, "read") else b""
     with writing_as(db, user):
         if action == "reader":
             iv.name_reader(db, actor, number, interview_id, form.text("email", required=True))

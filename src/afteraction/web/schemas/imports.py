@@ -41,3 +41,8 @@ class JobRead(ReadModel):
     created_by: str
     created_at: Timestamp
     updated_at: Timestamp
+    heartbeat_at: Timestamp | None = Field(
+        None,
+        description="When the worker last said it was running the job (a job without one "
+        "for AFTERACTION_QUEUE_STALE_AFTER seconds is failed: its worker stopped)",
+    )

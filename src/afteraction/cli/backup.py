@@ -1,0 +1,65 @@
+"""`afteraction backup PATH` and `afteraction restore PATH`: the whole installation (database,
+job queue file, stored uploads) to and from one tar archive (`services.backup`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from afteraction.cli.context import console, print_json, run, state_of
+from afteraction.services import backup as service
+
+
+def _holding(report: service.BackupReport) -> str:
+    rows = sum(report.rows.values())
+    tables = sum(1 for count in report.rows.values() if count)
+    queue = "the job queue, " if report.queue else ""
+    return (
+        f"{report.dialect} database at revision {report.revision or 'none'} "
+        f"({rows} rows in {tables} tables), {queue}{len(report.uploads)} stored upload(s)"
+    )
+
+
+def backup(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="Archive to write (.tar, or .tar.gz to compress).")],
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print the manifest as JSON.")
+    ] = False,
+) -> None:
+    """Back up the database, the job queue file and the stored uploads into one tar archive,
+    while afteraction keeps running (SQLite: the online backup API; PostgreSQL: pg_dump).
+
+    Example: afteraction backup /backups/afteraction-2026-12-07.tar.gz
+    """
+    settings = state_of(ctx).settings
+    report = run(lambda: service.backup(settings, path))
+    if json_output:
+        print_json(report.manifest())
+        return
+    console.print(f"backed up to {path}: {_holding(report)}", highlight=False, soft_wrap=True)
+
+
+def restore(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="Archive written by afteraction backup.")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace a database that already holds data.")
+    ] = False,
+) -> None:
+    """Restore an archive written by afteraction backup into the configured database, job
+    queue file and uploads folder, then migrate it to this version. Stop afteraction first.
+    A database that already holds data is refused unless --force.
+
+    Example: afteraction restore /backups/afteraction-2026-12-07.tar.gz
+    """
+    settings = state_of(ctx).settings
+    report = run(lambda: service.restore(settings, path, force=force))
+    console.print(
+        f"restored from {path}: {_holding(report.restored)}; "
+        f"database now at revision {report.revision}",
+        highlight=False,
+        soft_wrap=True,
+    )
