@@ -64,6 +64,7 @@ ADDED_NAMES: dict[str, tuple[str, str, Any]] = {
         "true",
         True,
     ),
+    "AFTERACTION_SESSION_IDLE_TIMEOUT": ("session_idle_timeout", "900", 900),
 }
 ALL_NAMES = OLD_NAMES | ADDED_NAMES
 
