@@ -138,10 +138,10 @@ def user_create(
     name: Annotated[str, typer.Option(help="Display name.")] = "",
     json_output: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Create a user. The password is prompted for, or read from standard input when it
-    is not a terminal.
+    """Create a user. The password (at least 12 characters, not a common one) is prompted
+    for, or read from standard input when it is not a terminal.
 
-    Example: echo 's3cret-pass' | afteraction user create admin@example.com --role admin
+    Example: echo 'a-long-s3cret-phrase' | afteraction user create admin@example.com --role admin
     """
     from afteraction.cli.context import cli_actor, print_model
     from afteraction.services import users

@@ -15,7 +15,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from afteraction.core.access import Actor, require_admin
@@ -25,6 +25,7 @@ from afteraction.storage.auth_tables import UserSession
 from afteraction.storage.tables import User
 
 TOUCH_EVERY = timedelta(minutes=1)
+KEEP_ENDED = timedelta(days=30)  # ended sessions stay listed in the database this long
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +51,15 @@ def session_id(secret: str) -> str:
 def start(
     session: Session, user: User, *, now: datetime, user_agent: str = "", client_address: str = ""
 ) -> str:
-    """Open a session for `user`; returns the secret for the cookie (never stored)."""
+    """Open a session for `user`; returns the secret for the cookie (never stored). Forgets
+    the user's sessions that ended or went idle more than `KEEP_ENDED` ago."""
+    stale = now - KEEP_ENDED
+    session.execute(
+        delete(UserSession).where(
+            UserSession.user_id == user.id,
+            or_(UserSession.ended_at < stale, UserSession.last_seen_at < stale),
+        )
+    )
     secret = secrets.token_urlsafe(32)
     session.add(
         UserSession(
