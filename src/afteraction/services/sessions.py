@@ -83,11 +83,15 @@ def expires_at(row: UserSession, lifetimes: Lifetimes) -> datetime:
 def resolve(session: Session, secret: str, *, now: datetime, lifetimes: Lifetimes) -> Live | None:
     """The live session behind a cookie's secret, or None (unknown, ended, timed out, or
     its user disabled). Never writes."""
-    row = session.get(UserSession, session_id(secret))
-    if row is None or row.ended_at is not None or expires_at(row, lifetimes) <= now:
+    found = session.execute(
+        select(UserSession, User)
+        .join(User, User.id == UserSession.user_id)
+        .where(UserSession.id == session_id(secret), UserSession.ended_at.is_(None))
+    ).one_or_none()
+    if found is None:
         return None
-    user = session.get(User, row.user_id)
-    if user is None or not user.is_active:
+    row, user = found
+    if expires_at(row, lifetimes) <= now or not user.is_active:
         return None
     fresh_until = min(expires_at(row, lifetimes), row.last_seen_at + TOUCH_EVERY)
     return Live(row=row, user=user, fresh_until=fresh_until)
