@@ -6,7 +6,7 @@ server. `sign_in_failures` counts wrong passwords and unknown API tokens per acc
 per client address across web processes. `users.must_change_password` marks an admin's
 forced reset; `users.password_changed_at` records the last change.
 
-Revision ID: 0010
+Revision ID: 0011
 Revises: 0009
 Create Date: 2026-12-07 01:00:00
 """
@@ -20,7 +20,7 @@ from alembic import op
 
 import afteraction.storage.types
 
-revision: str = "0010"
+revision: str = "0011"
 down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
