@@ -22,6 +22,9 @@ from afteraction.storage.types import utcnow
 
 
 class UserSession(Base):
+    """One login: the SHA-256 of the cookie's secret, whose it is, when it began, was last
+    active and ended (and why), and the browser and address it came from."""
+
     __tablename__ = "user_sessions"
     __table_args__ = (Index("ix_user_sessions_user_open", "user_id", "ended_at"),)
 
@@ -36,6 +39,9 @@ class UserSession(Base):
 
 
 class SignInFailure(Base):
+    """One wrong password or unknown API token, counted against an account or a client
+    address for 15 minutes."""
+
     __tablename__ = "sign_in_failures"
     __table_args__ = (
         Index("ix_sign_in_failures_key", "kind", "key", "at"),
