@@ -65,6 +65,7 @@ ADDED_NAMES: dict[str, tuple[str, str, Any]] = {
         True,
     ),
     "AFTERACTION_QUEUE_STALE_AFTER": ("queue.stale_after", "30", 30),
+    "AFTERACTION_SESSION_IDLE_TIMEOUT": ("session_idle_timeout", "900", 900),
 }
 ALL_NAMES = OLD_NAMES | ADDED_NAMES
 

@@ -222,7 +222,17 @@ class Settings(BaseSettings):
         True, description="serve/demo start a job consumer thread in the web process."
     )
     session_max_age: int = Field(
-        14 * 24 * 3600, description="Seconds a login session lasts.", ge=60
+        14 * 24 * 3600,
+        description="Seconds a login session lasts at most, however active it is (the "
+        "absolute timeout); then the user logs in again.",
+        ge=60,
+    )
+    session_idle_timeout: int = Field(
+        12 * 3600,
+        description="Seconds without a request after which a login session ends (the idle "
+        "timeout). Sessions are kept on the server: logging out, signing out everywhere, "
+        "disabling a user or changing their password ends them at once.",
+        ge=60,
     )
     secure_cookies: bool = Field(
         False, description="Mark cookies Secure (set when served over HTTPS)."

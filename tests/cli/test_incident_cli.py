@@ -105,9 +105,9 @@ def test_user_create_reads_password_from_stdin(env: dict[str, str]) -> None:
     assert created["role"] == "responder" and created["email"] == "ops@example.com"
     assert created["is_active"] is True and "password_hash" not in created  # the API's UserRead
     short = invoke(env, "user", "create", "x@example.com", "--role", "viewer", input="short\n")
-    assert short.exit_code == 1 and "at least 8" in short.output
+    assert short.exit_code == 1 and "at least 12" in short.output
     bad_role = invoke(
-        env, "user", "create", "y@example.com", "--role", "king", input="long-enough\n"
+        env, "user", "create", "y@example.com", "--role", "king", input="long-enough-pw\n"
     )
     assert bad_role.exit_code == 1 and "unknown role" in bad_role.output
 

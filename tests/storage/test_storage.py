@@ -239,11 +239,11 @@ def test_users_and_tokens(db: Session) -> None:
     assert users.user_for_token(db, issued.secret) is None
     with pytest.raises(PermissionDenied), writing(db):
         users.create_user(
-            db, users.actor_for(user), email="x@y.z", password="long enough", role="admin"
+            db, users.actor_for(user), email="x@y.z", password="long enough pw", role="admin"
         )
     with pytest.raises(Conflict), writing(db):
         users.create_user(
-            db, SYSTEM, email="ops@example.com", password="long enough", role="viewer"
+            db, SYSTEM, email="ops@example.com", password="long enough pw", role="viewer"
         )
 
 

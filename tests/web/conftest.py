@@ -4,6 +4,7 @@ form posting with the page's CSRF token, and BeautifulSoup parsing."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from bs4 import BeautifulSoup
@@ -15,6 +16,26 @@ from afteraction.core.access import SYSTEM
 from afteraction.services import directory
 from afteraction.storage.db import writing
 from tests.conftest import login, make_user
+
+
+class Clock:
+    """A clock a test moves by hand (`app.state.clock`), instead of sleeping."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def move(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock(app) -> Clock:
+    moved = Clock()
+    app.state.clock = moved
+    return moved
 
 
 def soup(response: Response) -> BeautifulSoup:

@@ -37,7 +37,7 @@ from afteraction.services.users import NO_PASSWORD
 from afteraction.storage.db import writing
 from afteraction.storage.tables import AuditLog, User
 from afteraction.web.app import create_app
-from tests.conftest import PASSWORD, make_user
+from tests.conftest import PASSWORD, make_user, token_of
 
 CLIENT_ID = "afteraction"
 CLIENT_SECRET = "idp-client-secret"
@@ -244,9 +244,10 @@ def test_first_login_creates_a_viewer_and_records_it(
     ]
     assert rows[1].after == {"method": "oidc", "issuer": idp.url, "subject": "idp-user-42"}
     # the PKCE verifier reached the token endpoint (the fake provider checked it against
-    # the challenge) and the session works for a write too: logging out needs nothing more
+    # the challenge) and the session works for a write too: logging out with its CSRF token
     assert idp.token_requests[0]["code_verifier"]
-    assert sso.post("/logout", follow_redirects=False).status_code == 303
+    csrf = {"X-CSRF-Token": token_of(sso)}
+    assert sso.post("/logout", headers=csrf, follow_redirects=False).status_code == 303
     assert not logged_in(sso)
 
 
@@ -311,7 +312,7 @@ def test_state_is_single_use(sso: TestClient, idp: FakeIdp) -> None:
     start = sso.get("/login/oidc", follow_redirects=False)
     query = idp.authorize(start.headers["location"])
     assert sso.get("/login/oidc/callback", params=query, follow_redirects=False).status_code == 303
-    sso.post("/logout")
+    sso.post("/logout", headers={"X-CSRF-Token": token_of(sso)})
     again = sso.get("/login/oidc/callback", params=query, follow_redirects=False)
     refused(again, 400, "please try again")
     assert not logged_in(sso)

@@ -140,10 +140,10 @@ def user_create(
     name: Annotated[str, typer.Option(help="Display name.")] = "",
     json_output: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Create a user. The password is prompted for, or read from standard input when it
-    is not a terminal.
+    """Create a user. The password (at least 12 characters, not a common one) is prompted
+    for, or read from standard input when it is not a terminal.
 
-    Example: echo 's3cret-pass' | afteraction user create admin@example.com --role admin
+    Example: echo 'a-long-s3cret-phrase' | afteraction user create admin@example.com --role admin
     """
     from afteraction.cli.context import cli_actor, print_model
     from afteraction.services import users
@@ -165,6 +165,73 @@ def user_create(
         print_model(created)
     else:
         console.print(f"created {role} {created.email}")
+
+
+@user_app.command("password")
+def user_password(ctx: typer.Context, email: str) -> None:
+    """Set a user's password (at least 12 characters, not a common one); all their login
+    sessions end. The password is prompted for, or read from standard input when it is not
+    a terminal.
+
+    Example: echo 'a-new-long-pass' | afteraction user password ops@example.com
+    """
+    from afteraction.cli.context import cli_actor
+    from afteraction.services import passwords
+    from afteraction.storage.db import writing
+    from afteraction.storage.types import utcnow
+
+    password = _read_password(prompt=True)
+    with state_of(ctx).session() as session:
+
+        def change() -> str:
+            with writing(session):
+                user = passwords.user_by_email(session, email)
+                passwords.set_password(session, cli_actor(), user, password, now=utcnow())
+                return user.email
+
+        console.print(f"password changed for {run(change)}; their sessions were signed out")
+
+
+@user_app.command("force-reset")
+def user_force_reset(ctx: typer.Context, email: str) -> None:
+    """Make a user choose a new password at their next login; their sessions end now.
+
+    Example: afteraction user force-reset ops@example.com
+    """
+    from afteraction.cli.context import cli_actor
+    from afteraction.services import passwords
+    from afteraction.storage.db import writing
+    from afteraction.storage.types import utcnow
+
+    with state_of(ctx).session() as session:
+
+        def reset() -> str:
+            with writing(session):
+                user = passwords.user_by_email(session, email)
+                passwords.force_reset(session, cli_actor(), user, now=utcnow())
+                return user.email
+
+        console.print(f"{run(reset)} must choose a new password at their next login")
+
+
+@user_app.command("unlock")
+def user_unlock(ctx: typer.Context, email: str) -> None:
+    """End a sign-in lock after too many wrong passwords (it also ends by itself).
+
+    Example: afteraction user unlock ops@example.com
+    """
+    from afteraction.cli.context import cli_actor
+    from afteraction.services import throttle
+    from afteraction.storage.db import writing
+
+    with state_of(ctx).session() as session:
+
+        def unlock() -> int:
+            with writing(session):
+                return throttle.clear_account(session, cli_actor(), email)
+
+        forgotten = run(unlock)
+    console.print(f"{email.strip().lower()} may sign in again ({forgotten} failures forgotten)")
 
 
 @user_app.command("list")

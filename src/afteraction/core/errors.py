@@ -8,6 +8,7 @@
     │   └── MilestoneOrderError   milestones out of order without an explicit override
     ├── Conflict                  a uniqueness or concurrency clash (duplicate key, stale edit)
     ├── ImportFailed              evidence that could not be imported; `where` names the place
+    ├── Throttled                 too many failed sign-ins; `retry_after` says when to retry
     └── Unavailable               the database cannot be used now (locked, read-only, disk
                                   full, folder missing, server down); `where` names it
 
@@ -116,3 +117,19 @@ class Unavailable(AfteractionError):
     def __init__(self, message: str, *, where: str) -> None:
         super().__init__(f"{where}: {message}", details={"where": where})
         self.where = where
+
+
+class Throttled(AfteractionError):
+    """Too many failed sign-ins from this account or address: refused until `retry_after`
+    seconds have passed. The message never says whether the account exists."""
+
+    code = "too_many_attempts"
+
+    def __init__(self, retry_after: int) -> None:
+        minutes = max(1, -(-retry_after // 60))
+        super().__init__(
+            f"too many failed sign-in attempts; try again in {minutes} "
+            f"minute{'s' if minutes != 1 else ''}",
+            details={"retry_after": retry_after},
+        )
+        self.retry_after = retry_after

@@ -1,4 +1,6 @@
-"""Users, password hashes (argon2) and API tokens (random, shown once, stored as SHA-256).
+"""Users, password hashes (argon2), signing in with a password or an API token (both
+throttled, see `afteraction.services.throttle`) and API tokens (random, shown once, stored as
+SHA-256). Changing and resetting passwords is `afteraction.services.passwords`.
 
 A token looks like `aa_<prefix>_<secret>`; only its SHA-256 digest is stored, so a leaked
 database does not leak usable tokens. Password hashing is argon2id via argon2-cffi.
@@ -9,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -17,6 +20,8 @@ from sqlalchemy.orm import Session
 
 from afteraction.core.access import Actor, check_role, require_admin
 from afteraction.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from afteraction.core.passwords import check_new_password
+from afteraction.services import sessions, throttle
 from afteraction.storage import audit
 from afteraction.storage.tables import ApiToken, Person, User
 from afteraction.storage.types import utcnow
@@ -25,15 +30,18 @@ from afteraction.storage.types import utcnow
 # here, against 0.9 s for argon2-cffi's defaults on a 2-core machine. Stored hashes carry
 # their parameters; `authenticate` rehashes any that differ.
 _hasher = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1)
-MIN_PASSWORD = 8
 
 
 def hash_password(password: str) -> str:
-    if len(password) < MIN_PASSWORD:
-        raise ValidationError(
-            f"passwords need at least {MIN_PASSWORD} characters", field="password"
-        )
-    return _hasher.hash(password)
+    """The hash of a new password, which must follow `core.passwords`' rules."""
+    return _hasher.hash(check_new_password(password))
+
+
+def verify_password(user: User, password: str) -> bool:
+    try:
+        return bool(_hasher.verify(user.password_hash, password))
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 def actor_for(user: User) -> Actor:
@@ -82,19 +90,36 @@ def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.email)))
 
 
-def authenticate(session: Session, email: str, password: str) -> User | None:
-    """The active user with these credentials, or None. Rehashes outdated hashes."""
+def authenticate(
+    session: Session,
+    email: str,
+    password: str,
+    *,
+    now: datetime | None = None,
+    client_address: str | None = None,
+) -> User | None:
+    """The active user with these credentials, or None. Rehashes outdated hashes.
+
+    Raises Throttled while the account (as typed, existing or not) or the client address
+    is locked after too many failures; a failure is counted against both. Write it in a
+    transaction that commits on failure too."""
+    now = now or utcnow()
+    keys = [(throttle.ACCOUNT, throttle.account_key(email))]
+    if client_address is not None:
+        keys.append((throttle.ADDRESS, client_address))
+    throttle.check(session, keys, now)
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None or not user.is_active:
         _hasher.hash("timing-equaliser")  # same cost whether or not the user exists
+        throttle.record_failure(session, keys, now)
         return None
-    try:
-        _hasher.verify(user.password_hash, password)
-    except (VerificationError, InvalidHashError):
+    if not verify_password(user, password):
+        throttle.record_failure(session, keys, now)
         return None
+    throttle.clear(session, throttle.ACCOUNT, keys[0][1])
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
-    user.last_login_at = utcnow()
+    user.last_login_at = now
     return user
 
 
@@ -198,6 +223,8 @@ def update_user(
         user.role = check_role(role)
     if active is not None:
         user.is_active = active
+        if not active:
+            sessions.end_all(session, actor, user.id, now=utcnow(), reason="disabled")
     if before["role"] == "admin" and before["is_active"] and not _is_active_admin(user):
         others = select(User.id).where(
             User.role == "admin", User.is_active.is_(True), User.id != user.id
@@ -263,6 +290,25 @@ def user_for_token(session: Session, secret: str) -> User | None:
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(secret)))
     if token is None or token.revoked_at is not None:
         return None
+    return _token_user(session, token)
+
+
+def sign_in_with_token(
+    session: Session, secret: str, *, client_address: str, now: datetime | None = None
+) -> User | None:
+    """`user_for_token`, throttled per client address: raises Throttled while the address
+    is locked after too many unknown tokens. Only reads; on None, count the failure with
+    `token_failed` in a write transaction."""
+    throttle.check(session, [(throttle.TOKEN, client_address)], now or utcnow())
+    return user_for_token(session, secret)
+
+
+def token_failed(session: Session, client_address: str, *, now: datetime | None = None) -> None:
+    """Count an unknown, revoked or disabled user's token against the client address."""
+    throttle.record_failure(session, [(throttle.TOKEN, client_address)], now or utcnow())
+
+
+def _token_user(session: Session, token: ApiToken) -> User | None:
     user = session.get(User, token.user_id)
     if user is None or not user.is_active:
         return None

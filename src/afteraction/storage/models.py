@@ -3,6 +3,7 @@
 
 from afteraction.storage import (
     analysis_tables,
+    auth_tables,
     evidence_tables,
     import_jobs,
     insights_tables,
@@ -14,6 +15,7 @@ from afteraction.storage.tables import Base
 __all__ = [
     "Base",
     "analysis_tables",
+    "auth_tables",
     "evidence_tables",
     "import_jobs",
     "insights_tables",

@@ -21,6 +21,7 @@ from afteraction.config import Settings
 from afteraction.jobs import build_queue, recover_stopped_imports, start_consumer_thread
 from afteraction.storage.changes import ChangeDetector
 from afteraction.storage.db import make_engine, make_session_factory
+from afteraction.storage.types import utcnow
 from afteraction.web import errors, templating
 from afteraction.web.fastpath import CachedReads
 from afteraction.web.readcache import ReadCache
@@ -85,6 +86,7 @@ def create_app(settings: Settings, *, start_worker: bool = False) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.clock = utcnow  # tests move time by replacing it
     app.state.queue = None  # built on first use by `deps.queue_of` unless the worker runs here
     app.state.build_queue = build_queue
     app.state.embed = embed_for(settings)

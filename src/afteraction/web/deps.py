@@ -1,11 +1,18 @@
 """FastAPI dependencies as `Annotated` aliases: the database session, the current user
-(from the session cookie or an API token), the acting principal and CSRF checks.
+(from the session cookie's server-side session or an API token), the acting principal and
+CSRF checks.
+
+The signed cookie carries only a random session secret (`SESSION_KEY`); the session itself
+lives in the database (`afteraction.services.sessions`), so ending it there stops every copy
+of the cookie. Bearer tokens and passwords are throttled per client address
+(`afteraction.services.throttle`). `app.state.clock` gives the time (tests move it).
 """
 
 from __future__ import annotations
 
 import hmac
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -15,13 +22,17 @@ from starlette.concurrency import run_in_threadpool
 from afteraction.config import Settings
 from afteraction.core.access import Actor
 from afteraction.core.errors import PermissionDenied
-from afteraction.services import users
+from afteraction.services import sessions, users
+from afteraction.storage.db import writing
 from afteraction.storage.tables import User
-from afteraction.web.errors import LoginRequired
-from afteraction.web.fastpath import actor_key
+from afteraction.web.errors import LoginRequired, PasswordChangeRequired
+from afteraction.web.fastpath import actor_key, session_key
 from afteraction.web.readcache import ReadCache
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+SESSION_KEY = "sid"
+# Where a user whose password an admin reset may still go before choosing a new one.
+PASSWORD_CHANGE_PATHS = frozenset({"/account", "/account/password", "/logout"})
 
 
 def get_settings(request: Request) -> Settings:
@@ -41,6 +52,34 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 DbSession = Annotated[Session, Depends(get_db)]
 
 
+def now_of(request: Request) -> datetime:
+    """The app's clock: `utcnow` unless a test put another on `app.state.clock`."""
+    now: datetime = request.app.state.clock()
+    return now
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def lifetimes(settings: Settings) -> sessions.Lifetimes:
+    return sessions.Lifetimes(
+        idle=timedelta(seconds=settings.session_idle_timeout),
+        absolute=timedelta(seconds=settings.session_max_age),
+    )
+
+
+def session_secret(request: Request) -> str | None:
+    secret = request.session.get(SESSION_KEY)
+    return secret if isinstance(secret, str) and secret else None
+
+
+def current_session_id(request: Request) -> str | None:
+    """The server-side id of this request's login session (None for tokens and anonymous)."""
+    secret = session_secret(request)
+    return sessions.session_id(secret) if secret else None
+
+
 def _bearer(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
@@ -54,23 +93,42 @@ def get_optional_user(request: Request, db: DbSession) -> User | None:
     if cached is not None:
         return cached  # type: ignore[no-any-return]
     token = _bearer(request)
-    user = lookup_user(db, token, request.session.get("user_id"))
     if token is not None:
+        user = token_user(request, db, token)
         if user is None:
             raise LoginRequired()
         request.state.via_token = True
+    else:
+        user = session_user(request, db)
     request.state.user = user
     return user
 
 
-def lookup_user(db: Session, bearer: str | None, user_id: object) -> User | None:
-    """The active user behind a bearer token, or else behind a session's user id."""
-    if bearer is not None:
-        return users.user_for_token(db, bearer)
-    if not isinstance(user_id, int):
+def token_user(request: Request, db: Session, token: str) -> User | None:
+    """The active user behind a bearer token; an unknown one counts against the address."""
+    now, address = now_of(request), client_address(request)
+    user = users.sign_in_with_token(db, token, client_address=address, now=now)
+    if user is None:
+        with writing(db):
+            users.token_failed(db, address, now=now)
+    return user
+
+
+def session_user(request: Request, db: Session) -> User | None:
+    """The user of this request's live server-side session (its activity recorded at most
+    once a minute), or None."""
+    secret = session_secret(request)
+    if secret is None:
         return None
-    user = db.get(User, user_id)
-    return user if user is not None and user.is_active else None
+    now = now_of(request)
+    live = sessions.resolve(db, secret, now=now, lifetimes=lifetimes(request.app.state.settings))
+    if live is None:
+        request.session.pop(SESSION_KEY, None)
+        return None
+    if sessions.needs_touch(live, now):
+        with writing(db):
+            sessions.touch(db, live.row.id, now)
+    return live.user
 
 
 async def load_form_csrf(request: Request) -> None:
@@ -91,12 +149,17 @@ def get_current_user(
 ) -> User:
     if user is None:
         raise LoginRequired()
-    if request.method not in SAFE_METHODS and not getattr(request.state, "via_token", False):
-        _check_csrf_header_or_form(request)
+    via_token = getattr(request.state, "via_token", False)
+    if request.method not in SAFE_METHODS and not via_token:
+        check_csrf(request)
+    if user.must_change_password and not via_token:
+        if request.url.path not in PASSWORD_CHANGE_PATHS:
+            raise PasswordChangeRequired()
     return user
 
 
-def _check_csrf_header_or_form(request: Request) -> None:
+def check_csrf(request: Request) -> None:
+    """The session's CSRF token must come back in the X-CSRF-Token header or the form."""
     expected = request.session.get("csrf")
     sent = request.headers.get("x-csrf-token") or getattr(request.state, "form_csrf", None)
     if not expected or not sent or not hmac.compare_digest(str(expected), str(sent)):
@@ -119,27 +182,59 @@ CurrentActor = Annotated[Actor, Depends(get_actor)]
 
 async def cached_actor(request: Request, token: str) -> Actor:
     """The caller's principal for read-only endpoints, from the read cache when the database
-    is unchanged since it was looked up (a revoked token or changed role is a commit, which
-    empties the cache). Falls back to the database in a worker thread."""
+    is unchanged since it was looked up (a revoked token, ended session or changed role is a
+    commit, which empties the cache). A session's entry is keyed by its server-side id and
+    is trusted only until its next activity stamp or timeout is due. Falls back to the
+    database in a worker thread."""
     cache: ReadCache = request.app.state.read_cache
     bearer = _bearer(request)
-    user_id = None if bearer else request.session.get("user_id")
-    if bearer is None and not isinstance(user_id, int):
+    if bearer is not None:
+        key = actor_key(bearer)
+        known: Actor | None = cache.get(key, token)
+        if known is not None:
+            return known
+        loaded: Actor = await run_in_threadpool(_load_token_actor, request, bearer)
+        cache.put(key, token, loaded)
+        return loaded
+    session_id = current_session_id(request)
+    if session_id is None:
         raise LoginRequired()
-    key = actor_key(bearer, user_id)
-    actor: Actor | None = cache.get(key, token)
-    if actor is None:
-        actor = await run_in_threadpool(_load_actor, request, bearer, user_id)
-        if actor is None:
-            raise LoginRequired()
-        cache.put(key, token, actor)
+    now = now_of(request)
+    entry: tuple[Actor, datetime] | None = cache.get(session_key(session_id), token)
+    if entry is not None and now < entry[1]:
+        return entry[0]
+    actor, fresh_until = await run_in_threadpool(_load_session_actor, request)
+    cache.put(session_key(session_id), token, (actor, fresh_until))
     return actor
 
 
-def _load_actor(request: Request, bearer: str | None, user_id: object) -> Actor | None:
+def _load_token_actor(request: Request, bearer: str) -> Actor:
     with request.app.state.session_factory() as db:
-        user = lookup_user(db, bearer, user_id)
-        return users.actor_for(user) if user is not None else None
+        user = token_user(request, db, bearer)
+        if user is None:
+            raise LoginRequired()
+        return users.actor_for(user)
+
+
+def _load_session_actor(request: Request) -> tuple[Actor, datetime]:
+    """(principal, until when a cache may trust it) for the request's session."""
+    with request.app.state.session_factory() as db:
+        secret = session_secret(request)
+        now = now_of(request)
+        settings = request.app.state.settings
+        live = (
+            sessions.resolve(db, secret, now=now, lifetimes=lifetimes(settings)) if secret else None
+        )
+        if live is None:
+            raise LoginRequired()
+        if live.user.must_change_password:
+            raise PasswordChangeRequired()
+        actor = users.actor_for(live.user)
+        if sessions.needs_touch(live, now):
+            with writing(db):
+                sessions.touch(db, live.row.id, now)
+            return actor, now
+        return actor, live.fresh_until
 
 
 def queue_of(request: Request) -> Any:

@@ -21,6 +21,7 @@ from afteraction.core.errors import (
     ImportFailed,
     NotFound,
     PermissionDenied,
+    Throttled,
     Unavailable,
     ValidationError,
 )
@@ -37,12 +38,17 @@ STATUS_BY_ERROR: dict[type[AfteractionError], int] = {
     Conflict: 409,
     ImportFailed: 422,
     Unavailable: 503,
+    Throttled: 429,
     AfteractionError: 400,
 }
 
 
 class LoginRequired(Exception):
     """Raised by dependencies when no valid session or token accompanies a request."""
+
+
+class PasswordChangeRequired(Exception):
+    """An admin reset this user's password: pages send them to choose a new one first."""
 
 
 def status_for(error: AfteractionError) -> int:
@@ -77,7 +83,10 @@ async def _domain(request: Request, error: Exception) -> Response:
     if isinstance(error, Unavailable):  # its message names a server path: the log has it
         log.error("database unavailable on %s %s: %s", request.method, request.url.path, error)
         return _render(request, 503, error.code, "the database cannot be used now", {})
-    return _render(request, status_for(error), error.code, error.message, error.details)
+    response = _render(request, status_for(error), error.code, error.message, error.details)
+    if isinstance(error, Throttled):
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
 
 
 async def _validation(request: Request, error: Exception) -> Response:
@@ -122,6 +131,13 @@ async def _login_required(request: Request, _error: Exception) -> Response:
     return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
 
 
+async def _password_change(request: Request, _error: Exception) -> Response:
+    message = "an admin reset your password; choose a new one on your account page first"
+    if is_api(request):
+        return JSONResponse(error_body("password_change_required", message), status_code=403)
+    return RedirectResponse("/account#password", status_code=303)
+
+
 async def _integrity(request: Request, error: Exception) -> Response:
     # the driver's text names tables and constraints: it goes to the log, not the response
     log.warning("integrity error on %s %s: %s", request.method, request.url.path, error)
@@ -145,5 +161,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(LoginRequired, _login_required)
+    app.add_exception_handler(PasswordChangeRequired, _password_change)
     app.add_exception_handler(IntegrityError, _integrity)
     app.add_exception_handler(DBAPIError, _database)

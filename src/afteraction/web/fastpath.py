@@ -32,8 +32,15 @@ def visibility_key(actor: Actor) -> object:
     return "admin" if actor.is_admin else (actor.user_id, actor.person_id)
 
 
-def actor_key(bearer: str | None, user_id: object) -> tuple[str, object]:
-    return ("actor", hashlib.sha256(bearer.encode()).hexdigest() if bearer else user_id)
+def actor_key(bearer: str) -> tuple[str, str]:
+    """The cache key of a bearer token's principal (never the token itself)."""
+    return ("actor", hashlib.sha256(bearer.encode()).hexdigest())
+
+
+def session_key(session_id: str) -> tuple[str, str]:
+    """The cache key of a login session's principal: its server-side id, so that ending
+    the session (a commit) and nothing else about the cookie decides."""
+    return ("session", session_id)
 
 
 def body_key(path: str, actor: Actor, query: str) -> tuple[str, str, object, str]:
@@ -81,7 +88,7 @@ class CachedReads:
         if bearer is None:
             return None
         token = self.cache.token()
-        actor: Actor | None = self.cache.get(actor_key(bearer, None), token)
+        actor: Actor | None = self.cache.get(actor_key(bearer), token)
         if actor is None:
             return None
         query = scope.get("query_string", b"").decode("latin-1")

@@ -1,5 +1,7 @@
-"""Your account (API tokens: create, revoke, the secret shown once) and user administration
-(admins only: create users, change roles; everyone else gets the 403 page).
+"""Your account (password change, your login sessions with "sign out" each or everywhere,
+API tokens: create, revoke, the secret shown once) and user administration (admins only:
+create users, change roles, disable, force a password reset, end a sign-in lock; everyone
+else gets the 403 page).
 """
 
 from __future__ import annotations
@@ -14,9 +16,18 @@ from sqlalchemy.orm import Session
 
 from afteraction.core.access import ROLES, Actor, require_admin
 from afteraction.core.errors import Conflict, ValidationError
-from afteraction.services import users
+from afteraction.core.passwords import MAX_PASSWORD, MIN_PASSWORD
+from afteraction.services import passwords, sessions, throttle, users
+from afteraction.storage.auth_tables import UserSession
 from afteraction.storage.tables import ApiToken, Person, User
-from afteraction.web.deps import CurrentUser, DbSession
+from afteraction.web.deps import (
+    SESSION_KEY,
+    CurrentUser,
+    DbSession,
+    current_session_id,
+    lifetimes,
+    now_of,
+)
 from afteraction.web.routes.pages_forms import Form, errors_of, render_page, see_other, writing_as
 from afteraction.web.routes.pages_incidents import FormDep
 
@@ -27,18 +38,91 @@ router = APIRouter(include_in_schema=False)
 class AccountPage:
     account: User
     tokens: list[ApiToken]
+    sessions: list[UserSession]
+    current_session: str | None
     new_secret: str | None = None
     values: dict[str, Any] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
+    password_errors: dict[str, str] = field(default_factory=dict)
+    min_password: int = MIN_PASSWORD
 
 
-def account_page(db: Session, user: User, **extra: Any) -> AccountPage:
-    return AccountPage(user, users.list_tokens(db, user.id), **extra)
+def account_page(request: Request, db: Session, user: User, **extra: Any) -> AccountPage:
+    open_sessions = sessions.list_open(
+        db, user.id, now=now_of(request), lifetimes=lifetimes(request.app.state.settings)
+    )
+    return AccountPage(
+        user, users.list_tokens(db, user.id), open_sessions, current_session_id(request), **extra
+    )
 
 
 @router.get("/account")
 def account(request: Request, db: DbSession, user: CurrentUser) -> Response:
-    return render_page(request, "account.html", account_page(db, user), user=user)
+    return render_page(request, "account.html", account_page(request, db, user), user=user)
+
+
+def _secret(form: Form, name: str) -> str:
+    """A password field as typed (not stripped: spaces count)."""
+    value = form.data.get(name)
+    if not isinstance(value, str) or not value:
+        raise ValidationError("this field is required", field=name)
+    if len(value) > MAX_PASSWORD:
+        raise ValidationError(f"at most {MAX_PASSWORD} characters", field=name)
+    return value
+
+
+@router.post("/account/password")
+def change_password(request: Request, db: DbSession, user: CurrentUser, form: FormDep) -> Response:
+    """Change your own password (current one required); your other sessions end."""
+    try:
+        with writing_as(db, user):
+            new = _secret(form, "password")
+            if new != form.data.get("password_confirm"):
+                raise ValidationError("the two new passwords differ", field="password_confirm")
+            passwords.change_own(
+                db,
+                users.actor_for(user),
+                current=_secret(form, "current_password"),
+                new=new,
+                now=now_of(request),
+                keep_session=current_session_id(request),
+            )
+    except ValidationError as error:
+        page = account_page(request, db, user, password_errors=errors_of(error))
+        return render_page(request, "account.html", page, user=user, status_code=422)
+    return see_other(request, "/account", "Password changed; your other sessions were signed out.")
+
+
+@router.post("/account/sessions/{session_id}/end")
+def end_session(
+    session_id: str,
+    request: Request,
+    db: DbSession,
+    user: CurrentUser,
+    form: FormDep,  # noqa: ARG001
+) -> Response:
+    with writing_as(db, user):
+        sessions.end_one(db, users.actor_for(user), session_id, now=now_of(request))
+    if session_id == current_session_id(request):
+        request.session.pop(SESSION_KEY, None)
+        return see_other(request, "/login")
+    return see_other(request, "/account", "Session signed out.")
+
+
+@router.post("/account/sessions/end-all")
+def end_all_sessions(
+    request: Request,
+    db: DbSession,
+    user: CurrentUser,
+    form: FormDep,  # noqa: ARG001
+) -> Response:
+    """Sign out everywhere, this browser included."""
+    with writing_as(db, user):
+        sessions.end_all(
+            db, users.actor_for(user), user.id, now=now_of(request), reason="signed out everywhere"
+        )
+    request.session.pop(SESSION_KEY, None)
+    return see_other(request, "/login")
 
 
 @router.post("/account/tokens")
@@ -50,9 +134,9 @@ def issue_token(request: Request, db: DbSession, user: CurrentUser, form: FormDe
             name = form.text("name", limit=200, required=True)
             secret = users.issue_token(db, actor, user_id=actor.user_id or 0, name=name).secret
     except ValidationError as error:
-        page = account_page(db, user, values=form.raw(), errors=errors_of(error))
+        page = account_page(request, db, user, values=form.raw(), errors=errors_of(error))
         return render_page(request, "account.html", page, user=user, status_code=422)
-    page = account_page(db, user, new_secret=secret)
+    page = account_page(request, db, user, new_secret=secret)
     response = render_page(request, "account.html", page, user=user, status_code=201)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -143,5 +227,37 @@ def set_active(
         active = form.text("active", limit=5, required=True) == "yes"
         changed = users.update_user(db, actor, user_id, active=active)
         return f"{changed.email} is now {'enabled' if changed.is_active else 'disabled'}."
+
+    return _admin_write(request, db, user, form, write)
+
+
+@router.post("/admin/users/{user_id}/force-reset")
+def force_reset(
+    user_id: int, request: Request, db: DbSession, user: CurrentUser, form: FormDep
+) -> Response:
+    """The user must choose a new password at their next login; their sessions end now."""
+
+    def write(actor: Actor, form: Form) -> str:  # noqa: ARG001
+        target = db.get(User, user_id)
+        if target is None:
+            raise ValidationError(f"no user {user_id}", field="user")
+        passwords.force_reset(db, actor, target, now=now_of(request))
+        return f"{target.email} must choose a new password at their next login."
+
+    return _admin_write(request, db, user, form, write)
+
+
+@router.post("/admin/users/{user_id}/unlock")
+def unlock(
+    user_id: int, request: Request, db: DbSession, user: CurrentUser, form: FormDep
+) -> Response:
+    """End a sign-in lock on this account at once (it also ends by itself)."""
+
+    def write(actor: Actor, form: Form) -> str:  # noqa: ARG001
+        target = db.get(User, user_id)
+        if target is None:
+            raise ValidationError(f"no user {user_id}", field="user")
+        throttle.clear_account(db, actor, target.email)
+        return f"{target.email} may try to sign in again."
 
     return _admin_write(request, db, user, form, write)

@@ -1,8 +1,11 @@
 """Login and logout pages. Anonymous users see nothing but the login page.
 
-Two ways in, both ending in the same signed session cookie: email and password (unless
-`password_login` is off) and, when an OpenID Connect provider is configured, single sign-on
-through `/login/oidc` and its callback (see `afteraction.web.oidc`).
+Two ways in, both ending in a server-side session whose secret the signed cookie carries:
+email and password (unless `password_login` is off; throttled per account and per client
+address, with the same answers whether the account exists or not) and, when an OpenID
+Connect provider is configured, single sign-on through `/login/oidc` and its callback (see
+`afteraction.web.oidc`). Logging out (a POST with the CSRF token) ends the session on the
+server.
 """
 
 from __future__ import annotations
@@ -13,16 +16,29 @@ from urllib.parse import urlparse
 
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.base_client import MismatchingStateError, OAuthError
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from afteraction.services import users
+from afteraction.core.errors import Throttled
+from afteraction.services import sessions, users
 from afteraction.services.users import SsoRefused
 from afteraction.storage.db import writing
+from afteraction.storage.tables import User
 from afteraction.web import oidc
 from afteraction.web.csrf import csrf_token
-from afteraction.web.deps import DbSession, OptionalUser, SettingsDep
+from afteraction.web.deps import (
+    SESSION_KEY,
+    DbSession,
+    OptionalUser,
+    SettingsDep,
+    check_csrf,
+    client_address,
+    load_form_csrf,
+    now_of,
+    session_secret,
+)
 from afteraction.web.templating import render
 
 try:  # Authlib 1.6+ validates ID tokens with joserfc; earlier releases with authlib.jose
@@ -57,9 +73,21 @@ def _login_page(request: Request, status_code: int = 200, **context: Any) -> Res
     return render(request, "login.html", values, status_code=status_code)
 
 
-def _start_session(request: Request, user_id: int) -> None:
+def _open_session(request: Request, db: Session, user: User) -> str:
+    """Open a server-side session for `user` (inside the caller's write transaction)."""
+    return sessions.start(
+        db,
+        user,
+        now=now_of(request),
+        user_agent=request.headers.get("user-agent", ""),
+        client_address=client_address(request),
+    )
+
+
+def _start_session(request: Request, secret: str) -> None:
+    """A fresh cookie (new CSRF token too) carrying only the session's secret."""
     request.session.clear()
-    request.session["user_id"] = user_id
+    request.session[SESSION_KEY] = secret
     csrf_token(request)
 
 
@@ -91,15 +119,26 @@ def login(
         return _login_page(
             request, 400, next=_safe_next(next), error="Your session expired; please try again."
         )
-    with writing(db):
-        user = users.authenticate(db, email, password)
-        user_id = user.id if user else None
-    if user_id is None:
+    try:
+        with writing(db):
+            user = users.authenticate(
+                db, email, password, now=now_of(request), client_address=client_address(request)
+            )
+            secret = _open_session(request, db, user) if user else None
+            must_change = bool(user and user.must_change_password)
+    except Throttled as error:
+        page = _login_page(
+            request, 429, next=_safe_next(next), email=email, error=_sentence(error.message)
+        )
+        page.headers["Retry-After"] = str(error.retry_after)
+        return page
+    if secret is None:
         return _login_page(
             request, 401, next=_safe_next(next), email=email, error="Wrong email or password."
         )
-    _start_session(request, user_id)
-    return RedirectResponse(_safe_next(next), status_code=303)
+    _start_session(request, secret)
+    target = "/account#password" if must_change else _safe_next(next)
+    return RedirectResponse(target, status_code=303)
 
 
 def _sso_client(request: Request) -> Any:
@@ -110,7 +149,7 @@ def _sso_client(request: Request) -> Any:
 
 
 def _sentence(message: str) -> str:
-    return message.rstrip(".") + "."
+    return message[:1].upper() + message[1:].rstrip(".") + "."
 
 
 def _sso_failed(request: Request, status_code: int, message: str) -> Response:
@@ -164,15 +203,16 @@ async def oidc_callback(request: Request, settings: SettingsDep) -> Response:
         log.warning("OIDC ID token rejected: %r", error)
         return _sso_failed(request, 400, "the identity provider's answer could not be verified.")
     try:
-        user_id = await run_in_threadpool(_sso_user, request, identity)
+        secret = await run_in_threadpool(_sso_user, request, identity)
     except SsoRefused as error:
         log.info("SSO sign-in refused: %s", error.message)
         return _sso_failed(request, 403, _sentence(error.message))
-    _start_session(request, user_id)
+    _start_session(request, secret)
     return RedirectResponse(target, status_code=303)
 
 
-def _sso_user(request: Request, identity: oidc.Identity) -> int:
+def _sso_user(request: Request, identity: oidc.Identity) -> str:
+    """Log the identity's user in; returns the new session's secret."""
     settings = request.app.state.settings
     with request.app.state.session_factory() as db, writing(db):
         user = users.sso_login(
@@ -183,10 +223,19 @@ def _sso_user(request: Request, identity: oidc.Identity) -> int:
             subject=identity.subject,
             default_role=settings.oidc.default_role.strip() or None,
         )
-        return user.id
+        return _open_session(request, db, user)
 
 
 @router.post("/logout")
-def logout(request: Request) -> Response:
+def logout(
+    request: Request, db: DbSession, _form: Annotated[None, Depends(load_form_csrf)]
+) -> Response:
+    """End the session on the server (a copied cookie stops working), then the cookie.
+    Needs the CSRF token, so another site cannot log people out."""
+    secret = session_secret(request)
+    if secret is not None:
+        check_csrf(request)
+        with writing(db):
+            sessions.end(db, secret, now=now_of(request))
     request.session.clear()
     return RedirectResponse("/login", status_code=303)

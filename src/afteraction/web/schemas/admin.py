@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from afteraction.core.passwords import MAX_PASSWORD, MIN_PASSWORD
 from afteraction.services.schemas.common import ReadModel, Timestamp
 from afteraction.services.schemas.users import UserRead
 from afteraction.storage.tables import ApiToken
@@ -14,7 +15,7 @@ from afteraction.web.schemas.common import Strict
 
 class UserCreate(Strict):
     email: str = Field(max_length=320)
-    password: str = Field(min_length=8, max_length=1000)
+    password: str = Field(min_length=MIN_PASSWORD, max_length=MAX_PASSWORD)
     role: str
     name: str = Field("", max_length=200)
     person_id: int | None = None
