@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from afteraction.demo import story
 from afteraction.demo.evidence_shift import demo_day, shift_text, shifted_copy
+from afteraction.demo.flagship_evidence import FLAGSHIP_EVIDENCE
 from afteraction.demo.load import DEMO_PASSWORD, load_demo
-from afteraction.services.imports.demo import FLAGSHIP_EVIDENCE
 from afteraction.storage.analysis_tables import Annotation
 from afteraction.storage.tables import Incident
 from tests.conftest import login

@@ -23,10 +23,10 @@ from afteraction.core.analysis.involvement import pages_from_log
 from afteraction.core.analysis.people import PersonFacts
 from afteraction.demo import story
 from afteraction.demo.flagship import INCIDENT, Claim, flagship_analysis, flagship_of
+from afteraction.demo.flagship_evidence import FLAGSHIP_EVIDENCE
 from afteraction.demo.generate import build_org
 from afteraction.demo.load import DEMO_PASSWORD, INVESTIGATOR_LOGIN, load_demo
 from afteraction.services import people
-from afteraction.services.imports.demo import FLAGSHIP_EVIDENCE
 from afteraction.storage.analysis_tables import AnalysisNote, Annotation, Interview
 from afteraction.storage.evidence_tables import IncidentChannel, Message
 from afteraction.storage.tables import Incident, Person

@@ -6,7 +6,7 @@ the latest one on or before today, so "a Tuesday afternoon" stays a Tuesday), an
 `shifted_copy`, which copies `evidence/flagship/` with every date moved by whole days: ISO
 dates and times in any file (PagerDuty, roster, chat text), Slack epoch timestamps (`ts`,
 `thread_ts` and the like) and the Slack day files' names. Times of day do not change. Does
-not live here: importing the copy (`services.imports.demo`).
+not live here: importing the copy (`demo.flagship_evidence`).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ and the claims the story makes, each with the value the product must compute for
 The story is of one SEV1: a retry-policy config push that exhausted the ledger connection
 pool. Its raw evidence (Slack export, PagerDuty REST responses, HR roster, review-meeting
 transcript and chat) is kept as files in real formats in `evidence/flagship/`, which the
-real importers read (`afteraction.services.imports.demo`). Nothing here touches a database.
+real importers read (`afteraction.demo.flagship_evidence`). Nothing here touches a database.
 """
 
 from __future__ import annotations

@@ -25,12 +25,12 @@ from afteraction.core.access import Actor
 from afteraction.core.incidents import MILESTONES
 from afteraction.demo.analysis import annotate_flagship
 from afteraction.demo.evidence_shift import shifted_copy
+from afteraction.demo.flagship_evidence import FLAGSHIP_EVIDENCE, load_flagship_evidence
 from afteraction.demo.generate import build_org
 from afteraction.demo.model import DemoIncident, DemoOrg
 from afteraction.demo.service_levels import load_service_levels
 from afteraction.demo.story import directory
 from afteraction.services import reviews
-from afteraction.services.imports.demo import FLAGSHIP_EVIDENCE, load_flagship_evidence
 from afteraction.services.interviews import INVESTIGATOR_ROLE
 from afteraction.services.users import actor_for, hash_password
 from afteraction.storage import audit

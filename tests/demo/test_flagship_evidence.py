@@ -8,9 +8,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from afteraction.demo.flagship import flagship_of
+from afteraction.demo.flagship_evidence import load_flagship_evidence
 from afteraction.demo.generate import build_org
 from afteraction.demo.load import LOADER, load_demo
-from afteraction.services.imports.demo import load_flagship_evidence
 from afteraction.storage.db import writing
 from afteraction.storage.evidence_tables import OnCallShift, Page, Source, TranscriptCue
 from afteraction.storage.tables import Person, TeamMembership

@@ -3,9 +3,8 @@
 Lives here: `load_flagship_evidence`, which imports the committed raw files in
 `afteraction/demo/evidence/flagship/` (roster, PagerDuty, on-call, Slack export, meeting
 transcript and chat) and attaches them to the flagship incident. Does not live here: the
-demo organisation itself (`afteraction.demo`), commits (the caller's transaction).
-The folder is located by path, not by importing `afteraction.demo`, so the demo may import
-this module.
+demo organisation itself (the rest of `afteraction.demo`), commits (the caller's
+transaction).
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ from afteraction.services.imports.slack import import_slack_export
 from afteraction.services.imports.sources import ImportSummary
 from afteraction.services.imports.transcripts import import_transcript
 
-FLAGSHIP_EVIDENCE = Path(__file__).resolve().parents[2] / "demo" / "evidence" / "flagship"
+FLAGSHIP_EVIDENCE = Path(__file__).resolve().parent / "evidence" / "flagship"
 
 
 def load_flagship_evidence(
