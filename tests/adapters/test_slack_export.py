@@ -99,7 +99,10 @@ def test_hfaran_official_2016_export(shared_fixtures: Path) -> None:
     }
     bots = [m for m in messages if m.subtype == "bot_message"]
     assert all(m.user_id is None and m.bot_id and m.is_bot for m in bots)
-    assert all(m.text == "" and m.plain for m in bots)  # content from attachments
+    # their content is in attachments, kept as their text
+    assert all(m.text == m.attachments_text and m.plain for m in bots)
+    commit = next(m for m in bots if "Implement killTask" in m.plain)  # pretext, then text
+    assert commit.plain.startswith("[enrique:master] 1 new commit by hfaran:\nb698a38: ")
     assert sum(1 for m in messages if m.thread_ts) == 0
 
     joins = [m for m in messages if m.subtype == "channel_join"]

@@ -75,10 +75,11 @@ def test_raw_text_migration_keeps_messages_annotations_and_search(tmp_path: Path
     with writing(session):
         analysis.annotate(session, SYSTEM, "INC-1", message_id=rolled_back, note="the fix")
     stored = _texts(session)
-    # the raw text is stored only when it differs: markup, or an empty text with attachments
-    assert [raw is None for raw, _, _ in stored] == [True, False, False, True]
+    # the raw text is stored only when it differs from the plain text (markup); a bot post
+    # keeps its attachments' text in both
+    assert [raw is None for raw, _, _ in stored] == [True, False, True, True]
     assert stored[1][2] == "rolling back &amp; paging <@U1>"
-    assert stored[2] == ("", "CPU at 98%", "")
+    assert stored[2] == (None, "CPU at 98%", "CPU at 98%")
     triggers = _triggers(session)
     assert triggers == ["messages_fts_delete", "messages_fts_insert", "messages_fts_update"]
     session.close()

@@ -115,7 +115,9 @@ class MessageParser:
         field = body.get
         text = self._text(body, where)
         attachments_text = _attachments_text(body)
-        decoded = decode(text or attachments_text, self.users, self.channels)
+        if attachments_text:  # bots put everything there: it is part of what the post says
+            text = f"{text}\n{attachments_text}" if text else attachments_text
+        decoded = decode(text, self.users, self.channels)
         edited = field("edited")
         if edited is None:
             edited_by = edited_ts = None
@@ -542,12 +544,20 @@ def _author_name(body: Mapping[str, Any]) -> str | None:
 
 
 def _attachments_text(body: Mapping[str, Any]) -> str:
+    """What a post's legacy attachments say (Alertmanager, Grafana, PagerDuty bots put
+    everything there): each one's pretext, title, text and fields ("title: value"), or its
+    fallback when it has none of them; one line each, as mrkdwn."""
     if "attachments" not in body:
         return ""
     lines: list[str] = []
     for item in _list(body.get("attachments")):
         attachment = _dict(item)
         parts = [_str(attachment.get(k)) for k in ("pretext", "title", "text")]
+        for entry in _list(attachment.get("fields")):
+            pair = _dict(entry)
+            title, value = _str(pair.get("title")), _str(pair.get("value"))
+            if value:
+                parts.append(f"{title}: {value}" if title else value)
         chosen = [p for p in parts if p] or [_str(attachment.get("fallback")) or ""]
         lines.extend(p for p in chosen if p)
     return redact_tokens("\n".join(lines))

@@ -476,6 +476,4 @@ def _extra(m: ParsedMessage) -> dict[str, Any] | None:
         found["broadcasts"] = list(m.broadcasts)
     if m.links:
         found["links"] = list(m.links)
-    if m.attachments_text and m.text:
-        found["attachments_text"] = m.attachments_text
     return found or None
