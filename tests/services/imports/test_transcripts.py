@@ -16,7 +16,7 @@ from afteraction.services.imports.roster import import_roster
 from afteraction.services.imports.transcripts import import_transcript
 from afteraction.storage.db import writing
 from afteraction.storage.evidence_tables import TranscriptCue
-from afteraction.storage.tables import Reference
+from afteraction.storage.tables import Person, Reference
 from tests.services.imports._helpers import FLAGSHIP, count, row_counts, shared_fixture
 
 VTT = FLAGSHIP / "transcripts" / "review-meeting.vtt"
@@ -65,13 +65,25 @@ def test_unknown_speakers_are_listed_and_references_found(
         "https://github.com/brightloop/ledger/pull/77</v>\n\n"
         "2\n00:00:03.000 --> 00:00:04.000\nLena Vogel (Brightloop): agreed\n"
     )
+    people_before = count(db, Person)
     summary = _import(db, path, incident=incident)
-    assert summary.unmatched == ["speaker 'Jane Roe'"]
+    assert summary.unmatched == [] and summary.counts["people created"] == 1
     assert summary.counts["speakers matched"] == 1 and summary.counts["references"] == 1
     cues = list(db.scalars(select(TranscriptCue).order_by(TranscriptCue.seq)))
     assert cues[0].at == datetime(2026, 10, 29, 16, 0, 1, tzinfo=UTC)  # from the file name
-    assert cues[1].person_id is not None
+    created = db.get(Person, cues[0].person_id)
+    assert created is not None and created.name == "Jane Roe"
+    assert count(db, Person) == people_before + 1
+    assert cues[1].person_id is not None and cues[1].person_id != created.id
     assert db.scalar(select(Reference.key)) == "brightloop/ledger#77"
+    # the same speaker in another recording is the same person, matched by the identity
+    again = tmp_path / "GMT20261030-090000_Recording.transcript.vtt"
+    again.write_text("WEBVTT\n\n1\n00:00:01.000 --> 00:00:02.000\n<v Jane Roe>thanks</v>\n")
+    second = _import(db, again, incident=incident)
+    assert second.counts == {"cues": 1, "speakers matched": 1}
+    assert db.scalar(select(TranscriptCue.person_id).where(TranscriptCue.text == "thanks")) == (
+        created.id
+    )
 
 
 def test_same_file_twice_adds_nothing(db: Session, incident: str) -> None:

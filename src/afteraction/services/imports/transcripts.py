@@ -7,8 +7,10 @@ commits (the caller wraps the call in `with writing(session):`).
 Files ending in `.vtt` are WebVTT; anything else is read as a Zoom chat export. Each cue
 keeps its offsets; its absolute time is `recording_start` + offset when the start is known
 (given, or read from a Zoom `GMT<date>-<time>` file name), else empty. Speakers are matched
-to people by full name (two words or more, accents and case ignored, a trailing
-"(Company)" ignored, one person only); unmatched speakers are listed in the summary. URLs
+to people (`_people.resolve_identities`, system "transcript", the speaker's name as the
+identity: a speaker seen before, else the full name — two words or more, accents and case
+ignored, a trailing "(Company)" ignored, one person only); a speaker matching nobody
+becomes a new person, as the Slack importer does for users, removed with the import. URLs
 in the cues are added to the incident's references. Cues are unique per source (seq), and
 the same file imported again for the same incident and interview adds nothing.
 """
@@ -25,9 +27,10 @@ from afteraction.adapters.references import ReferenceCounter
 from afteraction.adapters.transcripts import parse_vtt, parse_zoom_chat, zoom_recording_start
 from afteraction.core.access import Actor
 from afteraction.core.errors import ImportFailed
+from afteraction.core.evidence import PersonRecord
 from afteraction.core.evidence import TranscriptCue as CueRecord
 from afteraction.services import incidents as repo
-from afteraction.services.imports._people import PeopleIndex
+from afteraction.services.imports._people import PeopleIndex, resolve_identities
 from afteraction.services.imports.sources import (
     ImportSummary,
     Progress,
@@ -41,6 +44,8 @@ from afteraction.storage.evidence import insert_rows, merge_references
 from afteraction.storage.evidence_tables import TranscriptCue
 
 KIND = "transcript"
+SPEAKER_SYSTEM = "transcript"
+"""The identity system of transcript speakers (external id: the name as spoken)."""
 MAX_FILE_BYTES = 64 * 1024 * 1024
 
 
@@ -97,12 +102,10 @@ def import_transcript(
         incident_id=target.id,
         options=options,
     )
-    index = PeopleIndex.load(session)
-    rows, unmatched = _rows(cues, source.id, target.id, interview, index)
+    speakers = _speakers(session, actor, cues, source.id, summary)
+    rows = _rows(cues, source.id, target.id, interview, speakers)
     insert_rows(session, TranscriptCue, rows)
     summary.count("cues", len(rows))
-    summary.count("speakers matched", len({r["speaker"] for r in rows if r["person_id"]}))
-    summary.unmatched.extend(f"speaker {name!r}" for name in sorted(unmatched))
     unattributed = sum(1 for r in rows if r["speaker"] is None)
     if unattributed:
         summary.warnings.append(f"{unattributed} cue(s) without a speaker")
@@ -128,21 +131,36 @@ def _read(path: Path) -> bytes:
         raise ImportFailed(f"cannot read file ({exc.strerror})", where=path.name) from exc
 
 
+def _speakers(
+    session: Session, actor: Actor, cues: list[CueRecord], source_id: int, summary: ImportSummary
+) -> dict[str, int]:
+    """Each speaker's person (matched, or created with this import as its source)."""
+    names = list(dict.fromkeys(c.speaker[:200] for c in cues if c.speaker))
+    records = [PersonRecord(key=f"{SPEAKER_SYSTEM}:{name}", name=name) for name in names]
+    found = resolve_identities(
+        session,
+        actor,
+        PeopleIndex.load(session),
+        records,
+        system=SPEAKER_SYSTEM,
+        warnings=summary.warnings,
+        source_id=source_id,
+    )
+    for _, how in found:
+        summary.count("people created" if how == "created" else "speakers matched")
+    return {name: person_id for name, (person_id, _) in zip(names, found, strict=True)}
+
+
 def _rows(
     cues: list[CueRecord],
     source_id: int,
     incident_id: int,
     interview: int | None,
-    index: PeopleIndex,
-) -> tuple[list[dict[str, Any]], set[str]]:
-    matched: dict[str, int | None] = {}
+    speakers: dict[str, int],
+) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for seq, cue in enumerate(cues, start=1):
-        person_id = None
-        if cue.speaker:
-            if cue.speaker not in matched:
-                matched[cue.speaker] = index.by_full_name(cue.speaker)
-            person_id = matched[cue.speaker]
+        speaker = cue.speaker[:200] if cue.speaker else None
         rows.append(
             {
                 "source_id": source_id,
@@ -152,9 +170,9 @@ def _rows(
                 "start_seconds": cue.start_seconds,
                 "end_seconds": cue.end_seconds,
                 "at": cue.at,
-                "speaker": cue.speaker[:200] if cue.speaker else None,
-                "person_id": person_id,
+                "speaker": speaker,
+                "person_id": speakers[speaker] if speaker else None,
                 "text": cue.text,
             }
         )
-    return rows, {name for name, person in matched.items() if person is None}
+    return rows
