@@ -36,6 +36,9 @@ def test_bundle_joins_identities_threads_inviters_and_pages(db: Session) -> None
         built.people["dee"],
     )
     assert len(bundle.messages) == 7  # the other incident's channel is not included
+    assert [(c.speaker, c.text, c.at) for c in bundle.cues] == [
+        ("Ana Ortiz", "Review meeting opened", at(40))
+    ]
     join = next(m for m in bundle.messages if m.subtype == "channel_join")
     assert join.inviter_key == str(ana)
     assert bundle.messages[1].mention_keys == (str(ben),)

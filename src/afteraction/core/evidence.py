@@ -132,3 +132,5 @@ class EvidenceBundle:
     messages: list[MessageRecord] = field(default_factory=list)
     pages: list[PageRecord] = field(default_factory=list)
     shifts: list[ShiftRecord] = field(default_factory=list)
+    cues: list[TranscriptCue] = field(default_factory=list)
+    """The incident's call transcripts (not interviews), with times, in time order."""

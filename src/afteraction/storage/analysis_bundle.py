@@ -2,13 +2,14 @@
 `IncidentContext` and the repeat-helper history, with the maps back to row ids that the
 workspace needs to turn suggestions into evidence links.
 
-One Core select per kind of row (messages, pages, shifts, people, memberships, roles,
-services, identities, history) and no per-row ORM loading; the big selects (messages, pages)
-read plain column values (datetimes as stored, JSON as text) converted here in one pass, so a
-10,000-message incident builds in tens of milliseconds. People are keyed by their
-`Person.id` as text; people the importers could not match keep a source key such as
-`slack:U024BE7LH` and simply show as "unknown" where the roster would have answered. No
-analysis rules live here (they are in `afteraction.core.analysis`) and nothing is written.
+One Core select per kind of row (messages, pages, shifts, transcript cues, people,
+memberships, roles, services, identities, history) and no per-row ORM loading; the big
+selects (messages, pages) read plain column values (datetimes as stored, JSON as text)
+converted here in one pass, so a 10,000-message incident builds in tens of milliseconds.
+People are keyed by their `Person.id` as text; people the importers could not match keep a
+source key such as `slack:U024BE7LH` and simply show as "unknown" where the roster would
+have answered. No analysis rules live here (they are in `afteraction.core.analysis`) and
+nothing is written.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from afteraction.core.evidence import (
     PersonRecord,
     Reaction,
     ShiftRecord,
+    TranscriptCue,
 )
 from afteraction.storage.evidence_tables import (
     Channel,
@@ -44,6 +46,7 @@ from afteraction.storage.evidence_tables import (
     OnCallShift,
     Page,
 )
+from afteraction.storage.evidence_tables import TranscriptCue as CueRow
 from afteraction.storage.tables import (
     Identity,
     Incident,
@@ -357,6 +360,31 @@ def _roles(session: Session, incident_id: int, keys: _Keys) -> list[RoleAssignme
     ]
 
 
+def _cues(session: Session, incident_id: int, keys: _Keys) -> list[TranscriptCue]:
+    """The incident's call transcript cues with a time (interview recordings are not
+    evidence of the incident), speakers keyed like everyone else."""
+    query = (
+        select(
+            CueRow.start_seconds,
+            CueRow.end_seconds,
+            CueRow.speaker,
+            CueRow.text,
+            CueRow.at,
+            CueRow.person_id,
+        )
+        .where(
+            CueRow.incident_id == incident_id,
+            CueRow.interview_id.is_(None),
+            CueRow.at.is_not(None),
+        )
+        .order_by(CueRow.at, CueRow.id)
+    )
+    return [
+        TranscriptCue(r[0], r[1], r[2], r[3], r[4], keys.of(r[5], "", None))
+        for r in session.execute(query)
+    ]
+
+
 def _services(session: Session, incident_id: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
     query = (
         select(Service.slug, Team.slug.label("team"))
@@ -526,10 +554,11 @@ def _build(session: Session, incident_id: int, *, with_history: bool) -> Inciden
     pages, page_incidents = _pages(session, incident_id, external, start, end, keys, evidence)
     shifts = _shifts(session, start, end, keys)
     roles = _roles(session, incident_id, keys)
+    cues = _cues(session, incident_id, keys)
     services, owning = _services(session, incident_id)
     people, memberships, spans = _people(session, keys.seen)
     evidence.person_ids = {key: int(key) for key in people}
-    evidence.bundle = EvidenceBundle(people, memberships, messages, pages, shifts)
+    evidence.bundle = EvidenceBundle(people, memberships, messages, pages, shifts, cues)
     evidence.context = IncidentContext(
         start=start,
         end=end,

@@ -18,6 +18,7 @@ from afteraction.core.analysis.people import (
     RoleAssignment,
     analysis_to_json,
     analyze_people,
+    first_involvements,
 )
 from afteraction.core.errors import ValidationError
 from afteraction.core.evidence import (
@@ -28,6 +29,7 @@ from afteraction.core.evidence import (
     PersonRecord,
     Reaction,
     ShiftRecord,
+    TranscriptCue,
 )
 
 STARTED = datetime(2024, 3, 5, 10, 0, tzinfo=UTC)  # a Tuesday
@@ -647,3 +649,37 @@ def test_first_involvements_are_the_analysis_first_seen(analysis: PeopleAnalysis
     bundle, context = scenario()
     expected = {p.person_key: p.first_seen for p in analysis.people if p.first_seen}
     assert first_involvements(bundle, context) == expected
+
+
+def test_speaking_in_the_call_is_an_involvement_like_a_message() -> None:
+    messages = [msg(at(10, 20), "a", "rolling back"), msg(at(10, 30), "b", "later")]
+    cues = [
+        TranscriptCue(0, 5, "Bea", "I can see the pool filling", at(10, 5), "b"),
+        TranscriptCue(5, 9, "Cy", "I'll take comms", at(10, 6), "c"),
+        TranscriptCue(9, 12, "Cy", "done", at(10, 7), "c"),
+        TranscriptCue(12, 15, None, "(crosstalk)", at(10, 8), None),
+        TranscriptCue(15, 20, "Dee", "review next week", at(12), "d"),  # after the window
+        TranscriptCue(20, 25, "Eve", "no time known", None, "e"),
+    ]
+    context = IncidentContext(start=at(10), end=at(11), started=at(10))
+    result = analyze_people(EvidenceBundle(messages=messages, cues=cues), context)
+    assert {p.person_key for p in result.people} == {"a", "b", "c"}
+    bea, cy = facts(result, "b"), facts(result, "c")
+    assert bea.first_seen == at(10, 5) and bea.first_message == at(10, 30)
+    assert bea.spoke_in_call == 1 and bea.messages == 1
+    assert cy.first_seen == at(10, 6) and cy.spoke_in_call == 2 and cy.messages == 0
+    assert cy.arrival == "unknown" and cy.arrival_detail.at == at(10, 6)
+    assert cy.is_observer is False and cy.reactions_only is False
+    assert "call" in cy.explanations["spoke_in_call"]
+    assert facts(result, "a").spoke_in_call == 0
+    assert [(p.person_key, p.spoke_in_call) for p in result.people] == [
+        ("b", 1),
+        ("c", 2),
+        ("a", 0),
+    ]
+    assert '"spoke_in_call": 2' in json.dumps(analysis_to_json(result))
+    assert first_involvements(EvidenceBundle(messages=messages, cues=cues), context) == {
+        "a": at(10, 20),
+        "b": at(10, 5),
+        "c": at(10, 6),
+    }

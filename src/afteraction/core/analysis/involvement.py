@@ -8,10 +8,11 @@ pages with `pages_from_log` and date a person's first involvement with `first_in
   page. (method.md section 2, on-call load; section 4, "paged".)
 - **First involved** is the earliest moment the evidence shows the person in the incident:
   a page to them, being added to or joining the channel, an @-mention of them, their first
-  message, a role they took, or another action of theirs (acknowledging or escalating a
-  page, a channel event such as a topic change). Reactions alone are not involvement.
-  Whether they were on call, and whether it was their off hours, are judged at this moment
-  (method.md section 4).
+  message, the first time they spoke in the incident's call (a transcript cue, which is an
+  involvement as a message is), a role they took, or another action of theirs
+  (acknowledging or escalating a page, a channel event such as a topic change). Reactions
+  alone are not involvement. Whether they were on call, and whether it was their off hours,
+  are judged at this moment (method.md section 4).
 
 Must not live here: reading the evidence (storage) or the rest of the people analysis
 (`people.py`).
@@ -86,6 +87,8 @@ class Signals:
     first_message: datetime | None = None
     other: datetime | None = None
     """A role taken, an action on a page, a channel event."""
+    spoke: datetime | None = None
+    """Their first cue in the incident's call transcript."""
 
 
 def first_involved(signals: Signals) -> datetime | None:
@@ -94,7 +97,7 @@ def first_involved(signals: Signals) -> datetime | None:
         moment
         for moment in (
             signals.paged, signals.joined, signals.mentioned, signals.first_message,
-            signals.other,
+            signals.other, signals.spoke,
         )
         if moment is not None
     ]  # fmt: skip

@@ -1,7 +1,8 @@
 """People and coordination analysis for one incident (method.md section 4).
 
 `analyze_people(bundle, context)` turns an `EvidenceBundle` into one `PersonFacts` per
-person who appears in any source (chat, pages, reactions, roles) plus a `Rollup`: how each
+person who appears in any source (chat, pages, reactions, roles, the call's transcript)
+plus a `Rollup`: how each
 person arrived, whether they were on call and in their off hours, recent pages, team fit,
 tenure, participation and roles. Every number carries a plain-words explanation in
 `explanations`, and anything the evidence cannot tell is reported as unknown (None or
@@ -135,6 +136,8 @@ class PersonFacts:
     is_observer: bool
     reactions_only: bool
     roles: tuple[RoleHeld, ...]
+    spoke_in_call: int = 0
+    """Cues of theirs in the incident's call transcripts, inside the window."""
     explanations: dict[str, str] = field(default_factory=dict)
 
 
@@ -168,9 +171,14 @@ class _Trace:
     words: int = 0
     reactions: int = 0
     other_at: datetime | None = None
+    spoke_at: datetime | None = None
+    cues: int = 0
 
     def signals(self) -> Signals:
-        return Signals(self.page_at, self.join_at, self.mention_at, self.first_msg, self.other_at)
+        return Signals(
+            self.page_at, self.join_at, self.mention_at, self.first_msg, self.other_at,
+            self.spoke_at,
+        )  # fmt: skip
 
 
 @dataclass(slots=True)
@@ -265,6 +273,19 @@ def _walk_reactions(
                 walk.traces[key].reactions += 1
 
 
+def _walk_cues(bundle: EvidenceBundle, context: IncidentContext, walk: _Walk) -> None:
+    """What people said in the incident's call, inside the window: each cue is an
+    involvement of its speaker, as a message is of its author."""
+    for cue in bundle.cues:
+        key, at = cue.speaker_key, cue.at
+        if key is None or at is None or not context.start <= at <= context.end:
+            continue
+        trace = walk.traces[key]
+        trace.cues += 1
+        if _earlier(trace.spoke_at, at):
+            trace.spoke_at = at
+
+
 def _touch(trace: _Trace, at: datetime) -> None:
     if _earlier(trace.other_at, at):
         trace.other_at = at
@@ -307,7 +328,8 @@ def _arrival(trace: _Trace) -> tuple[str, datetime | None, tuple[str, ...]]:
     if mention is not None and (trace.first_msg is None or mention < trace.first_msg):
         candidates.append((mention, _ARRIVAL_PRIORITY["mentioned"], "mentioned", trace.mention_ref))
     if not candidates:
-        return "unknown", _min_time(trace.first_msg, trace.other_at, trace.mention_at), ()
+        found = _min_time(trace.first_msg, trace.other_at, trace.mention_at, trace.spoke_at)
+        return "unknown", found, ()
     at, _, kind, ref = min(candidates)
     return kind, at, ref
 
@@ -344,13 +366,15 @@ def _participation_explanations(total: int) -> dict[str, str]:
         "words": "whitespace-separated words in those messages",
         "message_share": f"their messages divided by the {total} messages written by people",
         "reactions_given": "emoji reactions they added to messages in the window",
-        "is_observer": "present (paged, joined, mentioned or holding a role) but wrote nothing "
-        "and added no reaction",
-        "reactions_only": "added reactions but wrote no message",
+        "is_observer": "present (paged, joined, mentioned or holding a role) but wrote nothing, "
+        "added no reaction and did not speak in the call",
+        "reactions_only": "added reactions but wrote no message and did not speak in the call",
+        "spoke_in_call": "cues of theirs in the incident's call transcripts inside the window "
+        "(the recording's start time places them)",
         "title_then": "title from the current roster; title history is not imported",
         "first_seen": "first involved: the earliest of a page, a channel join or invitation, "
-        "an @-mention, a message, a role or another action of theirs; on call and off hours "
-        "are judged at this moment",
+        "an @-mention, a message, speaking in the call, a role or another action of theirs; "
+        "on call and off hours are judged at this moment",
     }
 
 
@@ -420,9 +444,10 @@ def _person_facts(
         words=trace.words,
         message_share=share,
         reactions_given=trace.reactions,
-        is_observer=trace.messages == 0 and trace.reactions == 0,
-        reactions_only=trace.messages == 0 and trace.reactions > 0,
+        is_observer=trace.messages == 0 and trace.reactions == 0 and trace.cues == 0,
+        reactions_only=trace.messages == 0 and trace.reactions > 0 and trace.cues == 0,
         roles=roles,
+        spoke_in_call=trace.cues,
         explanations=explanations,
     )
 
@@ -453,6 +478,7 @@ def analyze_people(
     """
     walk = _Walk()
     _walk_messages(bundle, context, walk)
+    _walk_cues(bundle, context, walk)
     _walk_pages(bundle, context, walk)
     _walk_roles(context, walk)
     memberships: dict[str, list[tuple[str, date | None, date | None]]] = defaultdict(list)
@@ -486,6 +512,7 @@ def first_involvements(bundle: EvidenceBundle, context: IncidentContext) -> dict
     the analysis: the on-call load page dates involvements with this."""
     walk = _Walk()
     _walk_messages(bundle, context, walk)
+    _walk_cues(bundle, context, walk)
     _walk_pages(bundle, context, walk)
     _walk_roles(context, walk)
     found = {key: first_involved(trace.signals()) for key, trace in walk.traces.items()}

@@ -62,6 +62,7 @@ class PersonFactsRead(_FromCore):
     is_observer: bool
     reactions_only: bool
     roles: list[RoleHeldRead]
+    spoke_in_call: int = 0
     explanations: dict[str, str]
 
 
