@@ -7,9 +7,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from afteraction.core import times
+from afteraction.storage.evidence_tables import TranscriptCue
 from tests.analysis_fixtures import build
 from tests.web.conftest import post_form, soup
 
@@ -185,3 +187,34 @@ def test_timeline_bulk_decisions_names_and_days(
         {"view": "channel", "value": "9" * 30},
     ):
         assert client.get(url, params=params).status_code == 200, params
+
+
+def test_call_cues_are_in_the_transcript_and_annotated_like_messages(
+    login_as: Callable[..., TestClient], db: Session
+) -> None:
+    built = build(db)
+    cue = db.scalar(select(TranscriptCue.id).where(TranscriptCue.text == "Review meeting opened"))
+    client = login_as("investigator")
+    url = f"/incidents/INC-{built.incident}/transcript"
+    page = soup(client.get(url))
+    item = page.select_one(f"#c{cue}")
+    assert item is not None and "Review meeting opened" in item.get_text()
+    assert item.select_one(".author").get_text() == "Ana Ortiz"
+    times_shown = [li.time["datetime"] for li in page.select("#transcript > li.item")]
+    assert times_shown == sorted(times_shown)  # in time order with the messages
+    assert item.select_one("details.annotate input[name=cue_id]")["value"] == str(cue)
+    form = post_form(
+        client,
+        f"/incidents/INC-{built.incident}/annotations",
+        {"cue_id": cue, "tag": "mitigation", "note": "said in the call"},
+    )
+    assert form.status_code == 303 and form.headers["location"].endswith(f"#c{cue}")
+    marked = soup(client.get(url)).select_one(f"#c{cue} .marks .mark")
+    assert marked is not None and marked.get_text() == "mitigation"
+    assert marked["title"] == "said in the call"
+    api = f"/api/v1/incidents/INC-{built.incident}/annotations"
+    by_api = client.post(api, json={"cue_id": cue, "note": "again"})
+    assert by_api.status_code == 201 and by_api.json()["message_id"] is None
+    foreign = client.post(api, json={"cue_id": cue + 1000, "note": "no"})
+    assert foreign.status_code == 422
+    assert foreign.json()["error"]["details"]["field"] == "cue_id"

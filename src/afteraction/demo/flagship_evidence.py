@@ -9,6 +9,7 @@ transaction).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -22,6 +23,9 @@ from afteraction.services.imports.sources import ImportSummary
 from afteraction.services.imports.transcripts import import_transcript
 
 FLAGSHIP_EVIDENCE = Path(__file__).resolve().parent / "evidence" / "flagship"
+REVIEW_MEETING_START = datetime(2026, 10, 29, 16, 0, tzinfo=UTC)
+"""When the learning review's recording (and its chat) started: their cues are placed in
+time from it, so the meeting shows in the flagship's transcript after the incident."""
 
 
 def load_flagship_evidence(
@@ -46,6 +50,12 @@ def load_flagship_evidence(
     for name in ("review-meeting.vtt", "zoom-chat.txt"):
         if (transcripts / name).is_file():
             summaries.append(
-                import_transcript(session, actor, transcripts / name, incident=incident_public_id)
+                import_transcript(
+                    session,
+                    actor,
+                    transcripts / name,
+                    incident=incident_public_id,
+                    recording_start=REVIEW_MEETING_START,
+                )
             )
     return summaries

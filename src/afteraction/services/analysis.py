@@ -5,9 +5,12 @@ suggestions) and analysis notes, each checked against the incident it belongs to
 Rules: only investigators and admins change the analysis (`require_analysis`); anyone who
 can see the incident may read it. Annotating a message of another incident, or outside
 the window its channel is attached for, is a ValidationError naming `message_id`; a
-hidden or deleted message cannot be annotated (its text is gone). Overlapping ranges are
-allowed — two people may read the same stretch differently — but every overlap with the
-same tag is reported back so the UI can flag it. Interviews live in `services.interviews`.
+hidden or deleted message cannot be annotated (its text is gone). A transcript cue of the
+incident's call is annotated as the moment it was said (a time range of one instant), so
+its marks are the time-range annotations covering it; a cue without a time cannot be.
+Overlapping ranges are allowed — two people may read the same stretch differently — but
+every overlap with the same tag is reported back so the UI can flag it. Interviews live in
+`services.interviews`.
 """
 
 from __future__ import annotations
@@ -169,8 +172,10 @@ def annotate(
     tag: str | None = None,
     note: str = "",
     question: bool = False,
+    cue_id: int | None = None,
 ) -> Annotated:
-    """Tag, note or question one message, a message range, or a time range."""
+    """Tag, note or question one message, a message range, a transcript cue, or a time
+    range."""
     require_analysis(actor)
     incident = repo.get_incident(session, actor, key)
     tag = _check_tag(session, tag)
@@ -188,6 +193,8 @@ def annotate(
             first, last = last, first
         start, end = first.at, last.at
         message_id, end_message_id = first.id, (last.id if last.id != first.id else None)
+    elif cue_id is not None:
+        start = end = _cue_moment(session, incident.id, cue_id)
     else:
         start, end = times.as_utc(start_at, "start_at"), times.as_utc(end_at, "end_at")
         if start is None or end is None:
@@ -215,9 +222,32 @@ def annotate(
         target_type="annotation",
         target_id=row.id,
         incident_id=incident.id,
-        after={"tag": tag, "message_id": message_id, "question": question},
+        after={"tag": tag, "message_id": message_id, "cue_id": cue_id, "question": question},
     )
     return Annotated(row, overlaps)
+
+
+def incident_cue(session: Session, incident_id: int, cue_id: int, name: str = "cue_id") -> Any:
+    """The cue row (id, at) if it is from this incident's call (not an interview)."""
+    cue = session.execute(
+        select(TranscriptCue.id, TranscriptCue.at, TranscriptCue.incident_id).where(
+            TranscriptCue.id == cue_id, TranscriptCue.interview_id.is_(None)
+        )
+    ).first()
+    if cue is None or cue.incident_id != incident_id:
+        raise ValidationError(f"cue {cue_id} is not evidence of this incident", field=name)
+    return cue
+
+
+def _cue_moment(session: Session, incident_id: int, cue_id: int) -> datetime:
+    cue = incident_cue(session, incident_id, cue_id)
+    if cue.at is None:
+        raise ValidationError(
+            "this cue has no time: import its transcript with the recording's start time",
+            field="cue_id",
+        )
+    moment: datetime = times.from_storage(cue.at)
+    return moment
 
 
 def _overlaps(session: Session, row: Annotation) -> list[int]:
@@ -302,13 +332,7 @@ def check_evidence(
                     f"page {ident} is not evidence of this incident", field="evidence"
                 )
         elif kind == "cue":
-            cue = session.execute(
-                select(TranscriptCue.incident_id).where(TranscriptCue.id == ident)
-            ).first()
-            if cue is None or cue.incident_id != incident_id:
-                raise ValidationError(
-                    f"cue {ident} is not evidence of this incident", field="evidence"
-                )
+            incident_cue(session, incident_id, ident, "evidence")
         clean.append({"type": kind, "id": ident})
     return clean
 

@@ -110,10 +110,15 @@ def transcript_page(key: str, request: Request, db: DbSession, user: CurrentUser
     at_of = {i.id: i.at for i in window.items if i.kind == "message"}
     at_of |= {r.id: r.at for i in window.items for r in i.replies}
     marks = work.annotated_message_ids(annotations, at_of)
+    # a cue's marks: the time-range annotations (made on the cue, or over a stretch) covering it
+    timed = [a for a in annotations if a.message_id is None]
+    cue_at = {i.id: i.at for i in window.items if i.kind == "cue"}
+    cue_marks = work.annotated_message_ids(timed, cue_at)
     channel_names = {str(cid): name for cid, name in window.channels}
     page.extra = {
         "window": window,
         "marks": marks,
+        "cue_marks": cue_marks,
         "tags": work.list_tags(db),
         "html": lambda item: Markup(render_html(item.text, window.mention_names, channel_names)),
         "channel_name": dict(window.channels),
@@ -360,8 +365,9 @@ def add_analysis_note(
 def annotate_form(
     key: str, request: Request, db: DbSession, user: CurrentUser, form: FormDep
 ) -> Response:
-    """The no-JavaScript way to annotate: a small form under each message."""
+    """The no-JavaScript way to annotate: a small form under each message and cue."""
     actor = users.actor_for(user)
+    cue_id = form.integer("cue_id")
     with writing_as(db, user):
         result = work.annotate(
             db,
@@ -372,12 +378,18 @@ def annotate_form(
             tag=form.text("tag") or None,
             note=form.text("note"),
             question=form.flag("question"),
+            cue_id=cue_id,
         )
+    anchor = (
+        f"c{cue_id}"
+        if result.annotation.message_id is None
+        else (f"m{result.annotation.message_id}")
+    )
     flag = (
         f" (overlaps annotation {', '.join(map(str, result.overlaps))})" if result.overlaps else ""
     )
     return see_other(
         request,
-        f"/incidents/INC-{incident_key(key)}/transcript#m{result.annotation.message_id}",
+        f"/incidents/INC-{incident_key(key)}/transcript#{anchor}",
         "Annotated" + flag,
     )

@@ -32,9 +32,11 @@ class TagList(ReadModel):
 
 
 class AnnotationCreate(Strict):
-    """A message, a range of messages (message_id..end_message_id) or a time range."""
+    """A message, a range of messages (message_id..end_message_id), a transcript cue of the
+    incident's call (its moment) or a time range."""
 
     message_id: StrictInt | None = None
+    cue_id: StrictInt | None = None
     end_message_id: StrictInt | None = None
     start_at: UserTime | None = None
     end_at: UserTime | None = None
