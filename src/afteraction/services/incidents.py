@@ -76,6 +76,11 @@ def check_length(value: str, name: str) -> str:
     return value
 
 
+def start_of(incident: Incident) -> datetime | None:
+    """When the incident started: its started milestone, else detected, else declared."""
+    return incident.started_at or incident.detected_at or incident.declared_at
+
+
 def get_incident(session: Session, actor: Actor, key: str | int) -> Incident:
     """The incident `INC-42`/`42`, or NotFound (also when it exists but is not visible)."""
     number = key if isinstance(key, int) else rules.parse_public_id(str(key))

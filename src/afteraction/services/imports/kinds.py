@@ -127,7 +127,14 @@ def _transcript(
     incident = options.get("incident")
     if not incident:
         raise ValidationError("a transcript belongs to an incident", field="incident")
-    return import_transcript(session, actor, path, incident=str(incident), progress=progress)
+    return import_transcript(
+        session,
+        actor,
+        path,
+        incident=str(incident),
+        recording_start=_time(options.get("recording_start"), "recording_start"),
+        progress=progress,
+    )
 
 
 def _reports(
@@ -173,8 +180,8 @@ def preview_slack(
 
 def check_options(options: Mapping[str, Any]) -> None:
     """Refuse bad times before a job is queued (the job would fail anyway)."""
-    _time(options.get("since"), "since")
-    _time(options.get("until"), "until")
+    for name in ("since", "until", "recording_start"):
+        _time(options.get(name), name)
 
 
 def progress_path(upload: Path) -> Path:

@@ -86,7 +86,7 @@ def incident_window(
     incident: Incident, since: datetime | None, until: datetime | None
 ) -> tuple[datetime | None, datetime | None]:
     """The given bounds, else started − 2 h and (closed, else resolved, else now) + 2 h."""
-    start = incident.started_at or incident.detected_at or incident.declared_at
+    start = repo.start_of(incident)
     end = incident.closed_at or incident.resolved_at or datetime.now(UTC)
     default_since = start - MARGIN if start is not None else None
     return since or default_since, until or end + MARGIN

@@ -1,8 +1,8 @@
 """Import a meeting transcript (WebVTT: W3C, Zoom, Teams) or a Zoom chat export as transcript
 cues attached to an incident (and optionally one of its interviews), under one `Source`.
 
-Lives here: `import_transcript`. Does not live here: parsing (`adapters.transcripts`),
-commits (the caller wraps the call in `with writing(session):`).
+Lives here: `import_transcript`, `default_recording_start`. Does not live here: parsing
+(`adapters.transcripts`), commits (the caller wraps the call in `with writing(session):`).
 
 Files ending in `.vtt` are WebVTT; anything else is read as a Zoom chat export. Each cue
 keeps its offsets; its absolute time is `recording_start` + offset when the start is known
@@ -120,6 +120,11 @@ def import_transcript(
         progress(len(rows), len(rows), "cues written")
     finish_source(session, actor, source, summary)
     return summary
+
+
+def default_recording_start(session: Session, actor: Actor, incident: str) -> datetime | None:
+    """The recording start an import form offers for `incident`: the incident's start."""
+    return repo.start_of(repo.get_incident(session, actor, incident))
 
 
 def _read(path: Path) -> bytes:

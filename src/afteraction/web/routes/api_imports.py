@@ -92,7 +92,11 @@ def store_upload(upload: StarletteUpload, settings: Settings) -> Path:
 
 
 def options_of(
-    incident: str | None, channels: str | None, since: str | None, until: str | None
+    incident: str | None,
+    channels: str | None,
+    since: str | None,
+    until: str | None,
+    recording_start: str | None = None,
 ) -> dict[str, Any]:
     names = [c.strip().lstrip("#") for c in re.split(r"[,\s]+", channels or "") if c.strip()]
     options = {
@@ -101,6 +105,8 @@ def options_of(
         "since": (since or "").strip() or None,
         "until": (until or "").strip() or None,
     }
+    if recording_start and recording_start.strip():  # a transcript's; absent for other kinds
+        options["recording_start"] = recording_start.strip()
     check_options(options)
     return options
 

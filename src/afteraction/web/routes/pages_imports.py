@@ -1,9 +1,16 @@
-"""The import page: upload evidence (kind, file, incident, channels, window) as a background
+"""The import page: upload evidence (kind, file, and the kind's own fields: incident,
+channels and window for Slack, the recording's start for a transcript...) as a background
 job, follow its progress (htmx polling every second, a meta refresh without JavaScript),
 read its summary, and list or remove imported sources. A Slack upload can be previewed
 first: the job waits in `preview` with what the export holds per day and what the window
 catches (`importers.slack_preview`, the numbers `import slack --dry-run` prints) until its
 user confirms or discards it.
+
+The form shows only the chosen kind's fields (`KIND_FIELDS`): the kind is chosen with a
+GET (`/imports?kind=transcript&incident=INC-42`, links that work without JavaScript, which
+app.js turns into an in-place switch), and a POST reads only that kind's fields. A
+transcript's recording start defaults to the incident's start, shown when the incident is
+known.
 
 Lives here: the `/imports` routes. Does not live here: storing uploads and queueing jobs
 (`web.routes.api_imports`, shared with the API), import logic (`afteraction.services.imports`).
@@ -25,6 +32,7 @@ from afteraction.core.access import Actor, require_write
 from afteraction.core.errors import AfteractionError, ValidationError
 from afteraction.services import users
 from afteraction.services.imports.kinds import IMPORT_KINDS, discard_upload, preview_slack
+from afteraction.services.imports.transcripts import default_recording_start
 from afteraction.services.schemas import source_read
 from afteraction.storage import import_jobs
 from afteraction.storage.tables import User
@@ -43,6 +51,21 @@ from afteraction.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
+KIND_FIELDS: dict[str, tuple[str, ...]] = {
+    "slack": ("incident", "channels", "since", "until"),
+    "pagerduty": ("incident",),
+    "oncall": ("since", "until"),
+    "roster": (),
+    "transcript": ("incident", "recording_start"),
+    "reports": (),
+}
+"""The form fields each kind reads (a kind registered later takes incident only)."""
+FIELDS = ("incident", "channels", "since", "until", "recording_start")
+
+
+def fields_of(kind: str) -> tuple[str, ...]:
+    return KIND_FIELDS.get(kind, ("incident",))
+
 
 @dataclass(slots=True)
 class ImportsPage:
@@ -53,6 +76,8 @@ class ImportsPage:
     values: dict[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     removal: dict[str, Any] | None = None
+    kind: str = "slack"
+    fields: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def _page(db: Session, actor: Actor) -> ImportsPage:
@@ -61,17 +86,38 @@ def _page(db: Session, actor: Actor) -> ImportsPage:
         for j in import_jobs.list_jobs(db)
         if actor.is_admin or j.created_by_user_id == actor.user_id
     ]
+    kinds = sorted(IMPORT_KINDS)
     return ImportsPage(
-        kinds=sorted(IMPORT_KINDS),
+        kinds=kinds,
         can_write=can_write(actor),
         sources=[source_read(s).model_dump(mode="json") for s in visible_sources(db, actor)],
         jobs=jobs[:10],
+        fields={k: fields_of(k) for k in kinds},
     )
 
 
 @router.get("/imports")
 def imports_page(request: Request, db: DbSession, user: CurrentUser) -> Response:
-    return render_page(request, "imports.html", _page(db, users.actor_for(user)), user=user)
+    """The page, its form set for `?kind=` (default slack) and `?incident=`."""
+    actor = users.actor_for(user)
+    page = _page(db, actor)
+    params = request.query_params
+    kind, incident = params.get("kind", "slack"), params.get("incident", "").strip()[:40]
+    page.values = {"kind": kind, "incident": incident}
+    status = 200
+    try:
+        if kind not in IMPORT_KINDS:
+            raise ValidationError(
+                f"unknown kind {kind!r}; known: {', '.join(page.kinds)}", field="kind"
+            )
+        page.kind = kind
+        if incident and "recording_start" in fields_of(kind):
+            start = default_recording_start(db, actor, incident)
+            page.values["recording_start"] = start.isoformat() if start else ""
+    except AfteractionError as error:
+        db.rollback()
+        page.errors, status = errors_of(error), 422
+    return render_page(request, "imports.html", page, user=user, status_code=status)
 
 
 def _text(form: Any, name: str) -> str:
@@ -83,17 +129,28 @@ def _text(form: Any, name: str) -> str:
 async def upload(request: Request, db: DbSession, user: CurrentUser) -> Response:
     actor = users.actor_for(user)
     form = await request.form()
-    values = {n: _text(form, n) for n in ("kind", "incident", "channels", "since", "until")}
+    kind = _text(form, "kind") or "slack"
+    values = {n: _text(form, n) if n in fields_of(kind) else "" for n in FIELDS}
+    values["kind"] = kind
     file = form.get("file")
     preview = _text(form, "preview") == "1"
-    kind = values["kind"] or "slack"
     try:
         if not isinstance(file, UploadFile) or not file.filename:
             raise ValidationError("choose a file to upload", field="file")
         if preview and kind != "slack":
             raise ValidationError("only a Slack export can be previewed", field="kind")
+        if "recording_start" in fields_of(kind) and values["incident"]:
+            if not values["recording_start"]:
+                start = await run_in_threadpool(
+                    default_recording_start, db, actor, values["incident"]
+                )
+                values["recording_start"] = start.isoformat() if start else ""
         options = options_of(
-            values["incident"], values["channels"], values["since"], values["until"]
+            values["incident"],
+            values["channels"],
+            values["since"],
+            values["until"],
+            values["recording_start"],
         )
         job = await start_import(
             request, db, actor, kind=kind, file=file, options=options, queue=not preview
@@ -159,6 +216,8 @@ def _refused(
     db.rollback()
     page = _page(db, users.actor_for(user))
     page.values, page.errors = values, errors_of(error)
+    if values.get("kind") in IMPORT_KINDS:
+        page.kind = values["kind"]
     return render_page(request, "imports.html", page, user=user, status_code=422)
 
 

@@ -171,3 +171,37 @@
   });
   window.addEventListener("pagehide", function () { clearInterval(timer); });
 })();
+
+// The import form: the kind links switch the kind's fields in place (without JavaScript
+// each link reloads the page with ?kind=...). Fields of other kinds are hidden and
+// disabled, so they are never sent.
+(function () {
+  var nav = document.getElementById("import-kinds");
+  var form = document.getElementById("import-form");
+  if (!nav || !form) return;
+  function has(list, kind) { return (" " + list + " ").indexOf(" " + kind + " ") >= 0; }
+  function choose(kind) {
+    form.elements.kind.value = kind;
+    form.querySelectorAll(".kind-fields").forEach(function (el) {
+      var on = has(el.dataset.kinds, kind);
+      el.hidden = !on;
+      if (el.tagName === "FIELDSET") el.disabled = !on;
+      el.querySelectorAll("button").forEach(function (b) { b.disabled = !on; });
+    });
+    form.querySelectorAll("[data-kind-only]").forEach(function (el) {
+      el.hidden = el.dataset.kindOnly !== kind;
+    });
+    nav.querySelectorAll("a[data-kind]").forEach(function (a) {
+      var on = a.dataset.kind === kind;
+      a.classList.toggle("primary", on);
+      if (on) a.setAttribute("aria-current", "true"); else a.removeAttribute("aria-current");
+    });
+  }
+  nav.addEventListener("click", function (event) {
+    var link = event.target.closest("a[data-kind]");
+    if (!link) return;
+    event.preventDefault();
+    choose(link.dataset.kind);
+    history.replaceState(null, "", link.href);
+  });
+})();
