@@ -13,6 +13,7 @@ from afteraction.core.access import SYSTEM
 from afteraction.core.errors import ImportFailed, NotFound
 from afteraction.services import incidents as repo
 from afteraction.services.imports.roster import import_roster
+from afteraction.services.imports.sources import remove_source
 from afteraction.services.imports.transcripts import import_transcript
 from afteraction.storage.db import writing
 from afteraction.storage.evidence_tables import TranscriptCue
@@ -84,6 +85,10 @@ def test_unknown_speakers_are_listed_and_references_found(
     assert db.scalar(select(TranscriptCue.person_id).where(TranscriptCue.text == "thanks")) == (
         created.id
     )
+    with writing(db):  # people an import created go with it when nothing else uses them
+        remove_source(db, SYSTEM, second.source_id)
+        remove_source(db, SYSTEM, summary.source_id)
+    assert count(db, Person) == people_before
 
 
 def test_same_file_twice_adds_nothing(db: Session, incident: str) -> None:
