@@ -68,6 +68,7 @@ def _safe_name(name: str | None) -> str:
 def store_upload(upload: StarletteUpload, settings: Settings) -> Path:
     """Copy the upload to the uploads folder in chunks, refusing it past the size limit
     (blocking file I/O: call it from a worker thread)."""
+    given = upload.filename or "the uploaded file"
     folder = settings.uploads_path()
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{secrets.token_hex(8)}-{_safe_name(upload.filename)}"
@@ -79,7 +80,7 @@ def store_upload(upload: StarletteUpload, settings: Settings) -> Path:
                 size += len(chunk)
                 if size > settings.max_upload_bytes:
                     raise UploadTooLarge(
-                        f"upload is larger than {settings.max_upload_bytes} bytes",
+                        f"{given}: larger than {settings.max_upload_bytes} bytes",
                         field="file",
                     )
                 out.write(chunk)
@@ -88,7 +89,7 @@ def store_upload(upload: StarletteUpload, settings: Settings) -> Path:
         raise
     if size == 0:
         target.unlink(missing_ok=True)
-        raise ValidationError("the uploaded file is empty", field="file")
+        raise ValidationError(f"{given}: the file is empty", field="file")
     return target
 
 
