@@ -143,3 +143,15 @@ def test_forms_refuse_json_and_malformed_dates_and_numbers(app, setup) -> None:
 
 def json_type() -> dict[str, str]:
     return {"content-type": "application/json"}
+
+
+def test_counts_that_are_not_utf8_csv_are_refused_naming_the_file(setup) -> None:
+    client, _key = setup
+    url = "/api/v1/slos/1/counts"
+    as_body = client.post(url, content=b"at,good\x92,total\n", headers={"content-type": "text/csv"})
+    files = {"file": ("counts.csv", b"\x92\x93", "text/csv")}
+    as_upload = client.post(url, files=files)
+    for response in (as_body, as_upload):
+        assert response.status_code == 422, response.text
+        assert response.json()["error"]["details"]["field"] == "file"
+        assert "not UTF-8" in response.json()["error"]["message"]

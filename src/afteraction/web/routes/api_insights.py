@@ -194,10 +194,10 @@ async def add_counts(
         upload = form.get("file")
         if upload is None or isinstance(upload, str):
             raise ValidationError("attach the CSV as the 'file' field", field="file")
-        rows: Any = levels.parse_counts_csv((await upload.read()).decode("utf-8-sig"))
+        rows: Any = levels.parse_counts_csv(await upload.read())
         first_row = 2
     elif content_type.startswith("text/csv"):
-        rows = levels.parse_counts_csv((await request.body()).decode("utf-8-sig"))
+        rows = levels.parse_counts_csv(await request.body())
         first_row = 2
     else:
         try:
