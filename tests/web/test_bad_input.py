@@ -155,3 +155,11 @@ def test_counts_that_are_not_utf8_csv_are_refused_naming_the_file(setup) -> None
         assert response.status_code == 422, response.text
         assert response.json()["error"]["details"]["field"] == "file"
         assert "not UTF-8" in response.json()["error"]["message"]
+
+
+def test_text_holding_nul_is_refused_naming_the_field(admin: TestClient) -> None:
+    """PostgreSQL cannot store a NUL character; the request model refuses it on both."""
+    body = {"title": "Checkout\x00down", "severity": "SEV2"}
+    response = admin.post("/api/v1/incidents", json=body)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["details"]["field"] == "title"

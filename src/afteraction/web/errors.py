@@ -177,10 +177,11 @@ async def _database(request: Request, error: Exception) -> Response:
 
 async def _out_of_range(request: Request, error: Exception) -> Response:
     """A value no column can hold that got past the request models (a number past the
-    driver's integer range, text too long for PostgreSQL): bad input, not a server fault.
+    driver's integer range, text too long for PostgreSQL or holding a NUL character): bad
+    input, not a server fault.
     The shared id and body types refuse these naming the field; this is the net below."""
     log.warning("value out of range on %s %s: %s", request.method, request.url.path, error)
-    message = "a number or text in this request is too large to store"
+    message = "a value in this request cannot be stored: out of range, too long or holding NUL"
     return _render(request, 422, "validation_error", message, {"field": None, "problems": []})
 
 

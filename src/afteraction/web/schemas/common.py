@@ -8,7 +8,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from annotated_types import Interval
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, ValidationInfo
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic import Strict as StrictMode
 from pydantic_core import PydanticCustomError
 
@@ -47,10 +54,28 @@ StrictRowId = Annotated[RowId, StrictMode()]
 """A `RowId` in a JSON body that must be a number, not a numeric string."""
 
 
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list | tuple | set | frozenset):
+        return any(_holds_nul(item) for item in value)
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    return False
+
+
 class Strict(BaseModel):
-    """A request body: an unknown field, or NaN or infinity for a number, is a 422 naming it."""
+    """A request body: an unknown field, NaN or infinity for a number, or a NUL character in
+    text (which PostgreSQL cannot store) is a 422 naming it."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        if _holds_nul(value):
+            raise ValueError("must not contain a NUL character (\\x00)")
+        return value
 
 
 class ErrorDetail(BaseModel):
