@@ -163,3 +163,17 @@ def test_text_holding_nul_is_refused_naming_the_field(admin: TestClient) -> None
     response = admin.post("/api/v1/incidents", json=body)
     assert response.status_code == 422, response.text
     assert response.json()["error"]["details"]["field"] == "title"
+
+
+@pytest.mark.parametrize("key", [HUGE, "³", "INC-" + HUGE])
+def test_incident_keys_that_are_no_number_are_not_found(app, setup, key: str) -> None:
+    client, _key = setup
+    seen = 0
+    for route in app_routes(app):
+        if "key" not in [p.name for p in route.dependant.path_params]:
+            continue
+        for method in sorted(route.methods - {"HEAD"}):
+            response = send(client, method, fill(route, key))
+            assert response.status_code < 500, (method, route.path, response.text)
+            seen += 1
+    assert seen >= 40
