@@ -44,6 +44,7 @@ def fuzz(schema: Any, token: str) -> tuple[int, list[str]]:
             max_examples=EXAMPLES,
             deadline=None,
             database=None,
+            derandomize=True,  # the same requests every run: CI fails only on a change
             phases=[Phase.explicit, Phase.generate],
             suppress_health_check=list(HealthCheck),
         )
