@@ -15,8 +15,6 @@ CSV text that was UTF-8 read as Windows-1252 ("itâ€™s") is repaired ("it’
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -26,6 +24,7 @@ from typing import Any
 
 import yaml
 
+from afteraction.adapters.roster import csv_table
 from afteraction.core.errors import ImportFailed
 
 _FIELDS: Mapping[str, str] = {
@@ -92,6 +91,8 @@ def _read(path: Path | str) -> tuple[str, str, list[str]]:
         raw = path.read_bytes()
     except OSError as exc:
         raise ImportFailed(f"cannot read file ({exc.strerror})", where=path.name) from exc
+    if not raw.strip():
+        raise ImportFailed("the file is empty", where=path.name)
     text, warnings = _decode(raw, path.name)
     return text, path.name, warnings
 
@@ -261,8 +262,7 @@ def parse_incident_csv(path: Path | str) -> tuple[list[PastReport], list[str]]:
     with a warning naming the row (its line number in the file).
     """
     text, source, warnings = _read(path)
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = reader.fieldnames or []
+    header, rows = csv_table(text, source)
     mapping: dict[str, str] = {}
     for name in header:
         target = _FIELDS.get(_squash(name))
@@ -271,8 +271,8 @@ def parse_incident_csv(path: Path | str) -> tuple[list[PastReport], list[str]]:
     if "title" not in mapping.values():
         raise ImportFailed("no title column in the header", where=f"{source}: line 1")
     reports = []
-    for row in reader:
-        report = _csv_row(row, reader.line_num, source, mapping, warnings)
+    for line, row in rows:
+        report = _csv_row(row, line, source, mapping, warnings)
         if report is not None:
             reports.append(report)
     return reports, warnings

@@ -21,14 +21,17 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from afteraction.core.errors import ImportFailed
 from afteraction.core.evidence import MembershipRecord, PersonRecord
+
+CsvRow = dict[str | None, Any]
+"""One row of `csv.DictReader`: extra cells under None."""
 
 _ALIASES: Mapping[str, str] = {
     "name": "name",
@@ -107,9 +110,35 @@ def _read_text(path_or_stream: Path | str | IO[str] | IO[bytes]) -> tuple[str, s
     else:
         raw = path_or_stream.read()
         source = str(getattr(path_or_stream, "name", "roster.csv"))
+    if not raw.strip():
+        raise ImportFailed("the file is empty", where=source)
     if isinstance(raw, str):
         return raw.removeprefix("\ufeff"), source, []
     return decode_bytes(raw, source)
+
+
+def csv_table(text: str, source: str) -> tuple[list[str], Iterator[tuple[int, CsvRow]]]:
+    """A CSV text's header and its (line number, row) pairs. A line the csv module cannot
+    read (a field past its size limit, a NUL byte) is an ImportFailed naming the file and
+    line, not a crash."""
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        header = list(reader.fieldnames or [])
+    except csv.Error as error:
+        raise ImportFailed(f"not readable as CSV ({error})", where=f"{source}: line 1") from None
+
+    def rows() -> Iterator[tuple[int, CsvRow]]:
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as error:
+                where = f"{source}: line {reader.line_num + 1}"  # the line it failed on
+                raise ImportFailed(f"not readable as CSV ({error})", where=where) from None
+            yield reader.line_num, row
+
+    return header, rows()
 
 
 def decode_bytes(raw: bytes, source: str) -> tuple[str, str, list[str]]:
@@ -149,16 +178,14 @@ def parse_roster(
     with a warning; managers that match nobody are kept as unresolved with a warning.
     """
     text, source, warnings = _read_text(path_or_stream)
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = reader.fieldnames or []
+    header, rows = csv_table(text, source)
     mapping = _map_header(header, columns or {})
     if "name" not in mapping.values() and "email" not in mapping.values():
         raise ImportFailed("no 'name' or 'email' column in the header", where=f"{source}: line 1")
     roster = Roster(warnings=warnings)
     rows_by_key: dict[str, int] = {}
     managers: dict[str, tuple[str, int]] = {}
-    for row in reader:
-        line = reader.line_num
+    for line, row in rows:
         _read_row(row, line, source, mapping, roster, rows_by_key, managers)
     _resolve_managers(roster, managers, source)
     roster.teams = list(dict.fromkeys(m.team for m in roster.memberships))

@@ -65,6 +65,9 @@ REFERENCE_KINDS: tuple[str, ...] = (
 PROBLEM_STATUSES: tuple[str, ...] = ("open", "known error", "resolved")
 
 PUBLIC_ID_RE = re.compile(r"^INC-(\d{1,9})$")
+NUMBER_RE = re.compile(r"^([0-9]{1,9})$")
+"""An incident number alone: ASCII digits (`str.isdigit` takes '³', which `int` refuses),
+at most nine of them, as in a public id."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,9 +227,7 @@ def format_public_id(number: int) -> str:
 def parse_public_id(value: str) -> int:
     """'INC-42' or '42' → 42; anything else is a ValidationError."""
     text = value.strip().upper()
-    if text.isdigit():
-        return int(text)
-    match = PUBLIC_ID_RE.match(text)
+    match = PUBLIC_ID_RE.match(text) or NUMBER_RE.match(text)
     if not match:
         raise ValidationError(f"{value!r} is not an incident id like INC-42", field="incident")
     return int(match.group(1))

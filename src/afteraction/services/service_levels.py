@@ -118,8 +118,22 @@ def delete_slo(session: Session, actor: Actor, slo_id: int) -> None:
     rows.remove(session, row)
 
 
-def parse_counts_csv(text: str) -> list[dict[str, str]]:
-    """CSV with a header naming at, good, total (other columns are ignored)."""
+def parse_counts_csv(data: bytes | str) -> list[dict[str, str]]:
+    """CSV with a header naming at, good, total (other columns are ignored). Bytes must be
+    UTF-8; a file that is not, or not readable as CSV, is a ValidationError naming `file`."""
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            message = f"the CSV is not UTF-8 text (byte {error.start + 1})"
+            raise ValidationError(message, field="file") from None
+    try:
+        return _counts_rows(data)
+    except csv.Error as error:
+        raise ValidationError(f"the CSV cannot be read: {error}", field="file") from None
+
+
+def _counts_rows(text: str) -> list[dict[str, str]]:
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     missing = [name for name in ("at", "good", "total") if name not in header]

@@ -12,7 +12,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy import inspect
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from afteraction.core.errors import (
@@ -66,6 +67,18 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details or {}}}
 
 
+def _page_user(request: Request) -> Any:
+    """The signed-in user for the error page's header, or None when the failed write's
+    rollback expired the row after its session closed (reading it then would be a 500)."""
+    user = getattr(request.state, "user", None)
+    if user is None:
+        return None
+    state = inspect(user, raiseerr=False)
+    if state is not None and state.detached and state.expired_attributes:
+        return None
+    return user
+
+
 def _render(request: Request, status: int, code: str, message: str, details: Any) -> Response:
     if is_api(request):
         return JSONResponse(error_body(code, message, details), status_code=status)
@@ -73,7 +86,7 @@ def _render(request: Request, status: int, code: str, message: str, details: Any
         request,
         "error.html",
         {"status": status, "code": code, "message": message, "details": details or {}},
-        user=getattr(request.state, "user", None),
+        user=_page_user(request),
         status_code=status,
     )
 
@@ -89,11 +102,17 @@ async def _domain(request: Request, error: Exception) -> Response:
     return response
 
 
+WHERE = ("body", "query", "path")
+"""Where a request value came from: not part of the field's name in an error."""
+
+
 async def _validation(request: Request, error: Exception) -> Response:
     assert isinstance(error, RequestValidationError)
     problems, named = [], []
     for item in error.errors():
-        location = [str(part) for part in item.get("loc", ()) if part not in ("body", "query")]
+        location = [
+            str(part) for part in item.get("loc", ()) if part not in ("body", "query", "path")
+        ]
         problems.append({"field": ".".join(location) or None, "message": item.get("msg", "")})
         named.append(item.get("type") == USER_TIME_ERROR)  # says its field already
     first = problems[0] if problems else {"field": None, "message": "invalid input"}
@@ -156,6 +175,16 @@ async def _database(request: Request, error: Exception) -> Response:
     return _render(request, 503, explained.code, "the database cannot be used now", {})
 
 
+async def _out_of_range(request: Request, error: Exception) -> Response:
+    """A value no column can hold that got past the request models (a number past the
+    driver's integer range, text too long for PostgreSQL or holding a NUL character): bad
+    input, not a server fault.
+    The shared id and body types refuse these naming the field; this is the net below."""
+    log.warning("value out of range on %s %s: %s", request.method, request.url.path, error)
+    message = "a value in this request cannot be stored: out of range, too long or holding NUL"
+    return _render(request, 422, "validation_error", message, {"field": None, "problems": []})
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(AfteractionError, _domain)
     app.add_exception_handler(RequestValidationError, _validation)
@@ -164,3 +193,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(PasswordChangeRequired, _password_change)
     app.add_exception_handler(IntegrityError, _integrity)
     app.add_exception_handler(DBAPIError, _database)
+    app.add_exception_handler(DataError, _out_of_range)
+    app.add_exception_handler(OverflowError, _out_of_range)

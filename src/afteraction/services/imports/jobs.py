@@ -4,7 +4,8 @@ fails every running job whose heartbeat is older than the timeout, with the reas
 deletes its upload, so a job is always queued, running (fresh heartbeat), complete or failed.
 
 It runs when a web process or `afteraction worker` starts and every minute on the queue
-(`afteraction.jobs`). On SQLite a running import holds the write lock until it commits; the
+(`afteraction.jobs`), with the sweep of stage folders killed imports left
+(`stage_dirs`). On SQLite a running import holds the write lock until it commits; the
 check needs that lock too, so it only ever sees a running job when no import is writing:
 its heartbeat stamped when it started is then all there is to go by.
 """
@@ -19,6 +20,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from afteraction.services.imports.kinds import discard_upload
+from afteraction.services.imports.stage_dirs import sweep_stage_dirs
 from afteraction.storage import import_jobs
 from afteraction.storage.db import make_engine, make_session_factory, writing
 from afteraction.storage.types import utcnow
@@ -54,7 +56,8 @@ def fail_stale_jobs(session: Session, *, stale_after: float) -> list[int]:
 def recover(database_url: str, *, stale_after: float) -> list[int]:
     """`fail_stale_jobs` on a fresh engine, for a process starting or the periodic task. A
     database that is busy (a SQLite import holding the lock past the busy timeout) or away
-    is logged and left for the next run."""
+    is logged and left for the next run. Stage folders of killed imports are deleted too."""
+    sweep_stage_dirs()
     engine = make_engine(database_url)
     try:
         with make_session_factory(engine)() as session:

@@ -40,6 +40,7 @@ from afteraction.services.imports.sources import ImportSummary, Progress
 from afteraction.services.imports.transcripts import import_transcript
 from afteraction.storage import import_jobs
 from afteraction.storage.db import make_engine, make_session_factory, writing
+from afteraction.storage.evidence_tables import Source
 from afteraction.storage.tables import User
 from afteraction.storage.types import utcnow
 
@@ -289,7 +290,9 @@ def _run(
     options: Mapping[str, Any],
 ) -> str | None:
     """Run the job's import and complete the job, in one transaction; the error if it
-    failed (nothing of it is kept then), else None."""
+    failed (nothing of it is kept then), else None. Messages, the summary and the source's
+    origin name the file the user gave, not the stored upload."""
+    filename = job.filename
     try:
         kind = IMPORT_KINDS.get(job.kind)
         if kind is None:
@@ -299,20 +302,52 @@ def _run(
         state.rollback()
         with writing(work):
             summary = kind(work, actor, upload, options, _file_progress(upload))
+            answer = _given_summary(work, summary, upload, filename)
             import_jobs.finish(
                 work,
                 job_id,
                 "complete",
                 path="",
-                summary=summary.as_dict(),
+                summary=answer,
                 source_id=summary.source_id,
                 done=summary.counts.get("messages", done),
             )
     except AfteractionError as error:
-        return error.message
+        return as_given(error.message, upload, filename)
     except Exception as error:  # a bug must still end the job, not leave it running
-        return f"internal error: {error}"
+        return as_given(f"internal error: {error}", upload, filename)
     return None
+
+
+def as_given(message: str, upload: Path, filename: str) -> str:
+    """`message` naming the file the user gave, not the stored upload: uploads are saved
+    under a generated name in the server's folder, which means nothing to the user (and
+    the folder is the server's business)."""
+    given = filename or "the uploaded file"
+    message = message.replace(str(upload), given)
+    return message.replace(upload.name, given)
+
+
+def _given_summary(
+    session: Session, summary: ImportSummary, upload: Path, filename: str
+) -> dict[str, Any]:
+    """The summary as stored on the job, every text naming the file the user gave; the
+    source this import recorded gets that name as its origin too."""
+
+    def rename(value: Any) -> Any:
+        if isinstance(value, str):
+            return as_given(value, upload, filename)
+        if isinstance(value, list):
+            return [rename(item) for item in value]
+        if isinstance(value, dict):
+            return {key: rename(item) for key, item in value.items()}
+        return value
+
+    answer: dict[str, Any] = rename(summary.as_dict())
+    source = session.get(Source, summary.source_id) if summary.source_id else None
+    if source is not None and source.origin != as_given(source.origin, upload, filename):
+        source.origin = as_given(source.origin, upload, filename)
+    return answer
 
 
 PREVIEW_KEEP = timedelta(days=1)

@@ -58,7 +58,6 @@ import shutil
 import struct
 import subprocess
 import sys
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -73,6 +72,7 @@ from afteraction.core.errors import AfteractionError, ImportFailed
 from afteraction.core.import_window import ChannelTally
 from afteraction.services.imports._collection import BULK_THRESHOLD
 from afteraction.services.imports.slack_rows import LeanRows, MessageRows
+from afteraction.services.imports.stage_dirs import make_stage_dir, sweep_stage_dirs
 from afteraction.storage import bound_rows
 
 if TYPE_CHECKING:
@@ -196,7 +196,8 @@ def parse_elsewhere(
     processes (see the module docstring)."""
     running: list[_Parser] = []
     ends: dict[str, _FolderEnd] = {}
-    stage_dir = tempfile.mkdtemp(prefix="afteraction-import-")
+    sweep_stage_dirs()  # what an import killed before this one left
+    stage_dir = str(make_stage_dir())
     sizes = {folder: export.day_bytes(folder) for folder, _ in chosen}
     try:
         shares = _shares(sizes, chosen, parsers)

@@ -13,6 +13,7 @@ from afteraction.services import directory_reads as reads
 from afteraction.storage.db import writing
 from afteraction.web import schemas as s
 from afteraction.web.deps import CurrentActor, CurrentUser, DbSession
+from afteraction.web.schemas.common import RowId
 
 router = APIRouter()
 
@@ -34,13 +35,13 @@ def create_person(body: s.PersonCreate, db: DbSession, actor: CurrentActor) -> s
 
 
 @router.get("/people/{person_id}", tags=["directory"], response_model=s.PersonRead)
-def get_person(person_id: int, db: DbSession, actor: CurrentActor) -> s.PersonRead:  # noqa: ARG001
+def get_person(person_id: RowId, db: DbSession, actor: CurrentActor) -> s.PersonRead:  # noqa: ARG001
     return s.person_read(directory.get_person(db, person_id))
 
 
 @router.patch("/people/{person_id}", tags=["directory"], response_model=s.PersonRead)
 def update_person(
-    person_id: int, body: s.PersonUpdate, db: DbSession, actor: CurrentActor
+    person_id: RowId, body: s.PersonUpdate, db: DbSession, actor: CurrentActor
 ) -> s.PersonRead:
     """Change only the fields sent; an explicit null clears an optional field."""
     with writing(db):
@@ -51,7 +52,7 @@ def update_person(
 
 
 @router.delete("/people/{person_id}", tags=["directory"], status_code=204, responses=s.NO_CONTENT)
-def delete_person(person_id: int, db: DbSession, actor: CurrentActor) -> Response:
+def delete_person(person_id: RowId, db: DbSession, actor: CurrentActor) -> Response:
     """Refused (409) while incidents, evidence or a user account still refer to the person."""
     with writing(db):
         directory_edit.delete_person(db, actor, person_id)
@@ -65,7 +66,7 @@ def delete_person(person_id: int, db: DbSession, actor: CurrentActor) -> Respons
     response_model=s.PersonRead,
 )
 def add_membership(
-    person_id: int, body: s.MembershipCreate, db: DbSession, actor: CurrentActor
+    person_id: RowId, body: s.MembershipCreate, db: DbSession, actor: CurrentActor
 ) -> s.PersonRead:
     """Add the person to a team (from `start` to `end`); the answer is the person."""
     with writing(db):
@@ -204,7 +205,9 @@ def create_user(body: s.UserCreate, db: DbSession, actor: CurrentActor) -> s.Use
 
 
 @router.patch("/users/{user_id}", tags=["admin"], response_model=s.UserRead)
-def update_user(user_id: int, body: s.UserUpdate, db: DbSession, actor: CurrentActor) -> s.UserRead:
+def update_user(
+    user_id: RowId, body: s.UserUpdate, db: DbSession, actor: CurrentActor
+) -> s.UserRead:
     """Change a user's role or disable (`active: false`) their logins and tokens; admins only."""
     with writing(db):
         user = users.update_user(db, actor, user_id, role=body.role, active=body.active)
@@ -230,7 +233,7 @@ def issue_token(body: s.TokenCreate, db: DbSession, user: CurrentUser) -> s.Toke
 
 
 @router.delete("/tokens/{token_id}", tags=["admin"], status_code=204, responses=s.NO_CONTENT)
-def revoke_token(token_id: int, db: DbSession, actor: CurrentActor) -> Response:
+def revoke_token(token_id: RowId, db: DbSession, actor: CurrentActor) -> Response:
     with writing(db):
         users.revoke_token(db, actor, token_id)
     return Response(status_code=204)

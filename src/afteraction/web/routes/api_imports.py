@@ -49,6 +49,7 @@ from afteraction.storage.tables import Incident
 from afteraction.storage.visibility import visibility_clause
 from afteraction.web import schemas as s
 from afteraction.web.deps import CurrentActor, DbSession, queue_of
+from afteraction.web.schemas.common import RowId
 
 router = APIRouter()
 CHUNK = 1024 * 1024
@@ -67,6 +68,7 @@ def _safe_name(name: str | None) -> str:
 def store_upload(upload: StarletteUpload, settings: Settings) -> Path:
     """Copy the upload to the uploads folder in chunks, refusing it past the size limit
     (blocking file I/O: call it from a worker thread)."""
+    given = upload.filename or "the uploaded file"
     folder = settings.uploads_path()
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{secrets.token_hex(8)}-{_safe_name(upload.filename)}"
@@ -78,7 +80,7 @@ def store_upload(upload: StarletteUpload, settings: Settings) -> Path:
                 size += len(chunk)
                 if size > settings.max_upload_bytes:
                     raise UploadTooLarge(
-                        f"upload is larger than {settings.max_upload_bytes} bytes",
+                        f"{given}: larger than {settings.max_upload_bytes} bytes",
                         field="file",
                     )
                 out.write(chunk)
@@ -87,7 +89,7 @@ def store_upload(upload: StarletteUpload, settings: Settings) -> Path:
         raise
     if size == 0:
         target.unlink(missing_ok=True)
-        raise ValidationError("the uploaded file is empty", field="file")
+        raise ValidationError(f"{given}: the file is empty", field="file")
     return target
 
 
@@ -208,7 +210,7 @@ def job_read(job: import_jobs.ImportJob) -> s.JobRead:
     )
 
 
-def visible_job(db: Session, actor: Actor, job_id: int) -> import_jobs.ImportJob:
+def visible_job(db: Session, actor: Actor, job_id: RowId) -> import_jobs.ImportJob:
     job = import_jobs.get_job(db, job_id)
     if not actor.is_admin and job.created_by_user_id != actor.user_id:
         raise NotFound("import job", job_id)
@@ -233,12 +235,12 @@ async def create_import(
 
 
 @router.get("/imports/{job_id}", tags=["imports"], response_model=s.JobRead)
-def get_import(job_id: int, db: DbSession, actor: CurrentActor) -> s.JobRead:
+def get_import(job_id: RowId, db: DbSession, actor: CurrentActor) -> s.JobRead:
     return job_read(visible_job(db, actor, job_id))
 
 
 def visible_sources(
-    db: Session, actor: Actor, *, incident: str | None = None, source_id: int | None = None
+    db: Session, actor: Actor, *, incident: str | None = None, source_id: RowId | None = None
 ) -> list[Source]:
     """Sources of no incident or of an incident the actor may see, newest first."""
     query = (
@@ -261,7 +263,7 @@ def list_sources(db: DbSession, actor: CurrentActor, incident: str | None = None
     )
 
 
-def remove_visible_source(db: Session, actor: Actor, source_id: int) -> SourceRemoval:
+def remove_visible_source(db: Session, actor: Actor, source_id: RowId) -> SourceRemoval:
     """Remove a source the actor may see, in one transaction (nothing changes on failure)."""
     require_write(actor)
     with writing(db):
@@ -271,7 +273,7 @@ def remove_visible_source(db: Session, actor: Actor, source_id: int) -> SourceRe
 
 
 @router.delete("/sources/{source_id}", tags=["imports"], response_model=s.SourceRemovalRead)
-def delete_source(source_id: int, db: DbSession, actor: CurrentActor) -> s.SourceRemovalRead:
+def delete_source(source_id: RowId, db: DbSession, actor: CurrentActor) -> s.SourceRemovalRead:
     """Remove a source with everything it brought. The answer lists the rows removed by
     table, the incidents the source had created that went with it (`incidents_removed`),
     and those kept because something else was attached or changed (`incidents_kept`)."""

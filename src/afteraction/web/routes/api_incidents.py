@@ -25,6 +25,7 @@ from afteraction.web import schemas as s
 from afteraction.web.deps import CurrentActor, DbSession, cached_actor
 from afteraction.web.fastpath import body_key
 from afteraction.web.readcache import ReadCache
+from afteraction.web.schemas.common import ROW_ID_MAX, RowId
 
 router = APIRouter(tags=["incidents"])
 IncidentKey = Annotated[str, "INC-42 or 42"]
@@ -77,7 +78,7 @@ async def list_incidents(
     q: Annotated[str | None, Query(max_length=200)] = None,
     sort: str = "-number",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=ROW_ID_MAX)] = 0,
 ) -> Response:
     """Visible incidents, newest first by default. Filters combine with AND.
 
@@ -219,7 +220,7 @@ def assign_role(
 
 @router.post("/incidents/{key}/roles/{role_id}/end", response_model=s.RoleRead)
 def end_role(
-    key: IncidentKey, role_id: int, body: s.RoleEnd, db: DbSession, actor: CurrentActor
+    key: IncidentKey, role_id: RowId, body: s.RoleEnd, db: DbSession, actor: CurrentActor
 ) -> s.RoleRead:
     with writing(db):
         return s.role_read(incident_roles.end_role(db, actor, key, role_id, end=body.end))
@@ -265,7 +266,7 @@ def add_impact(
 
 @router.patch("/incidents/{key}/impact/{impact_id}", response_model=s.ImpactRead)
 def update_impact(
-    key: IncidentKey, impact_id: int, body: s.ImpactUpdate, db: DbSession, actor: CurrentActor
+    key: IncidentKey, impact_id: RowId, body: s.ImpactUpdate, db: DbSession, actor: CurrentActor
 ) -> s.ImpactRead:
     """Change start, end (an explicit null reopens the interval) or description."""
     with writing(db):
@@ -275,7 +276,7 @@ def update_impact(
 
 @router.delete("/incidents/{key}/impact/{impact_id}", response_model=s.ImpactList)
 def remove_impact(
-    key: IncidentKey, impact_id: int, db: DbSession, actor: CurrentActor
+    key: IncidentKey, impact_id: RowId, db: DbSession, actor: CurrentActor
 ) -> s.ImpactList:
     """Remove an interval; the answer is the incident's remaining intervals."""
     with writing(db):
@@ -300,7 +301,7 @@ def add_action_item(
 
 @router.patch("/action-items/{item_id}", response_model=s.ActionItemRead)
 def update_action_item(
-    item_id: int, body: s.ActionItemUpdate, db: DbSession, actor: CurrentActor
+    item_id: RowId, body: s.ActionItemUpdate, db: DbSession, actor: CurrentActor
 ) -> s.ActionItemRead:
     with writing(db):
         item = action_items.update_action_item(

@@ -26,12 +26,13 @@ from afteraction.web import schemas as s
 from afteraction.web.deps import CurrentActor, DbSession
 from afteraction.web.routes.pages_incidents import incident_key
 from afteraction.web.routes.pages_insights import export, thresholds_from, write_counts
+from afteraction.web.schemas.common import ROW_ID_MAX, RowId
 from afteraction.web.similarity import request_embed
 
 router = APIRouter(tags=["insights"])
 Limit = Annotated[int, Query(ge=1, le=1000)]
 OnCallGroup = Annotated[str, Query(pattern="^(people|teams|warnings|involvements)$")]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=ROW_ID_MAX)]
 Format = Annotated[str, Query(pattern="^(json|csv)$")]
 
 
@@ -156,7 +157,7 @@ def create_slo(body: SLOBody, db: DbSession, actor: CurrentActor) -> dict[str, A
 
 
 @router.get("/slos/{slo_id}", response_model=s.SLODetail)
-def get_slo(slo_id: int, db: DbSession, actor: CurrentActor) -> dict[str, Any]:
+def get_slo(slo_id: RowId, db: DbSession, actor: CurrentActor) -> dict[str, Any]:
     """The SLO with its budget, burn rates (1h/6h/3d...), alerts and budget per incident."""
     status = levels.slo_status(db, actor, slo_id)
     data = view.slo_row(status)
@@ -168,7 +169,7 @@ def get_slo(slo_id: int, db: DbSession, actor: CurrentActor) -> dict[str, Any]:
 
 
 @router.delete("/slos/{slo_id}", status_code=204, responses=s.NO_CONTENT)
-def delete_slo(slo_id: int, db: DbSession, actor: CurrentActor) -> Response:
+def delete_slo(slo_id: RowId, db: DbSession, actor: CurrentActor) -> Response:
     with writing(db):
         levels.delete_slo(db, actor, slo_id)
     return Response(status_code=204)
@@ -181,7 +182,7 @@ def delete_slo(slo_id: int, db: DbSession, actor: CurrentActor) -> Response:
     openapi_extra=s.COUNTS_BODY,
 )
 async def add_counts(
-    slo_id: int, request: Request, db: DbSession, actor: CurrentActor
+    slo_id: RowId, request: Request, db: DbSession, actor: CurrentActor
 ) -> s.CountsWritten:
     """Good/total counts as JSON (`{"rows": [{"at", "good", "total"}]}` or a list) or as a
     CSV body / `file` upload with the header at,good,total. Every row is checked first; a
@@ -193,10 +194,10 @@ async def add_counts(
         upload = form.get("file")
         if upload is None or isinstance(upload, str):
             raise ValidationError("attach the CSV as the 'file' field", field="file")
-        rows: Any = levels.parse_counts_csv((await upload.read()).decode("utf-8-sig"))
+        rows: Any = levels.parse_counts_csv(await upload.read())
         first_row = 2
     elif content_type.startswith("text/csv"):
-        rows = levels.parse_counts_csv((await request.body()).decode("utf-8-sig"))
+        rows = levels.parse_counts_csv(await request.body())
         first_row = 2
     else:
         try:
@@ -238,7 +239,7 @@ def create_sla(body: SLABody, db: DbSession, actor: CurrentActor) -> dict[str, A
 
 
 @router.get("/slas/{sla_id}", response_model=s.SLADetail)
-def get_sla(sla_id: int, request: Request, db: DbSession, actor: CurrentActor) -> dict[str, Any]:
+def get_sla(sla_id: RowId, request: Request, db: DbSession, actor: CurrentActor) -> dict[str, Any]:
     """The SLA, its compliance rate and the breaches (incidents that missed the target)."""
     row = levels.get_sla(db, sla_id)
     results = ins.sla_results(db, actor, view.filters_from(request.query_params), [row])
@@ -249,14 +250,14 @@ def get_sla(sla_id: int, request: Request, db: DbSession, actor: CurrentActor) -
 
 
 @router.delete("/slas/{sla_id}", status_code=204, responses=s.NO_CONTENT)
-def delete_sla(sla_id: int, db: DbSession, actor: CurrentActor) -> Response:
+def delete_sla(sla_id: RowId, db: DbSession, actor: CurrentActor) -> Response:
     with writing(db):
         levels.delete_sla(db, actor, sla_id)
     return Response(status_code=204)
 
 
 @router.get("/slas/{sla_id}/breaches", response_model=s.TablePage, responses=s.CSV)
-def sla_breaches(sla_id: int, request: Request, db: DbSession, actor: CurrentActor,
+def sla_breaches(sla_id: RowId, request: Request, db: DbSession, actor: CurrentActor,
                  format: Format = "json", limit: Limit = 100,
                  offset: Offset = 0) -> Response | s.TablePage:  # fmt: skip
     row = levels.get_sla(db, sla_id)

@@ -21,6 +21,7 @@ from afteraction.storage.db import writing
 from afteraction.web import schemas as s
 from afteraction.web.deps import CurrentActor, DbSession
 from afteraction.web.routes.pages_incidents import incident_key
+from afteraction.web.schemas.common import RowId
 
 router = APIRouter(tags=["analysis"])
 
@@ -78,7 +79,7 @@ def annotate(
 @router.delete(
     "/incidents/{key}/annotations/{annotation_id}", status_code=204, responses=s.NO_CONTENT
 )
-def unannotate(key: str, annotation_id: int, db: DbSession, actor: CurrentActor) -> Response:
+def unannotate(key: str, annotation_id: RowId, db: DbSession, actor: CurrentActor) -> Response:
     with writing(db):
         work.delete_annotation(db, actor, _key(key), annotation_id)
     return Response(status_code=204)
@@ -135,7 +136,7 @@ def decide(
 
 @router.patch("/incidents/{key}/timeline/{entry_id}", response_model=s.EntryRead)
 def edit_entry(
-    key: str, entry_id: int, body: s.EntryUpdate, db: DbSession, actor: CurrentActor
+    key: str, entry_id: RowId, body: s.EntryUpdate, db: DbSession, actor: CurrentActor
 ) -> s.EntryRead:
     with writing(db):
         return s.entry_read(
@@ -145,7 +146,7 @@ def edit_entry(
 
 @router.post("/incidents/{key}/timeline/{entry_id}/milestone", response_model=s.MilestoneSet)
 def entry_milestone(
-    key: str, entry_id: int, body: s.EntryMilestone, db: DbSession, actor: CurrentActor
+    key: str, entry_id: RowId, body: s.EntryMilestone, db: DbSession, actor: CurrentActor
 ) -> s.MilestoneSet:
     """Set one of the incident's milestones to the time of the entry."""
     with writing(db):
@@ -189,7 +190,7 @@ def interviews(key: str, db: DbSession, actor: CurrentActor) -> s.InterviewList:
 
 
 @router.get("/incidents/{key}/interviews/{interview_id}", response_model=s.InterviewRead)
-def interview(key: str, interview_id: int, db: DbSession, actor: CurrentActor) -> s.InterviewRead:
+def interview(key: str, interview_id: RowId, db: DbSession, actor: CurrentActor) -> s.InterviewRead:
     return _interview(db, iv.get_interview(db, actor, _key(key), interview_id))
 
 
@@ -202,7 +203,7 @@ def plan(key: str, body: s.InterviewCreate, db: DbSession, actor: CurrentActor) 
 
 @router.patch("/incidents/{key}/interviews/{interview_id}", response_model=s.InterviewRead)
 def update(
-    key: str, interview_id: int, body: s.InterviewUpdate, db: DbSession, actor: CurrentActor
+    key: str, interview_id: RowId, body: s.InterviewUpdate, db: DbSession, actor: CurrentActor
 ) -> s.InterviewRead:
     """Change the fields sent; `readers` names users who may read the interview."""
     with writing(db):
@@ -220,7 +221,7 @@ def update(
     response_model=s.NoteRead,
 )
 def quote(
-    key: str, interview_id: int, body: s.QuoteCreate, db: DbSession, actor: CurrentActor
+    key: str, interview_id: RowId, body: s.QuoteCreate, db: DbSession, actor: CurrentActor
 ) -> s.NoteRead:
     """Quote a passage into the analysis deliberately; the quote is logged."""
     with writing(db):

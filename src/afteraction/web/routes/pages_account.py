@@ -30,6 +30,7 @@ from afteraction.web.deps import (
 )
 from afteraction.web.routes.pages_forms import Form, errors_of, render_page, see_other, writing_as
 from afteraction.web.routes.pages_incidents import FormDep
+from afteraction.web.schemas.common import RowId
 
 router = APIRouter(include_in_schema=False)
 
@@ -144,7 +145,7 @@ def issue_token(request: Request, db: DbSession, user: CurrentUser, form: FormDe
 
 @router.post("/account/tokens/{token_id}/revoke")
 def revoke_token(
-    token_id: int,
+    token_id: RowId,
     request: Request,
     db: DbSession,
     user: CurrentUser,
@@ -208,7 +209,7 @@ def create_user(request: Request, db: DbSession, user: CurrentUser, form: FormDe
 
 @router.post("/admin/users/{user_id}/role")
 def change_role(
-    user_id: int, request: Request, db: DbSession, user: CurrentUser, form: FormDep
+    user_id: RowId, request: Request, db: DbSession, user: CurrentUser, form: FormDep
 ) -> Response:
     def write(actor: Actor, form: Form) -> str:
         changed = users.set_role(db, actor, user_id, form.text("role", limit=20, required=True))
@@ -219,7 +220,7 @@ def change_role(
 
 @router.post("/admin/users/{user_id}/active")
 def set_active(
-    user_id: int, request: Request, db: DbSession, user: CurrentUser, form: FormDep
+    user_id: RowId, request: Request, db: DbSession, user: CurrentUser, form: FormDep
 ) -> Response:
     """Disable a user's logins and tokens (`active=no`), or enable them again."""
 
@@ -233,7 +234,7 @@ def set_active(
 
 @router.post("/admin/users/{user_id}/force-reset")
 def force_reset(
-    user_id: int, request: Request, db: DbSession, user: CurrentUser, form: FormDep
+    user_id: RowId, request: Request, db: DbSession, user: CurrentUser, form: FormDep
 ) -> Response:
     """The user must choose a new password at their next login; their sessions end now."""
 
@@ -249,7 +250,7 @@ def force_reset(
 
 @router.post("/admin/users/{user_id}/unlock")
 def unlock(
-    user_id: int, request: Request, db: DbSession, user: CurrentUser, form: FormDep
+    user_id: RowId, request: Request, db: DbSession, user: CurrentUser, form: FormDep
 ) -> Response:
     """End a sign-in lock on this account at once (it also ends by itself)."""
 

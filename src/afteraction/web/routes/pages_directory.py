@@ -44,6 +44,7 @@ from afteraction.web.routes.pages_forms import (
     writing_as,
 )
 from afteraction.web.routes.pages_incidents import FormDep
+from afteraction.web.schemas.common import RowId
 
 router = APIRouter(include_in_schema=False)
 
@@ -312,7 +313,7 @@ class PersonPage:
     can_write: bool
 
 
-def person_page(db: Session, actor: Actor, person_id: int, form: FormState) -> PersonPage:
+def person_page(db: Session, actor: Actor, person_id: RowId, form: FormState) -> PersonPage:
     person = directory.get_person(db, person_id)
     return PersonPage(
         person=person,
@@ -326,14 +327,14 @@ def person_page(db: Session, actor: Actor, person_id: int, form: FormState) -> P
 
 
 @router.get("/people/{person_id}")
-def person(person_id: int, request: Request, db: DbSession, user: CurrentUser) -> Response:
+def person(person_id: RowId, request: Request, db: DbSession, user: CurrentUser) -> Response:
     page = person_page(db, users.actor_for(user), person_id, FormState())
     return render_page(request, "person.html", page, user=user)
 
 
 @router.post("/people/{person_id}/memberships")
 def add_membership(
-    person_id: int, request: Request, db: DbSession, user: CurrentUser, form: FormDep
+    person_id: RowId, request: Request, db: DbSession, user: CurrentUser, form: FormDep
 ) -> Response:
     def write(actor: Actor, form: Form) -> str:
         directory.add_membership(

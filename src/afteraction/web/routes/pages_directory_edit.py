@@ -32,6 +32,7 @@ from afteraction.web.routes.pages_forms import (
     writing_as,
 )
 from afteraction.web.routes.pages_incidents import FormDep
+from afteraction.web.schemas.common import RowId
 
 router = APIRouter(include_in_schema=False)
 TEMPLATE = "directory_edit.html"
@@ -129,7 +130,7 @@ def _delete(
 # -- people ----------------------------------------------------------------------------------
 
 
-def _person_page(db: Session, person_id: int, state: FormState) -> EditPage:
+def _person_page(db: Session, person_id: RowId, state: FormState) -> EditPage:
     person = directory.get_person(db, person_id)
     others = db.scalars(select(Person).where(Person.id != person.id).order_by(Person.name))
     managers = (("", "None"), *((str(p.id), p.name) for p in others))
@@ -167,7 +168,7 @@ def _person_page(db: Session, person_id: int, state: FormState) -> EditPage:
     )
 
 
-def _person_builder(person_id: int) -> Build:
+def _person_builder(person_id: RowId) -> Build:
     def build(db: Session, state: FormState) -> EditPage:
         return _person_page(db, person_id, state)
 
@@ -175,13 +176,13 @@ def _person_builder(person_id: int) -> Build:
 
 
 @router.get("/people/{person_id}/edit")
-def edit_person(person_id: int, request: Request, db: DbSession, user: CurrentUser) -> Response:
+def edit_person(person_id: RowId, request: Request, db: DbSession, user: CurrentUser) -> Response:
     return _show(request, db, user, _person_builder(person_id))
 
 
 @router.post("/people/{person_id}/edit")
 def update_person(
-    person_id: int, request: Request, db: DbSession, user: CurrentUser, form: FormDep
+    person_id: RowId, request: Request, db: DbSession, user: CurrentUser, form: FormDep
 ) -> Response:
     def save(actor: Actor, form: Form) -> tuple[str, str]:
         changes: dict[str, Any] = {
@@ -203,7 +204,7 @@ def update_person(
 
 @router.post("/people/{person_id}/delete")
 def delete_person(
-    person_id: int, request: Request, db: DbSession, user: CurrentUser, form: FormDep
+    person_id: RowId, request: Request, db: DbSession, user: CurrentUser, form: FormDep
 ) -> Response:
     def remove(actor: Actor) -> tuple[str, str]:
         name = directory.get_person(db, person_id).name

@@ -28,6 +28,7 @@ from afteraction.core.incidents import format_public_id
 from afteraction.services import users
 from afteraction.storage.db import writing
 from afteraction.storage.tables import User
+from afteraction.web.schemas.common import ROW_ID_MAX
 from afteraction.web.templating import render
 
 TIME_ZONES: tuple[str, ...] = (
@@ -168,6 +169,8 @@ class Form:
             return None
         if not re.fullmatch(r"-?\d{1,12}", value):
             raise ValidationError(f"{name} must be a whole number, not {value!r}", field=name)
+        if abs(int(value)) > ROW_ID_MAX:
+            raise ValidationError(f"{name} must be at most {ROW_ID_MAX}, not {value}", field=name)
         return int(value)
 
     def day(self, name: str) -> date | None:

@@ -47,6 +47,7 @@ from afteraction.web.routes.api_imports import (
     visible_sources,
 )
 from afteraction.web.routes.pages_forms import can_write, errors_of, render_page, see_other
+from afteraction.web.schemas.common import RowId
 from afteraction.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -163,7 +164,7 @@ async def upload(request: Request, db: DbSession, user: CurrentUser) -> Response
     return see_other(request, f"/imports/jobs/{job.id}", notice)
 
 
-def _preview(db: Session, actor: Actor, job_id: int) -> None:
+def _preview(db: Session, actor: Actor, job_id: RowId) -> None:
     """Count what the job's upload holds and keep it on the job (still in `preview`); an
     export that cannot be read fails the job, deletes the upload and raises."""
     job = import_jobs.get_job(db, job_id)
@@ -179,7 +180,7 @@ def _preview(db: Session, actor: Actor, job_id: int) -> None:
     import_jobs.set_state(db, job_id, "preview", summary=found)
 
 
-def _waiting(db: Session, actor: Actor, job_id: int) -> import_jobs.ImportJob:
+def _waiting(db: Session, actor: Actor, job_id: RowId) -> import_jobs.ImportJob:
     """A visible job still in `preview`, whose upload is still stored."""
     require_write(actor)
     job = visible_job(db, actor, job_id)
@@ -191,7 +192,7 @@ def _waiting(db: Session, actor: Actor, job_id: int) -> import_jobs.ImportJob:
 
 
 @router.post("/imports/jobs/{job_id}/confirm")
-def confirm_import(job_id: int, request: Request, db: DbSession, user: CurrentUser) -> Response:
+def confirm_import(job_id: RowId, request: Request, db: DbSession, user: CurrentUser) -> Response:
     """Queue a previewed import as it was previewed (same upload, same options)."""
     job = _waiting(db, users.actor_for(user), job_id)
     import_jobs.set_state(db, job_id, "queued", summary=None)
@@ -200,7 +201,7 @@ def confirm_import(job_id: int, request: Request, db: DbSession, user: CurrentUs
 
 
 @router.post("/imports/jobs/{job_id}/discard")
-def discard_import(job_id: int, request: Request, db: DbSession, user: CurrentUser) -> Response:
+def discard_import(job_id: RowId, request: Request, db: DbSession, user: CurrentUser) -> Response:
     """Drop a previewed import: the job fails as discarded and its upload is deleted."""
     job = _waiting(db, users.actor_for(user), job_id)
     path = Path(job.path)
@@ -222,20 +223,20 @@ def _refused(
 
 
 @router.get("/imports/jobs/{job_id}")
-def job_page(job_id: int, request: Request, db: DbSession, user: CurrentUser) -> Response:
+def job_page(job_id: RowId, request: Request, db: DbSession, user: CurrentUser) -> Response:
     job = job_read(visible_job(db, users.actor_for(user), job_id)).model_dump(mode="json")
     return render_page(request, "import_job.html", job, user=user)
 
 
 @router.get("/imports/jobs/{job_id}/status")
-def job_status(job_id: int, request: Request, db: DbSession, user: CurrentUser) -> Response:
+def job_status(job_id: RowId, request: Request, db: DbSession, user: CurrentUser) -> Response:
     """The status fragment htmx swaps in every second while the job runs."""
     job = job_read(visible_job(db, users.actor_for(user), job_id)).model_dump(mode="json")
     return render(request, "_import_job_status.html", {"job": job}, user=user)
 
 
 @router.post("/imports/sources/{source_id}/remove")
-def remove_source(source_id: int, request: Request, db: DbSession, user: CurrentUser) -> Response:
+def remove_source(source_id: RowId, request: Request, db: DbSession, user: CurrentUser) -> Response:
     """Remove the source, then show the import page with what was removed and what was kept
     (incidents the source created that something else was attached to or that were changed)."""
     actor = users.actor_for(user)

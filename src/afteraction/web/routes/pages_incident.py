@@ -52,6 +52,7 @@ from afteraction.web.routes.pages_forms import (
     writing_as,
 )
 from afteraction.web.routes.pages_incidents import FormDep, incident_key
+from afteraction.web.schemas.common import RowId
 
 router = APIRouter(include_in_schema=False)
 DURATIONS = [m for m in METRICS.values() if m.start and m.end and m.id != "time_between_failures"]
@@ -314,7 +315,7 @@ def assign_role(
 
 @router.post("/incidents/{key}/roles/{role_id}/end")
 def end_role(
-    key: str, role_id: int, request: Request, db: DbSession, user: CurrentUser, form: FormDep
+    key: str, role_id: RowId, request: Request, db: DbSession, user: CurrentUser, form: FormDep
 ) -> Response:
     number = incident_key(key)
 
@@ -360,7 +361,7 @@ def add_impact(
 
 @router.post("/incidents/{key}/impact/{impact_id}/end")
 def end_impact(
-    key: str, impact_id: int, request: Request, db: DbSession, user: CurrentUser, form: FormDep
+    key: str, impact_id: RowId, request: Request, db: DbSession, user: CurrentUser, form: FormDep
 ) -> Response:
     number = incident_key(key)
 
@@ -374,7 +375,7 @@ def end_impact(
 
 @router.post("/incidents/{key}/impact/{impact_id}/remove")
 def remove_impact(
-    key: str, impact_id: int, request: Request, db: DbSession, user: CurrentUser, form: FormDep
+    key: str, impact_id: RowId, request: Request, db: DbSession, user: CurrentUser, form: FormDep
 ) -> Response:
     number = incident_key(key)
 
@@ -409,7 +410,7 @@ def add_action_item(
 
 @router.post("/incidents/{key}/action-items/{item_id}/status")
 def action_item_status(
-    key: str, item_id: int, request: Request, db: DbSession, user: CurrentUser, form: FormDep
+    key: str, item_id: RowId, request: Request, db: DbSession, user: CurrentUser, form: FormDep
 ) -> Response:
     number = incident_key(key)
 

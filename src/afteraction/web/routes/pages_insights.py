@@ -32,6 +32,7 @@ from afteraction.web import insights as view
 from afteraction.web.deps import CurrentUser, DbSession, queue_of
 from afteraction.web.routes.pages_forms import see_other
 from afteraction.web.routes.pages_incidents import FormDep, incident_key
+from afteraction.web.schemas.common import RowId
 from afteraction.web.similarity import request_embed
 from afteraction.web.templating import render
 
@@ -353,7 +354,7 @@ def create_slo_form(request: Request, db: DbSession, user: CurrentUser, form: Fo
 
 @router.post("/slos/{slo_id}/counts")
 async def upload_counts_form(
-    request: Request, slo_id: int, db: DbSession, user: CurrentUser
+    request: Request, slo_id: RowId, db: DbSession, user: CurrentUser
 ) -> Response:
     actor = users.actor_for(user)
     form = await request.form()
@@ -370,7 +371,7 @@ async def upload_counts_form(
 
 
 def write_counts(
-    request: Request, db: Session, actor: Actor, slo_id: int, rows: Any, first_row: int
+    request: Request, db: Session, actor: Actor, slo_id: RowId, rows: Any, first_row: int
 ) -> int:
     """Store checked count rows, then queue the SLO's burn check; returns how many were
     written (database work: async routes call it in the thread pool)."""
@@ -380,7 +381,7 @@ def write_counts(
     return written
 
 
-def enqueue_burn_check(request: Request, slo_id: int) -> None:
+def enqueue_burn_check(request: Request, slo_id: RowId) -> None:
     """Ask the job queue to check the SLO's burn rates (recording any alert)."""
     queue_of(request).enqueue("slo_burn_check", slo_id)
 

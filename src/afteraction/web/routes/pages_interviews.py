@@ -29,6 +29,7 @@ from afteraction.web.deps import CurrentUser, DbSession
 from afteraction.web.routes.pages_forms import Form, render_page, see_other, writing_as
 from afteraction.web.routes.pages_incidents import FormDep, incident_key
 from afteraction.web.routes.pages_workspace import _open
+from afteraction.web.schemas.common import RowId
 
 router = APIRouter(include_in_schema=False)
 
@@ -99,7 +100,7 @@ def plan(key: str, request: Request, db: DbSession, user: CurrentUser, form: For
 
 @router.post("/incidents/{key}/interviews/{interview_id}")
 async def change(
-    key: str, interview_id: int, request: Request, db: DbSession, user: CurrentUser, form: FormDep
+    key: str, interview_id: RowId, request: Request, db: DbSession, user: CurrentUser, form: FormDep
 ) -> Response:
     upload = form.data.get("transcript")
     vtt = await upload.read() if upload is not None and hasattr(upload, "read") else b""
@@ -107,7 +108,7 @@ async def change(
 
 
 def _change(
-    key: str, interview_id: int, request: Request, db: Session, user: User, form: Form, vtt: bytes
+    key: str, interview_id: RowId, request: Request, db: Session, user: User, form: Form, vtt: bytes
 ) -> Response:
     """Apply the submitted change (database work: runs in the thread pool)."""
     actor = users.actor_for(user)

@@ -22,6 +22,7 @@ from afteraction.web.routes.pages_forms import (
     writing_as,
 )
 from afteraction.web.routes.pages_incidents import FormDep, incident_key
+from afteraction.web.schemas.common import RowId
 from afteraction.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -62,7 +63,7 @@ def subscribe(request: Request, db: DbSession, user: CurrentUser, form: FormDep)
 
 @router.post("/subscriptions/{subscription_id}/delete")
 def unsubscribe(
-    subscription_id: int, request: Request, db: DbSession, user: CurrentUser
+    subscription_id: RowId, request: Request, db: DbSession, user: CurrentUser
 ) -> Response:
     def write(_actor: Any) -> str:
         notifications.unsubscribe(db, user.id, subscription_id)
@@ -98,7 +99,7 @@ def learning_page(request: Request, db: DbSession, user: CurrentUser) -> Respons
 
 @router.post("/action-items/{item_id}/issue")
 def action_item_issue(
-    item_id: int,
+    item_id: RowId,
     request: Request,
     db: DbSession,
     user: CurrentUser,

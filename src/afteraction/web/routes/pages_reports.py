@@ -35,6 +35,7 @@ from afteraction.web.routes.pages_forms import (
     writing_as,
 )
 from afteraction.web.routes.pages_incidents import FormDep, incident_key
+from afteraction.web.schemas.common import RowId
 from afteraction.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -168,7 +169,7 @@ def report_comment(
 
 @router.post("/incidents/{key}/report/comments/{comment_id}/react")
 def report_react(
-    key: str, comment_id: int, request: Request, db: DbSession, user: CurrentUser, form: FormDep
+    key: str, comment_id: RowId, request: Request, db: DbSession, user: CurrentUser, form: FormDep
 ) -> Response:
     number = incident_key(key)
 
@@ -349,7 +350,7 @@ def report_dismiss(
 
 @router.get("/incidents/{key}/report/versions")
 def report_versions(
-    key: str, request: Request, db: DbSession, user: CurrentUser, a: int = 0, b: int = 0
+    key: str, request: Request, db: DbSession, user: CurrentUser, a: RowId = 0, b: RowId = 0
 ) -> Response:
     actor = users.actor_for(user)
     number = incident_key(key)

@@ -25,6 +25,7 @@ from afteraction.web.routes.pages_forms import (
     write_then_back,
 )
 from afteraction.web.routes.pages_incidents import FormDep, incident_key
+from afteraction.web.schemas.common import RowId
 from afteraction.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -109,7 +110,7 @@ def calibration_generate(key: str, request: Request, db: DbSession, user: Curren
 
 @router.post("/incidents/{key}/review/calibration/{doc_id}/share")
 def calibration_share(
-    key: str, doc_id: int, request: Request, db: DbSession, user: CurrentUser
+    key: str, doc_id: RowId, request: Request, db: DbSession, user: CurrentUser
 ) -> Response:
     number = incident_key(key)
 
@@ -122,7 +123,7 @@ def calibration_share(
 
 @router.post("/incidents/{key}/review/calibration/{doc_id}/vote")
 def calibration_vote(
-    key: str, doc_id: int, request: Request, db: DbSession, user: CurrentUser, form: FormDep
+    key: str, doc_id: RowId, request: Request, db: DbSession, user: CurrentUser, form: FormDep
 ) -> Response:
     number = incident_key(key)
 
@@ -146,7 +147,7 @@ def meeting_plan(key: str, request: Request, db: DbSession, user: CurrentUser) -
 
 @router.post("/incidents/{key}/review/meeting/{meeting_id}/record")
 def meeting_record(
-    key: str, meeting_id: int, request: Request, db: DbSession, user: CurrentUser, form: FormDep
+    key: str, meeting_id: RowId, request: Request, db: DbSession, user: CurrentUser, form: FormDep
 ) -> Response:
     number = incident_key(key)
 
@@ -162,7 +163,7 @@ def meeting_record(
 
 @router.post("/incidents/{key}/review/meeting/{meeting_id}/park")
 def meeting_park(
-    key: str, meeting_id: int, request: Request, db: DbSession, user: CurrentUser, form: FormDep
+    key: str, meeting_id: RowId, request: Request, db: DbSession, user: CurrentUser, form: FormDep
 ) -> Response:
     number = incident_key(key)
 
@@ -175,7 +176,7 @@ def meeting_park(
 
 @router.post("/incidents/{key}/review/meeting/{meeting_id}/survey")
 def meeting_survey(
-    key: str, meeting_id: int, request: Request, db: DbSession, user: CurrentUser, form: FormDep
+    key: str, meeting_id: RowId, request: Request, db: DbSession, user: CurrentUser, form: FormDep
 ) -> Response:
     number = incident_key(key)
 

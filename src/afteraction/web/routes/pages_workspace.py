@@ -34,6 +34,7 @@ from afteraction.storage.tables import Incident
 from afteraction.web.deps import CurrentUser, DbSession
 from afteraction.web.routes.pages_forms import render_page, see_other, writing_as
 from afteraction.web.routes.pages_incidents import FormDep, incident_key
+from afteraction.web.schemas.common import RowId
 from afteraction.web.svg import swimlanes
 
 router = APIRouter(include_in_schema=False)
@@ -148,7 +149,7 @@ def _matching(value: str, named: list[tuple[int, str]]) -> set[int] | None:
 
 
 def _timeline_rows(
-    db: Any, evidence: IncidentEvidence, incident_id: int, view: str, value: str
+    db: Any, evidence: IncidentEvidence, incident_id: RowId, view: str, value: str
 ) -> list[Any]:
     rows = timeline_service.list_timeline(db, incident_id)
     links = [link for r in rows for link in r.evidence]
@@ -260,7 +261,7 @@ def add_entry(
 
 @router.post("/incidents/{key}/timeline/{entry_id}")
 def edit_entry(
-    key: str, entry_id: int, request: Request, db: DbSession, user: CurrentUser, form: FormDep
+    key: str, entry_id: RowId, request: Request, db: DbSession, user: CurrentUser, form: FormDep
 ) -> Response:
     actor = users.actor_for(user)
     with writing_as(db, user):

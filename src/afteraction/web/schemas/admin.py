@@ -10,7 +10,7 @@ from afteraction.core.passwords import MAX_PASSWORD, MIN_PASSWORD
 from afteraction.services.schemas.common import ReadModel, Timestamp
 from afteraction.services.schemas.users import UserRead
 from afteraction.storage.tables import ApiToken
-from afteraction.web.schemas.common import Strict
+from afteraction.web.schemas.common import RowId, Strict
 
 
 class UserCreate(Strict):
@@ -18,7 +18,7 @@ class UserCreate(Strict):
     password: str = Field(min_length=MIN_PASSWORD, max_length=MAX_PASSWORD)
     role: str
     name: str = Field("", max_length=200)
-    person_id: int | None = None
+    person_id: RowId | None = None
 
 
 class UserUpdate(Strict):

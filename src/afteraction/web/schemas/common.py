@@ -1,12 +1,22 @@
 """What every API schema builds on: `Strict` request bodies (unknown fields refused, strings
-stripped), `UserTime` (a time a person sends, read by the one parser in `core.times`), the
+stripped), `RowId` (an id in a path or query, bounded to what both databases store),
+`UserTime` (a time a person sends, read by the one parser in `core.times`), the
 error body every 4xx/5xx has, and small shared answers."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, ValidationInfo
+from annotated_types import Interval
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic import Strict as StrictMode
 from pydantic_core import PydanticCustomError
 
 from afteraction.core import times
@@ -32,10 +42,40 @@ UserTime = Annotated[AwareDatetime, BeforeValidator(_user_time)]
 """An aware date and time a person sends: ISO 8601 with `Z` or an offset."""
 
 
-class Strict(BaseModel):
-    """A request body: an unknown field is a 422 naming it."""
+ROW_ID_MAX = 2**31 - 1
+"""The largest id a row can have on both databases (PostgreSQL's INTEGER)."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+RowId = Annotated[int, Interval(ge=-ROW_ID_MAX - 1, le=ROW_ID_MAX)]
+"""A row id in a path or query: one outside the database's integer range is a 422 naming
+the parameter, not an overflow in the driver (SQLite refuses to bind an int above 2**63-1,
+PostgreSQL one above 2**31-1)."""
+
+StrictRowId = Annotated[RowId, StrictMode()]
+"""A `RowId` in a JSON body that must be a number, not a numeric string."""
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list | tuple | set | frozenset):
+        return any(_holds_nul(item) for item in value)
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    return False
+
+
+class Strict(BaseModel):
+    """A request body: an unknown field, NaN or infinity for a number, or a NUL character in
+    text (which PostgreSQL cannot store) is a 422 naming it."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        if _holds_nul(value):
+            raise ValueError("must not contain a NUL character (\\x00)")
+        return value
 
 
 class ErrorDetail(BaseModel):

@@ -10,7 +10,7 @@ from pydantic import Field
 
 from afteraction.services.schemas.common import ReadModel
 from afteraction.storage.tables import Incident, Person, Problem, Service, Team
-from afteraction.web.schemas.common import Strict
+from afteraction.web.schemas.common import RowId, Strict
 
 
 class PersonCreate(Strict):
@@ -20,7 +20,7 @@ class PersonCreate(Strict):
     location: str | None = Field(None, max_length=200)
     title: str | None = Field(None, max_length=200)
     department: str | None = Field(None, max_length=200)
-    manager_id: int | None = None
+    manager_id: RowId | None = None
     start_date: date | None = None
     end_date: date | None = None
     github_login: str | None = Field(None, max_length=100)
@@ -33,7 +33,7 @@ class PersonUpdate(Strict):
     location: str | None = Field(None, max_length=200)
     title: str | None = Field(None, max_length=200)
     department: str | None = Field(None, max_length=200)
-    manager_id: int | None = None
+    manager_id: RowId | None = None
     start_date: date | None = None
     end_date: date | None = None
     github_login: str | None = Field(None, max_length=100)

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from afteraction.services.schemas.common import ReadModel, Timestamp
 from afteraction.storage.tables import ActionItem, CustomerImpact, Reference
-from afteraction.web.schemas.common import Strict, UserTime
+from afteraction.web.schemas.common import RowId, Strict, UserTime
 
 
 class ImpactCreate(Strict):
@@ -51,7 +51,7 @@ def impact_read(row: CustomerImpact) -> ImpactRead:
 class ActionItemCreate(Strict):
     title: str = Field(min_length=1, max_length=500)
     kind: str = "prevention"
-    owner_id: int | None = None
+    owner_id: RowId | None = None
     due: date | None = None
     status: str = "open"
     url: str = Field("", max_length=2000)
@@ -60,7 +60,7 @@ class ActionItemCreate(Strict):
 class ActionItemUpdate(Strict):
     title: str | None = Field(None, min_length=1, max_length=500)
     kind: str | None = None
-    owner_id: int | None = None
+    owner_id: RowId | None = None
     due: date | None = None
     status: str | None = None
     url: str | None = Field(None, max_length=2000)

@@ -12,7 +12,7 @@ from pydantic import Field
 from afteraction.services.schemas.common import ReadModel, Timestamp
 from afteraction.services.schemas.incidents import RoleRead, UpdateRead
 from afteraction.storage.tables import MilestoneEdit
-from afteraction.web.schemas.common import Strict, UserTime
+from afteraction.web.schemas.common import RowId, Strict, UserTime
 
 
 class Milestones(Strict):
@@ -52,7 +52,7 @@ class IncidentUpdate(Strict):
     teams: list[str] | None = Field(None, max_length=100)
     tags: list[str] | None = Field(None, max_length=100)
     problem: str | None = None
-    version: int | None = Field(
+    version: RowId | None = Field(
         None, description="The version you edited; a newer stored version is a 409 conflict."
     )
 
@@ -71,7 +71,7 @@ class MilestonesUpdate(Strict):
 
 class RoleCreate(Strict):
     role: str = Field(min_length=1, max_length=60)
-    person_id: int
+    person_id: RowId
     start: UserTime | None = None
 
 

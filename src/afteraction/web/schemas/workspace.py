@@ -7,11 +7,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from pydantic import Field, StrictInt
+from pydantic import Field
 
 from afteraction.services.schemas.common import ReadModel, Timestamp
 from afteraction.storage.analysis_tables import AnalysisNote, Annotation, Interview, TimelineEntry
-from afteraction.web.schemas.common import Strict, UserTime
+from afteraction.web.schemas.common import Strict, StrictRowId, UserTime
 
 Evidence = list[dict[str, Any]]
 """Links to evidence rows, such as `{"type": "message", "id": 42}`."""
@@ -35,9 +35,9 @@ class AnnotationCreate(Strict):
     """A message, a range of messages (message_id..end_message_id), a transcript cue of the
     incident's call (its moment) or a time range."""
 
-    message_id: StrictInt | None = None
-    cue_id: StrictInt | None = None
-    end_message_id: StrictInt | None = None
+    message_id: StrictRowId | None = None
+    cue_id: StrictRowId | None = None
+    end_message_id: StrictRowId | None = None
     start_at: UserTime | None = None
     end_at: UserTime | None = None
     tag: str | None = Field(None, max_length=60)
@@ -82,7 +82,7 @@ class EntryCreate(Strict):
     text: str = Field("", max_length=20_000)
     kind: str = Field("event", max_length=60)
     evidence: Evidence = Field(default_factory=list, max_length=200)
-    annotation_id: StrictInt | None = Field(
+    annotation_id: StrictRowId | None = Field(
         None, description="Take time, text and evidence from this annotation"
     )
 
@@ -166,7 +166,7 @@ def note_read(n: AnalysisNote) -> NoteRead:
 
 
 class InterviewCreate(Strict):
-    person_id: StrictInt
+    person_id: StrictRowId
     scheduled_at: UserTime | None = None
     questions: list[str] = Field(default_factory=list, max_length=20)
 
