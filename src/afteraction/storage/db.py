@@ -36,6 +36,11 @@ def normalise_url(url: str) -> str:
     return url
 
 
+def _sqlite_file(database: str) -> Path:
+    """The file a SQLite URL's database part names, a URI filename (`file:...?mode=ro`) too."""
+    return Path(database.removeprefix("file:").split("?", 1)[0])
+
+
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     url = normalise_url(url)
     parsed = make_url(url)
@@ -44,7 +49,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         if parsed.database in (None, "", ":memory:"):
             kwargs["poolclass"] = StaticPool
         else:
-            folder = Path(parsed.database).parent
+            folder = _sqlite_file(parsed.database).parent
             try:
                 folder.mkdir(parents=True, exist_ok=True)
             except OSError as error:
@@ -260,8 +265,7 @@ def database_place(url: str) -> str:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database in (None, "", ":memory:"):
             return "in-memory database"
-        name = parsed.database.removeprefix("file:").split("?", 1)[0]  # a URI filename too
-        return str(Path(name).resolve())
+        return str(_sqlite_file(parsed.database).resolve())
     host = f"{parsed.host or 'localhost'}:{parsed.port or 5432}"
     return f"{parsed.get_backend_name()} server {host}, database {parsed.database or '?'}"
 
