@@ -66,6 +66,8 @@ ADDED_NAMES: dict[str, tuple[str, str, Any]] = {
     ),
     "AFTERACTION_QUEUE_STALE_AFTER": ("queue.stale_after", "30", 30),
     "AFTERACTION_SESSION_IDLE_TIMEOUT": ("session_idle_timeout", "900", 900),
+    "AFTERACTION_RETENTION_CHAT_DAYS": ("retention.chat_days", "90", 90),
+    "AFTERACTION_RETENTION_RECORDING_DAYS": ("retention.recording_days", "30", 30),
 }
 ALL_NAMES = OLD_NAMES | ADDED_NAMES
 

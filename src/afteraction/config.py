@@ -189,6 +189,25 @@ class ReviewSettings(_Group):
     )
 
 
+class RetentionSettings(_Group):
+    """How long raw evidence is kept (`AFTERACTION_RETENTION_*`); 0 keeps it for ever.
+    The daily retention job (and `afteraction privacy retention`) removes the text only: the
+    rows stay with their times, authors and reactions, so the analysis keeps its counts."""
+
+    chat_days: int = Field(
+        0,
+        ge=0,
+        description="Remove the text of chat messages (Slack) older than this many days, "
+        "counted from when the message was written; 0 keeps it.",
+    )
+    recording_days: int = Field(
+        0,
+        ge=0,
+        description="Remove the text of interview recordings (their transcript cues) older "
+        "than this many days, counted from the interview; 0 keeps it.",
+    )
+
+
 class Settings(BaseSettings):
     """afteraction configuration. Every field is documented in docs/configuration.md."""
 
@@ -280,6 +299,7 @@ class Settings(BaseSettings):
     github: GitHubSettings = Field(default_factory=GitHubSettings)
     oidc: OidcSettings = Field(default_factory=OidcSettings)
     review: ReviewSettings = Field(default_factory=ReviewSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
 
     @model_validator(mode="before")
     @classmethod

@@ -21,12 +21,14 @@ from huey.consumer import Consumer
 from sqlalchemy.orm import Session
 
 from afteraction.config import Settings
+from afteraction.core.access import SYSTEM
 from afteraction.services.imports.jobs import heartbeat_every, recover
 from afteraction.services.imports.kinds import run_job
 from afteraction.services.notify import action_item_reminders as remind
 from afteraction.services.notify import deliver_pending
 from afteraction.services.notify import overdue_action_items as overdue
 from afteraction.services.notify import weekly_digests as build
+from afteraction.services.privacy import apply_retention
 from afteraction.services.service_levels import record_burn_alerts
 from afteraction.storage.db import make_engine, make_session_factory, writing
 from afteraction.storage.types import utcnow
@@ -121,6 +123,19 @@ def build_queue(settings: Settings) -> Queue:
     def report_action_reminders() -> int:
         return _with_session(settings, lambda s: remind(s, utcnow().date()))
 
+    @huey.periodic_task(crontab(hour="3", minute="30"), name="retention")  # type: ignore[untyped-decorator]
+    def retention() -> dict[str, int]:
+        """The retention policy, daily (nothing to do when both days are 0)."""
+        if not (settings.retention.chat_days or settings.retention.recording_days):
+            return {}
+
+        def purge(session: Session) -> dict[str, int]:
+            with writing(session):
+                done = apply_retention(session, SYSTEM, settings.retention)
+            return {"messages": done.messages, "interviews": done.interviews, "cues": done.cues}
+
+        return _with_session(settings, purge)
+
     return Queue(
         huey=huey,
         tasks={
@@ -132,6 +147,7 @@ def build_queue(settings: Settings) -> Queue:
             "deliver_notifications": deliver_notifications,
             "weekly_digests": weekly_digests,
             "report_action_reminders": report_action_reminders,
+            "retention": retention,
         },
     )
 

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from afteraction import __version__
-from afteraction.cli import backup, imports, incident, metrics
+from afteraction.cli import backup, imports, incident, metrics, privacy
 from afteraction.cli.context import (
     CliState,
     GuardedGroup,
@@ -42,6 +42,7 @@ from afteraction.cli import report as report_cli  # noqa: E402
 
 app.add_typer(report_cli.app, name="report")
 app.add_typer(imports.app, name="import")
+app.add_typer(privacy.app, name="privacy")
 app.command("metrics")(metrics.metrics)
 app.command("backup")(backup.backup)
 app.command("restore")(backup.restore)

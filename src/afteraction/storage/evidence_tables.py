@@ -145,6 +145,8 @@ class Message(Base):
     reactions: Mapped[list[Any] | None] = mapped_column(JSON)
     files: Mapped[list[str] | None] = mapped_column(JSON)
     extra: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # When the retention policy removed this message's text (services.privacy)
+    purged_at: Mapped[datetime | None] = mapped_column()
 
     channel: Mapped[Channel] = relationship()
     author: Mapped[Person | None] = relationship()
@@ -248,6 +250,8 @@ class TranscriptCue(Base):
     speaker: Mapped[str | None] = mapped_column(String(200))
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     text: Mapped[str] = mapped_column(Text)
+    # When the retention policy removed this cue's text (interview recordings only)
+    purged_at: Mapped[datetime | None] = mapped_column()
 
 
 class ImportedReport(Base):

@@ -72,6 +72,9 @@ class Person(Base):
     source_id: Mapped[int | None] = mapped_column(
         ForeignKey("sources.id", ondelete="SET NULL", use_alter=True), index=True
     )  # `use_alter`: sources -> incidents -> users -> people -> sources is a cycle
+    # When this person's personal data was erased on request (services.privacy); the row
+    # stays under a pseudonym so the incidents they took part in keep their shape.
+    erased_at: Mapped[datetime | None] = mapped_column()
 
     identities: Mapped[list[Identity]] = relationship(
         back_populates="person", cascade="all, delete-orphan"

@@ -49,6 +49,7 @@ class Item:
     author_name: str = ""
     subtype: str | None = None
     hidden: bool = False
+    purged: bool = False  # its text was removed by the retention policy
     is_bot: bool = False
     reactions: list[Any] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
@@ -107,6 +108,7 @@ def _message_query(incident_id: int) -> Any:
             Message.subtype,
             Message.raw_text.label("text_raw"),
             Message.hidden,
+            Message.purged_at,
             Message.is_bot,
             Message.reactions,
             Message.files,
@@ -134,6 +136,7 @@ def _item(row: Any) -> Item:
         author_name=row.author_name or "",
         subtype=row.subtype,
         hidden=bool(row.hidden),
+        purged=row.purged_at is not None,
         is_bot=bool(row.is_bot),
         reactions=list(row.reactions or ()),
         files=[str(f) for f in row.files or ()],

@@ -8,8 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from afteraction.core.access import require_admin
-from afteraction.services import directory, directory_edit, users
+from afteraction.services import directory, directory_edit, privacy, users
 from afteraction.services import directory_reads as reads
+from afteraction.services.schemas.privacy import ErasureRead, erasure_read
 from afteraction.storage.db import writing
 from afteraction.web import schemas as s
 from afteraction.web.deps import CurrentActor, CurrentUser, DbSession
@@ -57,6 +58,21 @@ def delete_person(person_id: RowId, db: DbSession, actor: CurrentActor) -> Respo
     with writing(db):
         directory_edit.delete_person(db, actor, person_id)
     return Response(status_code=204)
+
+
+@router.post(
+    "/people/{person_id}/erase",
+    tags=["directory"],
+    response_model=ErasureRead,
+)
+def erase_person(
+    person_id: RowId, body: s.ErasureRequest, db: DbSession, actor: CurrentActor
+) -> ErasureRead:
+    """Erase a person's personal data on request (admins): their name becomes a pseudonym
+    everywhere it was stored, personal fields are cleared, what they did is kept. 409 while
+    an active user account is linked to them or when already erased."""
+    with writing(db):
+        return erasure_read(privacy.erase_person(db, actor, person_id, reason=body.reason))
 
 
 @router.post(

@@ -36,6 +36,7 @@ from afteraction.web.schemas.admin import (
 )
 from afteraction.web.schemas.common import ERRORS, NO_CONTENT, ErrorDetail, ErrorResponse, Strict
 from afteraction.web.schemas.directory import (
+    ErasureRequest,
     MembershipCreate,
     PersonCreate,
     PersonList,
@@ -140,6 +141,7 @@ from afteraction.web.schemas.workspace import (
 )
 
 __all__ = [
+    "ErasureRequest",
     "COUNTS_BODY",
     "ERRORS",
     "ActionItemCreate",

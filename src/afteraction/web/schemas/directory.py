@@ -26,6 +26,12 @@ class PersonCreate(Strict):
     github_login: str | None = Field(None, max_length=100)
 
 
+class ErasureRequest(Strict):
+    reason: str = Field(
+        min_length=1, max_length=500, description="Why: the request or ticket it answers."
+    )
+
+
 class PersonUpdate(Strict):
     name: str | None = Field(None, min_length=1, max_length=200)
     email: str | None = Field(None, max_length=320)
