@@ -1,5 +1,7 @@
 """`afteraction backup PATH` and `afteraction restore PATH`: the whole installation (database,
-job queue file, stored uploads) to and from one tar archive (`services.backup`)."""
+job queue file, stored uploads) to and from one tar archive (`services.backup`); and
+`afteraction export --json PATH` / `afteraction import-all PATH`: the whole organisation as
+portable JSON Lines, between databases of either kind (`services.transfer`)."""
 
 from __future__ import annotations
 
@@ -8,8 +10,9 @@ from typing import Annotated
 
 import typer
 
-from afteraction.cli.context import console, print_json, run, state_of
+from afteraction.cli.context import console, fail, print_json, run, state_of
 from afteraction.services import backup as service
+from afteraction.services import transfer
 
 
 def _holding(report: service.BackupReport) -> str:
@@ -60,6 +63,58 @@ def restore(
     console.print(
         f"restored from {path}: {_holding(report.restored)}; "
         f"database now at revision {report.revision}",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def export(
+    ctx: typer.Context,
+    path: Annotated[
+        Path,
+        typer.Argument(help="File to write (JSON Lines; gzip-compressed when it ends in .gz)."),
+    ],
+    json_format: Annotated[
+        bool, typer.Option("--json", help="JSON Lines, the portable format (the only one).")
+    ] = True,
+) -> None:
+    """Export the whole organisation (every row of every table) to one portable JSON Lines
+    file, to move it to another database of either kind with `afteraction import-all`.
+
+    Example: afteraction export --json afteraction-export.jsonl.gz
+    """
+    if not json_format:
+        fail("the export is JSON Lines only: drop --no-json", code=2)
+    settings = state_of(ctx).settings
+    done = run(lambda: transfer.export_all(settings, path))
+    tables = sum(1 for count in done.rows.values() if count)
+    console.print(
+        f"exported {done.total:,} rows in {tables} tables of the {done.dialect} database "
+        f"(schema revision {done.revision}) to {path}",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def import_all(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="File written by afteraction export --json.")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace a database that already holds data.")
+    ] = False,
+) -> None:
+    """Load a whole organisation written by `afteraction export --json` into the configured
+    database (SQLite or PostgreSQL, migrated first), in one transaction: all of it or nothing.
+    A database that already holds data is refused unless --force.
+
+    Example: afteraction --database-url postgresql://db/afteraction import-all export.jsonl.gz
+    """
+    settings = state_of(ctx).settings
+    done = run(lambda: transfer.import_all(settings, path, force=force))
+    tables = sum(1 for count in done.rows.values() if count)
+    console.print(
+        f"imported {done.total:,} rows in {tables} tables into the {done.dialect} database "
+        f"(schema revision {done.revision}) from {path}",
         highlight=False,
         soft_wrap=True,
     )

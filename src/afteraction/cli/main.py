@@ -46,6 +46,8 @@ app.add_typer(privacy.app, name="privacy")
 app.command("metrics")(metrics.metrics)
 app.command("backup")(backup.backup)
 app.command("restore")(backup.restore)
+app.command("export")(backup.export)
+app.command("import-all")(backup.import_all)
 
 
 def _version(value: bool) -> None:
