@@ -120,12 +120,14 @@ def build_report(sentences: list[str], rng: random.Random) -> str:
     return "\n\n".join(blocks) + "\n"
 
 
-def median_ms(scan: Callable[[str], object], text: str) -> float:
+def median_ms(
+    scan: Callable[[str], object], text: str, clock: Callable[[], float] = time.perf_counter
+) -> float:
     times = []
     for _ in range(RUNS):
-        start = time.perf_counter()
+        start = clock()
         scan(text)
-        times.append((time.perf_counter() - start) * 1000)
+        times.append((clock() - start) * 1000)
     return statistics.median(times)
 
 
@@ -157,7 +159,9 @@ def main(argv: list[str]) -> None:
     ours_ms = median_ms(lambda t: check_text(t, people=people), text)
     naive_ms = median_ms(naive_flags, text)
     print(f"\nreport: {len(text.split())} words, {len(check_text(text, people=people))} findings")
+    cpu_ms = median_ms(lambda t: check_text(t, people=people), text, time.process_time)
     print(f"check_text median of {RUNS}: {ours_ms:.2f} ms (target <= {TARGET_MS:.0f} ms)")
+    print(f"check_text CPU time median: {cpu_ms:.2f} ms (what a busy shared machine leaves)")
     print(f"naive phrase scan median:  {naive_ms:.2f} ms  ratio {ours_ms / naive_ms:.1f}x")
 
 

@@ -146,3 +146,13 @@ def test_html_edge_cases_keep_positions() -> None:
     assert len(prose.text) == len(source) and prose.text.index("\n") == source.index("\n")
     assert "a&b" not in prose.text and "A&B&C" in prose.text
     assert prose.headings == [(len(source.split("\n")[0]) + 5, len(source) - 5)]
+
+
+def test_ignore_comment_edge_cases() -> None:
+    assert check_document("We missed it.\n<!-- afteraction-language: ignore -->") != []
+    with pytest.raises(ValidationError, match="line 2: unknown ignore comment 'off'"):
+        check_document("Intro.\n<!-- afteraction-language: off -->\n")
+    text = "We missed it. <!-- afteraction-language: ignore-line -->\nWe missed it."
+    assert [f.line for f in check_document(text)] == [2]
+    text = "<!-- afteraction-language: ignore-line -->  \nWe missed it.\nWe missed it."
+    assert [f.line for f in check_document(text)] == [3]

@@ -186,7 +186,7 @@ def _ignored_span(
     line_start = original.rfind("\n", 0, m.start()) + 1
     line_end = original.find("\n", m.end())
     line_end = len(original) if line_end == -1 else line_end
-    alone = not original[line_start : m.start()].strip() and not original[m.end() : line_end]
+    alone = not (original[line_start : m.start()] + original[m.end() : line_end]).strip()
     if what == "ignore-line":
         if not alone:
             return line_start, line_end
