@@ -160,6 +160,7 @@ def test_categories_are_the_nine_of_the_method() -> None:
         ("Customers had to reinstall if they did not disable capture.", []),
         ("We didn't learn much.", []),
         ("Did not disable the pipeline despite the risk.", ["omission"]),
+        ("Did not affect customers.", []),
         ("The vendor did not notify customers.", ["omission"]),
         ("The job did not notify anyone.", []),
         ("The date was computed by simply adding a year.", []),

@@ -56,7 +56,7 @@ def _named_or_human(category: str) -> _Guard:
 
 _STATIVE = frozenset(
     "have has need want exist appear seem know receive get expect anticipate realise realize "
-    "mean happen matter apply work change reach learn".split()
+    "mean happen matter apply work change reach learn affect impact cause occur result".split()
 )
 _ORG_VERBS = frozenset(
     "communicate notify inform tell warn escalate designate assign prioritise prioritize "
