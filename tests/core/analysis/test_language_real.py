@@ -73,3 +73,21 @@ def test_targets_on_the_development_part(labels: ModuleType) -> None:
     precision, recall = _precision_recall(_rows(labels, "dev"))
     assert precision >= 0.9
     assert recall >= 0.8
+
+
+def test_test_part_holds_its_measured_figures(labels: ModuleType) -> None:
+    """Scored once, after the rules were settled on the development part: precision 0.897
+    (26 of 29 flags right) and recall 0.897 (26 of 29 found). A change that lowers either
+    fails here."""
+    precision, recall = _precision_recall(_rows(labels, "test"))
+    assert precision >= 0.89
+    assert recall >= 0.89
+
+
+@pytest.mark.xfail(
+    strict=True, reason="test part scored once: precision 0.897, one false positive short of 0.9"
+)
+def test_targets_on_the_test_part(labels: ModuleType) -> None:
+    precision, recall = _precision_recall(_rows(labels, "test"))
+    assert precision >= 0.9
+    assert recall >= 0.8
