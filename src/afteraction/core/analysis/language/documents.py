@@ -92,11 +92,8 @@ def kind_of(name: str) -> str:
 def sniff_kind(text: str) -> str:
     """The kind of text with no name (standard input): HTML when it starts like HTML."""
     head = text.lstrip()[:15].lower()
-    return (
-        "html"
-        if head.startswith(("<!doctype html", "<html", "<body", "<p>", "<div"))
-        else ("markdown")
-    )
+    html_start = head.startswith(("<!doctype html", "<html", "<body", "<p>", "<div"))
+    return "html" if html_start else "markdown"
 
 
 def parse_config(text: str, *, source: str = CONFIG_FILE) -> LanguageConfig:
