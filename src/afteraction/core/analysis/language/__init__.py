@@ -20,7 +20,9 @@ counterfactual language (the closest tool, the `alex` linter, is JavaScript and 
 condescending words), and core code may import only the standard library.
 
 The check lives in `check` (driver, `Finding`, `CATEGORIES`); masking in `_mask`, the
-subject classifier in `_subjects`, the rules in `_rules`. Callers import from this package.
+subject classifier in `_subjects`, the rules in `_rules`. Whole documents (Markdown, plain
+text, HTML via `_html`), ignore comments and `.afteraction-language.toml` settings are in
+`documents` (`check_document`). Callers import from this package.
 """
 
 from __future__ import annotations
@@ -31,5 +33,28 @@ from afteraction.core.analysis.language.check import (
     check_text,
     open_findings,
 )
+from afteraction.core.analysis.language.documents import (
+    CONFIG_FILE,
+    CONFIG_KEYS,
+    KINDS,
+    LanguageConfig,
+    check_document,
+    kind_of,
+    parse_config,
+    sniff_kind,
+)
 
-__all__ = ["CATEGORIES", "Finding", "check_text", "open_findings"]
+__all__ = [
+    "CATEGORIES",
+    "CONFIG_FILE",
+    "CONFIG_KEYS",
+    "KINDS",
+    "Finding",
+    "LanguageConfig",
+    "check_document",
+    "check_text",
+    "kind_of",
+    "open_findings",
+    "parse_config",
+    "sniff_kind",
+]

@@ -56,8 +56,13 @@ def _named_or_human(category: str) -> _Guard:
 
 _STATIVE = frozenset(
     "have has need want exist appear seem know receive get expect anticipate realise realize "
-    "mean happen matter apply work change reach".split()
+    "mean happen matter apply work change reach learn affect impact cause occur result".split()
 )
+_ORG_VERBS = frozenset(
+    "communicate notify inform tell warn escalate designate assign prioritise prioritize "
+    "consult approve heed".split()
+)
+_CONDITION = re.compile(r"\b(?:if|unless|whether)\s+\w+\s*$", re.IGNORECASE)
 _QUANTITY = frozenset("one two three a an the some part half few single small \\d".split())
 _FUTURE = re.compile(r"\b(?:each|every|all new|any new|going forward|in future|in the future)\b")
 _TARGETS = frozenset(
@@ -69,7 +74,25 @@ _ATTENTION = frozenset(
 
 
 def _did_not(ctx: _Ctx, m: re.Match[str]) -> str | None:
-    if m.group("verb").lower() in _STATIVE:
+    verb = m.group("verb").lower()
+    if verb in _STATIVE or _CONDITION.search(ctx.sentence_before(m.start())):
+        return None  # "if they did not identify…" sets a condition, it judges no one
+    if ctx.at_sentence_start(m.start()) and m.group(0)[0].isupper():
+        return ""  # "Did not disable the pipeline": a note with the actor left out
+    found = _human_subject(ctx, m)
+    if found is None and verb in _ORG_VERBS and ctx.subject(m.start()) == "unknown":
+        return ""  # "the provider did not communicate": people decide to communicate
+    return found
+
+
+_NOT_YET = frozenset(
+    "needed required experienced encountered observed noticed expected anticipated "
+    "happened occurred changed received reached".split()
+)
+
+
+def _have_not(ctx: _Ctx, m: re.Match[str]) -> str | None:
+    if m.group("verb").lower() in _NOT_YET:
         return None
     return _human_subject(ctx, m)
 
@@ -78,6 +101,8 @@ def _omission_verb(ctx: _Ctx, m: re.Match[str]) -> str | None:
     before = ctx.words_before(m.start(), 2)
     if before and before[-1] in _DETERMINERS:
         return None  # "a missed deadline", "the overlooked setting" is an adjective
+    if before == ["to", "be"] and ctx.subject(m.start()) == "system":
+        return None  # "a bug caused the clause to be ignored"
     if before and before[-1] in {"was", "were", "been", "being", "is", "are", "be"}:
         if m.group(0).lower() != "missed":
             return ""  # "the warning was ignored": a hidden human actor
@@ -89,7 +114,19 @@ def _omission_verb(ctx: _Ctx, m: re.Match[str]) -> str | None:
     return _human_subject(ctx, m)
 
 
+def _failed_to(ctx: _Ctx, m: re.Match[str]) -> str | None:
+    before = ctx.words_before(m.start(), 1)
+    if before == ["for"] and m.group(0).lower().startswith("failing"):
+        return ""  # "responsibility for failing to", "blamed for failing to"
+    if before and before[0] in {"will", "would", "may", "might", "can", "could"}:
+        return None  # "the node will fail to ship logs" predicts, it judges no one
+    return _human_subject(ctx, m)
+
+
 def _failure_to(ctx: _Ctx, m: re.Match[str]) -> str | None:
+    if m.group("who"):
+        cls = ctx.classify(_WORD.findall(m.group("who")))
+        return {"person": "naming_individuals", "human": ""}.get(cls)
     before = ctx.words_before(m.start(), 2)
     if not before:
         return None
@@ -97,8 +134,8 @@ def _failure_to(ctx: _Ctx, m: re.Match[str]) -> str | None:
     if owner in {"our", "their", "his", "her", "my", "your"}:
         return ""
     if owner.endswith(("'s", "’s")):
-        cls = ctx.word_class(owner[:-2]) or ctx.word_class(owner[:-2].capitalize())
-        return {"person": "naming_individuals", "human": ""}.get(cls or "")
+        kind = ctx.word_class(owner[:-2]) or ctx.word_class(owner[:-2].capitalize())
+        return {"person": "naming_individuals", "human": ""}.get(kind or "")
     return None
 
 
@@ -154,7 +191,7 @@ def _not_system(ctx: _Ctx, m: re.Match[str]) -> str | None:
 
 
 def _possessive_human(ctx: _Ctx, m: re.Match[str]) -> str | None:
-    owner = m.group("owner") or m.group("owner2")
+    owner = m.group("owner") or m.group("owner2") or m.group("owner3")
     if ctx.negated(m.start()):
         return None
     if owner.lower() in {"his", "her", "their", "my", "our", "your"}:
@@ -200,6 +237,18 @@ def _not_system_subject(ctx: _Ctx, m: re.Match[str]) -> str | None:
     return None if ctx.subject(m.start()) == "system" else ""
 
 
+def _simply(ctx: _Ctx, m: re.Match[str]) -> str | None:
+    if ctx.words_before(m.start(), 1) == ["by"]:
+        return None  # "by simply adding a year" describes a method
+    return _not_system_subject(ctx, m)
+
+
+def _just(ctx: _Ctx, m: re.Match[str]) -> str | None:
+    if not ctx.words_before(m.start(), 1):
+        return ""  # "…, just roll it back": an order, whoever the sentence was about
+    return _not_system_subject(ctx, m)
+
+
 _JUST_VERBS = (
     r"restart|reboot|roll|revert|rerun|re-run|run|check|look|read|use|click|flip|turn|add|"
     r"delete|remove|bump|increase|scale|page|ask|fix|apply|retry|kill|drain|switch|redeploy|"
@@ -212,6 +261,7 @@ _N = r"(?:n['’]t|\s+not|\s+never)"
 _NOT_PROPER = r"(?:not|n['’]t|never|without)\s+(?:being\s+|been\s+)?properly"
 _PROPER_NOUN = r"proper\s+(?:procedure|process|protocol|channels|review|testing|care|steps|way)"
 _JUDGED = r"(?:judge?ment|decisions?|choices?|calls?)"
+_PRACTICE = r"(?:strategy|planning|communication|coordination|handling|execution|oversight)"
 
 # fmt: off
 _TABLE: tuple[tuple[str, str, str, int, str, str, _Guard, bool], ...] = (
@@ -266,7 +316,8 @@ _TABLE: tuple[tuple[str, str, str, int, str, str, _Guard, bool], ...] = (
      "Describe the action and what made it look right at the time.", _not_negated, False),
     ("attribution.fault", "attribution",
      r"\b(?P<owner>\w+)['’]s\s+(?:fault|mistake|error|oversight|blunder)\b"
-     r"|\b(?P<owner2>his|her|their|my|our|your)\s+(?:fault|mistake|oversight)\b", re.I,
+     r"|\b(?P<owner2>his|her|their|my|our|your)\s+(?:fault|mistake|oversight)\b"
+     r"|\b(?P<owner3>my|our)\s+bad\b(?=\s*(?:[.,;:!—-]|$|(?:as|because|since|here)\b))", re.I,
      "Assigns fault to a person.", "Describe the conditions, not whose fault it was.",
      _possessive_human, False),
     ("attribution.blame", "attribution",
@@ -294,21 +345,31 @@ _TABLE: tuple[tuple[str, str, str, int, str, str, _Guard, bool], ...] = (
      "Counterfactual: builds an imagined past to judge the real one.",
      "Describe what people saw and did, and what made the outcome possible.",
      _had_subject, False),
-    ("omission.failed_to", "omission", r"\b(?:failed|fails|fail)\s+to\b", re.I,
+    ("omission.failed_to", "omission", r"\b(?:failed|fails|fail|failing)\s+to\b", re.I,
      "Frames what a person did not do as a failure.",
      "Say what the person did and what they were attending to: \"The engineer was…\".",
-     _human_subject, False),
-    ("omission.failure_to", "omission", r"\bfailure\s+to\b", re.I,
+     _failed_to, False),
+    ("omission.failure_to", "omission",
+     r"\bfailure\s+(?:of\s+(?P<who>(?:the\s+|an?\s+)?[\w-]+(?:\s+[\w-]+)?)\s+)?to\b", re.I,
      "Frames what people did not do as a failure.",
      "Describe what people were attending to and why.", _failure_to, False),
     ("omission.did_not", "omission",
      r"\b(?:did\s+not|didn['’]t|never)\s+(?:\w+ly\s+)?(?P<verb>\w+)", re.I,
      "Frames what a person did not do as a failure.",
      "Describe what the person did and saw instead.", _did_not, False),
+    ("omission.have_not", "omission",
+     rf"\b(?:have|has|had){_N}\s+(?:yet\s+|still\s+|ever\s+)?(?P<verb>\w+ed|done)\b", re.I,
+     "Frames what people have not done as a failure.",
+     "Describe what people did and what stood in the way.", _have_not, False),
     ("omission.verb", "omission",
      r"\b(?:neglected|forgot|forgotten|overlooked|missed|ignored|omitted)\b", re.I,
      "Frames what a person did not do as a failure.",
      "Describe what the person was attending to at that moment.", _omission_verb, False),
+    ("omission.not_heeded", "omission",
+     r"\b(?:not|never)\s+(?:acted\s+(?:on|upon)|heeded)\b", re.I,
+     "Frames what people did not do with a warning as a failure.",
+     "Describe what people were attending to, and what made the warning hard to act on.",
+     _always, False),
     ("omission.nobody", "omission",
      r"\b(?:no one|no-one|nobody)\s+(?:\w+ly\s+)?(?:noticed|checked|looked|acknowledged|"
      r"responded|caught|reviewed|verified|tested|escalated|bothered|thought)\b", re.I,
@@ -316,9 +377,10 @@ _TABLE: tuple[tuple[str, str, str, int, str, str, _Guard, bool], ...] = (
      "Describe what made the signal hard to see or act on.", _always, False),
     ("normative.word", "normative",
      r"\b(?:careless(?:ly|ness)?|sloppy|sloppiness|negligen(?:t|tly|ce)|reckless(?:ly|ness)?|"
-     r"lazy|laziness|incompeten(?:t|ce)|irresponsible|improper(?:ly)?|"
+     r"lazy(?!\s+load)|laziness|incompeten(?:t|ce)|irresponsible|improper(?:ly)?|"
      rf"(?:poor(?:ly)?|bad|wrong)\s+{_JUDGED}|lapse\s+in\s+judge?ment|"
-     r"lack\s+of\s+(?:care|attention|diligence|discipline|rigou?r|ownership))\b", re.I,
+     rf"poor\s+(?:[\w-]+\s+)?{_PRACTICE}|"
+     r"lack\s+of\s+(?:care|attention|diligence|discipline|rigou?r|ownership))\b(?!-)", re.I,
      "Judges people's work instead of describing it.",
      "Describe what was done and the conditions around it.", _not_negated, False),
     ("normative.inadequate", "normative", r"\binadequate(?:ly)?\b", re.I,
@@ -338,12 +400,12 @@ _TABLE: tuple[tuple[str, str, str, int, str, str, _Guard, bool], ...] = (
      "Drop \"clearly\", or say what the person could see at the time.", _clearly, False),
     ("hindsight.simply", "hindsight", r"\bsimply\b(?!\s+put)", re.I,
      "Condescension: makes the action sound trivial.",
-     "Drop \"simply\" and describe the steps and what they cost.", _not_system_subject, False),
+     "Drop \"simply\" and describe the steps and what they cost.", _simply, False),
     ("hindsight.just", "hindsight",
      rf"\bjust\s+(?:{_JUST_VERBS})\b(?!-)|\b(?:could|should|would|might)\s+(?:have\s+)?"
      r"just\s+\w+", re.I,
      "Condescension: \"just\" makes the action sound trivial.",
-     "Drop \"just\" and describe what the step involved.", _not_system_subject, False),
+     "Drop \"just\" and describe what the step involved.", _just, False),
 )
 # fmt: on
 _RULES = tuple(

@@ -32,19 +32,24 @@ _SYSTEM = frozenset(
     "configuration version update upgrade patch batch traffic packets message messages email "
     "emails notification notifications webhook webhooks heartbeat heartbeats lease lock leader "
     "follower shard shards partition partitions volume volumes bucket buckets storage region "
-    "zone provider vendor upstream downstream dependency library code commit tool tooling "
+    "zone upstream downstream dependency library code commit tool tooling "
     "runbook dashboard dashboards graph graphs metric metrics log logs customer customers user "
     "users app apps application applications site website controller scheduler autoscaler "
     "daemon timeout retry retries limit quota capacity memory cpu rotation schedule escalation "
     "policy canary flag feature bot pager route routes record records resolver ttl index table "
     "rows transaction transactions writes reads replication lag playbook alerting paging "
     "postgres mysql redis kafka nginx haproxy consul etcd envoy s3 ec2 kubernetes k8s terraform "
-    "vault jenkins outage incident issue problem bug error errors failure latency load".split()
+    "vault jenkins outage incident issue problem bug error errors failure latency load "
+    "sdk sdks cdn browser browsers device devices software hardware firmware datacenter "
+    "datacenters generator generators power relay relays feed feeds sensor sensors pump pumps "
+    "plant satellite satellites grid".split()
 )
 _PRONOUNS = frozenset(
     "i we you he she they someone somebody anyone anybody nobody everyone everybody one it "
     "this that these those there".split()
 )
+_PERSONAL = frozenset("i we you he she they someone somebody nobody".split())
+_ADVERBS = frozenset("also still then just again already simply clearly really".split())
 _PREPOSITIONS = frozenset(
     "during after before in on at for from with of by to into within despite without under "
     "over through across about around per via".split()
@@ -109,8 +114,10 @@ class _Ctx:
     def classify(self, words: list[str]) -> str:
         """Class of the first subject-like word, skipping prepositional phrases."""
         skip, found = 0, ""
-        for word in words:
+        for i, word in enumerate(words):
             low = word.lower()
+            if low == "one" and i + 1 < len(words):
+                continue  # "one datacenter", "one of the nodes": a number, not a pronoun
             if skip:
                 skip = skip if low in _DETERMINERS else skip - 1
                 if low in _DETERMINERS or self.word_class(word) is None:
@@ -130,8 +137,14 @@ class _Ctx:
         return found or "unknown"
 
     def subject(self, pos: int) -> str:
-        """Class of the subject of the verb phrase starting at `pos`."""
-        clauses = _CLAUSE_BREAK.split(self.sentence_before(pos))
+        """Class of the subject of the verb phrase starting at `pos`: a pronoun or name right
+        before it ("a change we did not catch"), else the nearest clause that has one, never
+        looking past a semicolon."""
+        before = self.sentence_before(pos)
+        last = [w for w in _WORD.findall(before[-40:]) if w.lower() not in _ADVERBS][-1:]
+        if last and (last[0] in self.names or last[0].lower() in _PERSONAL):
+            return "person" if last[0] in self.names else "human"
+        clauses = _CLAUSE_BREAK.split(before[before.rfind(";") + 1 :])
         for clause in reversed(clauses):
             cls = self.classify(_WORD.findall(clause or ""))
             if cls != "unknown":

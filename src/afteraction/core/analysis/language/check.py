@@ -57,9 +57,18 @@ def open_findings(findings: Iterable[Finding], dismissed: Iterable[str]) -> list
 _Hit = tuple[int, int, int, _Rule, str]  # start, end, rule order, rule, category
 
 
-def check_text(text: str, *, people: Iterable[str] = ()) -> list[Finding]:
-    """Find blaming phrasing in Markdown `text`; `people` are names for the naming check."""
-    ctx = _Ctx(*_mask(text), people)
+def check_text(text: str, *, people: Iterable[str] = (), markdown: bool = True) -> list[Finding]:
+    """Find blaming phrasing in Markdown `text` (plain text without `markdown`); `people`
+    are names for the naming check."""
+    masked, headings = _mask(text, markdown=markdown)
+    return _check(text, masked, headings, people)
+
+
+def _check(
+    text: str, masked: str, headings: list[tuple[int, int]], people: Iterable[str]
+) -> list[Finding]:
+    """Run every rule over `masked` (`text` with what is not judged blanked, same length)."""
+    ctx = _Ctx(masked, headings, people)
     folded = _folded(ctx.text)
     hits: list[_Hit] = []
     for order, rule in enumerate(_RULES):
