@@ -45,6 +45,7 @@ from afteraction.web.routes.api_imports import (
     start_import,
     visible_job,
     visible_sources,
+    with_recording_start,
 )
 from afteraction.web.routes.pages_forms import can_write, errors_of, render_page, see_other
 from afteraction.web.schemas.common import RowId
@@ -140,12 +141,6 @@ async def upload(request: Request, db: DbSession, user: CurrentUser) -> Response
             raise ValidationError("choose a file to upload", field="file")
         if preview and kind != "slack":
             raise ValidationError("only a Slack export can be previewed", field="kind")
-        if "recording_start" in fields_of(kind) and values["incident"]:
-            if not values["recording_start"]:
-                start = await run_in_threadpool(
-                    default_recording_start, db, actor, values["incident"]
-                )
-                values["recording_start"] = start.isoformat() if start else ""
         options = options_of(
             values["incident"],
             values["channels"],
@@ -153,6 +148,8 @@ async def upload(request: Request, db: DbSession, user: CurrentUser) -> Response
             values["until"],
             values["recording_start"],
         )
+        options = await run_in_threadpool(with_recording_start, db, actor, kind, options)
+        values["recording_start"] = options.get("recording_start", "")
         job = await start_import(
             request, db, actor, kind=kind, file=file, options=options, queue=not preview
         )
