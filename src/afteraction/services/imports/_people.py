@@ -4,13 +4,15 @@ directory's people, for the importers.
 Order, everywhere: an existing `Identity(system, external_id)`; then the email
 (case-insensitive); then the full name normalised by `adapters.roster.normalise_name` —
 only names of two or more words that belong to exactly one person. A name that matches
-several people never matches. Does not live here: roster updates (`importers.roster`).
+several people never matches. A one-word name (a transcript speaker called "Sarah") never
+matches a full name here: `by_given_name` matches it within a given set of people only (an
+incident's). Does not live here: roster updates (`importers.roster`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -78,6 +80,21 @@ class PeopleIndex:
             return self.by_email[record.email.lower()], "email"
         by_name = self.by_full_name(record.name)
         return (by_name, "name") if by_name is not None else (None, "")
+
+
+def one_word(name: str) -> str | None:
+    """The name normalised, when it is one word once a "(Company)" is left out; else None."""
+    key = normalise_name(_PARENTHESES_RE.sub(" ", name))
+    return key if key and len(key.split()) == 1 else None
+
+
+def by_given_name(word: str, people: Mapping[int, str]) -> list[int]:
+    """The people (id → name) whose first name is `word` (normalised by `one_word`)."""
+    return [
+        person_id
+        for person_id, name in people.items()
+        if normalise_name(name).split()[:1] == [word]
+    ]
 
 
 def resolve_identity(
