@@ -23,6 +23,7 @@ from afteraction.core.access import Actor
 from afteraction.core.errors import ValidationError
 from afteraction.core.evidence import PersonRecord
 from afteraction.services import directory
+from afteraction.storage import source_people
 from afteraction.storage.tables import Identity, Person
 
 _PARENTHESES_RE = re.compile(r"\s*[\(\[][^\)\]]*[\)\]]\s*")
@@ -114,6 +115,8 @@ def resolve_identity(
     """
     external_id = record.key.removeprefix(f"{system}:")
     person_id, how = index.match(record, system)
+    if how != "identity":  # the account becomes an identity: no longer kept aside
+        source_people.forget_kept(session, system, [external_id])
     if person_id is None:
         person_id = _create_person(session, actor, record, warnings)
         index.add_person(person_id, record.name, record.email)
@@ -170,6 +173,7 @@ def resolve_identities(
         found.append((person_id, how))
     if not new_people and not new_identities:
         return found
+    source_people.forget_kept(session, system, [external for _, external, _ in new_identities])
     ids = directory.add_people(session, actor, new_people, audit=audit)
 
     def real(person_id: int) -> int:
