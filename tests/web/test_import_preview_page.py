@@ -96,6 +96,13 @@ def test_discard_a_preview_deletes_its_upload(
     assert discarded.status_code == 303 and not upload.exists()
     job = import_jobs.get_job(db, job_id)
     assert job.status == "failed" and job.error == "discarded after the preview"
+    db.rollback()
+    # the page listing it, its own page and the API still answer (the preview it kept is
+    # not an import summary)
+    assert admin.get("/imports").status_code == 200
+    assert admin.get(job_url).status_code == 200
+    shown = admin.get(f"/api/v1/imports/{job_id}").json()
+    assert shown["status"] == "failed" and shown["summary"] is None and shown["preview"] is None
 
 
 def test_a_preview_refuses_other_kinds_and_names_a_broken_file(

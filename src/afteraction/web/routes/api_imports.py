@@ -213,6 +213,8 @@ def job_read(job: import_jobs.ImportJob) -> s.JobRead:
     progress = {"done": job.done, "total": job.total, "stage": job.stage}
     if job.status == "running":
         progress.update(read_progress(Path(job.path)) or {})
+    # a job discarded after its preview keeps the preview, which is not an import summary
+    previewed = job.status == "preview" or bool((job.summary or {}).get("dry_run"))
     return s.JobRead(
         id=job.id,
         kind=job.kind,
@@ -220,7 +222,7 @@ def job_read(job: import_jobs.ImportJob) -> s.JobRead:
         options=job.options,
         status=job.status,
         progress=s.JobProgress.model_validate(progress),
-        summary=None if job.status == "preview" else job.summary,
+        summary=None if previewed else job.summary,
         preview=job.summary if job.status == "preview" else None,
         error=job.error,
         source_id=job.source_id,
