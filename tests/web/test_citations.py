@@ -161,3 +161,5 @@ def test_citations_of_stored_evidence_read_like_the_chips(db: Session) -> None:
     )
     assert [(c.type, c.where) for c in shown] == [("page", "paging"), ("person", "people")]
     assert shown[0].text.startswith("page ") and shown[1].who == "Cy Dale"
+    labels = citations.evidence_labels(db, [{"type": "person", "id": built.people["dee"]}])
+    assert labels[("person", built.people["dee"])]["label"] == "Dee Unknown"  # no title: no colon

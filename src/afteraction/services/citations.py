@@ -242,7 +242,8 @@ def evidence_labels(
     stored evidence (one query per type)."""
     out: dict[tuple[str, int], dict[str, Any]] = {}
     for ref, (found, channel_id, person_id) in _shown(session, list(links)).items():
-        label = f"{found.who}: {found.text[:80]}" if found.who else found.text[:80]
+        text = found.text[:80]
+        label = f"{found.who}: {text}" if found.who and text else (found.who or text)
         out[ref] = {
             "at": found.at,
             "label": label,
@@ -279,6 +280,7 @@ def _messages(session: Session, ids: set[int]) -> Shown:
             Message.text_plain,
             Message.channel_id,
             Message.author_person_id,
+            Message.is_bot,
             Channel.name,
             Person.name.label("person"),
         )
@@ -287,7 +289,8 @@ def _messages(session: Session, ids: set[int]) -> Shown:
         .where(Message.id.in_(ids))
     )
     for row in session.execute(query):
-        who = row.person or row.author_name or "unknown"
+        # named as the timeline's suggestions name them, never by a raw id
+        who = row.person or row.author_name or ("a bot" if row.is_bot else "someone unknown")
         citation = Citation("message", row.id, row.at, who, row.text_plain[:300], f"#{row.name}")
         yield citation, row.channel_id, row.author_person_id
 
