@@ -1,6 +1,6 @@
 """The investigator's whole loop in headless Chromium, on a real public Slack export and a
 real meeting transcript from the shared fixtures: declare an incident, preview one channel
-with a window taken from a day file's name (and take the window the preview suggests),
+with a window taken from a day file's name (then again with the window it suggests),
 import it and read its messages, import a transcript through the form and read its cues,
 accept timeline suggestions in bulk, cite evidence in a note by ticking it, plan an
 interview, draft the report, try to publish with open findings (refused until confirmed),
@@ -110,17 +110,8 @@ def test_the_investigators_loop_on_a_real_export(page: Any, engine: Engine, tmp_
     assert inside * 2 < total  # the file's own day, read as a UTC day, misses most of it
     warning = str(page.locator("[role=alert]").first.inner_text())
     assert "outside the window" in warning, warning
-    suggested = re.search(r"run from (\S+) until (\S+) \(UTC\)", preview)
-    assert suggested is not None, preview
-    page.locator("form[action$='/discard'] button").click()
-
-    # ... and again with the window the preview suggests, then import
-    page.goto(f"/imports?kind=slack&incident={incident}")
-    page.locator("#file").set_input_files(str(export))
-    page.locator("#channels").fill(CHANNEL)
-    page.locator("#since").fill(suggested.group(1))
-    page.locator("#until").fill(suggested.group(2))
-    page.get_by_role("button", name="Preview").click()
+    # ... and again, from the same upload, with the window the preview suggests
+    page.locator("#suggested-window button").click()
     page.wait_for_selector("#preview-channels")
     assert f"{total} of {total} messages" in str(page.locator("main").inner_text())
     walk.shot("preview-suggested-window")

@@ -31,7 +31,12 @@ from starlette.datastructures import UploadFile
 from afteraction.core.access import Actor, require_write
 from afteraction.core.errors import AfteractionError, ValidationError
 from afteraction.services import users
-from afteraction.services.imports.kinds import IMPORT_KINDS, discard_upload, preview_slack
+from afteraction.services.imports.kinds import (
+    IMPORT_KINDS,
+    check_options,
+    discard_upload,
+    preview_slack,
+)
 from afteraction.services.imports.transcripts import default_recording_start
 from afteraction.services.schemas import source_read
 from afteraction.storage import import_jobs
@@ -48,6 +53,7 @@ from afteraction.web.routes.api_imports import (
     with_recording_start,
 )
 from afteraction.web.routes.pages_forms import can_write, errors_of, render_page, see_other
+from afteraction.web.routes.pages_incidents import FormDep
 from afteraction.web.schemas.common import RowId
 from afteraction.web.templating import render
 
@@ -195,6 +201,25 @@ def confirm_import(job_id: RowId, request: Request, db: DbSession, user: Current
     import_jobs.set_state(db, job_id, "queued", summary=None)
     queue_job(request, db, job)
     return see_other(request, f"/imports/jobs/{job_id}", "Import queued")
+
+
+@router.post("/imports/jobs/{job_id}/window")
+def rewindow_preview(
+    job_id: RowId, request: Request, db: DbSession, user: CurrentUser, form: FormDep
+) -> Response:
+    """Preview the same upload again with another window (the one the preview suggests),
+    without uploading it again."""
+    actor = users.actor_for(user)
+    job = _waiting(db, actor, job_id)
+    options = dict(job.options or {})
+    options["since"] = form.text("since", limit=40) or None
+    options["until"] = form.text("until", limit=40) or None
+    check_options(options)
+    db.rollback()
+    import_jobs.set_state(db, job_id, "preview", options=options)
+    _preview(db, actor, job_id)
+    window = f"{options['since'] or 'the beginning'} – {options['until'] or 'now'}"
+    return see_other(request, f"/imports/jobs/{job_id}", f"Previewed again with {window}")
 
 
 @router.post("/imports/jobs/{job_id}/discard")
