@@ -11,6 +11,7 @@ from afteraction.core.access import Actor
 from afteraction.core.analysis.people import analyze_people
 from afteraction.core.errors import NotFound, PermissionDenied, ValidationError
 from afteraction.services import analysis as work
+from afteraction.services import citations
 from afteraction.services import timeline as timeline_service
 from afteraction.storage.analysis_bundle import build_incident_evidence
 from afteraction.storage.db import writing
@@ -187,7 +188,7 @@ def test_notes_and_tags(db: Session) -> None:
             ],
         )
     assert [n.id for n in work.list_notes(db, _id(db, built.incident))] == [note.id]
-    labels = work.evidence_labels(db, note.evidence)
+    labels = citations.evidence_labels(db, note.evidence)
     assert ("page", built.page_ids[0]) in labels
     with pytest.raises(ValidationError):
         work.add_note(db, INVESTIGATOR, built.incident, kind="root_cause", text="x")

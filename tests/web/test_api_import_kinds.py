@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from afteraction.core import times
 from afteraction.services.imports.kinds import IMPORT_KINDS
-from afteraction.storage.evidence_tables import Page
+from afteraction.storage.evidence_tables import Page, TranscriptCue
 from afteraction.storage.tables import Person
 
 FLAGSHIP = Path(__file__).resolve().parents[2] / "src/afteraction/demo/evidence/flagship"
@@ -47,3 +49,33 @@ def test_transcript_upload_needs_an_incident(admin: TestClient) -> None:
         assert status["status"] == "failed" and "incident" in str(status["error"])
     else:
         assert response.status_code == 422
+
+
+def test_a_transcript_upload_places_cues_from_its_recording_start(
+    admin: TestClient, db: Session
+) -> None:
+    path = FLAGSHIP / "transcripts" / "review-meeting.vtt"
+    started = "2026-10-20T20:25:00+00:00"
+    body = {"title": "Payments timeouts", "severity": "SEV2", "milestones": {"started": started}}
+    incident = admin.post("/api/v1/incidents", json=body).json()["id"]
+    _upload(admin, "transcript", path, incident=incident, recording_start="2026-10-27T15:00:00Z")
+    first = db.scalar(select(func.min(TranscriptCue.at)))
+    assert first is not None and times.from_storage(first) == datetime(
+        2026, 10, 27, 15, 0, 2, 310000, tzinfo=UTC
+    )
+    other = admin.post("/api/v1/incidents", json=body).json()["id"]
+    by_default = _upload(admin, "transcript", path, incident=other)
+    assert by_default["options"]["recording_start"] == started  # the incident's start
+    bad = admin.post(
+        "/api/v1/imports",
+        data={"kind": "transcript", "incident": other, "recording_start": "20:25"},
+        files={"file": (path.name, path.read_bytes(), "text/vtt")},
+    )
+    assert bad.status_code == 422
+    assert bad.json()["error"]["details"]["field"] == "recording_start"
+    roster = admin.post(
+        "/api/v1/imports",
+        data={"kind": "roster", "recording_start": started},
+        files={"file": ("roster.csv", b"name\n", "text/csv")},
+    )
+    assert roster.status_code == 422 and "transcript" in roster.json()["error"]["message"]

@@ -96,6 +96,13 @@ def test_discard_a_preview_deletes_its_upload(
     assert discarded.status_code == 303 and not upload.exists()
     job = import_jobs.get_job(db, job_id)
     assert job.status == "failed" and job.error == "discarded after the preview"
+    db.rollback()
+    # the page listing it, its own page and the API still answer (the preview it kept is
+    # not an import summary)
+    assert admin.get("/imports").status_code == 200
+    assert admin.get(job_url).status_code == 200
+    shown = admin.get(f"/api/v1/imports/{job_id}").json()
+    assert shown["status"] == "failed" and shown["summary"] is None and shown["preview"] is None
 
 
 def test_a_preview_refuses_other_kinds_and_names_a_broken_file(
@@ -127,3 +134,27 @@ def test_a_waiting_preview_keeps_its_upload_for_a_day(
     token = token_of(admin.get(job_url).text)
     gone = admin.post(f"{job_url}/confirm", data={"csrf_token": token})
     assert gone.status_code == 422 and "upload it again" in gone.text
+
+
+def test_a_preview_is_taken_again_with_the_window_it_suggests(
+    admin: TestClient, db: Session, tmp_path: Path
+) -> None:
+    job_url = post_preview(admin, export_zip(tmp_path), channels="inc-db", **WINDOW).headers[
+        "location"
+    ]
+    page = soup(admin.get(job_url))
+    form = page.select_one("form#suggested-window")
+    assert form is not None and form["action"] == f"{job_url}/window"
+    window = {i["name"]: i["value"] for i in form.select("input[type=hidden]")}
+    assert window["since"] == "2026-03-02T17:00:00+00:00"
+    again = admin.post(f"{job_url}/window", data=window, follow_redirects=True)
+    assert again.status_code == 200 and "Previewed again with 2026-03-02T17:00:00" in again.text
+    html = soup(again)
+    assert html.select_one("form#suggested-window") is None  # it holds them all now
+    assert "<strong>4</strong> of 4 messages" in again.text
+    job = import_jobs.get_job(db, int(job_url.rsplit("/", 1)[1]))
+    assert job.status == "preview" and job.options["since"] == window["since"]
+    db.rollback()
+    bad = admin.post(f"{job_url}/window", data={"csrf_token": token_of(again.text),
+                                                "since": "yesterday"})  # fmt: skip
+    assert bad.status_code == 422

@@ -27,6 +27,7 @@ from afteraction.core import times
 from afteraction.core.access import Actor, require_admin, require_analysis
 from afteraction.core.errors import NotFound, ValidationError
 from afteraction.services import incidents as repo
+from afteraction.services.citations import check_evidence, incident_cue, incident_message
 from afteraction.storage import audit
 from afteraction.storage.analysis_tables import (
     DEFAULT_TAGS,
@@ -35,11 +36,9 @@ from afteraction.storage.analysis_tables import (
     Annotation,
     AnnotationTag,
 )
-from afteraction.storage.evidence_tables import IncidentChannel, Message, Page, TranscriptCue
 from afteraction.storage.types import utcnow
 
 MAX_TEXT = 20_000
-EVIDENCE_TYPES = ("message", "page", "cue", "person")
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,54 +106,6 @@ def clean_text(value: str, name: str) -> str:
             f"{name} is {len(value)} characters; the limit is {MAX_TEXT}", field=name
         )
     return value
-
-
-# -- messages of an incident ---------------------------------------------------------------
-
-
-def incident_message(
-    session: Session, incident_id: int, message_id: int, name: str = "message_id"
-) -> Any:
-    """The message row (id, at, channel, author, hidden, subtype) if it is evidence of this
-    incident: in a channel attached to it and inside the attached window."""
-    query = (
-        select(
-            Message.id,
-            Message.at,
-            Message.channel_id,
-            Message.author_person_id,
-            Message.hidden,
-            Message.subtype,
-            IncidentChannel.since,
-            IncidentChannel.until,
-            IncidentChannel.channel_id.label("attached"),
-        )
-        .outerjoin(
-            IncidentChannel,
-            (IncidentChannel.channel_id == Message.channel_id)
-            & (IncidentChannel.incident_id == incident_id),
-        )
-        .where(Message.id == message_id)
-    )
-    row = session.execute(query).first()
-    if row is None:
-        raise NotFound("message", str(message_id))
-    outside = (row.since is not None and row.at < row.since) or (
-        row.until is not None and row.at >= row.until
-    )
-    if row.attached is None or outside:
-        raise ValidationError(
-            f"message {message_id} is not evidence of this incident (its channel is not "
-            "attached, or it falls outside the attached window)",
-            field=name,
-        )
-    if row.hidden or row.subtype == "tombstone":
-        raise ValidationError(
-            f"message {message_id} was deleted or hidden in the source; its text is gone, so "
-            "annotate a neighbouring message or a time range instead",
-            field=name,
-        )
-    return row
 
 
 # -- annotations -------------------------------------------------------------------------
@@ -227,18 +178,6 @@ def annotate(
     return Annotated(row, overlaps)
 
 
-def incident_cue(session: Session, incident_id: int, cue_id: int, name: str = "cue_id") -> Any:
-    """The cue row (id, at) if it is from this incident's call (not an interview)."""
-    cue = session.execute(
-        select(TranscriptCue.id, TranscriptCue.at, TranscriptCue.incident_id).where(
-            TranscriptCue.id == cue_id, TranscriptCue.interview_id.is_(None)
-        )
-    ).first()
-    if cue is None or cue.incident_id != incident_id:
-        raise ValidationError(f"cue {cue_id} is not evidence of this incident", field=name)
-    return cue
-
-
 def _cue_moment(session: Session, incident_id: int, cue_id: int) -> datetime:
     cue = incident_cue(session, incident_id, cue_id)
     if cue.at is None:
@@ -306,38 +245,6 @@ def delete_annotation(session: Session, actor: Actor, key: str | int, annotation
         target_id=annotation_id,
         incident_id=incident.id,
     )
-
-
-# -- evidence links ------------------------------------------------------------------------
-
-
-def check_evidence(
-    session: Session, incident_id: int, links: Sequence[Mapping[str, Any]]
-) -> list[dict[str, Any]]:
-    """Validate evidence links ({"type", "id"}) against this incident's rows."""
-    clean: list[dict[str, Any]] = []
-    for link in links:
-        kind, ident = link.get("type"), link.get("id")
-        if kind not in EVIDENCE_TYPES or not isinstance(ident, int) or isinstance(ident, bool):
-            raise ValidationError(
-                f"evidence links are {{type: {'/'.join(EVIDENCE_TYPES)}, id: number}}",
-                field="evidence",
-            )
-        if kind == "message":
-            incident_message(session, incident_id, ident, "evidence")
-        elif kind == "page":
-            page = session.execute(select(Page.incident_id).where(Page.id == ident)).first()
-            if page is None or page.incident_id not in (incident_id, None):
-                raise ValidationError(
-                    f"page {ident} is not evidence of this incident", field="evidence"
-                )
-        elif kind == "cue":
-            incident_cue(session, incident_id, ident, "evidence")
-        clean.append({"type": kind, "id": ident})
-    return clean
-
-
-# -- timeline ------------------------------------------------------------------------------
 
 
 # -- analysis notes --------------------------------------------------------------------------
@@ -439,51 +346,3 @@ def list_notes(session: Session, incident_id: int) -> list[AnalysisNote]:
     return list(
         session.scalars(query.order_by(AnalysisNote.kind, AnalysisNote.created_at, AnalysisNote.id))
     )
-
-
-def evidence_labels(
-    session: Session, links: Iterable[Mapping[str, Any]]
-) -> dict[tuple[str, int], dict[str, Any]]:
-    """(type, id) → {"at", "label"} for showing and linking evidence (one query per type)."""
-    wanted: dict[str, set[int]] = {}
-    for link in links:
-        wanted.setdefault(str(link.get("type")), set()).add(int(link.get("id", 0)))
-    out: dict[tuple[str, int], dict[str, Any]] = {}
-    if wanted.get("message"):
-        query = select(
-            Message.id,
-            Message.at,
-            Message.author_name,
-            Message.text_plain,
-            Message.channel_id,
-            Message.author_person_id,
-        )
-        for row in session.execute(query.where(Message.id.in_(wanted["message"]))):
-            out[("message", row.id)] = {
-                "at": row.at,
-                "label": f"{row.author_name}: {row.text_plain[:80]}",
-                "channel_id": row.channel_id,
-                "person_id": row.author_person_id,
-            }
-    if wanted.get("page"):
-        for page in session.execute(
-            select(Page.id, Page.at, Page.kind, Page.summary).where(Page.id.in_(wanted["page"]))
-        ):
-            out[("page", page.id)] = {
-                "at": page.at,
-                "label": f"page {page.kind}: {page.summary[:80]}",
-                "channel_id": None,
-                "person_id": None,
-            }
-    if wanted.get("cue"):
-        cues = select(
-            TranscriptCue.id, TranscriptCue.at, TranscriptCue.speaker, TranscriptCue.text
-        ).where(TranscriptCue.id.in_(wanted["cue"]), TranscriptCue.interview_id.is_(None))
-        for cue in session.execute(cues):
-            out[("cue", cue.id)] = {
-                "at": cue.at,
-                "label": f"{cue.speaker or '?'}: {cue.text[:80]}",
-                "channel_id": None,
-                "person_id": None,
-            }
-    return out

@@ -1,7 +1,9 @@
 """The organisation directory: people, teams, dated team memberships, external identities,
 services and problems.
 
-Reads return rows; writes validate, record an audit entry and never commit.
+Reads return rows; writes validate, record an audit entry and never commit. A person who
+enters the directory takes the accounts kept aside with their email as identities
+(`storage.source_people.claim_kept`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from afteraction.core import incidents as rules
 from afteraction.core.access import Actor, require_write
 from afteraction.core.errors import Conflict, NotFound, ValidationError
-from afteraction.storage import audit
+from afteraction.storage import audit, source_people
 from afteraction.storage.tables import (
     Identity,
     Incident,
@@ -148,6 +150,7 @@ def create_person(session: Session, actor: Actor, data: PersonInput) -> Person:
     session.add(person)
     session.flush()
     _audit_created(session, actor, person)
+    source_people.claim_kept(session, [(person.id, person.email)])
     return person
 
 
@@ -211,13 +214,16 @@ def add_people(
     if audit:
         for person in people:
             _audit_created(session, actor, person)
+        source_people.claim_kept(session, [(p.id, p.email) for p in people])
     return [person.id for person in people]
 
 
 def record_created(session: Session, actor: Actor, person_ids: Sequence[int]) -> None:
     """The audit record `create_person` writes, for people `add_people` inserted without."""
-    for person_id in person_ids:
-        _audit_created(session, actor, get_person(session, person_id))
+    people = [get_person(session, person_id) for person_id in person_ids]
+    for person in people:
+        _audit_created(session, actor, person)
+    source_people.claim_kept(session, [(p.id, p.email) for p in people])
 
 
 def add_membership(

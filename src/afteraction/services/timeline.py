@@ -18,7 +18,8 @@ from afteraction.core.analysis.suggestions import SuggestedEvent, suggest_timeli
 from afteraction.core.errors import NotFound, ValidationError
 from afteraction.core.incidents import MILESTONES
 from afteraction.services import incidents as repo
-from afteraction.services.analysis import check_evidence, clean_text
+from afteraction.services.analysis import clean_text
+from afteraction.services.citations import check_evidence
 from afteraction.storage import audit
 from afteraction.storage.analysis_bundle import IncidentEvidence
 from afteraction.storage.analysis_tables import Annotation, TimelineEntry

@@ -1,8 +1,11 @@
 """The people an import brings: who of them appears in a source's messages, removing the people
 an import made that do not, and removing the people a source alone created when the source
-is removed.
+is removed; and the accounts kept to match later instead (`kept_identities`): stored by an
+import, made someone's identity when a person with their email enters the directory,
+forgotten when an import makes them people (removing the source removes them too).
 
-Lives here: `appearing`, `remove_people`, `created_by` and `remove_unused_people`. Does not
+Lives here: `appearing`, `remove_people`, `created_by`, `remove_unused_people`,
+`keep_identities`, `claim_kept` and `forget_kept`. Does not
 live here: matching identities to people (`importers._people`), the decision of whom to
 create (the importers), removing the rest of a source
 (`services.imports.sources.remove_source_everything`).
@@ -18,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from afteraction.storage.evidence_tables import Message
 from afteraction.storage.models import Base
-from afteraction.storage.tables import AuditLog, Identity, Person
+from afteraction.storage.tables import AuditLog, Identity, KeptIdentity, Person
 
 _CHUNK = 500  # ids per IN (...) list
 
@@ -61,6 +64,78 @@ def remove_people(session: Session, person_ids: Sequence[int]) -> None:
         # the ORM statements also take the deleted rows out of the session
         session.execute(delete(Identity).where(Identity.person_id.in_(chunk)))
         session.execute(delete(Person).where(Person.id.in_(chunk)))
+
+
+def keep_identities(
+    session: Session, source_id: int, system: str, accounts: Sequence[dict[str, Any]]
+) -> None:
+    """Keep accounts (`external_id`, `display_name`, `email`, `title`, `time_zone`) of
+    `system` to match later, under the import `source_id`; an account kept before is
+    updated and moves to this import."""
+    if not accounts:
+        return
+    wanted = {str(a["external_id"]): a for a in accounts}
+    known = {
+        row.external_id: row
+        for start in range(0, len(wanted), _CHUNK)
+        for row in session.scalars(
+            select(KeptIdentity).where(
+                KeptIdentity.system == system,
+                KeptIdentity.external_id.in_(sorted(wanted)[start : start + _CHUNK]),
+            )
+        )
+    }
+    for external_id, account in wanted.items():
+        row = known.get(external_id) or KeptIdentity(system=system, external_id=external_id)
+        row.display_name = str(account.get("display_name") or "")[:200]
+        row.email = (account.get("email") or "").strip().lower() or None
+        row.title, row.time_zone = account.get("title"), account.get("time_zone")
+        row.source_id = source_id
+        session.add(row)
+    session.flush()
+
+
+def claim_kept(session: Session, people: Sequence[tuple[int, str | None]]) -> int:
+    """Make the kept accounts with the email of one of `people` (id, email) that person's
+    identities; returns how many."""
+    by_email = {email.lower(): person_id for person_id, email in people if email}
+    if not by_email:
+        return 0
+    claimed = 0
+    emails = sorted(by_email)
+    for start in range(0, len(emails), _CHUNK):
+        query = select(KeptIdentity).where(KeptIdentity.email.in_(emails[start : start + _CHUNK]))
+        for kept in session.scalars(query):
+            taken = session.scalar(
+                select(Identity.id).where(
+                    Identity.system == kept.system, Identity.external_id == kept.external_id
+                )
+            )
+            if taken is None:
+                session.add(
+                    Identity(
+                        person_id=by_email[str(kept.email)],
+                        system=kept.system,
+                        external_id=kept.external_id,
+                        display_name=kept.display_name,
+                    )
+                )
+                claimed += 1
+            session.delete(kept)
+    session.flush()
+    return claimed
+
+
+def forget_kept(session: Session, system: str, external_ids: Iterable[str]) -> None:
+    """Forget kept accounts that have just become people's identities."""
+    ids = sorted(set(external_ids))
+    for start in range(0, len(ids), _CHUNK):
+        session.execute(
+            delete(KeptIdentity).where(
+                KeptIdentity.system == system,
+                KeptIdentity.external_id.in_(ids[start : start + _CHUNK]),
+            )
+        )
 
 
 def created_by(session: Session, source_id: int) -> list[int]:

@@ -99,6 +99,25 @@ class Identity(Base):
     person: Mapped[Person] = relationship(back_populates="identities")
 
 
+class KeptIdentity(Base):
+    """An account in another system that an import knows but did not make a person: a
+    Slack workspace's user outside an incident import's window. It becomes that person's
+    `Identity` when someone with its email enters the directory, and goes when an import
+    makes it a person or when the import that kept it is removed."""
+
+    __tablename__ = "kept_identities"
+    __table_args__ = (UniqueConstraint("system", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    system: Mapped[str] = mapped_column(String(40))
+    external_id: Mapped[str] = mapped_column(String(200))
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str | None] = mapped_column(String(320), index=True)
+    title: Mapped[str | None] = mapped_column(String(200))
+    time_zone: Mapped[str | None] = mapped_column(String(64))
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=True)
+
+
 class TeamMembership(Base):
     """Person in team from `start` (inclusive) to `end` (exclusive; None = still a member)."""
 

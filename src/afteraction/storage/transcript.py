@@ -85,6 +85,15 @@ class Filters:
     start: datetime | None = None
 
 
+def incident_pages(incident_id: int) -> Any:
+    """The condition on `Page` for the paging log entries that are evidence of an
+    incident: its own, and those of the PagerDuty incidents linked to it."""
+    external = select(ExternalIncident.external_id).where(
+        ExternalIncident.incident_id == incident_id
+    )
+    return or_(Page.incident_id == incident_id, Page.external_incident_id.in_(external))
+
+
 def channels_of(session: Session, incident_id: int) -> list[tuple[int, str]]:
     query = (
         select(Channel.id, Channel.name)
@@ -224,15 +233,9 @@ def _others(
             conditions.append(column <= high)
         return conditions
 
-    external = select(ExternalIncident.external_id).where(
-        ExternalIncident.incident_id == incident_id
-    )
     pages = select(
         Page.id, Page.at, Page.kind, Page.summary, Page.person_id, Page.escalation_level
-    ).where(
-        or_(Page.incident_id == incident_id, Page.external_incident_id.in_(external)),
-        *bounded(Page.at),
-    )
+    ).where(incident_pages(incident_id), *bounded(Page.at))
     items = [
         Item("page", r.id, r.at, f"{r.kind}: {r.summary}".strip(": "), author_id=r.person_id)
         for r in session.execute(pages)

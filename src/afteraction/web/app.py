@@ -33,6 +33,7 @@ from afteraction.web.routes import (
     api_reports,
     api_workspace,
     pages,
+    pages_analysis,
     pages_auth,
     pages_imports,
     pages_insights,
@@ -113,6 +114,7 @@ def create_app(settings: Settings, *, start_worker: bool = False) -> FastAPI:
     app.include_router(pages_insights.router)
     app.include_router(api_workspace.router, prefix="/api/v1", responses=ERRORS)
     app.include_router(pages_workspace.router)
+    app.include_router(pages_analysis.router)
     app.include_router(pages_interviews.router)
     app.include_router(api_imports.router, prefix="/api/v1", responses=ERRORS)
     app.include_router(pages_imports.router)

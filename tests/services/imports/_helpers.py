@@ -3,6 +3,7 @@ and a count of every table's rows (to prove a failed import changed nothing)."""
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,10 @@ from sqlalchemy.orm import Session
 from afteraction.storage.models import Base
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-SHARED_FIXTURES = REPO_ROOT / ".." / "shared" / "fixtures"
+# the shared fixtures sit beside the checkout; a checkout elsewhere names them
+SHARED_FIXTURES = Path(
+    os.environ.get("AFTERACTION_SHARED_FIXTURES") or REPO_ROOT / ".." / "shared" / "fixtures"
+)
 FLAGSHIP = REPO_ROOT / "src" / "afteraction" / "demo" / "evidence" / "flagship"
 
 

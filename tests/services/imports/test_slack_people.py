@@ -21,7 +21,7 @@ from afteraction.services.imports.slack import import_slack_export
 from afteraction.services.imports.sources import remove_source_everything
 from afteraction.storage.db import writing
 from afteraction.storage.evidence_tables import Message
-from afteraction.storage.tables import AuditLog, Identity, Person
+from afteraction.storage.tables import AuditLog, Identity, KeptIdentity, Person
 from tests.services.imports._helpers import slack_message, slack_ts
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -159,3 +159,48 @@ def test_removing_a_source_removes_the_people_it_alone_created(db: Session, tmp_
             remove_source_everything(db, SYSTEM, second.source_id or 0).rows.get("people") is None
         )
     assert set(slack_people(db)) == {"U2", "U3", "U8"}  # not created by the second source
+
+
+def kept(db: Session) -> dict[str, tuple[str, str | None]]:
+    """Slack id -> (name, email) of the accounts kept to match later."""
+    rows = db.execute(
+        select(KeptIdentity.external_id, KeptIdentity.display_name, KeptIdentity.email).where(
+            KeptIdentity.system == "slack"
+        )
+    )
+    return {row.external_id: (row.display_name, row.email) for row in rows}
+
+
+def test_users_outside_the_window_are_kept_as_identities_to_match_later(
+    db: Session, tmp_path: Path
+) -> None:
+    public_id = declare(db)
+    export = incident_export(tmp_path / "e")
+    users = [u | {"profile": u["profile"] | {"email": "gus@x.org"}} if u["id"] == "U7" else u
+             for u in USERS]  # fmt: skip
+    (export / "users.json").write_text(json.dumps(users))
+    people_before = {p.name for p in db.scalars(select(Person))}
+    first = run_import(db, export, incident=public_id, channels=["inc-db"])
+    assert kept(db) == {"U6": ("Fay Example", None), "U7": ("Gus Example", "gus@x.org")}
+    assert {"Fay Example", "Gus Example"}.isdisjoint(p.name for p in db.scalars(select(Person)))
+    # a later import that finds U6 in its messages makes them a person: no longer kept aside
+    later = run_import(db, export, incident=public_id, channels=["inc-db"],
+                       until=T0 + timedelta(days=2))  # fmt: skip
+    assert "U6" in slack_people(db) and set(kept(db)) == {"U7"}
+    # someone entering the directory with U7's email takes the account as an identity
+    with writing(db):
+        gus = directory.create_person(
+            db, SYSTEM, directory.PersonInput(name="Gus Roster", email="gus@x.org")
+        )
+    assert slack_people(db)["U7"] == "Gus Roster" and kept(db) == {}
+    assert gus.id in set(db.scalars(select(Identity.person_id)))
+    # removing the import that kept an account removes it
+    (export / "users.json").write_text(json.dumps(USERS + [{"id": "U9", "name": "ivy"}]))
+    third = run_import(db, export, incident=public_id, channels=["inc-db"],
+                       since=T0 + timedelta(hours=12))  # fmt: skip
+    assert "U9" in kept(db)
+    with writing(db):
+        for summary in (third, later, first):
+            remove_source_everything(db, SYSTEM, summary.source_id or 0)
+    assert kept(db) == {}
+    assert {p.name for p in db.scalars(select(Person))} == people_before | {"Gus Roster"}

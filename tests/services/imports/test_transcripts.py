@@ -132,3 +132,36 @@ def test_bad_files_change_nothing(
 def test_unknown_incident(db: Session) -> None:
     with pytest.raises(NotFound):
         _import(db, VTT, incident="INC-999")
+
+
+def test_one_word_speakers_match_a_given_name_only_among_the_incidents_people(
+    db: Session, incident: str, tmp_path: Path
+) -> None:
+    first = tmp_path / "call.vtt"
+    first.write_text(
+        "WEBVTT\n\n1\n00:00:01.000 --> 00:00:02.000\nLena Vogel: rolling back\n\n"
+        "2\n00:00:03.000 --> 00:00:04.000\nSarah Cohen: agreed\n\n"
+        "3\n00:00:05.000 --> 00:00:06.000\nSarah Quill: me too\n"
+    )
+    _import(db, first, incident=incident, recording_start=datetime(2026, 10, 20, 21, tzinfo=UTC))
+    lena = db.scalar(select(Person.id).where(Person.name == "Lena Vogel"))
+    people_before = count(db, Person)
+    second = tmp_path / "later.vtt"
+    second.write_text(
+        "WEBVTT\n\n1\n00:00:01.000 --> 00:00:02.000\nLena: it is back\n\n"
+        "2\n00:00:03.000 --> 00:00:04.000\nSarah: good\n\n"
+        "3\n00:00:05.000 --> 00:00:06.000\nMarc (Brightloop): thanks\n"
+    )
+    summary = _import(db, second, incident=incident)
+    assert summary.counts == {"cues": 3, "speakers matched by given name": 1}
+    assert summary.unmatched == ["Sarah", "Marc (Brightloop)"]
+    assert any('"Sarah"' in w and "2 of the incident's people" in w for w in summary.warnings)
+    assert any('"Marc (Brightloop)"' in w and "none of" in w for w in summary.warnings)
+    assert count(db, Person) == people_before  # nobody is made up from a first name
+    rows = db.execute(
+        select(TranscriptCue.speaker, TranscriptCue.person_id).where(
+            TranscriptCue.source_id == summary.source_id
+        )
+    )
+    said = {row.speaker: row.person_id for row in rows}
+    assert said == {"Lena": lena, "Sarah": None, "Marc (Brightloop)": None}

@@ -4,13 +4,15 @@ directory's people, for the importers.
 Order, everywhere: an existing `Identity(system, external_id)`; then the email
 (case-insensitive); then the full name normalised by `adapters.roster.normalise_name` —
 only names of two or more words that belong to exactly one person. A name that matches
-several people never matches. Does not live here: roster updates (`importers.roster`).
+several people never matches. A one-word name (a transcript speaker called "Sarah") never
+matches a full name here: `by_given_name` matches it within a given set of people only (an
+incident's). Does not live here: roster updates (`importers.roster`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -21,6 +23,7 @@ from afteraction.core.access import Actor
 from afteraction.core.errors import ValidationError
 from afteraction.core.evidence import PersonRecord
 from afteraction.services import directory
+from afteraction.storage import source_people
 from afteraction.storage.tables import Identity, Person
 
 _PARENTHESES_RE = re.compile(r"\s*[\(\[][^\)\]]*[\)\]]\s*")
@@ -80,6 +83,21 @@ class PeopleIndex:
         return (by_name, "name") if by_name is not None else (None, "")
 
 
+def one_word(name: str) -> str | None:
+    """The name normalised, when it is one word once a "(Company)" is left out; else None."""
+    key = normalise_name(_PARENTHESES_RE.sub(" ", name))
+    return key if key and len(key.split()) == 1 else None
+
+
+def by_given_name(word: str, people: Mapping[int, str]) -> list[int]:
+    """The people (id → name) whose first name is `word` (normalised by `one_word`)."""
+    return [
+        person_id
+        for person_id, name in people.items()
+        if normalise_name(name).split()[:1] == [word]
+    ]
+
+
 def resolve_identity(
     session: Session,
     actor: Actor,
@@ -97,6 +115,8 @@ def resolve_identity(
     """
     external_id = record.key.removeprefix(f"{system}:")
     person_id, how = index.match(record, system)
+    if how != "identity":  # the account becomes an identity: no longer kept aside
+        source_people.forget_kept(session, system, [external_id])
     if person_id is None:
         person_id = _create_person(session, actor, record, warnings)
         index.add_person(person_id, record.name, record.email)
@@ -153,6 +173,7 @@ def resolve_identities(
         found.append((person_id, how))
     if not new_people and not new_identities:
         return found
+    source_people.forget_kept(session, system, [external for _, external, _ in new_identities])
     ids = directory.add_people(session, actor, new_people, audit=audit)
 
     def real(person_id: int) -> int:

@@ -3,9 +3,11 @@ email, then the same full name; a user nobody matches becomes a person made from
 profile, listed as unmatched. Bots and apps do not become people.
 
 An incident's import makes people only of the users who appear in what it imported (wrote,
-reacted, joined, were mentioned or invited): the others are not added to the directory;
-users.json is read again by every import, so a later import makes them people when they
-appear in it. They are made first and the absent ones removed at the end (before the commit,
+reacted, joined, were mentioned or invited): the others are not added to the directory but
+kept as identities to match later (`kept_identities`: their Slack id, name, email, title and
+time zone): a person who enters the directory with one's email takes it as an identity, and
+a later import that finds them in its messages makes them people (users.json is read again
+by every import). They are made first and the absent ones removed at the end (before the commit,
 never audited), because the rows of the messages carry their author's person: knowing who
 appears only afterwards, updating every message after would cost more than the import (a
 million messages) where removing a few dozen people costs nothing. People an import creates
@@ -44,8 +46,8 @@ class SlackPeople:
         self.person_of: dict[str, int] = {}
         self.labels: dict[str, str] = {}
         self.bot_users: set[str] = set()
-        # see `link_users`: Slack id -> (person id, name) of people made provisionally
-        self.provisional: dict[str, tuple[int, str]] = {}
+        # see `link_users`: Slack id -> (person id, profile) of people made provisionally
+        self.provisional: dict[str, tuple[int, PersonRecord]] = {}
 
     def link_users(self, users: Iterable[SlackUser], *, only_appearing: bool = False) -> None:
         """Link the Slack users to people, creating those nobody matches. With
@@ -78,7 +80,7 @@ class SlackPeople:
         for (user, record), (person_id, how) in zip(people, linked, strict=True):
             self.person_of[user.id] = person_id
             if how == "created" and only_appearing:
-                self.provisional[user.id] = (person_id, record.name)
+                self.provisional[user.id] = (person_id, record)
             elif how == "created":
                 self._created(user.id, record.name)
             elif how in ("email", "name"):
@@ -87,18 +89,33 @@ class SlackPeople:
     def link_appearing(self) -> None:
         """Keep the provisional people (see `link_users`) who appear in this import's
         messages, with their audit record; remove the others, counted as `users not in
-        the window` (a later import makes them people when they appear in it)."""
+        the window`, and keep their accounts as identities to match later."""
         if not self.provisional:
             return
         appearing = source_people.appearing(self.session, self.source_id, set(self.provisional))
         kept: list[int] = []
-        for user_id, (person_id, name) in self.provisional.items():
+        for user_id, (person_id, record) in self.provisional.items():
             if user_id in appearing:
                 kept.append(person_id)
-                self._created(user_id, name)
-        absent = [pid for uid, (pid, _) in self.provisional.items() if uid not in appearing]
+                self._created(user_id, record.name)
+        absent = {uid: p for uid, p in self.provisional.items() if uid not in appearing}
+        source_people.remove_people(self.session, [pid for pid, _ in absent.values()])
+        source_people.keep_identities(
+            self.session,
+            self.source_id,
+            SYSTEM,
+            [
+                {
+                    "external_id": user_id,
+                    "display_name": record.name,
+                    "email": record.email,
+                    "title": record.title,
+                    "time_zone": record.time_zone,
+                }
+                for user_id, (_, record) in absent.items()
+            ],
+        )
         directory.record_created(self.session, self.actor, kept)
-        source_people.remove_people(self.session, absent)
         self.summary.count("users not in the window", len(absent))
         self.provisional = {}
 

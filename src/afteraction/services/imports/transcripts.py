@@ -10,7 +10,10 @@ keeps its offsets; its absolute time is `recording_start` + offset when the star
 to people (`_people.resolve_identities`, system "transcript", the speaker's name as the
 identity: a speaker seen before, else the full name — two words or more, accents and case
 ignored, a trailing "(Company)" ignored, one person only); a speaker matching nobody
-becomes a new person, as the Slack importer does for users, removed with the import. URLs
+becomes a new person, as the Slack importer does for users, removed with the import. A
+one-word speaker ("Sarah") is matched only to the one person among the incident's people
+with that given name; when none or several have it, its cues keep the name without a
+person, the summary lists it as unmatched and says why, and no person is created. URLs
 in the cues are added to the incident's references. Cues are unique per source (seq), and
 the same file imported again for the same incident and interview adds nothing.
 """
@@ -30,7 +33,12 @@ from afteraction.core.errors import ImportFailed
 from afteraction.core.evidence import PersonRecord
 from afteraction.core.evidence import TranscriptCue as CueRecord
 from afteraction.services import incidents as repo
-from afteraction.services.imports._people import PeopleIndex, resolve_identities
+from afteraction.services.imports._people import (
+    PeopleIndex,
+    by_given_name,
+    one_word,
+    resolve_identities,
+)
 from afteraction.services.imports.sources import (
     ImportSummary,
     Progress,
@@ -40,6 +48,7 @@ from afteraction.services.imports.sources import (
     previous_summary,
     start_source,
 )
+from afteraction.storage.analysis_bundle import build_incident_evidence
 from afteraction.storage.evidence import insert_rows, merge_references
 from afteraction.storage.evidence_tables import TranscriptCue
 
@@ -102,7 +111,7 @@ def import_transcript(
         incident_id=target.id,
         options=options,
     )
-    speakers = _speakers(session, actor, cues, source.id, summary)
+    speakers = _speakers(session, actor, cues, source.id, summary, target.id)
     rows = _rows(cues, source.id, target.id, interview, speakers)
     insert_rows(session, TranscriptCue, rows)
     summary.count("cues", len(rows))
@@ -137,15 +146,29 @@ def _read(path: Path) -> bytes:
 
 
 def _speakers(
-    session: Session, actor: Actor, cues: list[CueRecord], source_id: int, summary: ImportSummary
+    session: Session,
+    actor: Actor,
+    cues: list[CueRecord],
+    source_id: int,
+    summary: ImportSummary,
+    incident_id: int,
 ) -> dict[str, int]:
-    """Each speaker's person (matched, or created with this import as its source)."""
+    """Each speaker's person: matched, or created with this import as its source. A
+    one-word speaker seen before keeps its person; else it is the one person among the
+    incident's people with that given name, or nobody (said in the summary's warnings)."""
     names = list(dict.fromkeys(c.speaker[:200] for c in cues if c.speaker))
-    records = [PersonRecord(key=f"{SPEAKER_SYSTEM}:{name}", name=name) for name in names]
+    index = PeopleIndex.load(session)
+    words = {
+        name: word
+        for name in names
+        if (word := one_word(name)) and (SPEAKER_SYSTEM, name) not in index.by_identity
+    }
+    full = [name for name in names if name not in words]
+    records = [PersonRecord(key=f"{SPEAKER_SYSTEM}:{name}", name=name) for name in full]
     found = resolve_identities(
         session,
         actor,
-        PeopleIndex.load(session),
+        index,
         records,
         system=SPEAKER_SYSTEM,
         warnings=summary.warnings,
@@ -153,7 +176,38 @@ def _speakers(
     )
     for _, how in found:
         summary.count("people created" if how == "created" else "speakers matched")
-    return {name: person_id for name, (person_id, _) in zip(names, found, strict=True)}
+    speakers = {name: person_id for name, (person_id, _) in zip(full, found, strict=True)}
+    if words:
+        speakers |= _given_names(session, incident_id, words, summary)
+    return speakers
+
+
+def _given_names(
+    session: Session, incident_id: int, words: dict[str, str], summary: ImportSummary
+) -> dict[str, int]:
+    """One-word speakers matched by given name among the incident's people (as the People
+    tab counts them); a name shared by several of them, or by none, is left unmatched."""
+    bundle = build_incident_evidence(session, incident_id, with_history=False).bundle
+    people = {int(key): p.name for key, p in bundle.people.items() if not p.is_bot}
+    matched: dict[str, int] = {}
+    for name, word in words.items():
+        ids = by_given_name(word, people)
+        if len(ids) == 1:
+            matched[name] = ids[0]
+            summary.count("speakers matched by given name")
+            continue
+        summary.unmatched.append(name)
+        among = ", ".join(sorted(people[i] for i in ids))
+        summary.warnings.append(
+            f'speaker "{name}" is one word and '
+            + (
+                f"{len(ids)} of the incident's people have that given name ({among})"
+                if ids
+                else "none of the incident's people has that given name"
+            )
+            + ": their cues are kept without a person"
+        )
+    return matched
 
 
 def _rows(
@@ -176,7 +230,7 @@ def _rows(
                 "end_seconds": cue.end_seconds,
                 "at": cue.at,
                 "speaker": speaker,
-                "person_id": speakers[speaker] if speaker else None,
+                "person_id": speakers.get(speaker) if speaker else None,
                 "text": cue.text,
             }
         )

@@ -2,8 +2,9 @@
 imported sources and remove one with everything it brought.
 
 Flow: `POST /api/v1/imports` (multipart: `kind`, `file`, `incident`, `channels`, `since`,
-`until`) stores the upload under `uploads_dir` (streamed to disk, refused past
-`max_upload_bytes`), records an `import_jobs` row and queues `run_import`; it answers
+`until`, and a transcript's `recording_start`, by default the incident's start) stores the
+upload under `uploads_dir` (streamed to disk, refused past `max_upload_bytes`), records an
+`import_jobs` row and queues `run_import`; it answers
 `202 {"job": id, "status_url": "/api/v1/imports/{id}"}`. The upload is deleted when the job
 completes or fails (and at once when it cannot be recorded or queued); files left behind
 by a crash are swept before the next upload is stored. `GET` that URL for the status
@@ -42,6 +43,7 @@ from afteraction.services.imports.kinds import (
     sweep_uploads,
 )
 from afteraction.services.imports.sources import SourceRemoval, remove_source_everything
+from afteraction.services.imports.transcripts import default_recording_start
 from afteraction.storage import import_jobs
 from afteraction.storage.db import writing
 from afteraction.storage.evidence_tables import Source
@@ -110,6 +112,25 @@ def options_of(
     if recording_start and recording_start.strip():  # a transcript's; absent for other kinds
         options["recording_start"] = recording_start.strip()
     check_options(options)
+    return options
+
+
+def with_recording_start(
+    db: Session, actor: Actor, kind: str, options: dict[str, Any]
+) -> dict[str, Any]:
+    """A transcript's options with its recording start: the one given, else the incident's
+    start (what the page's form offers); another kind given one is refused."""
+    if kind != "transcript":
+        if options.get("recording_start"):
+            raise ValidationError(
+                "recording_start is for a transcript import only", field="recording_start"
+            )
+        return options
+    if options.get("incident") and not options.get("recording_start"):
+        start = default_recording_start(db, actor, options["incident"])
+        db.rollback()
+        if start is not None:
+            options["recording_start"] = start.isoformat()
     return options
 
 
@@ -192,6 +213,8 @@ def job_read(job: import_jobs.ImportJob) -> s.JobRead:
     progress = {"done": job.done, "total": job.total, "stage": job.stage}
     if job.status == "running":
         progress.update(read_progress(Path(job.path)) or {})
+    # a job discarded after its preview keeps the preview, which is not an import summary
+    previewed = job.status == "preview" or bool((job.summary or {}).get("dry_run"))
     return s.JobRead(
         id=job.id,
         kind=job.kind,
@@ -199,7 +222,7 @@ def job_read(job: import_jobs.ImportJob) -> s.JobRead:
         options=job.options,
         status=job.status,
         progress=s.JobProgress.model_validate(progress),
-        summary=None if job.status == "preview" else job.summary,
+        summary=None if previewed else job.summary,
         preview=job.summary if job.status == "preview" else None,
         error=job.error,
         source_id=job.source_id,
@@ -228,8 +251,16 @@ async def create_import(
     channels: Annotated[str | None, Form(description="Channel names, comma-separated.")] = None,
     since: Annotated[str | None, Form(description="Window start, ISO 8601.")] = None,
     until: Annotated[str | None, Form(description="Window end, ISO 8601.")] = None,
+    recording_start: Annotated[
+        str | None,
+        Form(
+            description="A transcript's recording start, ISO 8601 with an offset; places each "
+            "cue in time. Default: the incident's start."
+        ),
+    ] = None,
 ) -> s.ImportQueued:
-    options = options_of(incident, channels, since, until)
+    options = options_of(incident, channels, since, until, recording_start)
+    options = await run_in_threadpool(with_recording_start, db, actor, kind, options)
     job = await start_import(request, db, actor, kind=kind, file=file, options=options)
     return s.ImportQueued(job=job.id, status_url=f"/api/v1/imports/{job.id}")
 

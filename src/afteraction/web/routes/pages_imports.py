@@ -31,7 +31,12 @@ from starlette.datastructures import UploadFile
 from afteraction.core.access import Actor, require_write
 from afteraction.core.errors import AfteractionError, ValidationError
 from afteraction.services import users
-from afteraction.services.imports.kinds import IMPORT_KINDS, discard_upload, preview_slack
+from afteraction.services.imports.kinds import (
+    IMPORT_KINDS,
+    check_options,
+    discard_upload,
+    preview_slack,
+)
 from afteraction.services.imports.transcripts import default_recording_start
 from afteraction.services.schemas import source_read
 from afteraction.storage import import_jobs
@@ -45,8 +50,10 @@ from afteraction.web.routes.api_imports import (
     start_import,
     visible_job,
     visible_sources,
+    with_recording_start,
 )
 from afteraction.web.routes.pages_forms import can_write, errors_of, render_page, see_other
+from afteraction.web.routes.pages_incidents import FormDep
 from afteraction.web.schemas.common import RowId
 from afteraction.web.templating import render
 
@@ -140,12 +147,6 @@ async def upload(request: Request, db: DbSession, user: CurrentUser) -> Response
             raise ValidationError("choose a file to upload", field="file")
         if preview and kind != "slack":
             raise ValidationError("only a Slack export can be previewed", field="kind")
-        if "recording_start" in fields_of(kind) and values["incident"]:
-            if not values["recording_start"]:
-                start = await run_in_threadpool(
-                    default_recording_start, db, actor, values["incident"]
-                )
-                values["recording_start"] = start.isoformat() if start else ""
         options = options_of(
             values["incident"],
             values["channels"],
@@ -153,6 +154,8 @@ async def upload(request: Request, db: DbSession, user: CurrentUser) -> Response
             values["until"],
             values["recording_start"],
         )
+        options = await run_in_threadpool(with_recording_start, db, actor, kind, options)
+        values["recording_start"] = options.get("recording_start", "")
         job = await start_import(
             request, db, actor, kind=kind, file=file, options=options, queue=not preview
         )
@@ -198,6 +201,25 @@ def confirm_import(job_id: RowId, request: Request, db: DbSession, user: Current
     import_jobs.set_state(db, job_id, "queued", summary=None)
     queue_job(request, db, job)
     return see_other(request, f"/imports/jobs/{job_id}", "Import queued")
+
+
+@router.post("/imports/jobs/{job_id}/window")
+def rewindow_preview(
+    job_id: RowId, request: Request, db: DbSession, user: CurrentUser, form: FormDep
+) -> Response:
+    """Preview the same upload again with another window (the one the preview suggests),
+    without uploading it again."""
+    actor = users.actor_for(user)
+    job = _waiting(db, actor, job_id)
+    options = dict(job.options or {})
+    options["since"] = form.text("since", limit=40) or None
+    options["until"] = form.text("until", limit=40) or None
+    check_options(options)
+    db.rollback()
+    import_jobs.set_state(db, job_id, "preview", options=options)
+    _preview(db, actor, job_id)
+    window = f"{options['since'] or 'the beginning'} – {options['until'] or 'now'}"
+    return see_other(request, f"/imports/jobs/{job_id}", f"Previewed again with {window}")
 
 
 @router.post("/imports/jobs/{job_id}/discard")

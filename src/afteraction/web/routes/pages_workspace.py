@@ -20,13 +20,13 @@ from markupsafe import Markup
 from afteraction.adapters.mrkdwn import render_html
 from afteraction.core import times
 from afteraction.core.access import Actor, require_analysis
-from afteraction.core.errors import PermissionDenied, ValidationError
+from afteraction.core.errors import PermissionDenied
 from afteraction.core.incidents import MILESTONES
 from afteraction.services import analysis as work
+from afteraction.services import citations, users
 from afteraction.services import incidents as repo
 from afteraction.services import people as people_service
 from afteraction.services import timeline as timeline_service
-from afteraction.services import users
 from afteraction.storage import transcript as tx
 from afteraction.storage.analysis_bundle import IncidentEvidence, build_incident_evidence
 from afteraction.storage.analysis_tables import NOTE_KINDS
@@ -46,6 +46,14 @@ NOTE_LABELS = {
     "mitigator": "Mitigators",
     "difficulty": "Difficulties during handling",
     "open_question": "Open questions",
+}
+NOTE_NAMES = {
+    "theme": "theme",
+    "contributing_factor": "contributing factor",
+    "risk": "risk",
+    "mitigator": "mitigator",
+    "difficulty": "difficulty during handling",
+    "open_question": "open question",
 }
 
 
@@ -69,6 +77,18 @@ def _open(db: Any, user: Any, key: str, tab: str) -> tuple[Workspace, Actor]:
     actor = users.actor_for(user)
     incident = repo.get_incident(db, actor, incident_key(key))
     return Workspace(incident, tab, can_analyse(actor)), actor
+
+
+def cite_targets(db: Any, page: Workspace) -> dict[str, list[tuple[str, str]]] | None:
+    """What the cite bar offers to cite ticked items in: a new note of each kind, or one of
+    the incident's notes (by its kind and text); None for those who may not write notes."""
+    if not page.can_edit:
+        return None
+    notes = work.list_notes(db, page.incident.id)
+    return {
+        "new": [(kind, f"a new {NOTE_NAMES[kind]}") for kind in NOTE_KINDS],
+        "notes": [(f"note:{n.id}", f"{NOTE_NAMES[n.kind]}: {n.text[:70]}") for n in notes],
+    }
 
 
 def _query_zone(params: Any) -> tzinfo | None:
@@ -132,6 +152,7 @@ def transcript_page(key: str, request: Request, db: DbSession, user: CurrentUser
             "at": params.get("at", ""),
         },
         "next": window.next_cursor,
+        "cite_into": cite_targets(db, page),
     }
     return render_page(request, "workspace_transcript.html", page, user=user)
 
@@ -153,7 +174,7 @@ def _timeline_rows(
 ) -> list[Any]:
     rows = timeline_service.list_timeline(db, incident_id)
     links = [link for r in rows for link in r.evidence]
-    labels = work.evidence_labels(db, links)
+    labels = citations.evidence_labels(db, links)
     people = [
         (row_id, evidence.bundle.people[key].name)
         for key, row_id in evidence.person_ids.items()
@@ -210,6 +231,7 @@ def timeline_page(key: str, request: Request, db: DbSession, user: CurrentUser) 
         "channels": tx.channels_of(db, page.incident.id),
         "milestones": MILESTONES,
         "zone": zone,
+        "cite_into": cite_targets(db, page),
     }
     return render_page(request, "workspace_timeline.html", page, user=user)
 
@@ -308,58 +330,10 @@ def people_page(key: str, request: Request, db: DbSession, user: CurrentUser) ->
         "analysis": analysis,
         "chart": Markup(swimlanes(evidence.bundle, evidence.context, analysis)),
         "names": {k: p.name for k, p in evidence.bundle.people.items()},
+        "person_ids": evidence.person_ids,
+        "cite_into": cite_targets(db, page),
     }
     return render_page(request, "workspace_people.html", page, user=user)
-
-
-# -- analysis notes --------------------------------------------------------------------------
-
-
-@router.get("/incidents/{key}/analysis")
-def analysis_page(key: str, request: Request, db: DbSession, user: CurrentUser) -> Response:
-    page, _actor = _open(db, user, key, "analysis")
-    notes = work.list_notes(db, page.incident.id)
-    labels = work.evidence_labels(db, [link for n in notes for link in n.evidence])
-    page.extra = {
-        "groups": [
-            (kind, NOTE_LABELS[kind], [n for n in notes if n.kind == kind]) for kind in NOTE_KINDS
-        ],
-        "labels": labels,
-    }
-    return render_page(request, "workspace_analysis.html", page, user=user)
-
-
-def _links(form: Any) -> list[dict[str, Any]]:
-    links = []
-    for part in form.csv("evidence"):
-        kind, _, ident = part.partition(":")
-        if not ident.isdigit():
-            raise ValidationError("evidence is a list like message:12, page:3", field="evidence")
-        links.append({"type": kind.strip(), "id": int(ident)})
-    return links
-
-
-@router.post("/incidents/{key}/analysis")
-def add_analysis_note(
-    key: str, request: Request, db: DbSession, user: CurrentUser, form: FormDep
-) -> Response:
-    actor = users.actor_for(user)
-    with writing_as(db, user):
-        if form.text("action") == "delete":
-            note_id = form.integer("note_id")
-            work.delete_note(db, actor, incident_key(key), note_id or 0)
-            notice = "Note removed"
-        else:
-            work.add_note(
-                db,
-                actor,
-                incident_key(key),
-                kind=form.text("kind"),
-                text=form.text("text"),
-                evidence=_links(form),
-            )
-            notice = "Note added"
-    return see_other(request, f"/incidents/INC-{incident_key(key)}/analysis", notice)
 
 
 @router.post("/incidents/{key}/annotations")

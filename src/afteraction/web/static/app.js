@@ -133,6 +133,14 @@
       handled = false;
     } else if (key === "t") {
       picking = true; if (picker) picker.hidden = false;
+    } else if (key === "c") {
+      var range = selection(), on = false;
+      items.forEach(function (el) {
+        if (el === range.first) on = true;
+        var box = on ? el.querySelector("input.cite-pick") : null;
+        if (box) { box.checked = true; box.dispatchEvent(new Event("change", { bubbles: true })); }
+        if (el === range.last) on = false;
+      });
     } else if (key === "n" || key === "q") {
       var text = window.prompt(key === "n" ? "Note" : "Open question");
       if (text) send({ note: text, question: key === "q" });
@@ -203,5 +211,39 @@
     event.preventDefault();
     choose(link.dataset.kind);
     history.replaceState(null, "", link.href);
+  });
+})();
+
+// Citing evidence by pointing: the cite bar counts the ticked items, and a cited item's
+// remove button takes its chip off the note form in place (without JavaScript the button
+// posts the form back without that citation).
+(function () {
+  "use strict";
+  var bar = document.getElementById("cite-form");
+  var count = bar ? bar.querySelector("[data-cite-count]") : null;
+  if (count) {
+    var show = function () {
+      var n = document.querySelectorAll("input.cite-pick:checked").length;
+      count.textContent = n ? n + " ticked" : "";
+    };
+    document.addEventListener("change", function (event) {
+      if (event.target && event.target.classList && event.target.classList.contains("cite-pick")) show();
+    });
+    show();
+  }
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("button.chip-drop");
+    if (!button) return;
+    var chip = button.closest("li.chip");
+    if (!chip) return;
+    event.preventDefault();
+    var list = chip.parentNode;
+    chip.remove();
+    if (list && !list.querySelector("li.chip")) {
+      var empty = document.createElement("li");
+      empty.className = "muted";
+      empty.textContent = "Nothing cited.";
+      list.appendChild(empty);
+    }
   });
 })();
