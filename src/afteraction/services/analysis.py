@@ -228,10 +228,11 @@ def annotate(
 
 
 def incident_cue(session: Session, incident_id: int, cue_id: int, name: str = "cue_id") -> Any:
-    """The cue row (id, at) if it is from this incident's call (not an interview)."""
+    """The cue row (id, at) if it is from this incident's call (interview transcripts are
+    never `TranscriptCue`s)."""
     cue = session.execute(
         select(TranscriptCue.id, TranscriptCue.at, TranscriptCue.incident_id).where(
-            TranscriptCue.id == cue_id, TranscriptCue.interview_id.is_(None)
+            TranscriptCue.id == cue_id
         )
     ).first()
     if cue is None or cue.incident_id != incident_id:
@@ -478,7 +479,7 @@ def evidence_labels(
     if wanted.get("cue"):
         cues = select(
             TranscriptCue.id, TranscriptCue.at, TranscriptCue.speaker, TranscriptCue.text
-        ).where(TranscriptCue.id.in_(wanted["cue"]), TranscriptCue.interview_id.is_(None))
+        ).where(TranscriptCue.id.in_(wanted["cue"]))
         for cue in session.execute(cues):
             out[("cue", cue.id)] = {
                 "at": cue.at,

@@ -374,7 +374,6 @@ def _cues(session: Session, incident_id: int, keys: _Keys) -> list[TranscriptCue
         )
         .where(
             CueRow.incident_id == incident_id,
-            CueRow.interview_id.is_(None),
             CueRow.at.is_not(None),
         )
         .order_by(CueRow.at, CueRow.id)

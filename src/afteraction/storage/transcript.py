@@ -242,7 +242,6 @@ def _others(
         TranscriptCue.person_id,
     ).where(
         TranscriptCue.incident_id == incident_id,
-        TranscriptCue.interview_id.is_(None),
         TranscriptCue.at.is_not(None),
         *bounded(TranscriptCue.at),
     )
