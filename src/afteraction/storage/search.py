@@ -238,17 +238,20 @@ class ActionItemKind:
 
 
 def message_visibility(actor: Actor) -> ColumnElement[bool]:
-    """Which messages `actor` may find (see the module docstring)."""
-    visible = select(Incident.id).where(visibility_clause(actor))
-    allowed: ColumnElement[bool] = exists().where(
-        IncidentChannel.channel_id == Message.channel_id,
-        in_window(),
-        IncidentChannel.incident_id.in_(visible),
+    """Which messages `actor` may find (see the module docstring). An admin sees every
+    incident, so every message is either in a visible window or in the archive."""
+    shown: ColumnElement[bool] = Message.hidden.is_(False)
+    if actor.is_admin:
+        return shown
+    held = (
+        select(IncidentChannel.channel_id)
+        .join(Incident, Incident.id == IncidentChannel.incident_id)
+        .where(IncidentChannel.channel_id == Message.channel_id, in_window())
     )
+    allowed: ColumnElement[bool] = held.where(visibility_clause(actor)).exists()
     if actor.role in ARCHIVE_ROLES:
-        held = exists().where(IncidentChannel.channel_id == Message.channel_id, in_window())
-        allowed = or_(allowed, ~held)
-    return and_(allowed, Message.hidden.is_(False))
+        allowed = or_(allowed, ~held.exists())
+    return and_(allowed, shown)
 
 
 def fts5_query(terms: Sequence[str]) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, false, or_, select
+from sqlalchemy import ColumnElement, and_, false, or_, select
 
 from afteraction.core.access import Actor
 from afteraction.storage.analysis_tables import Interview, InterviewReader
@@ -29,12 +29,12 @@ def visibility_clause(actor: Actor) -> Any:
     if actor.user_id is not None:
         conditions.append(Incident.created_by_id == actor.user_id)
     if actor.person_id is not None:
-        conditions.append(
-            exists().where(
-                RoleAssignment.incident_id == Incident.id,
-                RoleAssignment.person_id == actor.person_id,
-            )
+        held = select(RoleAssignment.id).where(
+            RoleAssignment.incident_id == Incident.id,
+            RoleAssignment.person_id == actor.person_id,
         )
+        # correlated to the incident only: a query over role assignments keeps its own rows
+        conditions.append(held.correlate(Incident).exists())
     return or_(*conditions)
 
 
@@ -44,21 +44,19 @@ def interview_visibility_clause(actor: Actor) -> ColumnElement[bool]:
     the interview, and users named as its readers. Nobody else, admins included."""
     conditions: list[ColumnElement[bool]] = []
     if actor.person_id is not None:
-        conditions.append(
-            exists().where(
-                RoleAssignment.incident_id == Interview.incident_id,
-                RoleAssignment.person_id == actor.person_id,
-                RoleAssignment.role == INVESTIGATOR_ROLE,
-            )
+        investigates = select(RoleAssignment.id).where(
+            RoleAssignment.incident_id == Interview.incident_id,
+            RoleAssignment.person_id == actor.person_id,
+            RoleAssignment.role == INVESTIGATOR_ROLE,
         )
+        conditions.append(investigates.correlate(Interview).exists())
     if actor.user_id is not None:
         conditions.append(Interview.investigator_user_id == actor.user_id)
-        conditions.append(
-            exists().where(
-                InterviewReader.interview_id == Interview.id,
-                InterviewReader.user_id == actor.user_id,
-            )
+        named = select(InterviewReader.user_id).where(
+            InterviewReader.interview_id == Interview.id,
+            InterviewReader.user_id == actor.user_id,
         )
+        conditions.append(named.correlate(Interview).exists())
     if not conditions:
         return false()
     visible = select(Incident.id).where(visibility_clause(actor))
