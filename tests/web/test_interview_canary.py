@@ -1,8 +1,8 @@
 """The interview canary: unique strings in an interview's notes, transcript and interviewee
-name, on a public and on a private incident, must reach no principal who may not see the
-interview — through any GET route of the app (the list is generated from the route table),
-any export (report Markdown, HTML and PDF; CSV), any notification or any error body, with a
-session or an API token.
+name (and the activity entries that tell it exists), on a public and on a private incident,
+must reach no principal who may not see the interview — through any GET route of the app
+(the list is generated from the route table), any export (report Markdown, HTML and PDF;
+CSV), any notification or any error body, with a session or an API token.
 
 The interviewee's name is a directory entry, and directory pages list every person; so the
 name may appear in a response only as often as the name of their twin (a person created
@@ -46,6 +46,8 @@ CUE = f"cue-canary-{TOKEN}"
 NAME = f"Zara Canaryname-{TOKEN}"
 TWIN = f"Zara Twinname-{TOKEN}"
 SECRETS = (NOTES, CUE)
+TRACES = ("interview.planned", "interview.updated", "interview.transcript_attached")
+"""Activity feed entries that would tell of an interview's existence."""
 VTT = f"WEBVTT\n\n00:00:01.000 --> 00:00:04.000\n<v {NAME}>{CUE} I restarted the pool\n"
 HELD = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
 
@@ -229,7 +231,7 @@ def text_of(response: Response, tmp_path: Path) -> str:
 def leaks(body: str, twin_body: str | None = None) -> list[str]:
     """The canaries `body` shows; the name when it shows it more often than `twin_body`
     (by default the same body) shows the twin's."""
-    found = [s for s in SECRETS if s in body]
+    found = [s for s in (*SECRETS, *TRACES) if s in body]
     if body.count(NAME) > (body if twin_body is None else twin_body).count(TWIN):
         found.append(NAME)
     return found
