@@ -15,9 +15,9 @@ from afteraction.core.errors import Conflict, NotFound, PermissionDenied, Valida
 from afteraction.services import people, privacy, users
 from afteraction.services.privacy import apply_retention, erase_person
 from afteraction.storage import audit, search
-from afteraction.storage.analysis_tables import Interview
+from afteraction.storage.analysis_tables import Interview, InterviewCue
 from afteraction.storage.db import writing
-from afteraction.storage.evidence_tables import Message, Source, TranscriptCue
+from afteraction.storage.evidence_tables import Message
 from afteraction.storage.tables import AuditLog, Identity, Person
 from tests.analysis_fixtures import T0, at, build
 from tests.conftest import PASSWORD
@@ -137,9 +137,6 @@ def test_retention_removes_old_chat_text_and_keeps_the_rows(db: Session) -> None
 def test_retention_removes_old_interview_recordings(db: Session) -> None:
     built = build(db)
     with writing(db):
-        source = Source(kind="transcript", origin="interview.vtt", checksum="iv")
-        db.add(source)
-        db.flush()
         old = Interview(
             incident_id=built.incident, person_id=built.people["ben"], held_at=T0,
             recording_url="https://zoom.example/rec/1",
@@ -152,8 +149,8 @@ def test_retention_removes_old_interview_recordings(db: Session) -> None:
         db.flush()
         for seq, interview in enumerate((old, old, new)):
             db.add(
-                TranscriptCue(
-                    source_id=source.id, interview_id=interview.id, seq=seq,
+                InterviewCue(
+                    interview_id=interview.id, seq=seq,
                     start_seconds=seq, end_seconds=seq + 1, speaker="Ben", text=f"said {seq}",
                 )
             )  # fmt: skip
@@ -164,7 +161,7 @@ def test_retention_removes_old_interview_recordings(db: Session) -> None:
     db.refresh(old)
     db.refresh(new)
     assert (old.recording_url, new.recording_url) == ("", "https://zoom.example/rec/2")
-    texts = dict(db.execute(select(TranscriptCue.seq, TranscriptCue.text)).all())
+    texts = dict(db.execute(select(InterviewCue.seq, InterviewCue.text)).all())
     assert texts == {0: "", 1: "", 2: "said 2"}
 
 

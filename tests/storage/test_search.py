@@ -100,3 +100,40 @@ def test_only_the_newest_visible_matches_are_scored(
     # the two newest visible matches only (the private channel's message is never one)
     assert sorted(h.snippet for h in capped.hits) == ["pool", "the pool"]
     assert capped.hits[0].score >= capped.hits[1].score
+
+
+def test_messages_follow_the_window_each_incident_attached(db: Session) -> None:
+    """One channel, attached to a public incident for its first hour and to a private one
+    for its second: search shows what each incident's transcript shows, to whom it may."""
+    public = incident(db, "Queue backlog", services=())
+    secret = incident(db, "Payroll export leaked", private=True, services=())
+    with writing(db):
+        source = Source(kind="slack_export", origin="test", checksum="windows")
+        chan = Channel(external_id="C-shared", name="ops")
+        db.add_all([source, chan])
+        db.flush()
+        texts = {0: "canary public window", 70: "canary private window", 200: "canary after both"}
+        for minutes, body in texts.items():
+            db.add(Message(channel_id=chan.id, source_id=source.id, ts=f"{minutes}.0",
+                           at=T0 + timedelta(minutes=minutes), text_plain=body))  # fmt: skip
+        hour = timedelta(hours=1)
+        db.add(
+            IncidentChannel(incident_id=public.id, channel_id=chan.id, since=T0, until=T0 + hour)
+        )
+        db.add(IncidentChannel(incident_id=secret.id, channel_id=chan.id, since=T0 + hour,
+                               until=T0 + 2 * hour))  # fmt: skip
+
+    def found(actor: Actor) -> dict[str, str | None]:
+        hits = search.search(db, actor, "canary", kinds=["messages"]).hits
+        return {h.snippet: h.url for h in hits}
+
+    assert found(VIEWER) == {"canary public window": f"/incidents/{public.public_id}"}
+    assert found(INVESTIGATOR) == {
+        "canary public window": f"/incidents/{public.public_id}",
+        "canary after both": None,  # held by no window: the archive rule
+    }
+    assert found(SYSTEM) == {
+        "canary public window": f"/incidents/{public.public_id}",
+        "canary private window": f"/incidents/{secret.public_id}",
+        "canary after both": None,
+    }

@@ -78,7 +78,7 @@ def world(client: TestClient, db: Session) -> dict[str, object]:
     assert page.status_code == 200
     client.cookies.clear()
     client.headers.pop("X-CSRF-Token", None)
-    return {"number": built.incident, "interview": iid}
+    return {"number": built.incident, "interview": iid, "interviewee": built.people["ana"]}
 
 
 def _urls(number: int, iid: int) -> list[str]:
@@ -150,14 +150,16 @@ def test_quotes_are_deliberate_and_logged(client: TestClient, world: dict[str, o
         json={"passage": "the dashboards hid the pool", "kind": "difficulty"},
     )
     assert quoted.status_code == 201
+    feed = client.get(f"{base}/activity").json()["items"]
+    assert any(i["action"] == "interview.quoted" for i in feed)
+    assert "SECRET" not in str(feed)
     client.cookies.clear()
     client.headers.pop("X-CSRF-Token", None)
     login(client, "viewer@example.com")
     notes = client.get(f"{base}/notes").json()["items"]
     assert any("the dashboards hid the pool" in n["text"] for n in notes)
     feed = client.get(f"{base}/activity").json()["items"]
-    assert any(i["action"] == "interview.quoted" for i in feed)
-    assert "SECRET" not in str(feed)
+    assert feed and not any(i["action"].startswith("interview.") for i in feed)
     # a reader may read but not change
     client.cookies.clear()
     client.headers.pop("X-CSRF-Token", None)
@@ -166,3 +168,19 @@ def test_quotes_are_deliberate_and_logged(client: TestClient, world: dict[str, o
         client.patch(f"{base}/interviews/{world['interview']}", json={"notes": "x"}).status_code
         == 403
     )
+
+
+@pytest.mark.parametrize(
+    ("email", "counted"),
+    [("inv@example.com", True), ("resp@example.com", False), ("admin@example.com", False)],
+)
+def test_deleting_an_interviewee_counts_only_the_interviews_one_may_see(
+    client: TestClient, world: dict[str, object], email: str, counted: bool
+) -> None:
+    login(client, email)
+    refused = client.delete(f"/api/v1/people/{world['interviewee']}")
+    assert refused.status_code == 409, refused.text
+    error = refused.json()["error"]
+    assert ("has 1 interview" in error["message"]) is counted
+    assert ("interviews" in error["details"]["references"]) is counted
+    assert ("records you may not see" in error["message"]) is not counted

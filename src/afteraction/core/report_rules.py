@@ -3,8 +3,9 @@ plain facts gathered by storage, report states, version diffs, section anchors, 
 readership arithmetic (dedupe windows, heartbeat credit, medians, "was it learned from?").
 
 Lives here: pure functions over plain values. Must not live here: database access, HTML
-rendering, and anything from confidential interviews except names and quotes the
-investigator marked deliberately (`ReportFacts.quotes`).
+rendering, and anything from confidential interviews except what `interviews_held` allows
+(how many, which roles, names only with recorded consent) and quotes the investigator
+marked deliberately (`ReportFacts.quotes`).
 """
 
 from __future__ import annotations
@@ -90,8 +91,9 @@ class FollowUp:
 @dataclass(frozen=True, slots=True)
 class ReportFacts:
     """Everything a template can be prefilled with; storage gathers it from the incident and
-    the analysis. Interview content never appears here: only interviewee names and the
-    quotes an investigator marked as deliberate."""
+    the analysis. Interview content never appears here: `interviewees` holds the lines
+    `core.analysis.interviews.interviews_held` allows (how many, which roles, names only
+    with recorded consent), and `quotes` the passages an investigator quoted deliberately."""
 
     incident: str
     title: str

@@ -175,7 +175,8 @@ def assignment_warnings(
 
 @dataclass(frozen=True, slots=True)
 class CalibrationInput:
-    """What a calibration document is made of. `interviewees` are names only."""
+    """What a calibration document is made of. `interviewees` are the lines
+    `core.analysis.interviews.interviews_held` allows, never interview content."""
 
     incident: str
     title: str

@@ -125,7 +125,7 @@ def incident_cue(session: Session, incident_id: int, cue_id: int, name: str = "c
     """The cue row (id, at) if it is from this incident's call (not an interview)."""
     cue = session.execute(
         select(TranscriptCue.id, TranscriptCue.at, TranscriptCue.incident_id).where(
-            TranscriptCue.id == cue_id, TranscriptCue.interview_id.is_(None)
+            TranscriptCue.id == cue_id
         )
     ).first()
     if cue is None or cue.incident_id != incident_id:
@@ -317,7 +317,7 @@ def _cues(session: Session, ids: set[int]) -> Shown:
             TranscriptCue.person_id,
         )
         .outerjoin(Person, Person.id == TranscriptCue.person_id)
-        .where(TranscriptCue.id.in_(ids), TranscriptCue.interview_id.is_(None))
+        .where(TranscriptCue.id.in_(ids))
     )
     for row in session.execute(query):
         who = row.name or row.speaker or "unknown speaker"

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from afteraction.core import incidents as rules
 from afteraction.core.access import Actor, require_write
 from afteraction.core.errors import Conflict, NotFound, ValidationError
+from afteraction.services import interviews
 from afteraction.services.directory import (
     PersonInput,
     _check_zone,
@@ -78,11 +79,16 @@ def _record_changes(
 
 
 def _refuse_if_referenced(
-    session: Session, what: str, checks: Sequence[tuple[str, ColumnElement[bool], type[Any]]]
+    session: Session,
+    what: str,
+    checks: Sequence[tuple[str, ColumnElement[bool], type[Any]]],
+    *,
+    unseen: bool = False,
 ) -> None:
     """Raise Conflict naming every kind of row that still refers to `what`.
 
-    Each check is (phrase with `{n}` for the count, where clause, table class)."""
+    Each check is (phrase with `{n}` for the count, where clause, table class). `unseen`:
+    rows the actor may not see refer to it too; they are neither named nor counted."""
     reasons: list[str] = []
     counts: dict[str, int] = {}
     for phrase, clause, table in checks:
@@ -90,6 +96,8 @@ def _refuse_if_referenced(
         if n:
             reasons.append(phrase.format(n=n, s="" if n == 1 else "s"))
             counts[table.__tablename__] = int(n)
+    if unseen:
+        reasons.append("is referred to by records you may not see")
     if reasons:
         raise Conflict(
             f"cannot delete {what}: it still {'; '.join(reasons)}",
@@ -237,6 +245,8 @@ def delete_person(session: Session, actor: Actor, person_id: int) -> None:
     require_write(actor)
     person = get_person(session, person_id)
     pid = person.id
+    interviews_of = set(session.scalars(select(Interview.id).where(Interview.person_id == pid)))
+    seen = interviews_of & interviews.readable_ids(session, actor) if interviews_of else set()
     _refuse_if_referenced(
         session,
         f"person {person.name!r}",
@@ -257,11 +267,12 @@ def delete_person(session: Session, actor: Actor, person_id: int) -> None:
                 TimelineEntry.person_id == pid,
                 TimelineEntry,
             ),
-            ("has {n} interview{s}", Interview.person_id == pid, Interview),
+            ("has {n} interview{s}", Interview.id.in_(seen), Interview),
             ("investigates {n} review{s}", Review.investigator_person_id == pid, Review),
             ("attended {n} review meeting{s}", Attendance.person_id == pid, Attendance),
             ("is linked to {n} user account{s}", User.person_id == pid, User),
         ],
+        unseen=bool(interviews_of - seen),
     )
     audit.record(
         session,

@@ -1,21 +1,23 @@
 """Interviews of an incident, kept confidential: planning, consent, live notes, questions,
 recording links, attached transcripts, named readers, and deliberate quotes.
 
-Who may see an interview (its existence included): the incident's investigators (people
-holding the "investigator" role on the incident, at any time), the user who runs the
-interview, and users one of them named as readers. Nobody else — admins included — gets
-it from any list, page, search, export or report; to everyone else an interview does not
-exist (NotFound). Audit entries for interviews carry ids only, never notes, links,
-questions or transcript text. Interview transcripts are stored as `TranscriptCue` rows with
-`interview_id` set and `incident_id` left empty, so nothing that reads an incident's cues
-can pick them up. Quoting a passage into the analysis is the one way content leaves an
-interview, and every quote is logged (`InterviewQuote` plus an audit entry).
+Who may see an interview (its existence included) is one rule,
+`storage.visibility.interview_visibility_clause`, reached through `readable_ids`: the
+incident's investigators (people holding the "investigator" role on the incident, at any
+time), the user who runs the interview, and users one of them named as readers. Nobody
+else — admins included — gets it from any list, page, search, activity feed, count, error,
+export or report; to everyone else an interview does not exist (NotFound). Audit entries
+for interviews carry ids only, never notes, links, questions or transcript text, and the
+activity feed shows them only to those who may read the interview. Interview transcripts
+are `InterviewCue` rows of their interview, never an imported `Source`, so the list of
+imports, source removal and incident evidence never reach them. Quoting a passage into the
+analysis is the one way content leaves an interview, and every quote is logged
+(`InterviewQuote` plus an audit entry).
 """
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -31,26 +33,15 @@ from afteraction.storage import audit
 from afteraction.storage.analysis_tables import (
     AnalysisNote,
     Interview,
+    InterviewCue,
     InterviewQuestion,
     InterviewQuote,
     InterviewReader,
 )
-from afteraction.storage.evidence_tables import Source, TranscriptCue
 from afteraction.storage.tables import Incident, Person, RoleAssignment, User
 from afteraction.storage.types import utcnow
-
-INVESTIGATOR_ROLE = "investigator"
-
-
-@dataclass(frozen=True, slots=True)
-class Access:
-    """What the actor may do with the interviews of one incident."""
-
-    incident_investigator: bool
-    readable_ids: frozenset[int]
-
-    def can_read(self, interview_id: int) -> bool:
-        return self.incident_investigator or interview_id in self.readable_ids
+from afteraction.storage.visibility import INVESTIGATOR_ROLE as INVESTIGATOR_ROLE
+from afteraction.storage.visibility import interview_visibility_clause
 
 
 def is_incident_investigator(session: Session, actor: Actor, incident_id: int) -> bool:
@@ -64,20 +55,13 @@ def is_incident_investigator(session: Session, actor: Actor, incident_id: int) -
     return session.scalar(query.limit(1)) is not None
 
 
-def access_for(session: Session, actor: Actor, incident_id: int) -> Access:
-    investigator = is_incident_investigator(session, actor, incident_id)
-    readable: set[int] = set()
-    if actor.user_id is not None and not investigator:
-        own = select(Interview.id).where(
-            Interview.incident_id == incident_id, Interview.investigator_user_id == actor.user_id
-        )
-        named = (
-            select(Interview.id)
-            .join(InterviewReader, InterviewReader.interview_id == Interview.id)
-            .where(Interview.incident_id == incident_id, InterviewReader.user_id == actor.user_id)
-        )
-        readable = set(session.scalars(own)) | set(session.scalars(named))
-    return Access(investigator, frozenset(readable))
+def readable_ids(session: Session, actor: Actor, incident_id: int | None = None) -> set[int]:
+    """The ids of the interviews `actor` may see (of one incident, or of all): the one place
+    every list, feed, count and error asks."""
+    query = select(Interview.id).where(interview_visibility_clause(actor))
+    if incident_id is not None:
+        query = query.where(Interview.incident_id == incident_id)
+    return set(session.scalars(query))
 
 
 def may_plan(session: Session, actor: Actor, incident_id: int) -> bool:
@@ -91,21 +75,23 @@ def may_plan(session: Session, actor: Actor, incident_id: int) -> bool:
 def list_interviews(session: Session, actor: Actor, key: str | int) -> list[Interview]:
     """The interviews of the incident the actor may see (none for everyone else)."""
     incident = repo.get_incident(session, actor, key)
-    access = access_for(session, actor, incident.id)
-    if not access.incident_investigator and not access.readable_ids:
-        return []
-    query = select(Interview).where(Interview.incident_id == incident.id)
-    if not access.incident_investigator:
-        query = query.where(Interview.id.in_(access.readable_ids))
+    query = select(Interview).where(
+        Interview.incident_id == incident.id, interview_visibility_clause(actor)
+    )
     return list(session.scalars(query.order_by(Interview.scheduled_at, Interview.id)))
 
 
-def get_interview(session: Session, actor: Actor, key: str | int, interview_id: int) -> Interview:
+def _of_incident(session: Session, actor: Actor, key: str | int, interview_id: int) -> Interview:
     incident = repo.get_incident(session, actor, key)
     row = session.get(Interview, interview_id)
     if row is None or row.incident_id != incident.id:
         raise NotFound("interview", str(interview_id))
-    if not access_for(session, actor, incident.id).can_read(interview_id):
+    return row
+
+
+def get_interview(session: Session, actor: Actor, key: str | int, interview_id: int) -> Interview:
+    row = _of_incident(session, actor, key, interview_id)
+    if interview_id not in readable_ids(session, actor, row.incident_id):
         raise NotFound("interview", str(interview_id))
     return row
 
@@ -249,48 +235,39 @@ def attach_transcript(
     actor: Actor,
     key: str | int,
     interview_id: int,
-    cues: list[Any],
-    *,
-    name: str = "interview.vtt",
+    cues: Sequence[Any],
 ) -> int:
-    """Store parsed transcript cues (core `TranscriptCue`s) for the interview only."""
-    row = _editable(session, actor, key, interview_id)
-    digest = hashlib.sha256(
-        "\n".join(f"{c.start_seconds}|{c.speaker}|{c.text}" for c in cues).encode()
-    ).hexdigest()
-    source = Source(
-        kind="transcript",
-        origin=f"interview:{row.id}",
-        checksum=digest,
-        imported_by=actor.label,
-        incident_id=None,
-        counts={"cues": len(cues)},
-        options={"interview_id": row.id},
+    """Store parsed transcript cues (core `TranscriptCue`s) as the interview's own rows,
+    after any it already has. Its editors may attach; so may the command line (no user),
+    which holds the database anyway and reads nothing back."""
+    if actor.user_id is None:
+        row = _of_incident(session, actor, key, interview_id)
+    else:
+        row = _editable(session, actor, key, interview_id)
+    first = session.scalar(
+        select(func.coalesce(func.max(InterviewCue.seq) + 1, 0)).where(
+            InterviewCue.interview_id == row.id
+        )
     )
-    session.add(source)
-    session.flush()
-    for seq, cue in enumerate(cues):
+    for seq, cue in enumerate(cues, start=first or 0):
         session.add(
-            TranscriptCue(
-                source_id=source.id,
-                incident_id=None,
+            InterviewCue(
                 interview_id=row.id,
                 seq=seq,
                 start_seconds=cue.start_seconds,
                 end_seconds=cue.end_seconds,
                 at=cue.at,
-                speaker=cue.speaker,
+                speaker=cue.speaker[:200] if cue.speaker else None,
                 text=cue.text,
             )
         )
     _record(session, actor, "interview.transcript_attached", row)
-    del name
     return len(cues)
 
 
-def transcript_of(session: Session, interview_id: int) -> list[TranscriptCue]:
-    query = select(TranscriptCue).where(TranscriptCue.interview_id == interview_id)
-    return list(session.scalars(query.order_by(TranscriptCue.source_id, TranscriptCue.seq)))
+def transcript_of(session: Session, interview_id: int) -> list[InterviewCue]:
+    query = select(InterviewCue).where(InterviewCue.interview_id == interview_id)
+    return list(session.scalars(query.order_by(InterviewCue.seq)))
 
 
 def quote(

@@ -3,8 +3,9 @@ versions (never losing a concurrent edit), the blame-aware check with dismissals
 states draft → in review → published with the notifications publishing sends.
 
 Confidentiality: facts come from the incident, its roles, action items, references, the
-analysis notes and accepted timeline entries, and interviewee *names*. Interview notes and
-recordings are never selected; only passages logged in `interview_quotes` (deliberate
+analysis notes and accepted timeline entries, and what `interviews_held` says of the
+interviews held (how many, which roles, names only with recorded consent). Interview notes
+and recordings are never selected; only passages logged in `interview_quotes` (deliberate
 quotes) may appear. Callers own the transaction; every write is audited.
 """
 

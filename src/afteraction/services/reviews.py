@@ -2,9 +2,10 @@
 warnings of method.md 1.1), lifecycle and due dates, the calibration document and its votes,
 the review meeting (agenda, attendance, parking lot, notes) and the survey afterwards.
 
-Rules come from `afteraction.core.reviews`. Interview rows are read for interviewee *names*
-only; their notes and recordings are never selected here. Callers own the transaction
-(`storage.db.writing`); every write is audited.
+Rules come from `afteraction.core.reviews`. Interview rows are read only for what
+`core.analysis.interviews.interviews_held` may say (how many, the interviewees' incident
+roles, and names with recorded consent); their notes and recordings are never selected.
+Callers own the transaction (`storage.db.writing`); every write is audited.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from afteraction.core import reviews as rules
 from afteraction.core.access import Actor, require_analysis, require_write
+from afteraction.core.analysis.interviews import HeldInterview, interviews_held
 from afteraction.core.errors import NotFound, ValidationError
 from afteraction.core.incidents import UNFINISHED_ACTION_ITEMS
 from afteraction.services import action_items
@@ -262,21 +264,35 @@ def _data_reviewed(session: Session, incident_id: int) -> list[str]:
 
 
 def analysis_outline(session: Session, incident_id: int) -> dict[str, list[str]]:
-    """Analysis notes by kind (theme, open_question, ...) and interviewee names. Interview
-    notes and recordings are never read."""
+    """Analysis notes by kind (theme, open_question, ...) and, as "interviewees", the lines
+    `interviews_held` allows about the interviews held. Interview notes and recordings are
+    never read."""
     notes: dict[str, list[str]] = {}
     query = select(AnalysisNote.kind, AnalysisNote.text).where(
         AnalysisNote.incident_id == incident_id
     )
     for kind, text in session.execute(query.order_by(AnalysisNote.id)):
         notes.setdefault(kind, []).append(text)
-    names = session.scalars(
-        select(Person.name)
-        .join(Interview, Interview.person_id == Person.id)
+    held = session.execute(
+        select(Interview.person_id, Person.name, Interview.consent)
+        .join(Person, Person.id == Interview.person_id)
         .where(Interview.incident_id == incident_id, Interview.held_at.is_not(None))
-        .order_by(Interview.held_at)
+        .order_by(Interview.held_at, Interview.id)
     ).all()
-    notes["interviewees"] = list(dict.fromkeys(names))
+    roles: dict[int, list[str]] = {}
+    assigned = select(RoleAssignment.person_id, RoleAssignment.role).where(
+        RoleAssignment.incident_id == incident_id
+    )
+    for person_id, role in session.execute(assigned.order_by(RoleAssignment.start)):
+        roles.setdefault(person_id, []).append(role)
+    notes["interviewees"] = list(
+        interviews_held(
+            [
+                HeldInterview(name, tuple(dict.fromkeys(roles.get(person_id, []))), consent)
+                for person_id, name, consent in held
+            ]
+        )
+    )
     return notes
 
 

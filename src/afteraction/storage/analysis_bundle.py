@@ -58,6 +58,7 @@ from afteraction.storage.tables import (
 )
 from afteraction.storage.tables import RoleAssignment as RoleRow
 from afteraction.storage.types import utcnow
+from afteraction.storage.visibility import in_window
 
 FATIGUE_LOOKBACK = timedelta(days=7)
 SOURCE_SYSTEMS = ("slack", "pagerduty")
@@ -166,8 +167,7 @@ def _message_query(incident_id: int) -> Any:
         .join(IncidentChannel, IncidentChannel.channel_id == Message.channel_id)
         .where(
             IncidentChannel.incident_id == incident_id,
-            or_(IncidentChannel.since.is_(None), Message.at >= IncidentChannel.since),
-            or_(IncidentChannel.until.is_(None), Message.at < IncidentChannel.until),
+            in_window(),
         )
         .order_by(Message.at, Message.id)
     )
@@ -374,7 +374,6 @@ def _cues(session: Session, incident_id: int, keys: _Keys) -> list[TranscriptCue
         )
         .where(
             CueRow.incident_id == incident_id,
-            CueRow.interview_id.is_(None),
             CueRow.at.is_not(None),
         )
         .order_by(CueRow.at, CueRow.id)

@@ -1,10 +1,13 @@
 """Rows of the analysis workspace: transcript annotations and the configurable tag set,
 timeline entries (accepted, dismissed or hand-made), analysis notes (themes, contributing
 factors, risks, mitigators, difficulties, open questions), and interviews with their
-questions, named readers and the log of passages quoted into the analysis.
+questions, named readers, transcripts and the log of passages quoted into the analysis.
 
 Interview notes, recording links and interview transcripts are confidential; the rules
-that keep them so live in `afteraction.services.interviews`. Row definitions only.
+that keep them so live in `afteraction.services.interviews`. An interview's transcript is
+its own table (`InterviewCue`), never an imported `Source` or an incident's
+`TranscriptCue`, so nothing that lists, searches or removes evidence can reach it. Row
+definitions only.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -175,6 +179,26 @@ class InterviewQuestion(Base):
     position: Mapped[int] = mapped_column(Integer, default=0)
     text: Mapped[str] = mapped_column(Text)
     drafted: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class InterviewCue(Base):
+    """One cue of a transcript attached to an interview; as confidential as its notes."""
+
+    __tablename__ = "interview_cues"
+    __table_args__ = (UniqueConstraint("interview_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    interview_id: Mapped[int] = mapped_column(
+        ForeignKey("interviews.id", ondelete="CASCADE"), index=True
+    )
+    seq: Mapped[int] = mapped_column(Integer)
+    start_seconds: Mapped[float] = mapped_column(Float)
+    end_seconds: Mapped[float] = mapped_column(Float)
+    at: Mapped[datetime | None] = mapped_column()
+    speaker: Mapped[str | None] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    # When the retention policy removed this cue's text (services.privacy)
+    purged_at: Mapped[datetime | None] = mapped_column()
 
 
 class InterviewQuote(Base):

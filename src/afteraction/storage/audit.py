@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from afteraction.core.access import Actor
@@ -55,10 +55,17 @@ def record(
     return row
 
 
-def incident_feed(session: Session, incident_id: int, *, limit: int = 200) -> list[AuditLog]:
+def incident_feed(
+    session: Session,
+    incident_id: int,
+    *,
+    limit: int = 200,
+    where: ColumnElement[bool] | None = None,
+) -> list[AuditLog]:
+    """The incident's entries, newest first; `where` narrows them (the caller's privacy rule)."""
     query = (
         select(AuditLog)
-        .where(AuditLog.incident_id == incident_id)
+        .where(AuditLog.incident_id == incident_id, *(() if where is None else (where,)))
         .order_by(AuditLog.at.desc(), AuditLog.id.desc())
         .limit(limit)
     )

@@ -232,7 +232,8 @@ class OnCallShift(Base):
 
 
 class TranscriptCue(Base):
-    """One cue of a meeting transcript or chat log attached to an incident (or interview)."""
+    """One cue of a meeting transcript or chat log attached to an incident. Interview
+    transcripts are never stored here (`analysis_tables.InterviewCue`)."""
 
     __tablename__ = "transcript_cues"
     __table_args__ = (UniqueConstraint("source_id", "seq"),)
@@ -242,7 +243,6 @@ class TranscriptCue(Base):
     incident_id: Mapped[int | None] = mapped_column(
         ForeignKey("incidents.id", ondelete="CASCADE"), index=True
     )
-    interview_id: Mapped[int | None] = mapped_column(Integer, index=True)
     seq: Mapped[int] = mapped_column(Integer)
     start_seconds: Mapped[float] = mapped_column(Float)
     end_seconds: Mapped[float] = mapped_column(Float)
@@ -250,8 +250,6 @@ class TranscriptCue(Base):
     speaker: Mapped[str | None] = mapped_column(String(200))
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     text: Mapped[str] = mapped_column(Text)
-    # When the retention policy removed this cue's text (interview recordings only)
-    purged_at: Mapped[datetime | None] = mapped_column()
 
 
 class ImportedReport(Base):

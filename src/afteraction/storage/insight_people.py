@@ -32,7 +32,7 @@ from afteraction.storage.tables import (
     Team,
     TeamMembership,
 )
-from afteraction.storage.visibility import visibility_clause
+from afteraction.storage.visibility import in_window, visibility_clause
 
 
 def people(session: Session) -> dict[str, PersonRecord]:
@@ -102,8 +102,7 @@ def active_incidents(
         select(IncidentChannel.incident_id)
         .join(Message, Message.channel_id == IncidentChannel.channel_id)
         .where(Message.at >= start, Message.at < end)
-        .where(or_(IncidentChannel.since.is_(None), Message.at >= IncidentChannel.since))
-        .where(or_(IncidentChannel.until.is_(None), Message.at < IncidentChannel.until))
+        .where(in_window())
     )
     paged = select(PageRow.incident_id).where(
         PageRow.incident_id.is_not(None), PageRow.at >= start, PageRow.at < end
@@ -181,8 +180,7 @@ def interactions(
             select(IncidentChannel.incident_id, Message.author_person_id, Message.at)
             .join(Message, Message.channel_id == IncidentChannel.channel_id)
             .where(IncidentChannel.incident_id.in_(chunk), Message.author_person_id.is_not(None))
-            .where(or_(IncidentChannel.since.is_(None), Message.at >= IncidentChannel.since))
-            .where(or_(IncidentChannel.until.is_(None), Message.at < IncidentChannel.until))
+            .where(in_window())
         )
         for channel_incident, author, at in session.execute(message_q):
             times[channel_incident][str(author)].append(at)

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from afteraction.storage.analysis_tables import Interview
+from afteraction.storage.analysis_tables import Interview, InterviewCue
 from afteraction.storage.evidence_tables import Message, TranscriptCue
 from afteraction.storage.tables import AuditLog, Identity, Person
 
@@ -35,9 +35,8 @@ def _expired_interviews(cutoff: datetime) -> Any:
 
 
 def _expired_cues(cutoff: datetime) -> ColumnElement[bool]:
-    return TranscriptCue.interview_id.in_(
-        _expired_interviews(cutoff)
-    ) & TranscriptCue.purged_at.is_(None)
+    expired = InterviewCue.interview_id.in_(_expired_interviews(cutoff))
+    return expired & InterviewCue.purged_at.is_(None)
 
 
 def count_expired_messages(session: Session, cutoff: datetime) -> int:
@@ -54,7 +53,7 @@ def count_expired_recordings(session: Session, cutoff: datetime) -> tuple[int, i
                 or_(
                     Interview.recording_url != "",
                     Interview.id.in_(
-                        select(TranscriptCue.interview_id).where(_expired_cues(cutoff))
+                        select(InterviewCue.interview_id).where(_expired_cues(cutoff))
                     ),
                 ),
             )
@@ -80,7 +79,7 @@ def purge_recordings(session: Session, cutoff: datetime, now: datetime) -> tuple
     """Remove the cue text and the recording link of interviews held before `cutoff`."""
     interviews, _ = count_expired_recordings(session, cutoff)
     cues = session.execute(
-        update(TranscriptCue)
+        update(InterviewCue)
         .where(_expired_cues(cutoff))
         .values(text="", purged_at=now)
         .execution_options(synchronize_session=False)
@@ -139,7 +138,8 @@ def replace_in_cues(session: Session, person_id: int, names: Sequence[str], pseu
         .values(speaker=pseudonym)
         .execution_options(synchronize_session=False)
     )
-    return _rewrite(session, TranscriptCue, ("text", "speaker"), names, pseudonym)
+    changed = _rewrite(session, TranscriptCue, ("text", "speaker"), names, pseudonym)
+    return changed + _rewrite(session, InterviewCue, ("text", "speaker"), names, pseudonym)
 
 
 def replace_in_audit(session: Session, names: Sequence[str], pseudonym: str) -> int:
@@ -169,7 +169,7 @@ def _scrub(value: Any, pattern: re.Pattern[str], pseudonym: str) -> Any:
 
 def _rewrite(
     session: Session,
-    table: type[Message] | type[TranscriptCue],
+    table: type[Message] | type[TranscriptCue] | type[InterviewCue],
     columns: tuple[str, ...],
     names: Sequence[str],
     pseudonym: str,

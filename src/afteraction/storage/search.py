@@ -4,7 +4,7 @@
 Lives here: `Hit`, `SearchResults`, the `DocumentKind` protocol with `register()` (other
 modules add annotations, reports... by registering a kind), the built-in kinds (incidents,
 action items, messages), `search()` and `similar_incidents()`.
-Must not live here: presentation, or any privacy rule other than `visibility_clause`.
+Must not live here: presentation, or any privacy rule other than those of `visibility`.
 
 Engines: messages use SQLite FTS5 (`messages_fts`, ranked by bm25) or PostgreSQL full text
 (`to_tsvector('simple', text_plain)`, GIN index, ranked by ts_rank); only the newest
@@ -13,10 +13,15 @@ items are few enough for a case-insensitive match of every word on both database
 
 Privacy (decided here, documented in docs/metrics.md):
 - incidents and their action items: only those `visibility_clause(actor)` allows;
-- messages of a channel attached to at least one incident the actor can see: visible;
-- messages of channels attached only to private incidents the actor cannot see: never;
-- archive messages (channels attached to no incident): investigators and admins only,
-  because they were imported for investigation and were never reviewed for an incident.
+- a message inside the window (`since`/`until`) for which its channel is attached to an
+  incident the actor can see: visible, with a link to that incident; the window is the one
+  the incident's transcript shows (`visibility.in_window`), so a channel attached to a
+  public incident for one window and to a private one for another shows the public window
+  only;
+- a message that only windows of incidents the actor cannot see hold: never;
+- archive messages (held by no incident's window, or in channels attached to no incident):
+  investigators and admins only, because they were imported for investigation and were
+  never reviewed for an incident.
 
 Similar incidents are ranked by TF-IDF cosine similarity over title (weight 2), summary,
 services (2), tags (1.5) and imported report text, among at most `SIMILAR_CANDIDATES`
@@ -63,7 +68,7 @@ from afteraction.storage.tables import (
     IncidentTag,
     Service,
 )
-from afteraction.storage.visibility import visibility_clause
+from afteraction.storage.visibility import in_window, visibility_clause
 
 MAX_QUERY = 200
 MAX_TERMS = 8
@@ -233,17 +238,20 @@ class ActionItemKind:
 
 
 def message_visibility(actor: Actor) -> ColumnElement[bool]:
-    """Which messages `actor` may find (see the module docstring)."""
-    seen = (
+    """Which messages `actor` may find (see the module docstring). An admin sees every
+    incident, so every message is either in a visible window or in the archive."""
+    shown: ColumnElement[bool] = Message.hidden.is_(False)
+    if actor.is_admin:
+        return shown
+    held = (
         select(IncidentChannel.channel_id)
         .join(Incident, Incident.id == IncidentChannel.incident_id)
-        .where(visibility_clause(actor))
+        .where(IncidentChannel.channel_id == Message.channel_id, in_window())
     )
-    allowed: ColumnElement[bool] = Message.channel_id.in_(seen)
+    allowed: ColumnElement[bool] = held.where(visibility_clause(actor)).exists()
     if actor.role in ARCHIVE_ROLES:
-        archive = ~exists().where(IncidentChannel.channel_id == Message.channel_id)
-        allowed = or_(allowed, archive)
-    return and_(allowed, Message.hidden.is_(False))
+        allowed = or_(allowed, ~held.exists())
+    return and_(allowed, shown)
 
 
 def fts5_query(terms: Sequence[str]) -> str:
@@ -270,10 +278,10 @@ class MessageKind:
             .limit(limit)
         )
         rows = session.execute(found).all()
-        links = _channel_incidents(session, actor, {r[1] for r in rows})
+        links = _message_incidents(session, actor, {r[0] for r in rows})
         return [
             Hit("messages", str(mid), f"#{channel} · {author or 'unknown'}",
-                snippet(body, terms), links.get(cid), at, float(score or 0))
+                snippet(body, terms), links.get(mid), at, float(score or 0))
             for mid, cid, body, at, author, channel, score in rows
         ]  # fmt: skip
 
@@ -313,16 +321,18 @@ def _message_candidates(session: Session, actor: Actor, terms: Sequence[str]) ->
     )
 
 
-def _channel_incidents(session: Session, actor: Actor, channel_ids: set[int]) -> dict[int, str]:
-    if not channel_ids:
+def _message_incidents(session: Session, actor: Actor, message_ids: set[int]) -> dict[int, str]:
+    """Each message's link: the newest visible incident whose window holds it."""
+    if not message_ids:
         return {}
     query = (
-        select(IncidentChannel.channel_id, func.max(Incident.number))
+        select(Message.id, func.max(Incident.number))
+        .join(IncidentChannel, IncidentChannel.channel_id == Message.channel_id)
         .join(Incident, Incident.id == IncidentChannel.incident_id)
-        .where(IncidentChannel.channel_id.in_(channel_ids), visibility_clause(actor))
-        .group_by(IncidentChannel.channel_id)
+        .where(Message.id.in_(message_ids), in_window(), visibility_clause(actor))
+        .group_by(Message.id)
     )
-    return {c: f"/incidents/INC-{n}" for c, n in session.execute(query)}
+    return {m: f"/incidents/INC-{n}" for m, n in session.execute(query)}
 
 
 register(IncidentKind())

@@ -31,6 +31,7 @@ from afteraction.storage.evidence_tables import (
     TranscriptCue,
 )
 from afteraction.storage.tables import Identity, Person, Team, TeamMembership
+from afteraction.storage.visibility import in_window
 
 WINDOW = 200
 MAX_WINDOW = 1000
@@ -126,8 +127,7 @@ def _message_query(incident_id: int) -> Any:
         .join(IncidentChannel, IncidentChannel.channel_id == Message.channel_id)
         .where(
             IncidentChannel.incident_id == incident_id,
-            or_(IncidentChannel.since.is_(None), Message.at >= IncidentChannel.since),
-            or_(IncidentChannel.until.is_(None), Message.at < IncidentChannel.until),
+            in_window(),
         )
     )
 
@@ -248,7 +248,6 @@ def _others(
         TranscriptCue.person_id,
     ).where(
         TranscriptCue.incident_id == incident_id,
-        TranscriptCue.interview_id.is_(None),
         TranscriptCue.at.is_not(None),
         *bounded(TranscriptCue.at),
     )

@@ -12,11 +12,12 @@ from sqlalchemy.orm import Session
 from afteraction.core.access import SYSTEM
 from afteraction.core.errors import ImportFailed, NotFound
 from afteraction.services import incidents as repo
+from afteraction.services import interviews
 from afteraction.services.imports.roster import import_roster
 from afteraction.services.imports.sources import remove_source
 from afteraction.services.imports.transcripts import import_transcript
 from afteraction.storage.db import writing
-from afteraction.storage.evidence_tables import TranscriptCue
+from afteraction.storage.evidence_tables import Source, TranscriptCue
 from afteraction.storage.tables import Person, Reference
 from tests.services.imports._helpers import FLAGSHIP, count, row_counts, shared_fixture
 
@@ -38,15 +39,32 @@ def _import(db: Session, path: Path, **options: object):  # type: ignore[no-unty
 
 
 def test_review_meeting_cues_and_speakers(db: Session, incident: str) -> None:
-    summary = _import(db, VTT, incident=incident, interview=3)
+    summary = _import(db, VTT, incident=incident)
     assert summary.counts["cues"] == 40 and summary.counts["speakers matched"] == 14
     assert summary.unmatched == [] and summary.warnings == ["1 cue(s) without a speaker"]
     cues = list(db.scalars(select(TranscriptCue).order_by(TranscriptCue.seq)))
     assert cues[0].speaker == "Sarah Cohen" and cues[0].person_id is not None
     assert cues[0].start_seconds == pytest.approx(2.31) and cues[0].at is None
-    assert {c.interview_id for c in cues} == {3}
     unattributed = [c for c in cues if c.speaker is None]
     assert len(unattributed) == 1 and unattributed[0].person_id is None
+
+
+def test_an_interview_transcript_is_the_interviews_own_never_a_source(
+    db: Session, incident: str
+) -> None:
+    with writing(db):
+        person = db.scalar(select(Person.id).order_by(Person.id))
+        assert person is not None
+        interview = interviews.plan_interview(db, SYSTEM, incident, person_id=person).id
+    before = [count(db, table) for table in (Source, Person, Reference)]
+    summary = _import(db, VTT, incident=incident, interview=interview)
+    assert summary.source_id is None and summary.counts == {"interview cues": 40}
+    assert [count(db, table) for table in (Source, Person, Reference)] == before
+    assert count(db, TranscriptCue) == 0
+    cues = interviews.transcript_of(db, interview)
+    assert [c.seq for c in cues] == list(range(40)) and cues[0].speaker == "Sarah Cohen"
+    with pytest.raises(NotFound):
+        _import(db, VTT, incident=incident, interview=interview + 1)
 
 
 def test_recording_start_gives_absolute_times(db: Session, incident: str) -> None:

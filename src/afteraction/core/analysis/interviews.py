@@ -8,6 +8,10 @@ the start of impact), owners of the affected services, and silent observers of k
 messages ("At 02:14 you wrote '...'. What were you looking at then?"). Questions ask what
 and how, never "why did you".
 
+`interviews_held` is what reports, their exports and the calibration document may say of
+the interviews held: how many, with which incident roles, and the names of only those
+interviewees whose consent is recorded.
+
 Pure functions over the analysis and the evidence; nothing here stores, sends or schedules
 interviews, and nothing here judges people.
 """
@@ -15,7 +19,7 @@ interviews, and nothing here judges people.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -417,3 +421,31 @@ def draft_questions(
     )
     kept = sorted(d for d in drafts if not FORBIDDEN_OPENING.search(d.text))[: max(limit, 0)]
     return [d.text for d in sorted(kept, key=lambda d: d.sequence)]
+
+
+NO_ROLE = "no incident role"
+
+
+@dataclass(frozen=True, slots=True)
+class HeldInterview:
+    """One held interview as a report may know it: who, their roles on the incident, and
+    whether they consented (recorded on the interview)."""
+
+    name: str
+    roles: tuple[str, ...]
+    consent: bool
+
+
+def interviews_held(held: Sequence[HeldInterview]) -> tuple[str, ...]:
+    """The lines a report or calibration document shows for the interviews held, e.g.
+    ("3 interviews held (roles: commander, responder)", "Named with their consent: Ana
+    Ortiz"). An interviewee without recorded consent is never named; none held, no lines."""
+    if not held:
+        return ()
+    roles = sorted({role for h in held for role in (h.roles or (NO_ROLE,))})
+    count = f"{len(held)} interview{'' if len(held) == 1 else 's'} held"
+    lines = [f"{count} (roles: {', '.join(roles)})"]
+    named = list(dict.fromkeys(h.name for h in held if h.consent))
+    if named:
+        lines.append(f"Named with their consent: {', '.join(named)}")
+    return tuple(lines)

@@ -249,6 +249,8 @@ class SourceRemoval:
 # import jobs (they keep their record with the incident unset). Every other table with an
 # incident_id — present or added later — counts as something attached.
 _NOT_ATTACHMENTS = frozenset({"audit_log", "incident_tags", "user_notifications", "import_jobs"})
+_CONFIDENTIAL = frozenset({"interviews"})
+"""Attachments a refusal must not name: most readers may not know they exist."""
 
 
 def created_incidents(session: Session, source: Source) -> list[int]:
@@ -289,7 +291,10 @@ def why_keep(session: Session, source: Source, incident: Incident) -> str | None
         if "source_id" in table.c:
             query = query.where(or_(table.c.source_id.is_(None), table.c.source_id != source.id))
         if session.scalar(query):
-            attached.append(str(table.name).replace("_", " "))
+            name = str(table.name)
+            attached.append(
+                "confidential records" if name in _CONFIDENTIAL else name.replace("_", " ")
+            )
     if attached:
         return "it has " + ", ".join(attached) + " not brought by this source"
     edit = session.scalar(
@@ -302,6 +307,8 @@ def why_keep(session: Session, source: Source, incident: Incident) -> str | None
         .order_by(AuditLog.id)
         .limit(1)
     )
+    if edit is not None and edit.target_type == "interview":
+        return "it was changed since it was imported"
     if edit is not None:
         who = f" by {edit.actor_label}" if edit.actor_label else ""
         return f"it was changed since it was imported ({edit.action}{who})"

@@ -1,5 +1,7 @@
 """Import a meeting transcript (WebVTT: W3C, Zoom, Teams) or a Zoom chat export as transcript
-cues attached to an incident (and optionally one of its interviews), under one `Source`.
+cues attached to an incident under one `Source`, or as the transcript of one of its
+interviews (`interview=`), which is confidential: it is stored by `services.interviews`
+as the interview's own cues, with no `Source`, no speakers matched and no references.
 
 Lives here: `import_transcript`, `default_recording_start`. Does not live here: parsing
 (`adapters.transcripts`), commits (the caller wraps the call in `with writing(session):`).
@@ -15,7 +17,7 @@ one-word speaker ("Sarah") is matched only to the one person among the incident'
 with that given name; when none or several have it, its cues keep the name without a
 person, the summary lists it as unmatched and says why, and no person is created. URLs
 in the cues are added to the incident's references. Cues are unique per source (seq), and
-the same file imported again for the same incident and interview adds nothing.
+the same file imported again for the same incident adds nothing.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from afteraction.core.errors import ImportFailed
 from afteraction.core.evidence import PersonRecord
 from afteraction.core.evidence import TranscriptCue as CueRecord
 from afteraction.services import incidents as repo
+from afteraction.services import interviews
 from afteraction.services.imports._people import (
     PeopleIndex,
     by_given_name,
@@ -89,10 +92,13 @@ def import_transcript(
     path = Path(path)
     target = repo.get_incident(session, actor, incident)
     raw = _read(path)
+    if interview is not None:
+        return _for_interview(
+            session, actor, path, raw, target.public_id, interview, recording_start
+        )
     checksum = checksum_bytes(raw)
     options = {
         "incident": target.public_id,
-        "interview": interview,
         "recording_start": recording_start.astimezone(UTC).isoformat() if recording_start else None,
     }
     previous = find_previous(session, kind=KIND, checksum=checksum, options=options)
@@ -112,7 +118,7 @@ def import_transcript(
         options=options,
     )
     speakers = _speakers(session, actor, cues, source.id, summary, target.id)
-    rows = _rows(cues, source.id, target.id, interview, speakers)
+    rows = _rows(cues, source.id, target.id, speakers)
     insert_rows(session, TranscriptCue, rows)
     summary.count("cues", len(rows))
     unattributed = sum(1 for r in rows if r["speaker"] is None)
@@ -128,6 +134,22 @@ def import_transcript(
     if progress is not None:
         progress(len(rows), len(rows), "cues written")
     finish_source(session, actor, source, summary)
+    return summary
+
+
+def _for_interview(
+    session: Session,
+    actor: Actor,
+    path: Path,
+    raw: bytes,
+    incident: str,
+    interview: int,
+    recording_start: datetime | None,
+) -> ImportSummary:
+    summary = ImportSummary(kind=KIND, source_id=None, origin=str(path), incident=incident)
+    cues = read_cues(path, raw, recording_start, summary.warnings)
+    added = interviews.attach_transcript(session, actor, incident, interview, cues)
+    summary.count("interview cues", added)
     return summary
 
 
@@ -214,7 +236,6 @@ def _rows(
     cues: list[CueRecord],
     source_id: int,
     incident_id: int,
-    interview: int | None,
     speakers: dict[str, int],
 ) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
@@ -224,7 +245,6 @@ def _rows(
             {
                 "source_id": source_id,
                 "incident_id": incident_id,
-                "interview_id": interview,
                 "seq": seq,
                 "start_seconds": cue.start_seconds,
                 "end_seconds": cue.end_seconds,

@@ -17,8 +17,9 @@ from afteraction.core.access import Actor
 from afteraction.core.incidents import DEFAULT_LIFECYCLE, MILESTONE_DEFINITIONS
 from afteraction.core.metrics.definitions import DEFINITIONS
 from afteraction.services import action_items, impact, incident_roles
+from afteraction.services import activity as activity_feed
 from afteraction.services import incidents as repo
-from afteraction.storage import audit, incident_lists
+from afteraction.storage import incident_lists
 from afteraction.storage.db import writing
 from afteraction.storage.tables import SeverityLevel
 from afteraction.web import schemas as s
@@ -330,9 +331,9 @@ def add_reference(
 
 @router.get("/incidents/{key}/activity", response_model=s.ActivityFeed)
 def activity(key: IncidentKey, db: DbSession, actor: CurrentActor) -> s.ActivityFeed:
-    """The incident's audit feed, newest first."""
+    """The incident's audit feed, newest first (interview entries only for their readers)."""
     incident = repo.get_incident(db, actor, key)
-    rows = audit.incident_feed(db, incident.id)
+    rows = activity_feed.feed(db, actor, incident)
     return s.ActivityFeed(
         items=[
             s.ActivityItem(

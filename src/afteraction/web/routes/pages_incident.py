@@ -24,9 +24,8 @@ from afteraction.core import times
 from afteraction.core.access import Actor
 from afteraction.core.errors import Conflict, ValidationError
 from afteraction.core.metrics.definitions import METRICS
-from afteraction.services import action_items, impact, incident_roles, users
+from afteraction.services import action_items, activity, impact, incident_roles, users
 from afteraction.services import incidents as repo
-from afteraction.storage import audit
 from afteraction.storage.tables import (
     ActionItem,
     AuditLog,
@@ -213,7 +212,7 @@ def build_page(db: Session, actor: Actor, number: int) -> IncidentPage:
         impact_total=_impact_total(impacts),
         action_items=action_items.action_items_of(db, incident),
         references=action_items.references_of(db, incident),
-        feed=_feed(audit.incident_feed(db, incident.id, limit=100)),
+        feed=_feed(activity.feed(db, actor, incident, limit=100)),
         people=list(db.scalars(select(Person).order_by(Person.name).limit(2000))),
         can_write=can_write(actor),
         today=datetime.now(UTC).date(),

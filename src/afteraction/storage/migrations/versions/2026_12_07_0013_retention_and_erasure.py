@@ -1,8 +1,8 @@
 """Retention of raw chat and interview recordings, and erasure of a person's personal data.
 
-`messages.purged_at` and `transcript_cues.purged_at` mark text removed by the retention
-policy (the row stays, with its time, author and reactions, so the analysis keeps its
-counts); `people.erased_at` marks a person whose personal data was erased on request
+`messages.purged_at` marks text removed by the retention policy (the row stays, with its
+time, author and reactions, so the analysis keeps its counts; interview cues get theirs in
+0015); `people.erased_at` marks a person whose personal data was erased on request
 (the row stays under a pseudonym, so the incidents they took part in keep their shape).
 
 Revision ID: 0013
@@ -25,7 +25,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 UTC_TIME = afteraction.storage.types.UTCDateTime
-_COLUMNS = (("messages", "purged_at"), ("transcript_cues", "purged_at"), ("people", "erased_at"))
+_COLUMNS = (("messages", "purged_at"), ("people", "erased_at"))
 
 
 # Plain ADD/DROP COLUMN on both databases (SQLite has both since 3.35): a batch copy of
