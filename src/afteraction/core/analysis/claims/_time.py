@@ -1,0 +1,140 @@
+"""Time claims: "at 02:14 UTC", "from 20:31", "2026-10-20 21:18 UTC", each placed in its zone
+and compared with the events on the timeline."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+
+from afteraction.core import times
+from afteraction.core.analysis.claims.model import (
+    SUGGEST_WITHIN,
+    WINDOW,
+    ClaimFinding,
+    Event,
+    Evidence,
+    _hedged,
+)
+
+# -- time claims -------------------------------------------------------------------------
+
+_CLOCK = (
+    r"(?P<h>[01]?\d|2[0-3]):(?P<m>[0-5]\d)(?::(?P<s>[0-5]\d))?"
+    r"(?:\s?(?P<ampm>[AaPp]\.?[Mm]\.?)(?![\w]))?"
+)
+_ZONE = (
+    r"(?:[ \t]*\(?(?P<zone>(?:UTC|GMT)[+-]\d{1,2}(?::?\d{2})?|[+-]\d{2}:?\d{2}|"
+    r"[A-Z][a-z]+/[A-Za-z_]+(?:/[A-Za-z_]+)?|[A-Z]{1,5})\b\)?)?"
+)
+_DATED = re.compile(rf"\b(?P<date>\d{{4}}-\d{{2}}-\d{{2}})[ T]{_CLOCK}(?!\d){_ZONE}")
+_PREP = re.compile(rf"\b(?:[Aa]t|[Ff]rom|[Tt]o|[Uu]ntil|[Tt]ill)\s+(?P<t>{_CLOCK}(?!\d){_ZONE})")
+_PLACE_AFTER = re.compile(
+    r"\s*(?:in\s+[A-Z]|local\b|(?:her|his|their|my|our|your)\s+time\b|or so\b|-?ish\b)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Time:
+    start: int
+    end: int
+    day: date | None
+    clock: time
+    zone: tzinfo
+    zone_text: str
+    seconds: bool
+
+
+def _time_claims(masked: str, zone: tzinfo) -> list[_Time]:
+    found: list[_Time] = []
+    seen: set[int] = set()
+    for match in [*_DATED.finditer(masked), *_PREP.finditer(masked)]:
+        begin = match.start("date") if match.re is _DATED else match.start("t")
+        if begin in seen or (match.re is _DATED and _hedged(masked, begin)):
+            continue
+        claim = _read_time(masked, match, begin, zone)
+        if claim is not None:
+            seen.add(begin)
+            found.append(claim)
+    return sorted(found, key=lambda c: c.start)
+
+
+def _read_time(masked: str, match: re.Match[str], begin: int, zone: tzinfo) -> _Time | None:
+    hour, minute = int(match.group("h")), int(match.group("m"))
+    ampm = (match.group("ampm") or "").lower().replace(".", "")
+    if ampm:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if ampm == "pm" else 0)
+    end = match.end()
+    zone_text = match.group("zone") or ""
+    chosen = zone
+    if zone_text:
+        named = times.zone_word(zone_text)
+        if zone_text.upper() in times.AMBIGUOUS_ZONES:
+            return None
+        if named is None:  # a word that is no zone: the time ends before it
+            zone_text, end = "", match.end("s") if match.group("s") else match.end("m")
+            if match.group("ampm"):
+                end = match.end("ampm")
+        else:
+            chosen = named
+            end = match.end("zone") + (1 if masked[match.end("zone") : end].startswith(")") else 0)
+    if _PLACE_AFTER.match(masked, end):
+        return None
+    day = date.fromisoformat(match.group("date")) if match.re is _DATED else None
+    second = int(match.group("s") or 0)
+    clock = time(hour, minute, second)
+    return _Time(begin, end, day, clock, chosen, zone_text, bool(match.group("s")))
+
+
+def _candidates(claim: _Time, events: tuple[Event, ...]) -> list[datetime]:
+    if claim.day is not None:
+        return [datetime.combine(claim.day, claim.clock, tzinfo=claim.zone).astimezone(UTC)]
+    first = min(e.at for e in events).astimezone(claim.zone).date() - timedelta(days=1)
+    last = max(e.at for e in events).astimezone(claim.zone).date() + timedelta(days=1)
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    return [datetime.combine(d, claim.clock, tzinfo=claim.zone).astimezone(UTC) for d in days]
+
+
+def _near(claim: _Time, moment: datetime, event: Event) -> bool:
+    gap = (event.at - moment).total_seconds()
+    if claim.seconds:
+        return abs(gap) <= WINDOW.total_seconds()
+    return -WINDOW.total_seconds() <= gap < WINDOW.total_seconds() + 60
+
+
+def _check_time(text: str, claim: _Time, evidence: Evidence) -> ClaimFinding | None:
+    events = evidence.events
+    moments = _candidates(claim, events)
+    if any(_near(claim, m, e) for m in moments for e in events):
+        return None
+    gap, nearest = min(((abs(e.at - m), e) for m in moments for e in events), key=lambda x: x[0])
+    said = text[claim.start : claim.end]
+    local = nearest.at.astimezone(claim.zone)
+    written = local.strftime("%Y-%m-%d %H:%M" if claim.day else "%H:%M")
+    if claim.seconds:
+        written += local.strftime(":%S")
+    replacement = f"{written} {claim.zone_text}".strip() if gap <= SUGGEST_WITHIN else None
+    zone_note = "" if claim.zone_text else f" (read in {evidence.zone}: no zone was written)"
+    return ClaimFinding(
+        kind="time",
+        text=said,
+        message=f"No event on the timeline within two minutes of {said}{zone_note}.",
+        evidence=f"Nearest event: {times.display(nearest.at)}: {nearest.text}",
+        link=nearest.link,
+        suggestion=(
+            f"Check the time; the nearest event is {written} {claim.zone_text}".rstrip()
+            + f" ({_minutes(gap)} away)."
+        ),
+        start=claim.start,
+        end=claim.end,
+        replacement=replacement,
+    )
+
+
+def _minutes(gap: timedelta) -> str:
+    total = round(gap.total_seconds() / 60)
+    if total < 120:
+        return f"{total} min"
+    return f"{total // 60} h {total % 60:02d} min"
