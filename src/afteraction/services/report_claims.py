@@ -203,8 +203,9 @@ def check(
 
 
 def check_report(session: Session, actor: Actor, key: str | int) -> ReportClaimsRead:
-    """The claim check of the incident's current report version, for an actor who may read
-    the draft: what the API and `afteraction report check --json` print."""
+    """The claim check of the report as the actor may read it (the current draft for
+    writers, the published version for readers): what the API and `afteraction report
+    check --json` print."""
     readable = reports.readable(session, actor, key, draft=True)
     if readable.report is None:  # pragma: no cover - readable raises NotFound
         raise NotFound("report", key)
