@@ -3,6 +3,7 @@ and compared with the events on the timeline."""
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -97,17 +98,22 @@ def _candidates(claim: _Time, events: tuple[Event, ...]) -> list[datetime]:
     return [datetime.combine(d, claim.clock, tzinfo=claim.zone).astimezone(UTC) for d in days]
 
 
-def _near(claim: _Time, moment: datetime, event: Event) -> bool:
-    gap = (event.at - moment).total_seconds()
-    if claim.seconds:
-        return abs(gap) <= WINDOW.total_seconds()
-    return -WINDOW.total_seconds() <= gap < WINDOW.total_seconds() + 60
+def _window(claim: _Time) -> tuple[timedelta, timedelta]:
+    """How far before and after the claimed moment an event may lie: a time to the minute
+    covers the whole minute."""
+    return (WINDOW, WINDOW) if claim.seconds else (WINDOW, WINDOW + timedelta(seconds=59))
 
 
-def _check_time(text: str, claim: _Time, evidence: Evidence) -> ClaimFinding | None:
+def _check_time(
+    text: str, claim: _Time, evidence: Evidence, ats: list[datetime]
+) -> ClaimFinding | None:
+    """`ats` are the events' times, sorted."""
     events = evidence.events
     moments = _candidates(claim, events)
-    if any(_near(claim, m, e) for m in moments for e in events):
+    before, after = _window(claim)
+    if any(
+        bisect.bisect_right(ats, m + after) > bisect.bisect_left(ats, m - before) for m in moments
+    ):
         return None
     gap, nearest = min(((abs(e.at - m), e) for m in moments for e in events), key=lambda x: x[0])
     said = text[claim.start : claim.end]

@@ -64,8 +64,9 @@ def check_claims(text: str, evidence: Evidence) -> list[ClaimFinding]:
     masked = mask(text)
     found: list[ClaimFinding] = []
     if evidence.events:
+        ats = sorted(e.at for e in evidence.events)
         for claim in _time_claims(masked, evidence.zone):
-            finding = _check_time(text, claim, evidence)
+            finding = _check_time(text, claim, evidence, ats)
             if finding is not None:
                 found.append(finding)
     names = _names_pattern({*evidence.directory, *(p.name for p in evidence.participants)})

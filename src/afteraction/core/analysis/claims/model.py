@@ -122,7 +122,9 @@ NUMBER_WORDS: dict[str, int] = {w: i for i, w in enumerate(_WORDS)} | {
     "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "ninety": 90,
     "a": 1, "an": 1, "once": 1, "twice": 2, "thrice": 3,
 }  # fmt: skip
-_NUM = r"(?P<n>\d{1,4}(?:\.\d+)?|" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + ")"
+_NUM = r"(?P<n>\d{1,4}+(?:\.\d+)?+|[A-Za-z]++)"
+"""A number in a pattern: digits or any word, which `number()` reads (faster than an
+alternation of every number word at each word boundary)."""
 _HEDGE = (
     r"(?:about|around|roughly|nearly|almost|approximately|approx\.?|circa|some|over|under|"
     r"more than|less than|fewer than|at least|at most|up to|just over|just under|~)"
