@@ -80,3 +80,24 @@ def test_zone_words() -> None:
     assert times.zone_word("CEST").utcoffset(None) == timedelta(hours=2)  # type: ignore[union-attr]
     assert times.zone_word("UTC-7").utcoffset(None) == timedelta(hours=-7)  # type: ignore[union-attr]
     assert times.zone_word("IST") is None and times.zone_word("PR") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("On 20 October at 20:38 UTC Jordan was paged.", []),
+        ("On 21 October at 20:38 UTC Jordan was paged.", [("time", "20:38 UTC")]),
+        ("From October 20 at 20:38 to 20 October at 21:38 UTC.", []),
+        ("On Tuesday at 20:38 UTC Jordan was paged.", []),  # 2026-10-20 is a Tuesday
+        ("On Wednesday at 20:38 UTC Jordan was paged.", [("time", "20:38 UTC")]),
+        ("The next morning at 09:10 UTC the fix was ready.", []),  # a day not told
+        ("The meeting on Friday at 10:00 UTC.", []),  # a weekday the evidence does not span
+    ],
+)
+def test_the_day_a_sentence_names(text: str, found: list[tuple[str, str]]) -> None:
+    assert kinds(text) == found
+
+
+def test_a_twelve_hour_time_is_corrected_in_twelve_hours() -> None:
+    (found,) = check_claims("Jordan was paged at 8:30 pm UTC.", EVIDENCE)
+    assert found.replacement == "8:38 pm UTC"

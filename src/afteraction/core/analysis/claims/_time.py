@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from afteraction.core import times
@@ -16,9 +16,8 @@ from afteraction.core.analysis.claims.model import (
     Event,
     Evidence,
     _hedged,
+    _sentence,
 )
-
-# -- time claims -------------------------------------------------------------------------
 
 _CLOCK = (
     r"(?P<h>[01]?\d|2[0-3]):(?P<m>[0-5]\d)(?::(?P<s>[0-5]\d))?"
@@ -30,6 +29,22 @@ _ZONE = (
 )
 _DATED = re.compile(rf"\b(?P<date>\d{{4}}-\d{{2}}-\d{{2}})[ T]{_CLOCK}(?!\d){_ZONE}")
 _PREP = re.compile(rf"\b(?:[Aa]t|[Ff]rom|[Tt]o|[Uu]ntil|[Tt]ill)\s+(?P<t>{_CLOCK}(?!\d){_ZONE})")
+_MONTH_NAMES = (
+    "january february march april may june july august september october november december"
+).split()
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_DAY_MONTH = re.compile(
+    rf"\b(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<mon>{_MONTH})(?:,?\s+(?P<y>\d{{4}}))?\b"
+    rf"|\b(?P<mon2>{_MONTH})\s+(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(?P<y2>\d{{4}}))?",
+    re.I,
+)
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_WEEKDAY = re.compile(r"\b(" + "|".join(_WEEKDAYS) + r")\b", re.I)
+_RELATIVE_DAY = re.compile(
+    r"\b(?:next|following|previous|prior)\s+(?:day|morning|afternoon|evening|night|week)\b"
+    r"|\b(?:yesterday|tomorrow|a day later|days? later|weeks? later)\b",
+    re.I,
+)
 _PLACE_AFTER = re.compile(
     r"\s*(?:in\s+[A-Z]|local\b|(?:her|his|their|my|our|your)\s+time\b|or so\b|-?ish\b)"
 )
@@ -44,9 +59,50 @@ class _Time:
     zone: tzinfo
     zone_text: str
     seconds: bool
+    ampm: bool = False
+    weekday: int | None = None
+    dated: bool = False
+    """The span holds a date (`2026-10-20 21:18`), so a replacement writes one too."""
 
 
-def _time_claims(masked: str, zone: tzinfo) -> list[_Time]:
+def _month_day(match: re.Match[str], year: int) -> date | None:
+    month = (match.group("mon") or match.group("mon2")).lower()[:3]
+    number = next(i for i, name in enumerate(_MONTH_NAMES, 1) if name.startswith(month))
+    day = int(match.group("d") or match.group("d2"))
+    try:
+        return date(int(match.group("y") or match.group("y2") or year), number, day)
+    except ValueError:
+        return None
+
+
+def _day_words(masked: str, claim: _Time, year: int | None) -> _Time | None:
+    """The claim with the day its sentence names ("on 20 October", "Tuesday"): the mention
+    nearest before the time, else the first after it. None when the sentence places it on
+    a day the check cannot tell ("the next morning") or names an impossible date."""
+    if claim.day is not None:
+        return claim
+    begin, end = _sentence(masked, claim.start)
+    sentence = masked[begin:end]
+    if _RELATIVE_DAY.search(sentence):
+        return None
+    at = claim.start - begin
+    dates = list(_DAY_MONTH.finditer(sentence))
+    if dates and year is not None:
+        before = [m for m in dates if m.end() <= at]
+        chosen = before[-1] if before else dates[0]
+        day = _month_day(chosen, year)
+        return None if day is None else replace(claim, day=day)
+    weekdays = list(_WEEKDAY.finditer(sentence))
+    if weekdays:
+        before = [m for m in weekdays if m.end() <= at]
+        name = (before[-1] if before else weekdays[0]).group(1).lower()
+        return replace(claim, weekday=_WEEKDAYS.index(name))
+    return claim
+
+
+def _time_claims(masked: str, zone: tzinfo, year: int | None = None) -> list[_Time]:
+    """The time claims of the masked text; `year` is the one a date without a year is in
+    (the year of the incident's first event)."""
     found: list[_Time] = []
     seen: set[int] = set()
     for match in [*_DATED.finditer(masked), *_PREP.finditer(masked)]:
@@ -54,6 +110,7 @@ def _time_claims(masked: str, zone: tzinfo) -> list[_Time]:
         if begin in seen or (match.re is _DATED and _hedged(masked, begin)):
             continue
         claim = _read_time(masked, match, begin, zone)
+        claim = claim and _day_words(masked, claim, year)
         if claim is not None:
             seen.add(begin)
             found.append(claim)
@@ -86,7 +143,17 @@ def _read_time(masked: str, match: re.Match[str], begin: int, zone: tzinfo) -> _
     day = date.fromisoformat(match.group("date")) if match.re is _DATED else None
     second = int(match.group("s") or 0)
     clock = time(hour, minute, second)
-    return _Time(begin, end, day, clock, chosen, zone_text, bool(match.group("s")))
+    return _Time(
+        begin,
+        end,
+        day,
+        clock,
+        chosen,
+        zone_text,
+        bool(match.group("s")),
+        bool(ampm),
+        dated=match.re is _DATED,
+    )
 
 
 def _candidates(claim: _Time, events: tuple[Event, ...]) -> list[datetime]:
@@ -95,6 +162,8 @@ def _candidates(claim: _Time, events: tuple[Event, ...]) -> list[datetime]:
     first = min(e.at for e in events).astimezone(claim.zone).date() - timedelta(days=1)
     last = max(e.at for e in events).astimezone(claim.zone).date() + timedelta(days=1)
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    if claim.weekday is not None:
+        days = [d for d in days if d.weekday() == claim.weekday]
     return [datetime.combine(d, claim.clock, tzinfo=claim.zone).astimezone(UTC) for d in days]
 
 
@@ -110,6 +179,8 @@ def _check_time(
     """`ats` are the events' times, sorted."""
     events = evidence.events
     moments = _candidates(claim, events)
+    if not moments:  # a weekday the evidence does not span: not placed
+        return None
     before, after = _window(claim)
     if any(
         bisect.bisect_right(ats, m + after) > bisect.bisect_left(ats, m - before) for m in moments
@@ -118,9 +189,11 @@ def _check_time(
     gap, nearest = min(((abs(e.at - m), e) for m in moments for e in events), key=lambda x: x[0])
     said = text[claim.start : claim.end]
     local = nearest.at.astimezone(claim.zone)
-    written = local.strftime("%Y-%m-%d %H:%M" if claim.day else "%H:%M")
-    if claim.seconds:
-        written += local.strftime(":%S")
+    clock = local.strftime("%H:%M:%S" if claim.seconds else "%H:%M")
+    if claim.ampm:
+        hour = local.hour % 12 or 12
+        clock = f"{hour}{clock[2:]} {'pm' if local.hour >= 12 else 'am'}"
+    written = f"{local:%Y-%m-%d} {clock}" if claim.dated else clock
     replacement = f"{written} {claim.zone_text}".strip() if gap <= SUGGEST_WITHIN else None
     zone_note = "" if claim.zone_text else f" (read in {evidence.zone}: no zone was written)"
     return ClaimFinding(

@@ -65,7 +65,7 @@ def check_claims(text: str, evidence: Evidence) -> list[ClaimFinding]:
     found: list[ClaimFinding] = []
     if evidence.events:
         ats = sorted(e.at for e in evidence.events)
-        for claim in _time_claims(masked, evidence.zone):
+        for claim in _time_claims(masked, evidence.zone, ats[0].astimezone(evidence.zone).year):
             finding = _check_time(text, claim, evidence, ats)
             if finding is not None:
                 found.append(finding)
