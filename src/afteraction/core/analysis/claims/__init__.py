@@ -19,6 +19,10 @@ the product computed from the evidence, which the caller passes in as plain valu
 Precision comes first: a claim the rules cannot place (a hedged number, "around 22:00", a
 time "in Singapore", an ambiguous zone such as IST, a duration "after the rollback") is not a
 finding. Quoted text, code and block quotes are evidence, never claims. Pure: no storage.
+
+Where: the values and shared reading helpers in `model`, time claims in `_time`, counts and
+durations in `_counts`, names and the driver `check_claims` in `check`. Callers import from
+this package.
 """
 
 from __future__ import annotations
