@@ -182,6 +182,41 @@ def from_storage(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+ZONE_ABBREVIATIONS: dict[str, float] = {
+    "WET": 0, "WEST": 1, "BST": 1, "CET": 1, "CEST": 2, "EET": 2, "EEST": 3, "MSK": 3,
+    "EST": -5, "EDT": -4, "CDT": -5, "MST": -7, "MDT": -6, "PST": -8, "PDT": -7,
+    "AKST": -9, "AKDT": -8, "HST": -10, "SGT": 8, "HKT": 8, "JST": 9, "KST": 9,
+    "AWST": 8, "ACST": 9.5, "ACDT": 10.5, "AEST": 10, "AEDT": 11, "NZST": 12, "NZDT": 13,
+}  # fmt: skip
+"""Zone abbreviations people write after a time, as the fixed UTC offset (hours) each one
+names. Ambiguous ones (IST: India, Ireland or Israel; CST: US Central or China) are left
+out on purpose: a time written with one of them cannot be placed."""
+AMBIGUOUS_ZONES = frozenset({"IST", "CST", "AST", "GST"})
+_UTC_OFFSET = re.compile(r"^(?:UTC|GMT)([+-])(\d{1,2})(?::?(\d{2}))?$")
+
+
+def zone_word(word: str) -> tzinfo | None:
+    """The zone a word written after a time names: UTC/GMT/Z, an abbreviation such as CEST
+    or PDT (`ZONE_ABBREVIATIONS`), `UTC+2`, an offset such as `+05:30`, or an IANA name;
+    None when the word names no zone or an ambiguous one (`AMBIGUOUS_ZONES`)."""
+    text = word.strip()
+    upper = text.upper()
+    if upper in AMBIGUOUS_ZONES:
+        return None
+    if upper in ZONE_ABBREVIATIONS:
+        return timezone(timedelta(hours=ZONE_ABBREVIATIONS[upper]), upper)
+    match = _UTC_OFFSET.match(upper)
+    if match:
+        sign, hours, minutes = match.groups()
+        text = f"{sign}{int(hours):02d}:{minutes or '00'}"
+    if not (upper in _UTC_NAMES or _OFFSET.match(text) or "/" in text):
+        return None
+    try:
+        return parse_zone(text)
+    except ValidationError:
+        return None
+
+
 def zone_named(name: str | None) -> tzinfo:
     """The IANA zone `name` (a person's display zone), or UTC when it is empty or unknown."""
     try:

@@ -1,5 +1,6 @@
 """REST endpoints of incident reports: the export of an incident's report as Markdown,
-standalone HTML or PDF, with the same visibility and confidentiality as the pages."""
+standalone HTML or PDF, with the same visibility and confidentiality as the pages, and the
+check of the current version's claims against the evidence."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from typing import Literal
 
 from fastapi import APIRouter, Query, Response
 
-from afteraction.services import report_export
+from afteraction.services import report_claims, report_export
+from afteraction.services.schemas.report_claims import ReportClaimsRead
 from afteraction.web.deps import CurrentActor, DbSession
 
 router = APIRouter(tags=["reports"])
@@ -31,3 +33,16 @@ def export_report(
     return Response(
         content, media_type=media, headers={"Content-Disposition": f'inline; filename="{name}"'}
     )
+
+
+@router.get(
+    "/incidents/{key}/report/claims",
+    summary="Check the report's claims against the evidence",
+    response_model=ReportClaimsRead,
+)
+def report_claims_check(key: str, db: DbSession, actor: CurrentActor) -> ReportClaimsRead:
+    """The claims that disagree with the evidence (times, counts, durations, people named),
+    dismissed ones marked: of the current draft for people who may edit, of the published
+    version for readers (403 while nothing is published); 404 when the incident has no
+    report or is not visible."""
+    return report_claims.check_report(db, actor, key)

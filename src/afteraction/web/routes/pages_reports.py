@@ -1,7 +1,7 @@
 """Pages of an incident's report: the reading page (read tracking, comments, exports) and
-the report editor (live preview and blame-aware check over htmx, versions and diffs,
-states). The review is in `pages_reviews`; notifications and `/learning` in
-`pages_learning`.
+the report editor (live preview, the blame-aware check and the claims checked against the
+evidence over htmx, versions and diffs, states). The review is in `pages_reviews`;
+notifications and `/learning` in `pages_learning`.
 
 Writes go through `services.reports` and `services.readership` in one transaction each and
 redirect back (303). Reading is recorded in its own small transaction that may fail without
@@ -17,10 +17,12 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from afteraction.core import report_rules as report_rules
+from afteraction.core.analysis.claims import ClaimFinding
 from afteraction.core.analysis.language import CATEGORIES, Finding
+from afteraction.core.analysis.rewrites import rewrite
 from afteraction.core.errors import AfteractionError, NotFound, ValidationError
 from afteraction.services import incidents as incidents_repo
-from afteraction.services import readership, report_export, reports, users
+from afteraction.services import readership, report_claims, report_export, reports, users
 from afteraction.services.reports import NeedsConfirmation
 from afteraction.storage.db import writing
 from afteraction.storage.tables import User
@@ -218,6 +220,10 @@ class EditPage:
     categories: Any = field(default_factory=lambda: CATEGORIES)
     conflict: str = ""
     diff: str = ""
+    claims: list[ClaimFinding] = field(default_factory=list)
+    claims_open: list[ClaimFinding] = field(default_factory=list)
+    rewrites: dict[str, str] = field(default_factory=dict)
+    """Language findings with a literal rewrite the editor can accept, by fingerprint."""
 
 
 def _edit_page(db: Session, actor: Any, number: int, body: str | None = None) -> EditPage:
@@ -225,6 +231,8 @@ def _edit_page(db: Session, actor: Any, number: int, body: str | None = None) ->
     report = readable.report
     text = readable.version.body if body is None else body
     findings, open_ = reports.check(db, report, text)
+    claims, claims_open = report_claims.check(db, report, text, readable.incident)
+    rewrites = {f.fingerprint: rewrite(f.rule, f.text) for f in open_}
     return EditPage(
         readable=readable,
         number=number,
@@ -237,6 +245,9 @@ def _edit_page(db: Session, actor: Any, number: int, body: str | None = None) ->
         dismissals=reports.dismissed(db, report),
         states=report_rules.next_report_states(report.state),
         unfilled=report_rules.unfilled_sections(text),
+        claims=claims,
+        claims_open=claims_open,
+        rewrites={k: v for k, v in rewrites.items() if v is not None},
     )
 
 
