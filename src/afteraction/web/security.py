@@ -131,6 +131,11 @@ def install_api_docs(app: FastAPI) -> None:
     app.mount(SWAGGER_ASSETS, StaticFiles(directory=assets), name="swagger-ui")
     page = _docs_page(app.openapi_url or "/api/v1/openapi.json", app.title)
 
-    @app.get(DOCS_URL, include_in_schema=False)
+    @app.get(
+        DOCS_URL,
+        include_in_schema=False,
+        response_class=HTMLResponse,
+        responses={200: {"content": {"text/html": {}}}},
+    )
     def api_docs(_request: Request) -> HTMLResponse:
         return HTMLResponse(page)
