@@ -141,3 +141,23 @@ def test_report_html_export_allows_only_its_own_style_block() -> None:
     assert "style-src 'self' 'sha256-" in policy
     assert "'unsafe-inline'" not in policy
     assert csp_allowing_styles("other") != policy
+
+
+@pytest.mark.parametrize(
+    ("environment", "chosen", "secure"),
+    [("production", None, True), ("development", None, False), ("test", None, False),
+     ("production", False, False), ("development", True, True)],
+)  # fmt: skip
+def test_cookies_are_secure_by_default_outside_development(
+    settings, environment: str, chosen: bool | None, secure: bool
+) -> None:
+    from afteraction.web.app import create_app
+
+    chosen_settings = settings.model_copy(
+        update={"environment": environment, "secure_cookies": chosen}
+    )
+    assert chosen_settings.cookies_secure is secure
+    with TestClient(create_app(chosen_settings), base_url="https://testserver") as client:
+        cookie = client.get("/login").headers["set-cookie"]
+    assert ("; secure" in cookie.lower()) is secure
+    assert "httponly" in cookie.lower() and "samesite=lax" in cookie.lower()

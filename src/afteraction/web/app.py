@@ -101,7 +101,7 @@ def create_app(settings: Settings, *, start_worker: bool = False) -> FastAPI:
         session_cookie="afteraction_session",
         max_age=settings.session_max_age,
         same_site="lax",
-        https_only=settings.secure_cookies,
+        https_only=settings.cookies_secure,
     )
     errors.install(app)
     app.add_middleware(CachedReads, cache=app.state.read_cache)
