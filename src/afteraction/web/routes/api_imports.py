@@ -20,6 +20,7 @@ private incident only to those who may see that incident.
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 from pathlib import Path
@@ -54,6 +55,7 @@ from afteraction.web.schemas.common import RowId
 from afteraction.web.uploads import UploadDep, text_field
 
 router = APIRouter()
+log = logging.getLogger(__name__)
 CHUNK = 1024 * 1024
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -178,8 +180,9 @@ def queue_job(request: Request, db: Session, job: import_jobs.ImportJob) -> None
         queue_of(request).enqueue("run_import", job_id)
     except Exception as error:
         db.rollback()
+        log.error("could not queue import job %s: %s", job_id, error)  # may name the queue
         import_jobs.set_state(
-            db, job_id, "failed", path="", error=f"could not queue the import: {error}"
+            db, job_id, "failed", path="", error="could not queue the import; try again later"
         )
         discard_upload(path)
         raise
