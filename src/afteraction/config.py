@@ -253,8 +253,11 @@ class Settings(BaseSettings):
         "disabling a user or changing their password ends them at once.",
         ge=60,
     )
-    secure_cookies: bool = Field(
-        False, description="Mark cookies Secure (set when served over HTTPS)."
+    secure_cookies: bool | None = Field(
+        None,
+        description="Mark cookies Secure, so browsers send them over HTTPS only. Unset: on "
+        "in production, off in development, demo and test (served on http://127.0.0.1). "
+        "Set false only to serve production over plain HTTP on a trusted network.",
     )
     max_upload_bytes: int = Field(
         200 * 1024 * 1024, description="Largest accepted upload, in bytes.", ge=1024
@@ -338,6 +341,13 @@ class Settings(BaseSettings):
                 "Generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
             )
         return self
+
+    @property
+    def cookies_secure(self) -> bool:
+        """Whether cookies carry the Secure flag: `secure_cookies`, else production only."""
+        if self.secure_cookies is not None:
+            return self.secure_cookies
+        return self.environment == "production"
 
     @property
     def is_sqlite(self) -> bool:

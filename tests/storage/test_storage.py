@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from afteraction.core.access import SYSTEM, Actor
 from afteraction.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from afteraction.services import action_items, directory, incident_roles, users
+from afteraction.services import action_items, directory, directory_reads, incident_roles, users
 from afteraction.services import incidents as repo
 from afteraction.storage import incident_lists
 from afteraction.storage.db import (
@@ -207,7 +207,7 @@ def test_directory(db: Session) -> None:
     assert person.email == "dee@example.com"
     assert directory.current_team(person, date(2025, 6, 1)).slug == "payments-core"
     assert directory.current_team(person, date(2026, 6, 1)) is None
-    assert directory.list_problems(db)[0][1] == 0
+    assert directory_reads.problems_with_counts(db, SYSTEM)[0][1] == 0
     assert directory.list_services(db)[0].team.slug == "payments-core"
     bad_inputs = [
         lambda: directory.create_team(db, SYSTEM, name="Payments Core"),

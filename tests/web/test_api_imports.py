@@ -91,7 +91,7 @@ def test_upload_size_limit(settings: Settings, db: Session, tmp_path: Path) -> N
         make_user(db, "admin@example.com", "admin")
         login(client, "admin@example.com")
         response = upload(client, data=b"x" * 5000)
-    assert response.status_code == 422 and "larger than 1024" in response.text
+    assert response.status_code == 413 and "larger than 1024" in response.text
     assert list(tmp_path.iterdir()) == []
 
 

@@ -267,17 +267,20 @@ def test_password_login_refuses_a_user_created_by_sso(sso: TestClient, idp: Fake
 def test_existing_user_keeps_their_role_and_next_is_followed(
     sso: TestClient, idp: FakeIdp, db: Session
 ) -> None:
+    """An account an admin created for SSO (no password yet) is linked by its verified
+    email on the first sign-in; the role stays, and `next` is followed."""
     user_id = make_user(db, "ada@example.com", "investigator")
-    response = sign_in(
-        sso, idp, next="/insights", email="Ada@Example.com", email_verified=None, name=None
-    )
+    db.get(User, user_id).password_hash = NO_PASSWORD  # type: ignore[union-attr]
+    db.commit()
+    response = sign_in(sso, idp, next="/insights", email="Ada@Example.com", name=None)
     assert response.status_code == 303 and response.headers["location"] == "/insights"
     assert logged_in(sso)
     db.expire_all()
     users = db.scalars(select(User)).all()
     assert [(u.id, u.role, u.name) for u in users] == [(user_id, "investigator", "ada")]
+    assert (users[0].sso_issuer, users[0].sso_subject) == (idp.url, "idp-user-42")
     actions = db.scalars(select(AuditLog.action).where(AuditLog.target_id == str(user_id)))
-    assert "user.login" in actions.all()
+    assert {"user.sso_linked", "user.login"} <= set(actions.all())
 
 
 def test_unsafe_next_goes_to_the_incident_list(sso: TestClient, idp: FakeIdp) -> None:
@@ -379,7 +382,8 @@ def test_without_default_role_only_existing_users_sign_in(
     settings: Settings, idp: FakeIdp, db: Session
 ) -> None:
     make_user(db, "ada@example.com", "responder")
-    with app_client(configured(settings, idp.url, oidc_default_role="")) as client:
+    only_sso = configured(settings, idp.url, oidc_default_role="", password_login=False)
+    with app_client(only_sso) as client:
         refused(sign_in(client, idp, email="stranger@example.com"), 403,
                 "no afteraction account for stranger@example.com")  # fmt: skip
         assert not logged_in(client)

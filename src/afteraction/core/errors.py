@@ -4,6 +4,7 @@
     ├── NotFound                  an id or key that does not exist (or is not visible)
     ├── PermissionDenied          the actor may not do this
     ├── ValidationError           input that breaks a rule; `field` names the culprit
+    │   ├── TooLarge              a body or upload past its size limit
     │   ├── InvalidTransition     status change not allowed by the lifecycle
     │   └── MilestoneOrderError   milestones out of order without an explicit override
     ├── Conflict                  a uniqueness or concurrency clash (duplicate key, stale edit)
@@ -56,6 +57,10 @@ class ValidationError(AfteractionError):
             merged.setdefault("field", field)
         super().__init__(message, details=merged)
         self.field = field
+
+
+class TooLarge(ValidationError):
+    code = "too_large"
 
 
 class InvalidTransition(ValidationError):

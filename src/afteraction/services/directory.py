@@ -22,7 +22,6 @@ from afteraction.core.errors import Conflict, NotFound, ValidationError
 from afteraction.storage import audit, source_people
 from afteraction.storage.tables import (
     Identity,
-    Incident,
     Person,
     Problem,
     Service,
@@ -337,20 +336,6 @@ def create_service(
 
 
 # -- problems ----------------------------------------------------------------------------------
-
-
-def list_problems(session: Session) -> list[tuple[Problem, int]]:
-    counts = (
-        select(Incident.problem_id, func.count().label("n"))
-        .group_by(Incident.problem_id)
-        .subquery()
-    )
-    query = (
-        select(Problem, func.coalesce(counts.c.n, 0))
-        .outerjoin(counts, counts.c.problem_id == Problem.id)
-        .order_by(Problem.key)
-    )
-    return [(row[0], int(row[1])) for row in session.execute(query)]
 
 
 def problem_by_key(session: Session, key: str) -> Problem:

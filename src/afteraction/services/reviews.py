@@ -81,9 +81,18 @@ def responders_of(session: Session, incident_id: int) -> dict[int, str]:
     return {pid: ", ".join(sorted(set(roles))) for pid, roles in held.items()}
 
 
-def open_review_count(session: Session, person_id: int, *, exclude: int | None = None) -> int:
-    query = select(func.count(Review.id)).where(
-        Review.investigator_person_id == person_id, Review.state.in_(OPEN_STATES)
+def open_review_count(
+    session: Session, actor: Actor, person_id: int, *, exclude: int | None = None
+) -> int:
+    """The person's open reviews on incidents `actor` may see (a count shown to them)."""
+    query = (
+        select(func.count(Review.id))
+        .join(Incident, Incident.id == Review.incident_id)
+        .where(
+            Review.investigator_person_id == person_id,
+            Review.state.in_(OPEN_STATES),
+            visibility_clause(actor),
+        )
     )
     if exclude is not None:
         query = query.where(Review.incident_id != exclude)
@@ -91,7 +100,7 @@ def open_review_count(session: Session, person_id: int, *, exclude: int | None =
 
 
 def investigator_warnings(
-    session: Session, incident: Incident, person_id: int, *, limit: int = 3
+    session: Session, actor: Actor, incident: Incident, person_id: int, *, limit: int = 3
 ) -> list[str]:
     responders = responders_of(session, incident.id)
     managers: dict[int, int | None] = {}
@@ -105,7 +114,7 @@ def investigator_warnings(
         person_id,
         responders,
         managers,
-        open_review_count(session, person_id, exclude=incident.id),
+        open_review_count(session, actor, person_id, exclude=incident.id),
         limit=limit,
         names=names,
     )
@@ -122,7 +131,7 @@ def assign_investigator(
     if person is None:
         raise ValidationError(f"no person {person_id}", field="person_id")
     review = ensure_review(session, incident)
-    warnings = investigator_warnings(session, incident, person_id)
+    warnings = investigator_warnings(session, actor, incident, person_id)
     before = {"investigator": review.investigator_person_id, "state": review.state}
     review.investigator_person_id = person_id
     review.investigator_user_id = session.scalar(select(User.id).where(User.person_id == person_id))
@@ -581,7 +590,7 @@ def review_view(session: Session, actor: Actor, key: str | int) -> ReviewView:
     incident = repo.get_incident(session, actor, key)
     review = review_of(session, incident) or Review(incident_id=incident.id, state="unassigned")
     warnings = (
-        investigator_warnings(session, incident, review.investigator_person_id)
+        investigator_warnings(session, actor, incident, review.investigator_person_id)
         if review.investigator_person_id
         else []
     )

@@ -136,19 +136,93 @@ def sso_login(
     session: Session,
     *,
     email: str,
+    email_verified: bool,
     name: str,
     issuer: str,
     subject: str,
     default_role: str | None,
+    password_login: bool = True,
+    link_to: int | None = None,
 ) -> User:
-    """The user an identity provider vouched for (`email`), created with `default_role` on
-    first sign-in when that is set; raises SsoRefused otherwise. Records the login (and any
-    creation) in the audit log."""
+    """The user an identity provider vouched for; raises SsoRefused when none may sign in.
+
+    The account is found by the identity's (`issuer`, `subject`) once linked, whatever its
+    email says then. The email links an account only the first time, and only when the
+    provider verified it: to a new account (created with `default_role` when set), to one
+    without a password (created by SSO), or to any unlinked account when password login is
+    off. An account with a password is never taken over by an email: its owner signs in with
+    the password and links SSO from the account page (`link_to`, their user id). Records the
+    login, any creation and any link in the audit log."""
+    if not issuer or not subject:
+        raise SsoRefused("the identity provider's token names no issuer or subject")
+    identity = {"method": "oidc", "issuer": issuer, "subject": subject}
+    linked = session.scalar(
+        select(User).where(User.sso_issuer == issuer, User.sso_subject == subject)
+    )
+    if link_to is not None:
+        user = _link_signed_in(session, link_to, linked, identity)
+    elif linked is not None:
+        user = linked
+    else:
+        user = _first_sign_in(
+            session,
+            email=email,
+            email_verified=email_verified,
+            name=name,
+            default_role=default_role,
+            password_login=password_login,
+            identity=identity,
+        )
+    if not user.is_active:
+        raise SsoRefused(f"the account {user.email} is deactivated")
+    user.last_login_at = utcnow()
+    audit.record(
+        session, actor_for(user), "user.login", target_type="user", target_id=user.id,
+        after=identity,
+    )  # fmt: skip
+    return user
+
+
+def _link(session: Session, user: User, identity: dict[str, str], how: str) -> None:
+    user.sso_issuer, user.sso_subject = identity["issuer"], identity["subject"]
+    session.flush()
+    audit.record(
+        session, actor_for(user), "user.sso_linked", target_type="user", target_id=user.id,
+        after=identity | {"by": how},
+    )  # fmt: skip
+
+
+def _link_signed_in(
+    session: Session, user_id: int, linked: User | None, identity: dict[str, str]
+) -> User:
+    """Link the identity to the signed-in user who asked for it on their account page."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise SsoRefused("the account to link no longer exists")
+    if linked is not None and linked.id != user.id:
+        raise SsoRefused("this sign-in identity is already linked to another afteraction account")
+    if linked is None:
+        _link(session, user, identity, "account page")
+    return user
+
+
+def _first_sign_in(
+    session: Session,
+    *,
+    email: str,
+    email_verified: bool,
+    name: str,
+    default_role: str | None,
+    password_login: bool,
+    identity: dict[str, str],
+) -> User:
+    """An identity seen for the first time: link or create an account by its email."""
     email = email.strip().lower()
     if "@" not in email or len(email) > 320:
         raise SsoRefused("your identity provider did not send a usable email address")
+    if not email_verified:
+        raise SsoRefused(f"the identity provider has not verified the address {email}")
     user = session.scalar(select(User).where(User.email == email))
-    identity = {"method": "oidc", "issuer": issuer, "subject": subject}
     if user is None:
         if not default_role:
             raise SsoRefused(
@@ -160,6 +234,8 @@ def sso_login(
             password_hash=NO_PASSWORD,
             role=check_role(default_role),
             person_id=session.scalar(select(Person.id).where(Person.email == email)),
+            sso_issuer=identity["issuer"],
+            sso_subject=identity["subject"],
         )
         session.add(user)
         session.flush()
@@ -171,17 +247,17 @@ def sso_login(
             target_id=user.id,
             after={"email": email, "role": user.role} | identity,
         )
-    elif not user.is_active:
+        return user
+    if not user.is_active:
         raise SsoRefused(f"the account {email} is deactivated")
-    user.last_login_at = utcnow()
-    audit.record(
-        session,
-        actor_for(user),
-        "user.login",
-        target_type="user",
-        target_id=user.id,
-        after=identity,
-    )
+    if user.sso_subject is not None:
+        raise SsoRefused(f"the account {email} is linked to another sign-in identity; ask an admin")
+    if password_login and user.password_hash != NO_PASSWORD:
+        raise SsoRefused(
+            f"the account {email} signs in with a password; sign in with it once, then "
+            "link single sign-on on your account page"
+        )
+    _link(session, user, identity, "verified email")
     return user
 
 

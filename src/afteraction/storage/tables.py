@@ -149,6 +149,7 @@ class Service(Base):
 
 class User(Base):
     __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("sso_issuer", "sso_subject"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
@@ -164,6 +165,10 @@ class User(Base):
         Boolean, default=False, server_default=false()
     )
     password_changed_at: Mapped[datetime | None] = mapped_column()
+    # the single sign-on identity linked to this account: the ID token's `iss` and `sub`
+    # (an email is trusted only to link an account the first time, see services.users)
+    sso_issuer: Mapped[str | None] = mapped_column(String(500))
+    sso_subject: Mapped[str | None] = mapped_column(String(255))
 
     person: Mapped[Person | None] = relationship()
 

@@ -44,6 +44,7 @@ from afteraction.web.routes import (
     pages_workspace,
 )
 from afteraction.web.schemas import ERRORS
+from afteraction.web.security import SecurityHeaders, install_api_docs
 from afteraction.web.similarity import embed_for
 
 HERE = Path(__file__).parent
@@ -82,7 +83,7 @@ def create_app(settings: Settings, *, start_worker: bool = False) -> FastAPI:
         version=__version__,
         description=API_DESCRIPTION,
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        docs_url=None,  # served by `install_api_docs`, from package files
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -101,10 +102,12 @@ def create_app(settings: Settings, *, start_worker: bool = False) -> FastAPI:
         session_cookie="afteraction_session",
         max_age=settings.session_max_age,
         same_site="lax",
-        https_only=settings.secure_cookies,
+        https_only=settings.cookies_secure,
     )
     errors.install(app)
     app.add_middleware(CachedReads, cache=app.state.read_cache)
+    app.add_middleware(SecurityHeaders)  # outermost: every answer carries the headers
+    install_api_docs(app)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(api_incidents.router, prefix="/api/v1", responses=ERRORS)
     app.include_router(api_directory.router, prefix="/api/v1", responses=ERRORS)

@@ -131,8 +131,13 @@ def session_user(request: Request, db: Session) -> User | None:
     return live.user
 
 
-async def load_form_csrf(request: Request) -> None:
-    """Read `csrf_token` from a submitted form (the parsed form is cached on the request)."""
+async def load_form_csrf(
+    request: Request, user: Annotated[User | None, Depends(get_optional_user)]
+) -> None:
+    """Read `csrf_token` from a submitted form (the parsed form is cached on the request).
+    Nothing is read for an anonymous caller (refused next) or a bearer token (no CSRF)."""
+    if user is None or getattr(request.state, "via_token", False):
+        return
     content_type = request.headers.get("content-type", "")
     if request.method not in SAFE_METHODS and content_type.startswith(
         ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -147,6 +152,12 @@ def get_current_user(
     user: Annotated[User | None, Depends(get_optional_user)],
     _form: Annotated[None, Depends(load_form_csrf)],
 ) -> User:
+    return require_user(request, user)
+
+
+def require_user(request: Request, user: User | None) -> User:
+    """`user`, once signed in, with the CSRF token a cookie session's write needs (from the
+    header or `request.state.form_csrf`), and no forced password change pending."""
     if user is None:
         raise LoginRequired()
     via_token = getattr(request.state, "via_token", False)

@@ -23,6 +23,7 @@ from afteraction.core.errors import (
     NotFound,
     PermissionDenied,
     Throttled,
+    TooLarge,
     Unavailable,
     ValidationError,
 )
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 STATUS_BY_ERROR: dict[type[AfteractionError], int] = {
     NotFound: 404,
     PermissionDenied: 403,
+    TooLarge: 413,
     ValidationError: 422,
     Conflict: 409,
     ImportFailed: 422,

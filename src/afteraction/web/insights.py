@@ -10,12 +10,14 @@ import csv
 import io
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
+from numbers import Number
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from afteraction.core import metrics as m
 from afteraction.core.access import Actor
 from afteraction.core.errors import ValidationError
+from afteraction.core.exports import spreadsheet_text
 from afteraction.core.incidents import format_duration
 from afteraction.core.metrics import InsightFilters
 from afteraction.services import insights as ins
@@ -304,7 +306,8 @@ def slo_row(status: levels.SLOStatus) -> dict[str, Any]:
 
 
 def to_csv(rows: Iterable[Mapping[str, Any]], columns: Sequence[str] | None = None) -> str:
-    """Rows of flat mappings as CSV text (nested values are written as JSON-like text)."""
+    """Rows of flat mappings as CSV text (nested values are written as JSON-like text);
+    a text cell that a spreadsheet would run as a formula is written as text."""
     materialised = list(rows)
     names = list(columns or (materialised[0].keys() if materialised else []))
     buffer = io.StringIO()
@@ -316,10 +319,13 @@ def to_csv(rows: Iterable[Mapping[str, Any]], columns: Sequence[str] | None = No
 
 
 def _cell(value: Any) -> Any:
+    """A CSV cell: numbers as they are, text never a spreadsheet formula."""
     if value is None:
         return ""
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, list | tuple):
-        return " ".join(str(v) for v in value)
-    return value
+        return spreadsheet_text(" ".join(str(v) for v in value))
+    if isinstance(value, Number):
+        return value
+    return spreadsheet_text(str(value))

@@ -5,7 +5,8 @@ Authlib does the protocol: discovery (`<issuer>/.well-known/openid-configuration
 authorization-code flow with PKCE (S256), state and nonce kept in the signed session
 cookie, the token exchange, and ID token validation (signature against the provider's JWKS,
 issuer, audience, expiry, nonce, at_hash). This module adds only afteraction's own rules:
-a verified email, the allowed domains, and the provider's discovery document naming the
+an email in the allowed domains, whether the provider verified it (the account rules are
+in `services.users.sso_login`), and the provider's discovery document naming the
 configured issuer.
 """
 
@@ -47,6 +48,7 @@ class Identity:
     """What the provider vouched for, once its ID token passed every check."""
 
     email: str
+    email_verified: bool
     name: str
     issuer: str
     subject: str
@@ -117,9 +119,6 @@ def identity_from(token: dict[str, Any], settings: Settings) -> Identity:
             "the identity provider did not send your email address; "
             "the email scope must be granted to afteraction"
         )
-    verified = claims.get("email_verified")
-    if verified is not None and verified not in (True, "true"):
-        raise SsoRefused(f"the identity provider has not verified the address {email}")
     domains = settings.oidc.domains()
     domain = email.rsplit("@", 1)[1]
     if domains and domain not in domains:
@@ -129,6 +128,8 @@ def identity_from(token: dict[str, Any], settings: Settings) -> Identity:
     )
     return Identity(
         email=email,
+        # trusted only when the provider says so: an absent claim is not a verification
+        email_verified=claims.get("email_verified") in (True, "true"),
         name=str(name or ""),
         issuer=str(claims.get("iss", "")),
         subject=str(claims.get("sub", "")),

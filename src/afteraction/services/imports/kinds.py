@@ -16,6 +16,7 @@ once the job is complete or failed, and `sweep_uploads` deletes leftovers no job
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -28,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from afteraction.core import times
 from afteraction.core.access import Actor
-from afteraction.core.errors import AfteractionError, ValidationError
+from afteraction.core.errors import AfteractionError, Unavailable, ValidationError
 from afteraction.services import users
 from afteraction.services.imports.oncall import import_oncall
 from afteraction.services.imports.pagerduty import MAX_FILE_BYTES, import_pagerduty
@@ -43,6 +44,10 @@ from afteraction.storage.db import make_engine, make_session_factory, writing
 from afteraction.storage.evidence_tables import Source
 from afteraction.storage.tables import User
 from afteraction.storage.types import utcnow
+
+log = logging.getLogger(__name__)
+INTERNAL_ERROR = "the import failed on an internal error; the server log has the details"
+UNAVAILABLE = "the database could not be used during the import; try again later"
 
 ImportKind = Callable[[Session, Actor, Path, Mapping[str, Any], Progress | None], ImportSummary]
 """kind(session, actor, stored upload path, options, progress) -> summary (in the caller's
@@ -312,10 +317,16 @@ def _run(
                 source_id=summary.source_id,
                 done=summary.counts.get("messages", done),
             )
+    except Unavailable as error:  # its message names the database's file or server
+        log.error("import job %s: database unavailable: %s", job.id, error)
+        return UNAVAILABLE
     except AfteractionError as error:
         return as_given(error.message, upload, filename)
-    except Exception as error:  # a bug must still end the job, not leave it running
-        return as_given(f"internal error: {error}", upload, filename)
+    except Exception:  # a bug must still end the job, not leave it running
+        # the exception's text may name server paths or hold the database's raw error:
+        # it goes to the log, the job says only that it failed
+        log.exception("import job %s failed on an internal error", job.id)
+        return INTERNAL_ERROR
     return None
 
 

@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import logging
 import os
 import pickle
 import selectors
@@ -404,7 +405,10 @@ def _parse(job: ParserJob, out: BinaryIO) -> None:
     except AfteractionError as error:
         _send_error(send, ImportFailed(str(error), where=where))
     except Exception as error:  # anything else, named, instead of a silent exit
-        _send_error(send, ImportFailed(f"could not read ({error!r})", where=where))
+        # the text may name the stage folder: it goes to the log (this process's stderr),
+        # the import says only where reading stopped
+        logging.getLogger(__name__).error("slack parser: %s: %r", where, error)
+        _send_error(send, ImportFailed(f"could not read ({type(error).__name__})", where=where))
     finally:
         stager.close()
 

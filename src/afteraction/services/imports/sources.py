@@ -11,15 +11,19 @@ They run inside ONE write transaction opened by the caller (`with writing(sessio
 failure or a killed process leaves the database exactly as before; they create the Source
 first with `start_source`, write rows pointing at it, then call `finish_source`. Re-importing
 unchanged data returns the earlier summary with `already_imported=True` and writes nothing.
+
+A source read from a file on the server keeps the file's name as its origin, never the
+server's path to it (`stored_origin`): origins are listed to every reader of the imports.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import zipfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select
@@ -144,6 +148,17 @@ def find_previous(
     return None
 
 
+_LABELLED = re.compile(r"^[a-z][a-z0-9_+.-]+:", re.IGNORECASE)
+"""An origin that names a system, not a file: `slack:C123`, `interview:7`, `https://...`."""
+
+
+def stored_origin(origin: str) -> str:
+    """`origin` as a source keeps it: a file path becomes the file's name."""
+    if _LABELLED.match(origin) or ("/" not in origin and "\\" not in origin):
+        return origin
+    return PurePath(origin.replace("\\", "/")).name or origin
+
+
 def start_source(
     session: Session,
     actor: Actor,
@@ -157,7 +172,7 @@ def start_source(
     require_write(actor)
     source = Source(
         kind=kind,
-        origin=origin[:2000],
+        origin=stored_origin(origin)[:2000],
         checksum=checksum,
         imported_by=actor.label,
         incident_id=incident_id,

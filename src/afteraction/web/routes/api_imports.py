@@ -2,8 +2,9 @@
 imported sources and remove one with everything it brought.
 
 Flow: `POST /api/v1/imports` (multipart: `kind`, `file`, `incident`, `channels`, `since`,
-`until`, and a transcript's `recording_start`, by default the incident's start) stores the
-upload under `uploads_dir` (streamed to disk, refused past `max_upload_bytes`), records an
+`until`, and a transcript's `recording_start`, by default the incident's start), read only
+once the caller is known and may import (`afteraction.web.uploads`), stores the upload under
+`uploads_dir` (streamed to disk, refused past `max_upload_bytes`), records an
 `import_jobs` row and queues `run_import`; it answers
 `202 {"job": id, "status_url": "/api/v1/imports/{id}"}`. The upload is deleted when the job
 completes or fails (and at once when it cannot be recorded or queued); files left behind
@@ -20,12 +21,13 @@ private incident only to those who may see that incident.
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Request
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -33,7 +35,7 @@ from starlette.datastructures import UploadFile as StarletteUpload
 
 from afteraction.config import Settings
 from afteraction.core.access import Actor, require_write
-from afteraction.core.errors import NotFound, ValidationError
+from afteraction.core.errors import NotFound, TooLarge, ValidationError
 from afteraction.services import incidents as repo
 from afteraction.services.imports.kinds import (
     IMPORT_KINDS,
@@ -52,14 +54,12 @@ from afteraction.storage.visibility import visibility_clause
 from afteraction.web import schemas as s
 from afteraction.web.deps import CurrentActor, DbSession, queue_of
 from afteraction.web.schemas.common import RowId
+from afteraction.web.uploads import UploadDep, text_field
 
 router = APIRouter()
+log = logging.getLogger(__name__)
 CHUNK = 1024 * 1024
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-class UploadTooLarge(ValidationError):
-    """The upload passed `max_upload_bytes`."""
 
 
 def _safe_name(name: str | None) -> str:
@@ -81,7 +81,7 @@ def store_upload(upload: StarletteUpload, settings: Settings) -> Path:
             while chunk := upload.file.read(CHUNK):
                 size += len(chunk)
                 if size > settings.max_upload_bytes:
-                    raise UploadTooLarge(
+                    raise TooLarge(
                         f"{given}: larger than {settings.max_upload_bytes} bytes",
                         field="file",
                     )
@@ -201,8 +201,9 @@ def queue_job(request: Request, db: Session, job: import_jobs.ImportJob) -> None
         queue_of(request).enqueue("run_import", job_id)
     except Exception as error:
         db.rollback()
+        log.error("could not queue import job %s: %s", job_id, error)  # may name the queue
         import_jobs.set_state(
-            db, job_id, "failed", path="", error=f"could not queue the import: {error}"
+            db, job_id, "failed", path="", error="could not queue the import; try again later"
         )
         discard_upload(path)
         raise
@@ -240,28 +241,75 @@ def visible_job(db: Session, actor: Actor, job_id: RowId) -> import_jobs.ImportJ
     return job
 
 
-@router.post("/imports", tags=["imports"], status_code=202, response_model=s.ImportQueued)
-async def create_import(
-    request: Request,
-    db: DbSession,
-    actor: CurrentActor,
-    file: Annotated[UploadFile, File(description="The export or file to import.")],
-    kind: Annotated[str, Form(description="What the file is: slack, ...")] = "slack",
-    incident: Annotated[str | None, Form(description="Attach to this incident (INC-42).")] = None,
-    channels: Annotated[str | None, Form(description="Channel names, comma-separated.")] = None,
-    since: Annotated[str | None, Form(description="Window start, ISO 8601.")] = None,
-    until: Annotated[str | None, Form(description="Window end, ISO 8601.")] = None,
-    recording_start: Annotated[
-        str | None,
-        Form(
-            description="A transcript's recording start, ISO 8601 with an offset; places each "
-            "cue in time. Default: the incident's start."
-        ),
-    ] = None,
-) -> s.ImportQueued:
-    options = options_of(incident, channels, since, until, recording_start)
-    options = await run_in_threadpool(with_recording_start, db, actor, kind, options)
-    job = await start_import(request, db, actor, kind=kind, file=file, options=options)
+IMPORT_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "The export or file to import.",
+                        },
+                        "kind": {
+                            "type": "string",
+                            "default": "slack",
+                            "description": "What the file is: slack, ...",
+                        },
+                        "incident": {
+                            "type": "string",
+                            "description": "Attach to this incident (INC-42).",
+                        },
+                        "channels": {
+                            "type": "string",
+                            "description": "Channel names, comma-separated.",
+                        },
+                        "since": {"type": "string", "description": "Window start, ISO 8601."},
+                        "until": {"type": "string", "description": "Window end, ISO 8601."},
+                        "recording_start": {
+                            "type": "string",
+                            "description": "A transcript's recording start, ISO 8601 with an "
+                            "offset; places each cue in time. Default: the incident's start.",
+                        },
+                    },
+                }
+            }
+        },
+    }
+}
+"""`openapi_extra=` of the upload: the route reads its form itself, after checking the
+caller (`afteraction.web.uploads`), so FastAPI does not describe it."""
+
+
+@router.post(
+    "/imports",
+    tags=["imports"],
+    status_code=202,
+    response_model=s.ImportQueued,
+    responses=s.TOO_LARGE,
+    openapi_extra=IMPORT_BODY,
+)
+async def create_import(request: Request, db: DbSession, upload: UploadDep) -> s.ImportQueued:
+    """Queue an import of the uploaded file. The caller and their right to import are
+    checked before the body is read; a body past the size limit is refused with 413."""
+    form = upload.form
+    file = form.get("file")
+    if not isinstance(file, StarletteUpload):
+        raise ValidationError("attach the file to import as the 'file' field", field="file")
+    options = options_of(
+        text_field(form, "incident"),
+        text_field(form, "channels"),
+        text_field(form, "since"),
+        text_field(form, "until"),
+        text_field(form, "recording_start"),
+    )
+    kind = text_field(form, "kind") or "slack"
+    options = await run_in_threadpool(with_recording_start, db, upload.actor, kind, options)
+    job = await start_import(request, db, upload.actor, kind=kind, file=file, options=options)
     return s.ImportQueued(job=job.id, status_url=f"/api/v1/imports/{job.id}")
 
 

@@ -28,6 +28,7 @@ from afteraction.web.routes.pages_incidents import incident_key
 from afteraction.web.routes.pages_insights import export, thresholds_from, write_counts
 from afteraction.web.schemas.common import ROW_ID_MAX, RowId
 from afteraction.web.similarity import request_embed
+from afteraction.web.uploads import CallerDep, read_body, read_form
 
 router = APIRouter(tags=["insights"])
 Limit = Annotated[int, Query(ge=1, le=1000)]
@@ -179,35 +180,42 @@ def delete_slo(slo_id: RowId, db: DbSession, actor: CurrentActor) -> Response:
     "/slos/{slo_id}/counts",
     status_code=201,
     response_model=s.CountsWritten,
+    responses=s.TOO_LARGE,
     openapi_extra=s.COUNTS_BODY,
 )
 async def add_counts(
-    slo_id: RowId, request: Request, db: DbSession, actor: CurrentActor
+    slo_id: RowId, request: Request, db: DbSession, caller: CallerDep
 ) -> s.CountsWritten:
     """Good/total counts as JSON (`{"rows": [{"at", "good", "total"}]}` or a list) or as a
     CSV body / `file` upload with the header at,good,total. Every row is checked first; a
-    bad row is refused with its number and nothing is written."""
+    bad row is refused with its number and nothing is written. The caller and their right
+    to import are checked before the body is read."""
     content_type = request.headers.get("content-type", "")
     first_row = 1
     if content_type.startswith("multipart/form-data"):
-        form = await request.form()
-        upload = form.get("file")
-        if upload is None or isinstance(upload, str):
-            raise ValidationError("attach the CSV as the 'file' field", field="file")
-        rows: Any = levels.parse_counts_csv(await upload.read())
+        form = await read_form(request, caller)
+        try:
+            upload = form.get("file")
+            if upload is None or isinstance(upload, str):
+                raise ValidationError("attach the CSV as the 'file' field", field="file")
+            rows: Any = levels.parse_counts_csv(await upload.read())
+        finally:
+            await form.close()
         first_row = 2
     elif content_type.startswith("text/csv"):
-        rows = levels.parse_counts_csv(await request.body())
+        rows = levels.parse_counts_csv(await read_body(request, caller))
         first_row = 2
     else:
         try:
-            payload = orjson.loads(await request.body())
+            payload = orjson.loads(await read_body(request, caller))
         except orjson.JSONDecodeError:
             raise ValidationError("the body is not valid JSON", field="rows") from None
         rows = payload.get("rows") if isinstance(payload, dict) else payload
         if not isinstance(rows, list):
             raise ValidationError("send a list of rows (or {'rows': [...]})", field="rows")
-    written = await run_in_threadpool(write_counts, request, db, actor, slo_id, rows, first_row)
+    written = await run_in_threadpool(
+        write_counts, request, db, caller.actor, slo_id, rows, first_row
+    )
     return s.CountsWritten(written=written)
 
 

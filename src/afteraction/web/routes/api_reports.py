@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Response
 from afteraction.services import report_claims, report_export
 from afteraction.services.schemas.report_claims import ReportClaimsRead
 from afteraction.web.deps import CurrentActor, DbSession
+from afteraction.web.security import report_export_csp
 
 router = APIRouter(tags=["reports"])
 
@@ -30,9 +31,8 @@ def export_report(
     published yet). Viewers get 403 for an unpublished report; 404 when the incident has no
     report or is not visible."""
     content, media, name = report_export.export(db, actor, key, format)
-    return Response(
-        content, media_type=media, headers={"Content-Disposition": f'inline; filename="{name}"'}
-    )
+    headers = {"Content-Disposition": f'inline; filename="{name}"'} | report_export_csp(format)
+    return Response(content, media_type=media, headers=headers)
 
 
 @router.get(

@@ -46,12 +46,15 @@ class AccountPage:
     errors: dict[str, str] = field(default_factory=dict)
     password_errors: dict[str, str] = field(default_factory=dict)
     min_password: int = MIN_PASSWORD
+    sso: bool = False  # single sign-on is configured: the page offers to link it
 
 
 def account_page(request: Request, db: Session, user: User, **extra: Any) -> AccountPage:
+    settings = request.app.state.settings
     open_sessions = sessions.list_open(
-        db, user.id, now=now_of(request), lifetimes=lifetimes(request.app.state.settings)
+        db, user.id, now=now_of(request), lifetimes=lifetimes(settings)
     )
+    extra.setdefault("sso", settings.oidc.enabled)
     return AccountPage(
         user, users.list_tokens(db, user.id), open_sessions, current_session_id(request), **extra
     )

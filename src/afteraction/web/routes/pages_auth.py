@@ -4,8 +4,10 @@ Two ways in, both ending in a server-side session whose secret the signed cookie
 email and password (unless `password_login` is off; throttled per account and per client
 address, with the same answers whether the account exists or not) and, when an OpenID
 Connect provider is configured, single sign-on through `/login/oidc` and its callback (see
-`afteraction.web.oidc`). Logging out (a POST with the CSRF token) ends the session on the
-server.
+`afteraction.web.oidc`). An SSO identity is linked to an account by its issuer and
+subject; a signed-in user links one from their account page (`POST /account/sso/link`),
+the only way for an account with a password (`services.users.sso_login`). Logging out (a
+POST with the CSRF token) ends the session on the server.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from afteraction.config import Settings
 from afteraction.core.errors import Throttled
 from afteraction.services import sessions, users
 from afteraction.services.users import SsoRefused
@@ -30,6 +33,7 @@ from afteraction.web import oidc
 from afteraction.web.csrf import csrf_token
 from afteraction.web.deps import (
     SESSION_KEY,
+    CurrentUser,
     DbSession,
     OptionalUser,
     SettingsDep,
@@ -38,7 +42,9 @@ from afteraction.web.deps import (
     load_form_csrf,
     now_of,
     session_secret,
+    session_user,
 )
+from afteraction.web.routes.pages_forms import see_other
 from afteraction.web.templating import render
 
 try:  # Authlib 1.6+ validates ID tokens with joserfc; earlier releases with authlib.jose
@@ -50,6 +56,7 @@ router = APIRouter(include_in_schema=False)
 log = logging.getLogger(__name__)
 
 NEXT_KEY = "oidc_next"
+LINK_KEY = "oidc_link"  # the id of the signed-in user linking SSO to their account
 
 
 def _safe_next(target: str | None) -> str:
@@ -160,18 +167,26 @@ def _sso_failed(request: Request, status_code: int, message: str) -> Response:
 async def oidc_start(request: Request, settings: SettingsDep, next: str | None = None) -> Response:
     """Send the browser to the identity provider (state, nonce and PKCE verifier are kept
     in the session cookie until the callback)."""
+    response, sent = await _to_provider(request, settings)
+    if sent:
+        request.session[NEXT_KEY] = _safe_next(next)
+    return response
+
+
+async def _to_provider(request: Request, settings: Settings) -> tuple[Response, bool]:
+    """(the redirect to the identity provider, True), or (the login page saying why not,
+    False)."""
     client = _sso_client(request)
     try:
         await oidc.check_issuer(client, settings)
         response: Response = await client.authorize_redirect(request, oidc.redirect_uri(settings))
     except SsoRefused as error:
         log.warning("OIDC discovery refused: %s", error.message)
-        return _sso_failed(request, 403, _sentence(error.message))
+        return _sso_failed(request, 403, _sentence(error.message)), False
     except oidc.DISCOVERY_ERRORS as error:
         log.warning("OIDC discovery at %s failed: %s", settings.oidc.issuer, error)
-        return _sso_failed(request, 502, "the identity provider could not be reached.")
-    request.session[NEXT_KEY] = _safe_next(next)
-    return response
+        return _sso_failed(request, 502, "the identity provider could not be reached."), False
+    return response, True
 
 
 @router.get("/login/oidc/callback")
@@ -179,6 +194,7 @@ async def oidc_callback(request: Request, settings: SettingsDep) -> Response:
     """Exchange the code, validate the ID token, then log the matching user in."""
     client = _sso_client(request)
     target = _safe_next(request.session.pop(NEXT_KEY, None))
+    link_to = request.session.pop(LINK_KEY, None)  # one attempt only, whatever happens
     try:
         await oidc.check_issuer(client, settings)
         token = await client.authorize_access_token(request)
@@ -203,27 +219,50 @@ async def oidc_callback(request: Request, settings: SettingsDep) -> Response:
         log.warning("OIDC ID token rejected: %r", error)
         return _sso_failed(request, 400, "the identity provider's answer could not be verified.")
     try:
-        secret = await run_in_threadpool(_sso_user, request, identity)
+        secret = await run_in_threadpool(_sso_user, request, identity, link_to)
     except SsoRefused as error:
         log.info("SSO sign-in refused: %s", error.message)
         return _sso_failed(request, 403, _sentence(error.message))
+    if secret is None:  # linked to the signed-in account, whose session goes on
+        return see_other(request, "/account", "Single sign-on is linked to your account")
     _start_session(request, secret)
     return RedirectResponse(target, status_code=303)
 
 
-def _sso_user(request: Request, identity: oidc.Identity) -> str:
-    """Log the identity's user in; returns the new session's secret."""
+def _sso_user(request: Request, identity: oidc.Identity, link_to: object) -> str | None:
+    """Log the identity's user in and return the new session's secret; or, when the
+    signed-in user asked to link it (`link_to`, their id), link it and return None."""
     settings = request.app.state.settings
-    with request.app.state.session_factory() as db, writing(db):
-        user = users.sso_login(
-            db,
-            email=identity.email,
-            name=identity.name,
-            issuer=identity.issuer,
-            subject=identity.subject,
-            default_role=settings.oidc.default_role.strip() or None,
-        )
-        return _open_session(request, db, user)
+    with request.app.state.session_factory() as db:
+        if link_to is not None:
+            current = session_user(request, db)
+            if current is None or current.id != link_to:
+                raise SsoRefused("sign in again before linking single sign-on to your account")
+        with writing(db):
+            user = users.sso_login(
+                db,
+                email=identity.email,
+                email_verified=identity.email_verified,
+                name=identity.name,
+                issuer=identity.issuer,
+                subject=identity.subject,
+                default_role=settings.oidc.default_role.strip() or None,
+                password_login=settings.password_login,
+                link_to=link_to if isinstance(link_to, int) else None,
+            )
+            return None if link_to is not None else _open_session(request, db, user)
+
+
+@router.post("/account/sso/link")
+async def sso_link(request: Request, user: CurrentUser, settings: SettingsDep) -> Response:
+    """Link the provider's identity to the signed-in account (the way for an account with
+    a password: an email never takes one over). Needs the CSRF token; the callback checks
+    that the same user is still signed in."""
+    response, sent = await _to_provider(request, settings)
+    if sent:
+        request.session[LINK_KEY] = user.id
+        request.session[NEXT_KEY] = "/account"
+    return response
 
 
 @router.post("/logout")

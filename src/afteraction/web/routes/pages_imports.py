@@ -56,6 +56,7 @@ from afteraction.web.routes.pages_forms import can_write, errors_of, render_page
 from afteraction.web.routes.pages_incidents import FormDep
 from afteraction.web.schemas.common import RowId
 from afteraction.web.templating import render
+from afteraction.web.uploads import UploadDep, text_field
 
 router = APIRouter(include_in_schema=False)
 
@@ -128,20 +129,16 @@ def imports_page(request: Request, db: DbSession, user: CurrentUser) -> Response
     return render_page(request, "imports.html", page, user=user, status_code=status)
 
 
-def _text(form: Any, name: str) -> str:
-    value = form.get(name)
-    return value.strip()[:2000] if isinstance(value, str) else ""
-
-
 @router.post("/imports")
-async def upload(request: Request, db: DbSession, user: CurrentUser) -> Response:
-    actor = users.actor_for(user)
-    form = await request.form()
-    kind = _text(form, "kind") or "slack"
-    values = {n: _text(form, n) if n in fields_of(kind) else "" for n in FIELDS}
+async def upload(request: Request, db: DbSession, sent: UploadDep) -> Response:
+    """Queue (or preview) an import; the caller and their right to import are checked
+    before the body is read (`afteraction.web.uploads`)."""
+    user, actor, form = sent.user, sent.actor, sent.form
+    kind = text_field(form, "kind") or "slack"
+    values = {n: text_field(form, n) if n in fields_of(kind) else "" for n in FIELDS}
     values["kind"] = kind
     file = form.get("file")
-    preview = _text(form, "preview") == "1"
+    preview = text_field(form, "preview") == "1"
     try:
         if not isinstance(file, UploadFile) or not file.filename:
             raise ValidationError("choose a file to upload", field="file")

@@ -35,6 +35,7 @@ from afteraction.web.routes.pages_incidents import FormDep, incident_key
 from afteraction.web.schemas.common import RowId
 from afteraction.web.similarity import request_embed
 from afteraction.web.templating import render
+from afteraction.web.uploads import UploadDep
 
 router = APIRouter(include_in_schema=False)
 Rows = list[dict[str, Any]]
@@ -354,17 +355,17 @@ def create_slo_form(request: Request, db: DbSession, user: CurrentUser, form: Fo
 
 @router.post("/slos/{slo_id}/counts")
 async def upload_counts_form(
-    request: Request, slo_id: RowId, db: DbSession, user: CurrentUser
+    request: Request, slo_id: RowId, db: DbSession, sent: UploadDep
 ) -> Response:
-    actor = users.actor_for(user)
-    form = await request.form()
-    upload = form.get("file")
+    """Import a counts CSV from the SLO page; the caller and their right to import are
+    checked before the body is read (`afteraction.web.uploads`)."""
+    upload = sent.form.get("file")
     text = ""
     if upload is not None and hasattr(upload, "read"):
         text = (await upload.read()).decode("utf-8-sig", errors="replace")
     try:
         rows = levels.parse_counts_csv(text)
-        written = await run_in_threadpool(write_counts, request, db, actor, slo_id, rows, 2)
+        written = await run_in_threadpool(write_counts, request, db, sent.actor, slo_id, rows, 2)
     except AfteractionError as error:
         return see_other(request, "/slos", f"Counts not imported: {error.message}")
     return see_other(request, "/slos", f"Imported {written} count rows")

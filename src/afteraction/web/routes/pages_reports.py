@@ -38,6 +38,7 @@ from afteraction.web.routes.pages_forms import (
 )
 from afteraction.web.routes.pages_incidents import FormDep, incident_key
 from afteraction.web.schemas.common import RowId
+from afteraction.web.security import report_export_csp
 from afteraction.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -196,7 +197,8 @@ def report_export_page(
     return Response(
         content,
         media_type=media,
-        headers={"Content-Disposition": f'{disposition}; filename="{name}"'},
+        headers={"Content-Disposition": f'{disposition}; filename="{name}"'}
+        | report_export_csp(format),
     )
 
 

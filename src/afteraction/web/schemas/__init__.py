@@ -34,7 +34,14 @@ from afteraction.web.schemas.admin import (
     UserUpdate,
     token_read,
 )
-from afteraction.web.schemas.common import ERRORS, NO_CONTENT, ErrorDetail, ErrorResponse, Strict
+from afteraction.web.schemas.common import (
+    ERRORS,
+    NO_CONTENT,
+    TOO_LARGE,
+    ErrorDetail,
+    ErrorResponse,
+    Strict,
+)
 from afteraction.web.schemas.directory import (
     ErasureRequest,
     MembershipCreate,
@@ -144,6 +151,7 @@ __all__ = [
     "ErasureRequest",
     "COUNTS_BODY",
     "ERRORS",
+    "TOO_LARGE",
     "ActionItemCreate",
     "ActionItemList",
     "ActionItemRead",

@@ -104,3 +104,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 """The error answers every API router declares (instead of FastAPI's default 422 shape,
 which this API does not send)."""
+
+TOO_LARGE: dict[int | str, dict[str, Any]] = {
+    413: {"model": ErrorResponse, "description": "The upload is larger than allowed"}
+}
+"""`responses=` of an endpoint that takes an upload (`afteraction.web.uploads`)."""
