@@ -294,8 +294,8 @@ USUAL = -1  # `_import` through the `ParsedMessage` path (PostgreSQL's), the ref
 
 def _import(db: Session, path: Path, parsers: int | None, **options: Any) -> dict[str, Any]:
     """Import in one transaction: `USUAL`, 0 (bound rows made in process) or parsers."""
-    lean = slack_importer.LEAN_ROWS
-    slack_importer.LEAN_ROWS = parsers != USUAL
+    lean = slack_importer.BOUND_ROWS
+    slack_importer.BOUND_ROWS = parsers != USUAL
     try:
         with storage_db.writing(db):
             summary = import_slack_export(
@@ -306,7 +306,7 @@ def _import(db: Session, path: Path, parsers: int | None, **options: Any) -> dic
                 **options,
             )
     finally:
-        slack_importer.LEAN_ROWS = lean
+        slack_importer.BOUND_ROWS = lean
     return {k: v for k, v in summary.as_dict().items() if k not in ("source_id", "origin")}
 
 

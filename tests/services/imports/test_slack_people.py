@@ -76,13 +76,13 @@ def declare(db: Session) -> str:
 
 def run_import(db: Session, path: Path, way: str = "bound rows", **options: Any):  # type: ignore[no-untyped-def]
     lean, parsers = PATHS[way]
-    before = slack_importer.LEAN_ROWS
-    slack_importer.LEAN_ROWS = lean
+    before = slack_importer.BOUND_ROWS
+    slack_importer.BOUND_ROWS = lean
     try:
         with writing(db):
             return import_slack_export(db, SYSTEM, path, parser_processes=parsers, **options)
     finally:
-        slack_importer.LEAN_ROWS = before
+        slack_importer.BOUND_ROWS = before
 
 
 def slack_people(db: Session) -> dict[str, str]:

@@ -51,13 +51,13 @@ def write_export(root: Path) -> Path:
 
 def run_import(db: Session, path: Path, way: str, **options: Any) -> dict[str, Any]:
     lean, parsers = PATHS[way]
-    before = slack_importer.LEAN_ROWS
-    slack_importer.LEAN_ROWS = lean
+    before = slack_importer.BOUND_ROWS
+    slack_importer.BOUND_ROWS = lean
     try:
         with writing(db):
             summary = import_slack_export(db, SYSTEM, path, parser_processes=parsers, **options)
     finally:
-        slack_importer.LEAN_ROWS = before
+        slack_importer.BOUND_ROWS = before
     return summary.as_dict()
 
 
