@@ -1,10 +1,12 @@
 """Import Slack evidence — a workspace export (zip or folder) or a channel's live history —
 as channels, messages, people links and incident references, under one `Source`.
 
-Lives here: `import_slack_export`, `import_slack_history` and the writer they share. Does not
-live here: reading Slack data (`adapters.slack_export`, `adapters.slack_api`), bulk row
-writes (`storage.messages`), commits (the caller wraps the call in `with writing(session):`,
-so a failure or a killed process leaves the database as it was).
+Lives here: `import_slack_export`, `import_slack_history` and the writer they share, which
+wires the one parser's records (`adapters.slack_messages`, through `adapters.slack_export`
+or `adapters.slack_api`) through the intake (`slack_intake`: new, edited, already present)
+to a message sink (`storage.message_sinks`). Does not live here: reading Slack data, rows
+and columns (the sinks), commits (the caller wraps the call in `with writing(session):`, so
+a failure or a killed process leaves the database as it was).
 
 Decisions (see docs/import.md):
 - Without `incident` the export is stored as the organisation's archive: every listed
@@ -15,7 +17,7 @@ Decisions (see docs/import.md):
   name; users nobody matches become new people (name, email, time zone, title from the
   profile) so analysis has them, and are listed in `unmatched` for linking by hand or a
   roster import; into an incident, only those who appear in the imported messages
-  (`importers.slack_people`). Bots and apps do not become people; their messages keep
+  (`slack_people`). Bots and apps do not become people; their messages keep
   `is_bot`.
 - Messages are keyed on (channel, ts): an overlapping later export adds only new messages;
   a message seen again with a later `edited.ts` gets its text, reactions, mentions and files
@@ -118,7 +120,7 @@ def import_slack_export(
     """Import a Slack export (see the module docstring). Runs in the caller's transaction;
     bad input raises ImportFailed naming the file and position, and nothing is kept.
     `parser_processes`: None lets a large export be read by parser processes while this
-    one writes (`importers.slack_parallel`), 0 reads it here, a number asks for that many
+    one writes (`slack_parallel`), 0 reads it here, a number asks for that many
     where the result is sure to be the same."""
     require_write(actor)
     path = Path(path)

@@ -38,7 +38,7 @@ class MessageIntake:
         new: list[ParsedMessage]
         if len(stamps) == len(messages) and existing.keys().isdisjoint(stamps):
             existing.update(stamps)
-            new = list(messages)
+            new = messages if isinstance(messages, list) else list(messages)
         else:
             new = []
             for m in messages:
@@ -57,7 +57,7 @@ class MessageIntake:
         for m in new:
             if m.topic is not None or m.purpose is not None:
                 self._channel_event(m)
-            if references is not None and m.links:
+            if m.links and references is not None:
                 references.add(" ".join(m.links), at=m.at)
         return new
 
