@@ -190,7 +190,7 @@ class MessageParser:
         The same messages and warnings as `parse` item by item, plus: a non-object item
         is skipped, a ts seen before in `items` or in `previous` (the day before) is a
         skipped duplicate, an unknown subtype is kept with a warning. Speed: the usual
-        message (a user's text, no subtype, no edit) is checked here and read by `_inline`
+        message (a user's text, no subtype, no edit) is checked here and read by `_usual`
         without building its `where` text; every other item goes through `parse`.
         tests/adapters/test_slack_export.py holds both paths to the same output.
         """
@@ -204,8 +204,10 @@ class MessageParser:
                 ts, text, user, seconds, micros = usual
                 at = int(seconds) * 1_000_000 + int(micros)
                 if first <= at <= last:
-                    message = self._inline(
-                        item, rel, number, channel_id, channel_name, ts, at, user, text
+                    # text and user are strings, no edit; `where` is made only if a
+                    # reaction needs it
+                    message = self._usual(
+                        item, channel_id, channel_name, ts, at, user, text, None, (rel, number)
                     )
             if message is None:
                 message = self.parse_item(
@@ -246,22 +248,6 @@ class MessageParser:
         if message.subtype is not None and message.subtype not in KNOWN_SUBTYPES:
             self.warn(where, f"unknown subtype {message.subtype!r} kept as data")
         return message
-
-    def _inline(
-        self,
-        raw: dict[str, Any],
-        rel: str,
-        number: int,
-        channel_id: str,
-        channel_name: str,
-        ts: str,
-        at: int,
-        user: str,
-        text: str,
-    ) -> ParsedMessage:
-        """`_plain` for a message `parse_day` has checked: text and user are strings,
-        no edit; its `where` is made only if a reaction needs it."""
-        return self._usual(raw, channel_id, channel_name, ts, at, user, text, None, (rel, number))
 
     def _plain(
         self,
