@@ -48,6 +48,7 @@ from afteraction.adapters.slack_records import (
 )
 from afteraction.core.errors import ImportFailed, NotFound, ValidationError
 from afteraction.core.import_window import ChannelTally
+from afteraction.core.slack_record import datetime_to_micros
 
 # --- containers: zip or folder --------------------------------------------------------
 
@@ -454,7 +455,8 @@ class SlackExport:
                 raise ValidationError(f"{label} must be timezone-aware", field=label)
         parser = self.message_parser()
         for folder, channel in self.selected(channels):
-            yield from self.folder_messages(parser, folder, channel, since, until)
+            for _, batch in self.folder_days_parsed(parser, folder, channel, since, until):
+                yield from batch
 
     def folder_days(
         self,
@@ -484,7 +486,7 @@ class SlackExport:
         """The items of one day file (`folder/name`); its problems go to `warn` or raise."""
         return _as_array(_load_json(self._source.read(rel), rel, warn), rel, "ts", warn)
 
-    def folder_messages(
+    def folder_days_parsed(
         self,
         parser: MessageParser,
         folder: str,
@@ -492,11 +494,15 @@ class SlackExport:
         since: datetime | None,
         until: datetime | None,
         tally: ChannelTally | None = None,
-    ) -> Iterator[ParsedMessage]:
-        """One chosen channel's part of `iter_messages` (`selected` gives the pairs); its
-        warnings go to `parser.warn`, how many of its messages fell inside and outside
-        the window to `tally` (of the day files read)."""
+    ) -> Iterator[tuple[str, list[ParsedMessage]]]:
+        """(relative path, messages) of each day file of one chosen channel that is read:
+        its messages in time order (equal times in file order), those outside the window
+        left out (the list may be empty). Its warnings
+        go to `parser.warn`, how many of its messages fell inside and outside the window to
+        `tally` (of the day files read)."""
         previous = set[str]()
+        lowest = None if since is None else datetime_to_micros(since)
+        highest = None if until is None else datetime_to_micros(until)
         for rel, items in self.folder_days(folder, since, until, parser.warn):
             batch, previous = parser.parse_day(
                 items,
@@ -506,16 +512,22 @@ class SlackExport:
                 previous=previous,
             )
             del items
-            batch.sort(key=_at)  # same order as `sort_key`: `at` is exact to the microsecond
-            if since is not None or until is not None:
-                kept = [m for m in batch if in_window(m.at, since, until)]
-                if tally is not None and batch:
-                    outside = len(batch) - len(kept)
-                    tally.see(batch[0].at, batch[-1].at, inside=len(kept), outside=outside)
-                batch = kept
-            elif tally is not None and batch:
-                tally.see(batch[0].at, batch[-1].at, inside=len(batch), outside=0)
-            yield from batch
+            if not batch:
+                yield rel, batch
+                continue
+            batch.sort(key=_micros)  # stable: equal times keep file order
+            read = len(batch)
+            ends = batch[0], batch[-1]
+            if lowest is not None or highest is not None:
+                batch = [
+                    m
+                    for m in batch
+                    if (lowest is None or m.micros >= lowest)
+                    and (highest is None or m.micros < highest)
+                ]
+            if tally is not None:
+                tally.see(ends[0].at, ends[1].at, inside=len(batch), outside=read - len(batch))
+            yield rel, batch
 
 
 def _day_may_overlap(name: str, since: datetime | None, until: datetime | None) -> bool:
@@ -532,7 +544,7 @@ def _day_may_overlap(name: str, since: datetime | None, until: datetime | None) 
     return not (until is not None and start - timedelta(days=2) >= until)
 
 
-_at = attrgetter("at")
+_micros = attrgetter("micros")
 
 
 def in_window(at: datetime, since: datetime | None, until: datetime | None) -> bool:

@@ -1,26 +1,33 @@
-"""The one Slack message parser: a message dict (from an export's day file or the Web API) to a
-`ParsedMessage`, with warnings for what it skipped (`WarningLog`), and `usual_message`, the
-fast check of a plain person's message the bound-row path relies on. Formats: formats.md §1.
-No I/O here: `slack_export` reads the files, `slack_api` calls Slack."""
+"""The one Slack message parser: a message dict (from an export's day file or the Web API) to
+the one message record, `ParsedMessage` (`core.slack_record`), with warnings for what it
+skipped (`WarningLog`). It is the only code that reads a Slack message item: the export
+import (in process or in parser processes), the live history fetch and the preview all
+call it, and the message sinks (`storage.message_sinks`) store what it makes.
+
+Speed: `parse_day` reads the usual message (a person's text, no subtype or edit;
+`usual_message` checks it) without building its `where` text or a datetime: its time is
+the `ts` digits as whole microseconds. Formats: formats.md §1. No I/O here:
+`slack_export` reads the files, `slack_api` calls Slack."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from afteraction.adapters.mrkdwn import (
     BLOCK_TARGETS,
+    ControlSequence,
     DecodedText,
     blocks_decoded,
     decode,
+    decode_parts,
     escape_mrkdwn,
     walk_blocks,
 )
 from afteraction.adapters.slack_records import (
     _EARLIEST,
-    _EPOCH,
     _TS,
     KNOWN_SUBTYPES,
     ImportWarning,
@@ -36,6 +43,10 @@ from afteraction.adapters.slack_records import (
     redact_tokens,
     ts_to_datetime,
 )
+from afteraction.core.slack_record import datetime_to_micros
+
+# The latest time a record may hold when the parser is given none: `at` stays a datetime.
+_LAST = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
 
 # --- message parsing (shared with slack_api) ------------------------------------------
 
@@ -63,19 +74,24 @@ class MessageParser:
     warn: Callable[[str, str], None]
     earliest: datetime = _EARLIEST
     latest: datetime | None = None
+    # the bounds as whole microseconds since 1970, and the control sequences decoded so far
+    # (see `decode_parts`)
+    _first: int = field(init=False, repr=False)
+    _last: int = field(init=False, repr=False)
+    _sequences: dict[str, ControlSequence] = field(init=False, repr=False)
 
-    def parse_ts(self, value: object, where: str) -> tuple[str, datetime] | None:
+    def __post_init__(self) -> None:
+        self._first = datetime_to_micros(self.earliest)
+        self._last = datetime_to_micros(self.latest or _LAST)
+        self._sequences = {}
+
+    def parse_ts(self, value: object, where: str) -> tuple[str, int] | None:
+        """(ts, whole microseconds since 1970) of a plausible ts, else None with a warning."""
         if type(value) is str and (match := _TS.match(value)) is not None:  # the usual case
             seconds, micros = match.groups()
-            try:
-                moment = _EPOCH + timedelta(
-                    0, int(seconds), int(micros.ljust(6, "0")) if micros else 0
-                )
-            except OverflowError:
-                pass  # warned below
-            else:
-                if moment >= self.earliest and (self.latest is None or moment <= self.latest):
-                    return value, moment
+            moment = int(seconds) * 1_000_000 + (int(micros.ljust(6, "0")) if micros else 0)
+            if self._first <= moment <= self._last:
+                return value, moment
         if (
             type(value) is not str
             and isinstance(value, int | float)
@@ -87,13 +103,8 @@ class MessageParser:
             self.warn(where, f"skipped: missing or malformed ts {value!r}")
             return None
         micros = match.group(2)
-        try:
-            at: datetime | None = _EPOCH + timedelta(
-                seconds=int(match.group(1)), microseconds=int(micros.ljust(6, "0")) if micros else 0
-            )
-        except OverflowError:
-            at = None
-        if at is None or at < self.earliest or (self.latest is not None and at > self.latest):
+        at = int(match.group(1)) * 1_000_000 + (int(micros.ljust(6, "0")) if micros else 0)
+        if not self._first <= at <= self._last:
             self.warn(where, f"skipped: ts {value} is an implausible date (far past or future)")
             return None
         return value, at
@@ -179,25 +190,24 @@ class MessageParser:
         The same messages and warnings as `parse` item by item, plus: a non-object item
         is skipped, a ts seen before in `items` or in `previous` (the day before) is a
         skipped duplicate, an unknown subtype is kept with a warning. Speed: the usual
-        message (a user's text, no subtype, no edit, no blocks) is checked here and read
-        by `_inline` without building its `where` text; every other item goes through
-        `parse`. tests/adapters/test_slack_export.py holds both paths to the same output.
+        message (a user's text, no subtype, no edit) is checked here and read by `_usual`
+        without building its `where` text; every other item goes through `parse`.
+        tests/adapters/test_slack_export.py holds both paths to the same output.
         """
         found: list[ParsedMessage] = []
         seen: set[str] = set()
-        earliest, latest = self.earliest, self.latest
+        first, last = self._first, self._last
         for number, item in enumerate(items, start=1):
             message: ParsedMessage | None = None
-            usual = usual_message(item, blocks=False)
+            usual = usual_message(item, blocks=True)
             if usual is not None:
                 ts, text, user, seconds, micros = usual
-                try:
-                    at: datetime | None = _EPOCH + timedelta(0, int(seconds), int(micros))
-                except OverflowError:
-                    at = None
-                if at is not None and at >= earliest and (latest is None or at <= latest):
-                    message = self._inline(
-                        item, rel, number, channel_id, channel_name, ts, at, user, text
+                at = int(seconds) * 1_000_000 + int(micros)
+                if first <= at <= last:
+                    # text and user are strings, no edit; `where` is made only if a
+                    # reaction needs it
+                    message = self._usual(
+                        item, channel_id, channel_name, ts, at, user, text, None, (rel, number)
                     )
             if message is None:
                 message = self.parse_item(
@@ -239,74 +249,13 @@ class MessageParser:
             self.warn(where, f"unknown subtype {message.subtype!r} kept as data")
         return message
 
-    def _inline(
-        self,
-        raw: dict[str, Any],
-        rel: str,
-        number: int,
-        channel_id: str,
-        channel_name: str,
-        ts: str,
-        at: datetime,
-        user: str,
-        text: str,
-    ) -> ParsedMessage:
-        """`_plain` for a message `parse_day` has checked: text and user are strings,
-        no edit, no blocks."""
-        if "xox" in text:
-            text = redact_tokens(text)
-        if "<" in text or "&" in text:
-            decoded = decode(text, self.users, self.channels)
-            plain, mentions, channels = decoded.plain, decoded.mentions, decoded.channels
-            broadcasts, links = decoded.broadcasts, decoded.links
-            if links:
-                links = tuple(redact_tokens(u) for u in links)
-        else:
-            plain, mentions, channels, broadcasts, links = text, (), (), (), ()
-        get = raw.get
-        thread_ts = get("thread_ts")
-        if thread_ts is not None:
-            thread_ts = _opt_str(thread_ts)
-        parent_user_id = get("parent_user_id")
-        if parent_user_id is not None:
-            parent_user_id = _opt_str(parent_user_id)
-        reply_count = get("reply_count")
-        reactions = get("reactions")
-        return ParsedMessage(
-            channel_id,
-            channel_name,
-            ts,
-            at,
-            user,
-            text,
-            plain,
-            None,
-            None,
-            None,
-            None,
-            thread_ts,
-            parent_user_id,
-            0 if reply_count is None else _opt_int(reply_count),
-            None,
-            None,
-            None,
-            None,
-            () if reactions is None else self._reactions(reactions, f"{rel}: message {number}"),
-            (),
-            "",
-            mentions,
-            channels,
-            broadcasts,
-            links,
-        )
-
     def _plain(
         self,
         raw: Mapping[str, Any],
         channel_id: str,
         channel_name: str,
         ts: str,
-        at: datetime,
+        at: int,
         where: str,
     ) -> ParsedMessage:
         """`parse` for the common message whose fields are all in `_PLAIN_KEYS` (no
@@ -322,21 +271,42 @@ class MessageParser:
         user_id = (user or None) if type(user) is str else self._user(raw, raw, None, where)
         edited = get("edited")
         if edited is None:
-            edited_by = edited_ts = edited_at = None
+            edit = None
         else:
             edited = _dict(edited)
             edited_by, edited_ts = _str(edited.get("user")), _str(edited.get("ts"))
-            edited_at = None if edited_ts is None else self._edited_at(edited_ts, where)
+            edit = edited_by, edited_ts, self._edited_at(edited_ts, where)
+        return self._usual(raw, channel_id, channel_name, ts, at, user_id, text, edit, where)
+
+    def _usual(
+        self,
+        raw: Mapping[str, Any],
+        channel_id: str,
+        channel_name: str,
+        ts: str,
+        at: int,
+        user_id: str | None,
+        text: str,
+        edit: tuple[str | None, str | None, datetime | None] | None,
+        where: str | tuple[str, int],
+    ) -> ParsedMessage:
+        """The record of a message with only `_PLAIN_KEYS` once its text (tokens
+        redacted), user and edit (by, ts, time) are read; `where` may be (day file,
+        number), made into text only for a reaction's warning. Control sequences are
+        decoded through the parser's memo."""
+        if "xox" in text:
+            text = redact_tokens(text)
         if "<" in text or "&" in text:
-            decoded = decode(text, self.users, self.channels)
-            plain, mentions, channels = decoded.plain, decoded.mentions, decoded.channels
-            broadcasts, links = decoded.broadcasts, decoded.links
+            plain, mentions, channels, broadcasts, _, links = decode_parts(
+                text, self.users, self.channels, self._sequences
+            )
             if links:
                 links = tuple(redact_tokens(u) for u in links)
         else:
             plain, mentions, channels, broadcasts, links = text, (), (), (), ()
+        get = raw.get
         blocks = get("blocks")
-        if blocks:
+        if blocks:  # the blocks' exact mentions join the text's
             known = DecodedText(plain, mentions, channels, broadcasts, (), links)
             text, merged = self._with_blocks(text, known, blocks)
             plain, mentions, channels = merged.plain, merged.mentions, merged.channels
@@ -349,6 +319,11 @@ class MessageParser:
             parent_user_id = _opt_str(parent_user_id)
         reply_count = get("reply_count")
         reactions = get("reactions")
+        if reactions is not None:
+            if not isinstance(where, str):
+                where = f"{where[0]}: message {where[1]}"
+            reactions = self._reactions(reactions, where)
+        edited_by, edited_ts, edited_at = edit or (None, None, None)
         return ParsedMessage(
             channel_id,
             channel_name,
@@ -368,7 +343,7 @@ class MessageParser:
             edited_ts,
             edited_at,
             None,
-            () if reactions is None else self._reactions(reactions, where),
+            reactions or (),
             (),
             "",
             mentions,

@@ -24,6 +24,7 @@ from typing import Any
 from afteraction.adapters.slack_export import SlackExport, in_window
 from afteraction.adapters.slack_records import SlackChannel
 from afteraction.core.import_window import ChannelTally, utc_text
+from afteraction.core.slack_record import micros_to_datetime
 
 
 @dataclass(slots=True)
@@ -127,7 +128,7 @@ def _day_times(export: SlackExport, rels: list[str]) -> Iterable[tuple[str, list
             if parsed is None or parsed[0] in seen or parsed[0] in previous:
                 continue
             seen.add(parsed[0])
-            times.append(parsed[1])
+            times.append(micros_to_datetime(parsed[1]))
         previous = seen
         yield rel, times
 

@@ -1,5 +1,6 @@
 """The plain records a Slack export or the Web API yields (users, channels, integration log
-entries, reactions, parsed messages), the export's safety limits, and the small coercions of
+entries; the message record itself, `ParsedMessage`, is `core.slack_record`'s and is
+named here for the adapters' users), the export's safety limits, and the small coercions of
 Slack's loosely typed JSON (ts to datetime and back, tokens redacted, ints and strings
 checked), decoding a member's JSON with its errors placed, and the message subtypes Slack
 is known to write. Formats: formats.md §1. No I/O here."""
@@ -15,7 +16,9 @@ from typing import Any
 import orjson
 
 from afteraction.core.errors import ImportFailed, ValidationError
-from afteraction.core.evidence import MessageRecord, PersonRecord, Reaction
+from afteraction.core.evidence import PersonRecord
+from afteraction.core.slack_record import ParsedMessage as ParsedMessage  # the one record
+from afteraction.core.slack_record import SlackReaction as SlackReaction
 
 MiB = 1024 * 1024
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -113,97 +116,6 @@ class IntegrationLogEntry:
     scope: str = ""
     channel: str = ""
     reason: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class SlackReaction:
-    name: str
-    count: int
-    users: tuple[str, ...] = ()
-
-
-@dataclass(slots=True)
-class ParsedMessage:
-    """One message or channel event, from an export day file or the Web API.
-
-    `text` is the raw mrkdwn (export tokens redacted); `plain` is decoded once with
-    mentions resolved to @names where known. `target_ts` is the message a
-    `message_changed`/`message_deleted` record refers to.
-
-    Treat it as read-only. It is not declared frozen because one is built per imported
-    message and a frozen dataclass's `__init__` sets each of its 31 fields through
-    `object.__setattr__`: ten times slower, a tenth of a whole import.
-    """
-
-    channel_id: str
-    channel_name: str
-    ts: str
-    at: datetime
-    user_id: str | None
-    text: str = ""
-    plain: str = ""
-    subtype: str | None = None
-    bot_id: str | None = None
-    username: str | None = None
-    author_name: str | None = None
-    thread_ts: str | None = None
-    parent_user_id: str | None = None
-    reply_count: int = 0
-    edited_by: str | None = None
-    edited_ts: str | None = None
-    edited_at: datetime | None = None
-    inviter: str | None = None
-    reactions: tuple[SlackReaction, ...] = ()
-    file_links: tuple[str, ...] = ()
-    attachments_text: str = ""
-    mentions: tuple[str, ...] = ()
-    channel_mentions: tuple[str, ...] = ()
-    broadcasts: tuple[str, ...] = ()
-    links: tuple[str, ...] = ()
-    topic: str | None = None
-    purpose: str | None = None
-    old_name: str | None = None
-    name: str | None = None
-    target_ts: str | None = None
-    hidden: bool = False
-
-    @property
-    def sort_key(self) -> tuple[int, int]:
-        return ts_key(self.ts)
-
-    @property
-    def is_bot(self) -> bool:
-        return self.subtype == "bot_message" or self.bot_id is not None
-
-    @property
-    def is_thread_reply(self) -> bool:
-        return self.thread_ts is not None and self.thread_ts != self.ts
-
-    def to_record(self, resolve_person: Callable[[str], str | None]) -> MessageRecord:
-        """A `MessageRecord`; Slack ids the resolver does not know become `slack:<id>`."""
-
-        def key(slack_id: str) -> str:
-            return resolve_person(slack_id) or f"slack:{slack_id}"
-
-        author = self.user_id or self.bot_id
-        return MessageRecord(
-            channel=self.channel_name or self.channel_id,
-            ts=self.ts,
-            at=self.at,
-            author_key=key(author) if author else None,
-            text=self.text,
-            subtype=self.subtype,
-            thread_ts=self.thread_ts,
-            edited_at=self.edited_at,
-            inviter_key=key(self.inviter) if self.inviter else None,
-            mention_keys=tuple(key(m) for m in self.mentions),
-            reactions=tuple(
-                Reaction(r.name, r.count, tuple(key(u) for u in r.users)) for r in self.reactions
-            ),
-            file_links=self.file_links,
-            is_bot=self.is_bot,
-            hidden=self.hidden,
-        )
 
 
 # --- small coercions ------------------------------------------------------------------

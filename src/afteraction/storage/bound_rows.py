@@ -1,22 +1,27 @@
 """A message row as SQLite binds it, and the staged files parser processes write: no
-SQLAlchemy here, so that a Slack parser process (`importers.slack_parallel`) starts by
-importing this, the adapters and the standard library only.
+SQLAlchemy here, so that a Slack parser process (`services.imports.slack_parallel`) starts
+by importing this, the adapters, core and the standard library only.
 
-Lives here: the column order of a message row (`COLUMNS`), turning Python values into the
-values a SQLite insert binds (`stored_values`, `stored_time`, `stored_raw`), the
-placeholders that turn them back into NULL, and `StageFile`. Does not live here: any
-statement on the database itself (`storage.messages`).
+Lives here: the column order of a message row (`COLUMNS`) and its NULL rules; `BoundRows`,
+the SQLite sink's maker of bound rows from message records (`core.slack_record`), the one
+code that knows that order; `Authors`, what a row says of a message's author (both sinks
+use it); turning Python values into the values a SQLite insert binds (`stored_values`,
+`stored_time`, `stored_raw`) and the placeholders that turn them back into NULL; and
+`StageFile`. Does not live here: any statement on the database itself
+(`storage.messages`, `storage.message_sinks`).
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
-from datetime import UTC, datetime
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import orjson
+
+from afteraction.core.slack_record import ParsedMessage, extra_fields
 
 BATCH = 5000  # rows handed over (and inserted) at a time
 
@@ -140,9 +145,106 @@ def stored_time(value: datetime | None) -> str | None:
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
+class Authors:
+    """What a message's row says of its author, from one import's Slack users: the person
+    linked to its user (`person_of`), the name Slack shows (`labels`, unless the message
+    names its author), and whether it is a bot's (a bot user, a bot id or a bot_message)."""
+
+    def __init__(
+        self, person_of: Mapping[str, int], labels: Mapping[str, str], bot_users: Collection[str]
+    ) -> None:
+        self.person_of, self.labels, self.bot_users = person_of, labels, bot_users
+        self._known: dict[str, tuple[int | None, str, bool]] = {}  # by user id
+
+    def of(self, m: ParsedMessage) -> tuple[int | None, str, bool]:
+        """(person id or None, author name, is a bot) of a message."""
+        user = m.user_id
+        if user:
+            facts = self._known.get(user)
+            if facts is None:
+                facts = self._known[user] = (
+                    self.person_of.get(user),
+                    self.labels.get(user, "")[:200],
+                    user in self.bot_users,
+                )
+            person, label, bot = facts
+        else:
+            person, label, bot = None, self.labels.get(m.bot_id or "", "")[:200], False
+        name = m.author_name[:200] if m.author_name else label
+        return person, name, bot or m.bot_id is not None or m.subtype == "bot_message"
+
+
+class BoundRows:
+    """The SQLite sink's rows (`COLUMNS` order) of message records, as `stored_values`
+    would make them of their Python values, made straight from the records: times as
+    text from the whole microseconds (each hour's prefix made once), JSON as text, absent
+    values as "" or 0. The in-process sink binds them; a parser process stages them."""
+
+    def __init__(self, source_id: int, authors: Authors) -> None:
+        self.source_id, self.authors = source_id, authors
+        self._hours: dict[int, str] = {}
+
+    def rows(self, channel_id: int, messages: Iterable[ParsedMessage]) -> list[list[Any]]:
+        made: list[list[Any]] = []
+        add = made.append
+        author_of, source_id, hours = self.authors.of, self.source_id, self._hours
+        dumps = orjson.dumps
+        for m in messages:
+            person, name, bot = author_of(m)
+            whole, fraction = divmod(m.micros, 1_000_000)
+            hour, second = divmod(whole, 3600)
+            prefix = hours.get(hour)
+            if prefix is None:
+                prefix = self._hour(hour)
+            text, plain, edited_at = m.text, m.plain, m.edited_at
+            mentions, reactions, files = m.mentions, m.reactions, m.file_links
+            extra = extra_fields(m)
+            add(
+                [
+                    channel_id,
+                    source_id,
+                    m.ts,
+                    f"{prefix}{_MINUTES_SECONDS[second]}.{fraction:06d}",
+                    m.thread_ts or "",
+                    m.user_id or m.bot_id or "",
+                    person or 0,
+                    name,
+                    m.subtype or "",
+                    0 if text == plain else text,  # `stored_raw`: 0 binds as NULL
+                    plain,
+                    "" if edited_at is None else stored_time(edited_at),
+                    m.inviter or "",
+                    1 if bot else 0,
+                    1 if m.hidden else 0,
+                    dumps(mentions).decode() if mentions else "",
+                    dumps(
+                        [{"name": r.name, "count": r.count, "users": r.users} for r in reactions]
+                    ).decode()
+                    if reactions
+                    else "",
+                    dumps(files).decode() if files else "",
+                    "" if extra is None else dumps(extra).decode(),
+                ]
+            )
+        return made
+
+    def _hour(self, hour: int) -> str:
+        """ "YYYY-MM-DD HH:" of an hour since 1970 (UTC), as `stored_time` writes times."""
+        if len(self._hours) > 100_000:
+            self._hours.clear()
+        at = _EPOCH + timedelta(hours=hour)
+        prefix = f"{at.year:04d}-{at.month:02d}-{at.day:02d} {at.hour:02d}:"
+        self._hours[hour] = prefix
+        return prefix
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MINUTES_SECONDS = [f"{m:02d}:{s:02d}" for m in range(60) for s in range(60)]
+
+
 # -- staging: rows written elsewhere, copied in with one statement ------------------------
 #
-# A parser process writes the rows it makes (as `stored_values` makes them, `COLUMNS`
+# A parser process writes the rows it makes (as `BoundRows` makes them, `COLUMNS`
 # order) to a SQLite file of its own; the importing process attaches the file
 # (`db.attach_for_transaction`) and copies them with `INSERT ... SELECT`, which costs
 # about half of binding the same rows from Python: the Python side of an insert is paid in
@@ -166,8 +268,8 @@ class StageFile:
         self._connection.execute("BEGIN")
 
     def add(self, rows: Sequence[Sequence[Any]]) -> tuple[int, int]:
-        """Stage rows made by `stored_values` (after the channel and source ids, which the
-        copy replaces); returns (first, last) row number."""
+        """Stage rows made by `BoundRows` (their channel and source ids are replaced by
+        the copy); returns (first, last) row number."""
         self._connection.executemany(_STAGE_INSERT, rows)
         first = self.count + 1
         self.count += len(rows)

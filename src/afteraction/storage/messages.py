@@ -9,8 +9,8 @@ commits (callers own the one write transaction, see `services.imports.sources`).
 Speed: messages are inserted with SQLAlchemy Core `insert()` executemany in batches, never as
 ORM objects; the existing `ts` of a channel are loaded only when that channel already has
 messages. On SQLite the FTS5 index of new messages is written in bulk, one `INSERT ...
-SELECT` per batch (see `insert_messages`; `insert_channel_values` takes one channel's rows
-as sequences, without a dict per row), or once for a whole import between
+SELECT` per batch (see `insert_messages`; `insert_stored_rows` takes rows already in their
+bound form, see `bound_rows.BoundRows`), or once for a whole import between
 `start_bulk_load` and `finish_bulk_load`, which also builds the secondary indexes once at the
 end when the import outgrows the table; updates and deletes are indexed by the triggers of
 migration 0002. Rows made in another process arrive in a staged SQLite file
@@ -144,38 +144,12 @@ def insert_messages(session: Session, rows: Sequence[Mapping[str, Any]]) -> int:
     return insert_stored_rows(session, [_sqlite_values(row) for row in rows], None)
 
 
-def insert_channel_values(
-    session: Session,
-    channel_id: int,
-    source_id: int,
-    rows: Sequence[Sequence[Any]],
-    load: BulkLoad | None = None,
-) -> int:
-    """Insert one channel's new messages from one source: rows as sequences in
-    `CHANNEL_COLUMNS` order (the same Python values as the dict form), without a dict per
-    row. With a `load` (see `start_bulk_load`) the text is indexed by `finish_bulk_load`
-    instead."""
-    if not rows:
-        return 0
-    connection = session.connection()
-    if connection.dialect.name != "sqlite":
-        head = {"channel_id": channel_id, "source_id": source_id}
-        connection.execute(
-            insert(Message),
-            [_raw_rule(head | dict(zip(CHANNEL_COLUMNS, row, strict=True))) for row in rows],
-        )
-        return len(rows)
-    ids = [channel_id, source_id]
-    return insert_stored_rows(session, [ids + stored_values(list(row)) for row in rows], load)
-
-
 def insert_stored_rows(
     session: Session, rows: Sequence[Sequence[Any]], load: BulkLoad | None
 ) -> int:
-    """Insert rows in `COLUMNS` order already made by `stored_values` (after the channel
-    and source ids); SQLite only. A parser process makes them, so that the importing
-    process only binds them. (The ids are bound too: written into the statement they
-    made the insert half as slow again.)"""
+    """Insert rows in `COLUMNS` order already in their bound form (`bound_rows.BoundRows`
+    or `stored_values`); SQLite only. (The channel and source ids are bound too: written
+    into the statement they made the insert half as slow again.)"""
     if not rows:
         return 0
     connection = session.connection()
@@ -268,7 +242,7 @@ def start_bulk_load(session: Session) -> BulkLoad | None:
     secondary indexes are dropped and rebuilt at the end. SQLite's DDL is transactional
     and the caller holds the write lock, so no other connection sees the trigger or an
     index missing, and a failure or a killed process rolls it all back with the rows.
-    Every insert of the load must pass the load (`insert_channel_values`), and updates
+    Every insert of the load must pass the load (`insert_stored_rows`), and updates
     too (`update_messages`), so that an update of a row not yet indexed stays consistent.
     """
     connection = session.connection()

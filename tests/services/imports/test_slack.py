@@ -293,9 +293,9 @@ def test_removal_removes_exactly_what_a_source_brought(db: Session, tmp_path: Pa
     assert count(db, Source) == 0 and count(db, Person) == 0
 
 
-def test_row_dicts_and_column_tuples_are_stored_alike(db: Session) -> None:
-    """The import writes one channel's tuples (`insert_channel_values`); the dict form
-    stores the same."""
+def test_row_dicts_are_stored_in_sqlite_form(db: Session) -> None:
+    """`insert_messages` stores rows of Python values by column name: times as UTC,
+    a missing key as NULL, JSON as compact text on SQLite, the text indexed."""
     from afteraction.services.imports.sources import start_source
     from afteraction.storage import messages as store
 
@@ -311,109 +311,124 @@ def test_row_dicts_and_column_tuples_are_stored_alike(db: Session) -> None:
 
     with writing(db):
         source = start_source(db, SYSTEM, kind="slack_export", origin="t", checksum="c")
-        a, b = (
-            store.upsert_channel(db, store.ChannelInfo(c, c), source_id=source.id)[0]
-            for c in ("CA", "CB")
-        )
+        a = store.upsert_channel(db, store.ChannelInfo("CA", "CA"), source_id=source.id)[0]
         dicts = [row(a, source.id, n) for n in range(3)]
         del dicts[2]["thread_ts"]  # a missing key is NULL
         assert store.insert_messages(db, dicts) == 3
-        tuples = [
-            tuple(row(b, source.id, n)[c] for c in bound_rows.CHANNEL_COLUMNS) for n in range(3)
-        ]
-        assert store.insert_channel_values(db, b, source.id, tuples) == 3
-        assert store.insert_channel_values(db, b, source.id, []) == 0
+        assert store.insert_messages(db, []) == 0
     query = text(
         "SELECT ts, at, edited_at, author_name, text_plain, is_bot, mentions, extra, thread_ts "
         "FROM messages WHERE channel_id = :c ORDER BY ts"
     )
-    stored = [db.execute(query, {"c": c}).all() for c in (a, b)]
-    assert stored[0] == stored[1]
+    stored = [db.execute(query, {"c": a}).all()]
+    assert [r[0] for r in stored[0]] == ["1.0", "1.1", "1.2"]
     if db.get_bind().dialect.name != "sqlite":
         return  # the stored forms below are SQLite's (text times, JSON text, FTS5)
     assert stored[0][1][1:3] == ("2026-03-02 08:00:00.000000", "2026-03-02 08:01:00.000000")
     assert stored[0][0][6:] == ('["U1"]', '{"k":0}', None)
     found = db.execute(text("SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'needle'"))
-    assert found.scalar() == 6
+    assert found.scalar() == 3
 
 
-def test_fast_inserts_store_what_the_orm_stores(db: Session) -> None:
-    """The bulk insert binds absent optional values as "" or 0 and flags as 0/1 (cheaper
-    for the driver than None and bool); what lands must be what SQLAlchemy's own insert
-    stores: NULL, true and false, on every optional column, set or not."""
-    from sqlalchemy import insert
+def test_both_message_sinks_store_a_record_alike(db: Session) -> None:
+    """The bound-row sink (SQLite's) makes the bound row of a record itself, absent values
+    as "" or 0 and flags as 0/1 (cheaper for the driver than None and bool); what lands
+    must be what the generic sink stores through SQLAlchemy: NULL, true and false, on
+    every optional column, set or not, and the same updates from later edits."""
+    from dataclasses import replace
 
+    from afteraction.core.slack_record import ParsedMessage, SlackReaction
     from afteraction.services.imports.sources import start_source
     from afteraction.storage import messages as store
+    from afteraction.storage.message_sinks import BoundRowSink, ValueSink
 
-    at = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
-    optional = {
+    if db.get_bind().dialect.name != "sqlite":
+        pytest.skip("the bound-row sink writes SQLite only")
+    micros = 1_772_445_600_123_456  # 2026-03-02 10:00:00.123456 UTC
+    optional: dict[str, Any] = {
         "thread_ts": "1.5",
-        "author_external": "U1",
-        "author_person_id": None,  # set below to a real person
+        "user_id": "U1",
         "subtype": "bot_message",
-        "edited_at": at + timedelta(minutes=1),
-        "inviter_external": "U2",
-        "mentions": ["U1"],
-        "reactions": [{"name": "eyes", "count": 1, "users": ["U2"]}],
-        "files": ["https://files.example/a"],
-        "extra": {"k": 1},
+        "bot_id": "B1",
+        "username": "ci",
+        "author_name": "Continuous Integration",
+        "reply_count": 2,
+        "parent_user_id": "U2",
+        "edited_by": "U1",
+        "edited_at": datetime(2026, 3, 2, 10, 1, tzinfo=UTC),
+        "inviter": "U2",
+        "reactions": (SlackReaction("eyes", 1, ("U2",)),),
+        "file_links": ("https://files.example/a",),
+        "mentions": ("U1",),
+        "channel_mentions": ("C9",),
+        "broadcasts": ("here",),
+        "links": ("https://example.com",),
+        "topic": "a topic",
+        "old_name": "old",
+        "target_ts": "1.2",
+        "hidden": True,
     }
+    shapes = [set(), set(optional)] + [{name} for name in optional]
+    records = [
+        ParsedMessage("C", "c", f"1.{n}", micros + n, None, "*up*" if n % 2 else "up", "up")
+        for n in range(len(shapes))
+    ]
+    records = [
+        replace(r, **{k: optional[k] for k in shape})
+        for r, shape in zip(records, shapes, strict=True)
+    ]
 
     with writing(db):
         source = start_source(db, SYSTEM, kind="slack_export", origin="t", checksum="c")
         person = directory.create_person(db, SYSTEM, directory.PersonInput(name="Ann"))
-        optional["author_person_id"] = person.id
-        fast, orm = (
+        authors = bound_rows.Authors({"U1": person.id}, {"U1": "ann", "B1": "bot"}, {"U9"})
+        fast, slow = (
             store.upsert_channel(db, store.ChannelInfo(c, c), source_id=source.id)[0]
-            for c in ("CF", "CO")
+            for c in ("CF", "CV")
         )
-
-        def row(channel_id: int, n: int, filled: set[str]) -> dict[str, Any]:
-            full = dict.fromkeys(bound_rows.COLUMNS)
-            full |= {"channel_id": channel_id, "source_id": source.id, "ts": f"1.{n}"}
-            full |= {"at": at, "author_name": ""}
-            # the raw text is stored only when it is not the plain text
-            full |= {"text_raw": "*up*" if n % 2 else "", "text_plain": "up" if n % 2 else ""}
-            full |= {"is_bot": n % 2 == 1, "hidden": n % 3 == 0}
-            full |= {name: optional[name] for name in filled}
-            return full
-
-        shapes = [set(), set(optional)] + [{name} for name in optional]
-        store.insert_channel_values(
-            db,
-            fast,
-            source.id,
-            [
-                tuple(row(fast, n, f)[c] for c in bound_rows.CHANNEL_COLUMNS)
-                for n, f in enumerate(shapes)
-            ],
-        )
-        reference = [row(orm, n, f) for n, f in enumerate(shapes)]
-        for values in reference:
-            values["text_raw"] = bound_rows.stored_raw(values["text_raw"], values["text_plain"])
-        db.connection().execute(insert(Message), reference)
+        edited = [replace(records[0], text="later", plain="later", edited_at=micros_at(micros))]
+        generic = ValueSink(db, source_id=source.id, authors=authors)
+        assert generic.add(slow, records) == len(shapes)
+        assert generic.update(slow, edited) == 1
+        generic.finish()
+        # one sink per import: the bound-row sink's bulk load takes every insert after it
+        bound = BoundRowSink(db, source_id=source.id, authors=authors)
+        assert bound.add(fast, records) == len(shapes)
+        assert bound.update(fast, edited) == 1
+        bound.finish()
     db.expire_all()
+    columns = [c for c in bound_rows.COLUMNS if c != "channel_id"]
     stored = [
         [
-            tuple(getattr(m, c) for c in bound_rows.COLUMNS if c != "channel_id")
+            tuple(getattr(m, c) for c in columns)
             for m in db.scalars(select(Message).where(Message.channel_id == c).order_by(Message.ts))
         ]
-        for c in (fast, orm)
+        for c in (fast, slow)
     ]
     assert len(stored[0]) == len(shapes) and stored[0] == stored[1]
-    assert [row[12:14] for row in stored[0][:2]] == [(False, True), (True, False)]
-    assert [row[8] for row in stored[0][:2]] == [None, "*up*"]
-    if db.get_bind().dialect.name != "sqlite":
-        return  # PostgreSQL takes SQLAlchemy's insert (an absent JSON value is JSON null)
-    nulls = db.execute(
-        text(
-            "SELECT count(*) FROM messages WHERE channel_id = :c AND thread_ts IS NULL "
-            "AND author_person_id IS NULL AND edited_at IS NULL AND mentions IS NULL"
-        ),
-        {"c": fast},
+    first = dict(zip(columns, stored[0][0], strict=True))
+    assert first["at"] == datetime(2026, 3, 2, 10, 0, 0, 123456, tzinfo=UTC)
+    assert first["text_plain"] == "later" and first["author_person_id"] is None
+    full = dict(zip(columns, stored[0][1], strict=True))
+    assert (full["author_person_id"], full["author_name"]) == (person.id, "Continuous Integration")
+    assert full["is_bot"] is True and full["hidden"] is True and full["text_raw"] == "*up*"
+    assert list(full["extra"]) == [
+        "reply_count", "parent_user_id", "edited_by", "bot_id", "username", "old_name",
+        "topic", "target_ts", "channel_mentions", "broadcasts", "links",
+    ]  # fmt: skip
+    nulls = text(
+        "SELECT count(*) FROM messages WHERE channel_id = :c AND thread_ts IS NULL "
+        "AND author_person_id IS NULL AND edited_at IS NULL AND mentions IS NULL "
+        "AND extra IS NULL AND text_raw IS NULL AND subtype IS NULL AND files IS NULL"
     )
-    assert nulls.scalar() == len(shapes) - 5  # NULL, not "" or 0, where a value is absent
+    counted = [db.execute(nulls, {"c": c}).scalar() for c in (fast, slow)]
+    assert counted[0] == counted[1] == 2  # NULL, not "" or 0, where a value is absent
+    found = db.execute(text("SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'up'"))
+    assert found.scalar() == 2 * (len(shapes) - 1)
+
+
+def micros_at(micros: int) -> datetime:
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros + 60_000_000)
 
 
 def test_latest_topic_wins_and_bot_users_posts_are_bots(db: Session, tmp_path: Path) -> None:

@@ -1,8 +1,8 @@
-"""A Slack export made into bound rows straight from its JSON (`importers.slack_rows`), here
-or by parser processes (`importers.slack_parallel`), stores exactly what the `ParsedMessage`
-path stores: the same rows, counts, warnings in the same order, channel events and
-references; a parser's failure or death fails the import and leaves the database as it
-was.
+"""A Slack export written through the bound-row sink (SQLite's), read here or by parser
+processes (`services.imports.slack_parallel`), stores exactly what the generic sink
+(PostgreSQL's) stores: the same rows, counts, warnings in the same order, channel events
+and references; a parser's failure or death fails the import and leaves the database as
+it was.
 
 Each test builds its own SQLite files (the parser path is SQLite's), so these run
 whichever database the rest of the suite uses."""
@@ -289,13 +289,13 @@ def _declare(db: Session) -> None:
         )
 
 
-USUAL = -1  # `_import` through the `ParsedMessage` path (PostgreSQL's), the reference
+USUAL = -1  # `_import` through the generic sink (PostgreSQL's), the reference
 
 
 def _import(db: Session, path: Path, parsers: int | None, **options: Any) -> dict[str, Any]:
     """Import in one transaction: `USUAL`, 0 (bound rows made in process) or parsers."""
-    lean = slack_importer.LEAN_ROWS
-    slack_importer.LEAN_ROWS = parsers != USUAL
+    bound = slack_importer.BOUND_ROWS
+    slack_importer.BOUND_ROWS = parsers != USUAL
     try:
         with storage_db.writing(db):
             summary = import_slack_export(
@@ -306,7 +306,7 @@ def _import(db: Session, path: Path, parsers: int | None, **options: Any) -> dic
                 **options,
             )
     finally:
-        slack_importer.LEAN_ROWS = lean
+        slack_importer.BOUND_ROWS = bound
     return {k: v for k, v in summary.as_dict().items() if k not in ("source_id", "origin")}
 
 
@@ -539,7 +539,7 @@ def test_the_usual_path_is_kept_where_a_parser_could_not_give_the_same(
     later = tmp_path / "later"
     shutil.copytree(export, later)
     (later / "inc-db" / "2026-03-04.json").write_text(json.dumps([_msg(T0, "again")]))
-    again = _import(db, later, None)  # its channels hold messages: only the usual path knows
+    again = _import(db, later, None)  # its channels hold messages: read in process
     assert spied == [] and again["counts"]["messages"] == 0
     other = fresh("other")
     _import(other, export, None)  # large enough (by the patched size), two CPUs, all new

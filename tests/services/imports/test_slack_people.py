@@ -25,7 +25,7 @@ from afteraction.storage.tables import AuditLog, Identity, KeptIdentity, Person
 from tests.services.imports._helpers import slack_message, slack_ts
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
-PATHS = {"parsed": (False, 0), "bound rows": (True, 0), "parser process": (True, 1)}
+PATHS = {"generic sink": (False, 0), "bound rows": (True, 0), "parser process": (True, 1)}
 USERS = [
     {"id": f"U{n}", "name": name, "profile": {"real_name": f"{name.title()} Example"}}
     for n, name in enumerate(["ada", "bob", "cy", "dee", "eve", "fay", "gus"], start=1)
@@ -75,14 +75,14 @@ def declare(db: Session) -> str:
 
 
 def run_import(db: Session, path: Path, way: str = "bound rows", **options: Any):  # type: ignore[no-untyped-def]
-    lean, parsers = PATHS[way]
-    before = slack_importer.LEAN_ROWS
-    slack_importer.LEAN_ROWS = lean
+    bound, parsers = PATHS[way]
+    before = slack_importer.BOUND_ROWS
+    slack_importer.BOUND_ROWS = bound
     try:
         with writing(db):
             return import_slack_export(db, SYSTEM, path, parser_processes=parsers, **options)
     finally:
-        slack_importer.LEAN_ROWS = before
+        slack_importer.BOUND_ROWS = before
 
 
 def slack_people(db: Session) -> dict[str, str]:

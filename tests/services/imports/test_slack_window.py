@@ -28,7 +28,7 @@ EVENING = [datetime(2026, 3, 2, 17 + n, 30, tzinfo=PACIFIC) for n in range(3)]
 FILE_DAY = (datetime(2026, 3, 2, tzinfo=UTC), datetime(2026, 3, 3, tzinfo=UTC))
 USERS = [{"id": "U1", "name": "ada", "profile": {"real_name": "Ada Lovelace"}}]
 CHANNELS = [{"id": "C1", "name": "inc-db"}, {"id": "C2", "name": "general"}]
-PATHS = {"parsed": (False, 0), "bound rows": (True, 0), "parser process": (True, 1)}
+PATHS = {"generic sink": (False, 0), "bound rows": (True, 0), "parser process": (True, 1)}
 
 
 def write_export(root: Path) -> Path:
@@ -50,14 +50,14 @@ def write_export(root: Path) -> Path:
 
 
 def run_import(db: Session, path: Path, way: str, **options: Any) -> dict[str, Any]:
-    lean, parsers = PATHS[way]
-    before = slack_importer.LEAN_ROWS
-    slack_importer.LEAN_ROWS = lean
+    bound, parsers = PATHS[way]
+    before = slack_importer.BOUND_ROWS
+    slack_importer.BOUND_ROWS = bound
     try:
         with writing(db):
             summary = import_slack_export(db, SYSTEM, path, parser_processes=parsers, **options)
     finally:
-        slack_importer.LEAN_ROWS = before
+        slack_importer.BOUND_ROWS = before
     return summary.as_dict()
 
 

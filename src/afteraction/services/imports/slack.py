@@ -1,10 +1,12 @@
 """Import Slack evidence — a workspace export (zip or folder) or a channel's live history —
 as channels, messages, people links and incident references, under one `Source`.
 
-Lives here: `import_slack_export`, `import_slack_history` and the writer they share. Does not
-live here: reading Slack data (`adapters.slack_export`, `adapters.slack_api`), bulk row
-writes (`storage.messages`), commits (the caller wraps the call in `with writing(session):`,
-so a failure or a killed process leaves the database as it was).
+Lives here: `import_slack_export`, `import_slack_history` and the writer they share, which
+wires the one parser's records (`adapters.slack_messages`, through `adapters.slack_export`
+or `adapters.slack_api`) through the intake (`slack_intake`: new, edited, already present)
+to a message sink (`storage.message_sinks`). Does not live here: reading Slack data, rows
+and columns (the sinks), commits (the caller wraps the call in `with writing(session):`, so
+a failure or a killed process leaves the database as it was).
 
 Decisions (see docs/import.md):
 - Without `incident` the export is stored as the organisation's archive: every listed
@@ -15,7 +17,7 @@ Decisions (see docs/import.md):
   name; users nobody matches become new people (name, email, time zone, title from the
   profile) so analysis has them, and are listed in `unmatched` for linking by hand or a
   roster import; into an incident, only those who appear in the imported messages
-  (`importers.slack_people`). Bots and apps do not become people; their messages keep
+  (`slack_people`). Bots and apps do not become people; their messages keep
   `is_bot`.
 - Messages are keyed on (channel, ts): an overlapping later export adds only new messages;
   a message seen again with a later `edited.ts` gets its text, reactions, mentions and files
@@ -30,7 +32,7 @@ Decisions (see docs/import.md):
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -51,15 +53,16 @@ from afteraction.core.errors import ImportFailed
 from afteraction.core.import_window import ChannelTally
 from afteraction.services import incidents as repo
 from afteraction.services.imports._collection import fewer_collections
+from afteraction.services.imports.slack_intake import MessageIntake
 from afteraction.services.imports.slack_parallel import StagedItem, parse_elsewhere, parser_count
 from afteraction.services.imports.slack_people import SlackPeople
-from afteraction.services.imports.slack_rows import LeanRows, MessageRows
 from afteraction.services.imports.slack_window import add_window_warnings, messages_in_window
 from afteraction.services.imports.sources import (
     ImportSummary,
     Progress,
     checksum_bytes,
     checksum_path,
+    chunked,
     find_previous,
     finish_source,
     previous_summary,
@@ -70,6 +73,7 @@ from afteraction.storage import db as sdb
 from afteraction.storage import messages as store
 from afteraction.storage.evidence import merge_references
 from afteraction.storage.evidence_tables import Channel
+from afteraction.storage.message_sinks import BoundRowSink, MessageSink, open_message_sink
 from afteraction.storage.tables import Incident
 
 KIND_EXPORT = "slack_export"
@@ -77,9 +81,9 @@ KIND_API = "slack_api"
 MARGIN = timedelta(hours=2)
 BATCH = bound_rows.BATCH
 MAX_LISTED = 1000
-# On SQLite an export's usual messages become bound rows straight from their JSON
-# (`slack_rows.LeanRows`); tests turn it off to compare with the `ParsedMessage` path.
-LEAN_ROWS = True
+# On SQLite messages go to the bound-row sink (`storage.message_sinks`); tests turn it
+# off to compare it with the generic sink, PostgreSQL's.
+BOUND_ROWS = True
 
 
 def incident_window(
@@ -116,7 +120,7 @@ def import_slack_export(
     """Import a Slack export (see the module docstring). Runs in the caller's transaction;
     bad input raises ImportFailed naming the file and position, and nothing is kept.
     `parser_processes`: None lets a large export be read by parser processes while this
-    one writes (`importers.slack_parallel`), 0 reads it here, a number asks for that many
+    one writes (`slack_parallel`), 0 reads it here, a number asks for that many
     where the result is sure to be the same."""
     require_write(actor)
     path = Path(path)
@@ -161,10 +165,8 @@ def import_slack_export(
         parsers = parser_count(writer, export, chosen, parser_processes)
         if parsers:
             parse_elsewhere(writer, export, path, chosen, window, parsers)
-        elif LEAN_ROWS and session.get_bind().dialect.name == "sqlite":
-            writer.add_export_days(export, chosen, *window)
         else:
-            writer.add_messages(_messages(writer, export, chosen, *window))
+            writer.add_export_days(export, chosen, *window)
         summary.count("integration log entries", len(export.integration_logs()))
         writer.finish()
         writer.people.link_appearing()
@@ -174,20 +176,6 @@ def import_slack_export(
         )
     finish_source(session, actor, source, summary)
     return summary
-
-
-def _messages(
-    writer: SlackWriter,
-    export: SlackExport,
-    chosen: Iterable[tuple[str, SlackChannel]],
-    since: datetime | None,
-    until: datetime | None,
-) -> Iterator[ParsedMessage]:
-    parser = export.message_parser()
-    for folder, channel in chosen:
-        tally = ChannelTally(channel.name or channel.id)
-        yield from export.folder_messages(parser, folder, channel, since, until, tally)
-        writer.see_tally(channel.id, tally)
 
 
 def _chosen(listed: Iterable[SlackChannel], wanted: Collection[str]) -> list[SlackChannel]:
@@ -253,7 +241,8 @@ def import_slack_history(
     writer.know_channels([channel])
     writer.add_channels([channel], attach=target is not None)
     tally = ChannelTally(channel.name or channel.id)
-    writer.add_messages(messages_in_window(messages, *window, tally))
+    in_window = messages_in_window(messages, *window, tally)
+    writer.add_channel(channel.id, channel.name or channel.id, chunked(in_window, BATCH))
     writer.see_tally(channel.id, tally)
     writer.finish()
     writer.people.link_appearing()
@@ -307,12 +296,13 @@ class SlackWriter:
         self.written: set[str] = set()  # channels (Slack ids) this import wrote messages to
         self.current: str | None = None
         self.current_id = 0
-        self.load: store.BulkLoad | None = None
-        self.loading = False
+        self.authors = bound_rows.Authors(self.person_of, self.labels, self.bot_users)
+        self.bound_rows = BOUND_ROWS and session.get_bind().dialect.name == "sqlite"
+        self.sink: MessageSink | None = None
         self.done = 0
         self.references = ReferenceCounter() if incident is not None else None
-        self.made = MessageRows(self.person_of, self.labels, self.bot_users, self.references)
-        self.events: dict[str, dict[str, tuple[datetime, str]]] = self.made.events
+        self.intake = MessageIntake(self.references)
+        self.events: dict[str, dict[str, tuple[datetime, str]]] = self.intake.events
         self.tallies: dict[str, ChannelTally] = {}  # by Slack channel id, for the warnings
         for name in ("channels", "messages", "messages already present", "messages updated"):
             summary.counts.setdefault(name, 0)
@@ -363,23 +353,24 @@ class SlackWriter:
 
     # -- messages -----------------------------------------------------------------------
 
-    def start_loading(self) -> None:
-        if not self.loading:
-            self.load = store.start_bulk_load(self.session)
-            self.loading = True
+    def start_loading(self) -> MessageSink:
+        """The import's message sink (made at the first message: on SQLite it starts the
+        bulk load)."""
+        if self.sink is None:
+            self.sink = open_message_sink(
+                self.session,
+                source_id=self.source_id,
+                authors=self.authors,
+                bound_rows=self.bound_rows,
+            )
+        return self.sink
 
-    def add_messages(self, messages: Iterable[ParsedMessage]) -> None:
-        self.start_loading()
-        made = self.made
-        add, rows = made.add, made.rows
-        for message in messages:
-            if message.channel_id != self.current:
-                self._flush()
-                self._enter(message.channel_id, message.channel_name)
-            add(message)
-            if len(rows) >= BATCH:
-                self._flush()
-        self._flush()
+    def bulk_sink(self) -> BoundRowSink:
+        """The bound-row sink the parser processes' rows are copied through."""
+        sink = self.start_loading()
+        if not isinstance(sink, BoundRowSink):  # `parser_count` chose parsers on SQLite only
+            raise TypeError("parser processes need the bound-row sink")
+        return sink
 
     def add_export_days(
         self,
@@ -388,16 +379,45 @@ class SlackWriter:
         since: datetime | None,
         until: datetime | None,
     ) -> None:
-        """`add_messages` for an export's chosen channels on SQLite: their day files made
-        into bound rows here by `LeanRows` (what a parser process does elsewhere)."""
-        self.start_loading()
-        lean = LeanRows(export.message_parser(), self.made, since, until)
-        lean.channel(0, self.source_id)  # `take_rows` puts the channel in
+        """Write the messages of an export's chosen channels, read here a day file at a
+        time (what a parser process does elsewhere)."""
+        parser = export.message_parser()
         for folder, channel in chosen:
-            self.made.existing = self._held(channel.id)
-            for rows, changes, present in lean.folder(export, folder, channel, since, until):
-                self.take_rows(channel.id, channel.name or channel.id, rows, changes, present)
-            self.see_tally(channel.id, lean.tally)
+            tally = ChannelTally(channel.name or channel.id)
+            days = export.folder_days_parsed(parser, folder, channel, since, until, tally)
+            self.add_channel(channel.id, channel.name or channel.id, (b for _, b in days))
+            self.see_tally(channel.id, tally)
+
+    def add_channel(
+        self, external_id: str, name: str, batches: Iterable[Sequence[ParsedMessage]]
+    ) -> None:
+        """Write one channel's messages (in batches, in order): the new ones through the
+        sink, later edits as updates, the rest counted. A channel without any message is
+        left untouched (in an incident's window it is not attached)."""
+        sink = self.start_loading()
+        intake = self.intake
+        intake.existing = self._held(external_id)
+        pending: list[ParsedMessage] = []
+        for batch in batches:
+            if not batch:
+                continue
+            self._switch(external_id, name)
+            pending += intake.take(batch)
+            if len(pending) >= BATCH:
+                self._store(sink, pending)
+                pending = []
+        self._store(sink, pending)
+        intake.existing = {}
+
+    def _store(self, sink: MessageSink, messages: list[ParsedMessage]) -> None:
+        """New messages of the current channel, then the changes and counts so far."""
+        if messages:
+            self._inserted(sink.add(self.current_id, messages))
+        changes, present = self.intake.hand_over()
+        if changes:
+            self.summary.count("messages updated", sink.update(self.current_id, changes))
+        if present:
+            self.summary.count("messages already present", present)
 
     def see_tally(self, external_id: str, tally: ChannelTally | None) -> None:
         """Add what a reader counted of a channel's messages inside and outside the window."""
@@ -420,79 +440,33 @@ class SlackWriter:
         so far (two folders can be one channel: the second sees what the first wrote)."""
         return channel_id in self.created_channels and external_id not in self.written
 
-    def _enter(self, external_id: str, name: str) -> int:
-        """Make a channel current: the ts it already holds become `made.existing`."""
-        self.current = external_id
-        channel_id = self._channel(external_id, name, attach=self.incident is not None)
-        self.current_id = channel_id
-        self.made.existing = self._held(external_id)
-        self.written.add(external_id)
-        return channel_id
-
-    def _flush(self) -> None:
-        made = self.made
-        if made.rows:
-            self._inserted(
-                store.insert_channel_values(
-                    self.session, self.current_id, self.source_id, made.rows, self.load
-                )
-            )
-            made.rows.clear()  # the same list: `add_messages` holds it
-        if made.changes:
-            self.apply_changes(self.current_id, made.changes)
-            made.changes = []
-        if made.present:
-            self.summary.count("messages already present", made.present)
-            made.present = 0
-
     def _inserted(self, count: int) -> None:
         self.summary.count("messages", count)
         self.done += count
         _report(self.progress, self.done, None, f"#{self._current_name()}")
 
-    def take_rows(
-        self,
-        external_id: str,
-        name: str,
-        rows: list[list[Any]],
-        changes: list[tuple[Any, ...]],
-        present: int,
-    ) -> None:
-        """What `LeanRows.folder` hands over for a channel, here or in a parser process:
-        new rows (`store.COLUMNS` order, as `bound_rows.stored_values` makes them; a channel id
-        of 0 is this channel's), then changed rows (which may be of those rows) and how
-        many were already present. Nothing at all leaves the channel untouched (in an
-        incident's window a channel without a message there is not attached)."""
-        if not (rows or changes or present):
-            return
-        self._switch(external_id, name)
-        if rows:
-            if rows[0][0] != self.current_id:
-                for row in rows:
-                    row[0] = self.current_id
-            self._inserted(store.insert_stored_rows(self.session, rows, self.load))
-        if changes:
-            self.apply_changes(self.current_id, changes)
-        if present:
-            self.summary.count("messages already present", present)
-
     def take_staged(self, path: str | None, items: Sequence[StagedItem]) -> int:
         """What a parser process hands over (see `slack_parallel`): a file of staged rows
-        (or none) and, in order, each channel's rows in it, changed rows and how many were
-        already present, applied as `take_rows` would. Returns how many rows it added."""
+        (or none) and, in order, each channel's rows in it, then its changed messages and
+        how many were already present. Returns how many rows it added."""
+        sink = self.bulk_sink()
         schema = None if path is None else sdb.attach_for_transaction(self.session, path)
         added = 0
         for external_id, name, rows, changes, present in items:
+            if not (rows[1] >= rows[0] or changes or present):
+                continue
+            if rows[1] >= rows[0] and schema is None:  # never made: say so, lose nothing
+                raise ImportFailed("staged rows arrived without their file", where=name)
+            self._switch(external_id, name)
             if rows[1] >= rows[0]:
-                if schema is None or self.load is None:  # never made: say so, lose nothing
-                    raise ImportFailed("staged rows arrived without their file", where=name)
-                self._switch(external_id, name)
-                count = store.insert_staged(
-                    self.session, schema, rows, self.current_id, self.source_id, self.load
-                )
+                assert schema is not None
+                count = sink.add_staged(schema, rows, self.current_id)
                 self._inserted(count)
                 added += count
-            self.take_rows(external_id, name, [], changes, present)
+            if changes:
+                self.summary.count("messages updated", sink.update(self.current_id, changes))
+            if present:
+                self.summary.count("messages already present", present)
         if path is not None:  # copied: only the open handle keeps it until the end
             with contextlib.suppress(OSError):
                 Path(path).unlink()
@@ -504,7 +478,7 @@ class SlackWriter:
 
     def expect_rows(self, count: int) -> None:
         """About `count` rows will come from parser processes (see `store.expect_rows`)."""
-        store.expect_rows(self.session, self.load, count, beside_parsers=True)
+        self.bulk_sink().expect_rows(count)
 
     def _switch(self, external_id: str, name: str) -> None:
         if external_id != self.current:
@@ -513,14 +487,7 @@ class SlackWriter:
             self.written.add(external_id)
 
     def index_loaded(self) -> None:
-        store.index_loaded(self.session, self.load)
-
-    def apply_changes(self, channel_id: int, changes: list[tuple[Any, ...]]) -> None:
-        """Replace stored messages of a channel with rows made from later edits."""
-        rows = [dict(zip(bound_rows.CHANNEL_COLUMNS, values, strict=True)) for values in changes]
-        for row in rows:
-            row["channel_id"] = channel_id
-        self.summary.count("messages updated", store.update_messages(self.session, rows, self.load))
+        self.bulk_sink().index_loaded()
 
     def _current_name(self) -> str:
         listed = self.known.get(self.current or "")
@@ -529,10 +496,8 @@ class SlackWriter:
     # -- end ----------------------------------------------------------------------------
 
     def finish(self) -> None:
-        self._flush()
-        store.finish_bulk_load(self.session, self.load)
-        self.load = None
-        self.made.existing = {}
+        if self.sink is not None:
+            self.sink.finish()
         self._apply_events()
         if self.references is not None and self.incident is not None:
             found = [(r.reference, r.count, r.first_seen) for r in self.references.results()]

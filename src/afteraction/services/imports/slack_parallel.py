@@ -1,7 +1,8 @@
 """Read a large Slack export in parser processes while this process writes what they make.
 
-On SQLite a million-message export costs several seconds of Python to read and make into
-bound rows (`importers.slack_rows.LeanRows`), several more to bind those rows into SQLite,
+On SQLite a million-message export costs several seconds of Python to parse (the one
+parser, `adapters.slack_messages`) and make into bound rows (`bound_rows.BoundRows`, the
+bound-row sink's), several more to bind those rows into SQLite,
 and about as much again of SQLite work to store and index them. Here up to `MAX_PARSERS`
 parser processes each read a share of the channel folders (the largest first, to the least
 loaded), bind the rows they make into staged SQLite files of their own
@@ -12,7 +13,8 @@ in step, see `messages.expect_rows`), so that reading and binding overlap writin
 
 Lives here: the decision (`parser_count`), the parser process (`_parse`, `_Stager`) and
 the loop that writes what the parsers hand over (`parse_elsewhere`). Does not live here:
-parsing (adapters), what a row holds (`importers.slack_rows`), writes (`storage.messages`).
+parsing (adapters), which messages are new (`slack_intake`), what a row holds
+(`storage.bound_rows`), writes (`storage.message_sinks`).
 
 Decisions:
 - Only on SQLite (PostgreSQL's inserts take another path), only for exports whose chosen
@@ -68,11 +70,16 @@ from typing import IO, TYPE_CHECKING, Any, BinaryIO
 from afteraction.adapters.references import CountedReference, ReferenceCounter
 from afteraction.adapters.slack_export import SlackExport, open_export
 from afteraction.adapters.slack_messages import WarningLog
-from afteraction.adapters.slack_records import ExportLimits, ImportWarning, SlackChannel
+from afteraction.adapters.slack_records import (
+    ExportLimits,
+    ImportWarning,
+    ParsedMessage,
+    SlackChannel,
+)
 from afteraction.core.errors import AfteractionError, ImportFailed
 from afteraction.core.import_window import ChannelTally
 from afteraction.services.imports._collection import BULK_THRESHOLD
-from afteraction.services.imports.slack_rows import LeanRows, MessageRows
+from afteraction.services.imports.slack_intake import MessageIntake
 from afteraction.services.imports.stage_dirs import make_stage_dir, sweep_stage_dirs
 from afteraction.storage import bound_rows
 
@@ -153,7 +160,6 @@ class ParserJob:
     since: datetime | None
     until: datetime | None
     source_id: int
-    channel_ids: dict[str, int]  # the database ids of channels known when it starts
     person_of: dict[str, int]
     labels: dict[str, str]
     bot_users: set[str]
@@ -174,8 +180,8 @@ class _FolderEnd:
 
 
 # One staged file's contents, in order: (Slack channel id, channel name, (first, last)
-# staged row number, changed rows, how many already present).
-StagedItem = tuple[str, str, tuple[int, int], list[tuple[Any, ...]], int]
+# staged row number, changed messages, how many already present).
+StagedItem = tuple[str, str, tuple[int, int], list[ParsedMessage], int]
 
 
 @dataclass(slots=True)
@@ -211,7 +217,6 @@ def parse_elsewhere(
                 since=window[0],
                 until=window[1],
                 source_id=writer.source_id,
-                channel_ids=writer.channel_ids,
                 person_of=writer.person_of,
                 labels=writer.labels,
                 bot_users=writer.bot_users,
@@ -368,31 +373,39 @@ def _parse(job: ParserJob, out: BinaryIO) -> None:
 
     where = job.path
     stager = _Stager(job, send)
+    rows = bound_rows.BoundRows(
+        job.source_id, bound_rows.Authors(job.person_of, job.labels, job.bot_users)
+    )
     try:
         with open_export(Path(job.path), limits=job.limits) as export:
             parser = export.message_parser()
-            read_before = 0  # bytes of day files read in the folders before this one
+            read = 0  # bytes of day files read
             for folder, channel in job.folders:
                 where = folder
                 log = WarningLog(job.limits.max_warnings_listed)
                 parser.warn = log
                 counter = ReferenceCounter() if job.references else None
-                made = MessageRows(job.person_of, job.labels, job.bot_users, counter)
-                lean = LeanRows(parser, made, job.since, job.until)
-                lean.channel(job.channel_ids.get(channel.id, 0), job.source_id)
+                intake = MessageIntake(counter)
                 name = channel.name or channel.id
-                for rows, changes, present in lean.folder(
-                    export, folder, channel, job.since, job.until
-                ):
-                    stager.add(channel.id, name, rows, changes, present)
-                    stager.read(read_before + lean.bytes_read)
-                read_before += lean.bytes_read
+                tally = ChannelTally(name)
+                pending: list[ParsedMessage] = []
+                days = export.folder_days_parsed(
+                    parser, folder, channel, job.since, job.until, tally
+                )
+                for rel, batch in days:
+                    read += export.day_size(rel)
+                    pending += intake.take(batch)
+                    if len(pending) >= BATCH:
+                        stager.add(channel.id, name, rows.rows(0, pending), *intake.hand_over())
+                        pending = []
+                    stager.read(read)
+                stager.add(channel.id, name, rows.rows(0, pending), *intake.hand_over())
                 end = _FolderEnd(
                     log.items,
                     log.count,
-                    made.events,
+                    intake.events,
                     None if counter is None else counter.results(),
-                    lean.tally,
+                    tally,
                 )
                 send(_FOLDER + pickle.dumps((folder, end)))
         stager.hand_over()
@@ -415,8 +428,8 @@ def _parse(job: ParserJob, out: BinaryIO) -> None:
 
 class _Stager:
     """A parser's staged files: rows go into the open file (`bound_rows.StageFile`) and what
-    goes with them (channel, row numbers, then changed rows and the count already
-    present, in the order `LeanRows` made them) into its list; a hand-over closes the file
+    goes with them (channel, row numbers, then changed messages and the count already
+    present, in the order they were read) into its list; a hand-over closes the file
     and sends its path with the list, which the writer applies in order. The files shrink
     (of `job.stages` files the n-th holds about `stages + 1 - n` parts of the day files'
     bytes): what the writer still has to copy and index once the parsers are done, and
@@ -434,9 +447,11 @@ class _Stager:
         external_id: str,
         name: str,
         rows: list[list[Any]],
-        changes: list[tuple[Any, ...]],
+        changes: list[ParsedMessage],
         present: int,
     ) -> None:
+        """Stage a channel's new rows (made by `BoundRows`, channel id 0: the copy puts it
+        in), then what goes with them."""
         if rows:
             if self.file is None:
                 path = Path(self.job.stage_dir) / f"{self.job.name}-{self.handed + 1}.sqlite"

@@ -4,7 +4,8 @@ would hold the messages (rule: `core.import_window`).
 
 Lives here: `add_window_warnings`, and `messages_in_window` (the window of live history).
 What the warnings need was counted while the messages were read (`ChannelTally`, filled by
-`LeanRows`, `SlackExport.folder_messages`, the parser processes or `messages_in_window`);
+`SlackExport.folder_days_parsed`, in this process or a parser process, or by
+`messages_in_window`);
 only day files the import skipped for being days away from the window are read here, and
 only for the channels the warnings are about.
 """
