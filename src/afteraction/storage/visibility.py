@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import ColumnElement, exists, or_
+from sqlalchemy.orm import aliased
 
 from afteraction.core.access import Actor
 from afteraction.storage.tables import Incident, RoleAssignment
@@ -22,10 +23,10 @@ def visibility_clause(actor: Actor) -> Any:
     if actor.user_id is not None:
         conditions.append(Incident.created_by_id == actor.user_id)
     if actor.person_id is not None:
+        # an alias, so that a query already selecting role assignments (a person's roles)
+        # does not correlate this subquery's own table away
+        held = aliased(RoleAssignment)
         conditions.append(
-            exists().where(
-                RoleAssignment.incident_id == Incident.id,
-                RoleAssignment.person_id == actor.person_id,
-            )
+            exists().where(held.incident_id == Incident.id, held.person_id == actor.person_id)
         )
     return or_(*conditions)
