@@ -219,3 +219,28 @@ def test_cli_export(
         ],
     )
     assert bad.exit_code == 1
+
+
+def test_readers_compare_published_versions_only(ivy: TestClient, org: Org) -> None:
+    """A draft saved after publishing stays with the writers: a viewer's versions page
+    lists up to the published version and cannot diff the newer one."""
+    key = f"INC-{org.number}"
+    _publish(ivy, org.number)
+    page = ivy.get(f"/incidents/{key}/report/edit")
+    body = page.text.split('name="body"', 1)[1].split(">", 1)[1].split("</textarea>")[0]
+    import html
+
+    draft = html.unescape(body) + "\nUNPUBLISHED-DRAFT-LINE\n"
+    saved = _post(ivy, f"/incidents/{key}/report/save", {"body": draft, "base": 1})
+    assert saved.status_code == 303
+    assert "UNPUBLISHED-DRAFT-LINE" in ivy.get(f"/incidents/{key}/report/versions").text
+    ivy.cookies.clear()
+    viewer = login(ivy, "sam@example.com")
+    versions = viewer.get(f"/incidents/{key}/report/versions")
+    assert versions.status_code == 200
+    assert "UNPUBLISHED-DRAFT-LINE" not in versions.text
+    assert "Version 2" not in versions.text
+    newer = viewer.get(f"/incidents/{key}/report/versions?a=1&b=2")
+    assert newer.status_code == 404
+    assert "UNPUBLISHED-DRAFT-LINE" not in newer.text
+    assert viewer.get(f"/incidents/{key}/report/edit").status_code == 403

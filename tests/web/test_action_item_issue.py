@@ -10,6 +10,7 @@ from afteraction.core.access import SYSTEM
 from afteraction.services import action_items
 from afteraction.services import incidents as repo
 from afteraction.storage.db import writing
+from tests.conftest import login, make_user, token_of
 
 
 def _item(db: Session) -> int:
@@ -45,3 +46,19 @@ def test_open_issue_without_a_tracker_explains_and_keeps_the_item(
     assert "Link stored" in stored.text
     assert f'action="/action-items/{item_id}/issue"' not in stored.text
     assert "https://jira.example.com/browse/PAY-9" in stored.text
+
+
+def test_viewers_cannot_open_an_issue_for_an_item(client: TestClient, db: Session) -> None:
+    """Opening an issue stores its link on the item: a write, refused to viewers before the
+    tracker's configuration is even looked at."""
+    item_id = _item(db)
+    make_user(db, "viewer@example.com", "viewer")
+    viewer = login(client, "viewer@example.com")
+    page = viewer.get("/incidents/INC-1").text
+    assert f'action="/action-items/{item_id}/issue"' not in page
+    response = viewer.post(
+        f"/action-items/{item_id}/issue",
+        data={"csrf_token": token_of(viewer), "system": "jira", "next": "/incidents/INC-1"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 403

@@ -118,3 +118,23 @@ def test_only_admins_reach_user_administration(
         ).status_code
         == 403
     )
+
+
+def test_person_page_for_users_linked_to_a_person(
+    login_as: Callable[..., TestClient], db: Session, directory_rows: dict[str, int]
+) -> None:
+    """The roles a person held, as seen by a user who is a person too: the private incident
+    shows for its investigator only (the visibility rule's subquery over role assignments
+    inside a query over role assignments)."""
+    _seed(db, directory_rows)
+    ada = f"/people/{directory_rows['ada']}"
+    investigator = login_as("investigator", person_id=directory_rows["bob"])
+    seen = investigator.get(ada)
+    assert seen.status_code == 200
+    assert SECRET in seen.text
+    with writing(db):
+        outsider = directory.create_person(db, SYSTEM, directory.PersonInput(name="Cy Dale"))
+    responder = login_as("responder", person_id=outsider.id)
+    hidden = responder.get(ada)
+    assert hidden.status_code == 200
+    assert SECRET not in hidden.text

@@ -72,6 +72,15 @@ def may_plan(session: Session, actor: Actor, incident_id: int) -> bool:
     return actor.role in ("admin", "investigator")
 
 
+def planning_incident(session: Session, actor: Actor, key: str | int) -> Incident:
+    """The incident, when the actor may plan its interviews (NotFound when it is hidden,
+    PermissionDenied when the actor may not plan)."""
+    incident = repo.get_incident(session, actor, key)
+    if not may_plan(session, actor, incident.id):
+        require_analysis(actor)
+    return incident
+
+
 def list_interviews(session: Session, actor: Actor, key: str | int) -> list[Interview]:
     """The interviews of the incident the actor may see (none for everyone else)."""
     incident = repo.get_incident(session, actor, key)
@@ -128,9 +137,7 @@ def plan_interview(
     scheduled_at: datetime | None = None,
     questions: list[str] | None = None,
 ) -> Interview:
-    incident = repo.get_incident(session, actor, key)
-    if not may_plan(session, actor, incident.id):
-        require_analysis(actor)
+    incident = planning_incident(session, actor, key)
     if session.get(Person, person_id) is None:
         raise ValidationError(f"no person with id {person_id}", field="person_id")
     row = Interview(

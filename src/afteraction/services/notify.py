@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from afteraction.adapters import delivery
 from afteraction.config import Settings
-from afteraction.core.access import Actor
+from afteraction.core.access import Actor, require_write
 from afteraction.core.errors import ValidationError
 from afteraction.core.incidents import UNFINISHED_ACTION_ITEMS
 from afteraction.services import action_items
@@ -178,6 +178,7 @@ def create_issue(
 ) -> str:
     """Open a Jira or GitHub issue for an action item and store its URL on the item.
     Without configuration this is a ValidationError (store a link by hand instead)."""
+    require_write(actor)  # it changes the item, as storing a link by hand does
     item = session.get(ActionItem, item_id)
     if item is None:
         raise ValidationError(f"no action item {item_id}", field="item")

@@ -250,7 +250,30 @@ def save(
     return Saved(row, conflict=conflict, theirs=latest.number if conflict else None)
 
 
-def diff(session: Session, report: Report, old: int, new: int) -> str:
+def readable_versions(session: Session, actor: Actor, report: Report) -> list[ReportVersion]:
+    """The versions the actor may compare, newest first: all of them for writers; for
+    readers, those up to the published one (a draft saved after it is not theirs to read)."""
+    rows = versions(session, report)
+    if reads_drafts(actor):
+        return rows
+    return [row for row in rows if row.number <= (report.published_version or 0)]
+
+
+def diff(
+    session: Session,
+    report: Report,
+    old: int,
+    new: int,
+    *,
+    among: Sequence[ReportVersion] | None = None,
+) -> str:
+    """The change from version `old` to `new`; with `among`, both must be in it (or
+    NotFound, as for a version that does not exist)."""
+    if among is not None:
+        numbers = {row.number for row in among}
+        for wanted in (old, new):
+            if wanted not in numbers:
+                raise NotFound("report version", wanted)
     return rules.diff(
         version(session, report, old).body,
         version(session, report, new).body,
@@ -422,6 +445,11 @@ class Readable:
         return text if self.is_draft_view else rules.without_hints(text)
 
 
+def reads_drafts(actor: Actor) -> bool:
+    """Whether the actor may read a report's drafts: those who may write it."""
+    return actor.role != "viewer"
+
+
 def readable(session: Session, actor: Actor, key: str | int, *, draft: bool = False) -> Readable:
     """The report as the actor may read it: the published version for everyone who can see
     the incident; the current draft for those who may write (or when nothing is published)."""
@@ -429,7 +457,7 @@ def readable(session: Session, actor: Actor, key: str | int, *, draft: bool = Fa
     report = report_of(session, incident)
     if report is None:
         raise NotFound("report", incident.public_id)
-    writer = actor.role != "viewer"
+    writer = reads_drafts(actor)
     if report.published_version is not None and not (draft and writer):
         row = version(session, report, report.published_version)
         newer = list(range(report.published_version + 1, report.current_version + 1))

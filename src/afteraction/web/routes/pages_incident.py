@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from afteraction.core import incidents as rules
 from afteraction.core import times
-from afteraction.core.access import Actor
+from afteraction.core.access import Actor, require_write
 from afteraction.core.errors import Conflict, ValidationError
 from afteraction.core.metrics.definitions import METRICS
 from afteraction.services import action_items, activity, impact, incident_roles, users
@@ -231,8 +231,11 @@ Write = Callable[[Actor, Form], str]
 def submit(
     request: Request, db: Session, user: User, number: int, name: str, form: Form, write: Write
 ) -> Response:
-    """Run one form's write in a transaction; redirect back, or re-render with the message."""
+    """Run one form's write in a transaction; redirect back, or re-render with the message.
+    A caller who may not change the incident (or see it) is refused before the form is read."""
     actor = users.actor_for(user)
+    require_write(actor)
+    repo.get_incident(db, actor, number)
     try:
         with writing_as(db, user):
             notice = write(actor, form)

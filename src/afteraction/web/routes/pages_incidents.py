@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from afteraction.core import incidents as rules
 from afteraction.core import times
+from afteraction.core.access import require_write
 from afteraction.core.errors import Conflict, NotFound, ValidationError
 from afteraction.services import incidents as repo
 from afteraction.services import users
@@ -233,6 +234,7 @@ NEW_DEFAULTS: dict[str, Any] = {"severity": "SEV3", "type": "default", "time_zon
 
 @router.get("/incidents/new")
 def new_incident(request: Request, db: DbSession, user: CurrentUser) -> Response:
+    require_write(users.actor_for(user))  # a form only writers can send: 403, as for edits
     page = IncidentFormPage(dict(NEW_DEFAULTS), {}, load_choices(db))
     return render_page(request, "incident_new.html", page, user=user)
 
@@ -259,6 +261,7 @@ def _incident_input(form: Form) -> repo.IncidentInput:
 @router.post("/incidents/new")
 def declare_incident(request: Request, db: DbSession, user: CurrentUser, form: FormDep) -> Response:
     actor = users.actor_for(user)
+    require_write(actor)  # refused before the form is read
     try:
         with writing_as(db, user):
             incident, warnings = repo.declare(db, actor, _incident_input(form))
@@ -292,6 +295,7 @@ def edit_values(incident: Incident) -> dict[str, Any]:
 def edit_incident(key: str, request: Request, db: DbSession, user: CurrentUser) -> Response:
     actor = users.actor_for(user)
     incident = repo.get_incident(db, actor, incident_key(key))
+    require_write(actor)
     page = IncidentFormPage(edit_values(incident), {}, load_choices(db), incident)
     return render_page(request, "incident_edit.html", page, user=user)
 
@@ -317,6 +321,8 @@ def save_incident(
 ) -> Response:
     actor = users.actor_for(user)
     number = incident_key(key)
+    require_write(actor)  # refused before the form is read
+    repo.get_incident(db, actor, number)
     try:
         with writing_as(db, user):
             version = form.integer("version")

@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from afteraction.core import metrics as m
 from afteraction.core.access import Actor
-from afteraction.core.errors import AfteractionError, ValidationError
+from afteraction.core.errors import Conflict, ValidationError
 from afteraction.core.incidents import INCIDENT_TYPES, MILESTONES
 from afteraction.core.metrics import InsightFilters
 from afteraction.services import incidents as incident_repo
@@ -348,7 +348,7 @@ def create_slo_form(request: Request, db: DbSession, user: CurrentUser, form: Fo
         )
         with writing(db):
             levels.create_slo(db, actor, data)
-    except AfteractionError as error:
+    except (ValidationError, Conflict) as error:  # a refusal is a 403/404 page
         return see_other(request, "/slos", f"SLO not saved: {error.message}")
     return see_other(request, "/slos", "SLO saved")
 
@@ -366,7 +366,7 @@ async def upload_counts_form(
     try:
         rows = levels.parse_counts_csv(text)
         written = await run_in_threadpool(write_counts, request, db, sent.actor, slo_id, rows, 2)
-    except AfteractionError as error:
+    except (ValidationError, Conflict) as error:  # a refusal is a 403/404 page
         return see_other(request, "/slos", f"Counts not imported: {error.message}")
     return see_other(request, "/slos", f"Imported {written} count rows")
 
@@ -429,7 +429,7 @@ def create_sla_form(request: Request, db: DbSession, user: CurrentUser, form: Fo
         )
         with writing(db):
             levels.create_sla(db, actor, data)
-    except AfteractionError as error:
+    except (ValidationError, Conflict) as error:  # a refusal is a 403/404 page
         return see_other(request, "/slas", f"SLA not saved: {error.message}")
     return see_other(request, "/slas", "SLA saved")
 

@@ -80,6 +80,7 @@ def interviews_page(key: str, request: Request, db: DbSession, user: CurrentUser
 def plan(key: str, request: Request, db: DbSession, user: CurrentUser, form: FormDep) -> Response:
     actor = users.actor_for(user)
     number = incident_key(key)
+    iv.planning_incident(db, actor, number)  # refused before the form is read
     questions = [q for q in form.data.getlist("question") if isinstance(q, str) and q.strip()]
     person = form.integer("person_id")
     if person is None:

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from afteraction.core import report_rules as report_rules
+from afteraction.core.access import require_write
 from afteraction.core.analysis.claims import ClaimFinding
 from afteraction.core.analysis.language import CATEGORIES, Finding
 from afteraction.core.analysis.rewrites import rewrite
@@ -256,10 +257,7 @@ def _edit_page(db: Session, actor: Any, number: int, body: str | None = None) ->
 @router.get("/incidents/{key}/report/edit")
 def report_edit(key: str, request: Request, db: DbSession, user: CurrentUser) -> Response:
     actor = users.actor_for(user)
-    if not can_write(actor):
-        return see_other(
-            request, incident_url(incident_key(key), "/report"), "You may read, not edit."
-        )
+    require_write(actor)  # 403 like every other form a reader may not send
     page = _edit_page(db, actor, incident_key(key))
     return render_page(request, "report_edit.html", page, user=user)
 
@@ -270,6 +268,7 @@ def report_check(
 ) -> Response:
     """htmx: live preview and blame-aware findings for the text being typed (not saved)."""
     actor = users.actor_for(user)
+    require_write(actor)
     try:
         body = report_rules.check_body(form.text("body", limit=report_rules.MAX_BODY))
     except ValidationError as error:
@@ -369,13 +368,14 @@ def report_versions(
     number = incident_key(key)
     readable = reports.readable(db, actor, number, draft=can_write(actor))
     report = readable.report
-    new = b or report.current_version
+    shown = reports.readable_versions(db, actor, report)
+    new = b or shown[0].number
     old = a or max(1, new - 1)
     context = {
         "readable": readable,
-        "versions": reports.versions(db, report),
+        "versions": shown,
         "old": old,
         "new": new,
-        "diff": reports.diff(db, report, old, new),
+        "diff": reports.diff(db, report, old, new, among=shown),
     }
     return render(request, "report_versions.html", context, user=user)

@@ -264,6 +264,8 @@ def add_entry(
     key: str, request: Request, db: DbSession, user: CurrentUser, form: FormDep
 ) -> Response:
     actor = users.actor_for(user)
+    require_analysis(actor)  # refused before the form is read
+    repo.get_incident(db, actor, incident_key(key))
     annotation = form.integer("annotation_id")
     with writing_as(db, user):
         entry = timeline_service.create_entry(
