@@ -12,16 +12,14 @@ token never changes what the next request finds)."""
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from afteraction.adapters.transcripts import parse_vtt
 from afteraction.core.access import SYSTEM, Actor
 from afteraction.services import (
     action_items,
@@ -49,7 +47,6 @@ from tests.conftest import login
 T0 = datetime(2026, 10, 20, 9, 0, tzinfo=UTC)
 VTT = "WEBVTT\n\n00:00:01.000 --> 00:00:03.000\n<v Rex Responder>Rolling back the pool change\n"
 _unique = itertools.count(1)
-INTERVIEW_SOURCE = "interview transcript"
 
 ROLES = ("viewer", "responder", "investigator-on", "investigator-off", "reader", "admin")
 """Every signed-in principal: role, except investigators with and without the incident role
@@ -294,15 +291,7 @@ def make_job(db: Session, world: World) -> int:
 
 
 def make_source(db: Session, world: World, row: IncidentObject | None) -> int:
-    """A source attached to no incident (None), to `row`, or (for INTERVIEW_SOURCE) the
-    transcript of `row`'s interview, attached by its interviewer."""
-    if row is not None and row.name == INTERVIEW_SOURCE:
-        assert row.interview_id is not None
-        interviewer = world.actor(db, "investigator-on")
-        cues = parse_vtt(f"{VTT}\n00:00:04.000 --> 00:00:05.000\nline {next(_unique)}\n")
-        interviews.attach_transcript(db, interviewer, row.number, row.interview_id, cues)
-        query = select(Source.id).where(Source.origin == f"interview:{row.interview_id}")
-        return int(db.scalars(query.order_by(Source.id.desc())).first() or 0)
+    """A source attached to no incident (None) or to `row`."""
     incident_id = repo.get_incident(db, SYSTEM, row.number).id if row is not None else None
     source = Source(
         kind="roster",
@@ -313,11 +302,6 @@ def make_source(db: Session, world: World, row: IncidentObject | None) -> int:
     db.add(source)
     db.flush()
     return source.id
-
-
-def interview_source(world: World) -> IncidentObject:
-    """The object for an interview's transcript source (the interview of public+interview)."""
-    return replace(world.incidents[1], name=INTERVIEW_SOURCE)
 
 
 def make_person(db: Session, _world: World) -> int:

@@ -96,8 +96,8 @@ def app_routes(app: Any) -> list[tuple[str, Any]]:
 def objects_for(path: str, world: w.World) -> list[w.IncidentObject | None]:
     """The incidents a route can name: all of them when its path names an incident (or a row
     of one), none otherwise."""
-    if "{source_id}" in path:  # unattached, attached to each incident, an interview's
-        return [None, *world.incidents, w.interview_source(world)]
+    if "{source_id}" in path:  # unattached, and attached to each incident
+        return [None, *world.incidents]
     names_incident = "/incidents/{key}" in path or "{item_id}" in path
     return list(world.incidents) if names_incident else [None]
 
@@ -141,8 +141,6 @@ def _value(
     own: int,
 ) -> object:
     target = obj or world.incidents[0]
-    if target.name == w.INTERVIEW_SOURCE:
-        target = world.incidents[1]
     if name == "key" and "/problems/" in path:
         return w.make_problem(db, world) if fresh else "failover"
     if name == "key":
@@ -183,6 +181,7 @@ def _value(
 
 SOON = "2026-10-20T09:30:00+00:00"
 JSON_FIELDS: dict[str, Any] = {
+    "reason": "Matrix probe",
     "title": "Matrix probe",
     "name": "Matrix probe",
     "severity": "SEV3",
