@@ -55,7 +55,7 @@ def test_dry_run_table_then_the_import_shows_the_same_warning(
     assert "what an import would read (nothing imported)" in printed
     assert "#inc-db: messages per day" in printed
     assert "warning: #inc-db: 3 of 4 messages fall outside" in printed
-    assert "--until 2026-03-03T03:30:01+00:00 would hold them" in printed
+    assert "until 2026-03-03T03:30:01+00:00 would hold them" in printed
     imported = invoke(env, "import", "slack", export, "--channel", "inc-db", *FILE_DAY)
     assert imported.exit_code == 0, imported.output
     assert "#inc-db: 3 of 4" in imported.stdout and "imported into" not in imported.stdout

@@ -70,8 +70,8 @@ def test_a_named_channel_the_window_mostly_misses_is_warned_with_the_window_that
     assert warnings == [
         "#db: 3 of 4 messages fall outside the window 2026-03-02T00:00:00+00:00 – "
         "2026-03-03T00:00:00+00:00; they run from 2026-03-02T17:30:15+00:00 to "
-        "2026-03-03T03:30:15+00:00 (UTC): --since 2026-03-02T17:30:15+00:00 "
-        "--until 2026-03-03T03:30:16+00:00 would hold them"
+        "2026-03-03T03:30:15+00:00 (UTC): the window from 2026-03-02T17:30:15+00:00 "
+        "until 2026-03-03T03:30:16+00:00 would hold them"
     ]  # general was not named: it is only part of the archive
     assert (
         window_warnings([tally("db", 3, 1)], named=["db"], since=SINCE, until=UNTIL, stored=3) == []
@@ -96,7 +96,7 @@ def test_nothing_stored_always_says_so_and_why() -> None:
         "0 messages imported: all 7 messages of the chosen channels fall outside the window "
         "the beginning – 2026-03-03T00:00:00+00:00; they run from"
     )
-    assert "--since 2026-03-02T17:30:15+00:00" in outside
+    assert "the window from 2026-03-02T17:30:15+00:00" in outside
     assert only([tally("db", 5, 0)], since=SINCE, until=UNTIL, present=5) == (
         "0 new messages imported: the 5 messages in the window were imported before"
     )

@@ -34,6 +34,15 @@ def test_transcript_merges_sources_and_renders_safely(
     card = page.select_one(f"#m{built.messages['ana1']} .hovercard").get_text(" ")
     assert "SRE" in card and "Payments" in card and "on call" in card
     assert page.select("details.annotate") == []  # viewers read only
+    offered = [o.get_text() for o in page.select("#tperson option")]
+    assert offered == ["anyone", "Ana Ortiz", "Ben Cho", "Cy Dale", "Dee Unknown"]  # names
+    ben = client.get(
+        f"/incidents/INC-{built.incident}/transcript", params={"person": built.people["ben"]}
+    )
+    shown = {li["id"] for li in soup(ben).select("#transcript li.msg")}
+    assert f"m{built.messages['ben1']}" in shown and f"m{built.messages['cy1']}" not in shown
+    chosen = soup(ben).select_one("#tperson option[selected]")
+    assert chosen is not None and chosen.get_text() == "Ben Cho"
     found = client.get(f"/incidents/INC-{built.incident}/transcript", params={"q": "rolling"})
     assert (
         f"m{built.messages['ben1']}" in found.text and f"m{built.messages['cy1']}" not in found.text

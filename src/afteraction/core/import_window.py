@@ -93,7 +93,7 @@ def _hint(tallies: list[ChannelTally]) -> str:
     last = max(t.last for t in tallies if t.last is not None)
     return (
         f"; they run from {utc_text(start)} to {utc_text(last)} (UTC): "
-        f"--since {utc_text(start)} --until {utc_text(end)} would hold them"
+        f"the window from {utc_text(start)} until {utc_text(end)} would hold them"
     )
 
 

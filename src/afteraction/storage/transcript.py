@@ -105,6 +105,24 @@ def channels_of(session: Session, incident_id: int) -> list[tuple[int, str]]:
     return [(row.id, row.name) for row in session.execute(query)]
 
 
+def authors_of(session: Session, incident_id: int) -> list[tuple[int, str]]:
+    """(person id, name) of everyone who wrote a message the incident's transcript holds
+    (inside each channel's window), by name: what the transcript's person filter offers."""
+    authors = (
+        _message_query(incident_id)
+        .with_only_columns(Message.author_person_id)
+        .where(Message.author_person_id.is_not(None))
+        .distinct()
+        .subquery()
+    )
+    query = (
+        select(Person.id, Person.name)
+        .where(Person.id.in_(select(authors.c.author_person_id)))
+        .order_by(Person.name, Person.id)
+    )
+    return [(row.id, row.name) for row in session.execute(query)]
+
+
 def _message_query(incident_id: int) -> Any:
     return (
         select(

@@ -72,8 +72,8 @@ def test_a_window_taken_from_a_day_file_name_misses_its_evening(
     assert summary["warnings"] == [
         "#inc-db: 3 of 4 messages fall outside the window 2026-03-02T00:00:00+00:00 – "
         "2026-03-03T00:00:00+00:00; they run from 2026-03-02T17:00:00+00:00 to "
-        "2026-03-03T03:30:00+00:00 (UTC): --since 2026-03-02T17:00:00+00:00 "
-        "--until 2026-03-03T03:30:01+00:00 would hold them"
+        "2026-03-03T03:30:00+00:00 (UTC): the window from 2026-03-02T17:00:00+00:00 "
+        "until 2026-03-03T03:30:01+00:00 would hold them"
     ]
 
 
@@ -88,8 +88,8 @@ def test_a_window_that_catches_nothing_says_zero_and_where_the_messages_are(
     assert summary["warnings"] == [
         "0 messages imported: all 5 messages of the chosen channels fall outside the window "
         "2026-02-01T00:00:00+00:00 – 2026-02-02T00:00:00+00:00; they run from "
-        "2026-03-02T17:00:00+00:00 to 2026-03-16T12:00:00+00:00 (UTC): --since "
-        "2026-03-02T17:00:00+00:00 --until 2026-03-16T12:00:01+00:00 would hold them"
+        "2026-03-02T17:00:00+00:00 to 2026-03-16T12:00:00+00:00 (UTC): the window from "
+        "2026-03-02T17:00:00+00:00 until 2026-03-16T12:00:01+00:00 would hold them"
     ]
 
 

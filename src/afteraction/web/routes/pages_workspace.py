@@ -143,6 +143,7 @@ def transcript_page(key: str, request: Request, db: DbSession, user: CurrentUser
         "tags": work.list_tags(db),
         "html": lambda item: Markup(render_html(item.text, window.mention_names, channel_names)),
         "channel_name": dict(window.channels),
+        "authors": tx.authors_of(db, page.incident.id),
         "filters": {
             "tag": tag,
             "question": question,
