@@ -245,12 +245,37 @@ def attach_transcript(
     cues: Sequence[Any],
 ) -> int:
     """Store parsed transcript cues (core `TranscriptCue`s) as the interview's own rows,
-    after any it already has. Its editors may attach; so may the command line (no user),
-    which holds the database anyway and reads nothing back."""
+    after any it already has; returns how many were added. Cues the interview already holds
+    (the same times, speaker and words: the same file attached again) are not added twice.
+    Its editors may attach; so may the command line (no user), which holds the database
+    anyway and reads nothing back."""
     if actor.user_id is None:
         row = _of_incident(session, actor, key, interview_id)
     else:
         row = _editable(session, actor, key, interview_id)
+    held = set(
+        session.execute(
+            select(
+                InterviewCue.start_seconds,
+                InterviewCue.end_seconds,
+                InterviewCue.speaker,
+                InterviewCue.text,
+            ).where(InterviewCue.interview_id == row.id)
+        ).all()
+    )
+    cues = [
+        cue
+        for cue in cues
+        if (
+            cue.start_seconds,
+            cue.end_seconds,
+            cue.speaker[:200] if cue.speaker else None,
+            cue.text,
+        )
+        not in held
+    ]
+    if not cues:
+        return 0
     first = session.scalar(
         select(func.coalesce(func.max(InterviewCue.seq) + 1, 0)).where(
             InterviewCue.interview_id == row.id

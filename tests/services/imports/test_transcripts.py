@@ -63,6 +63,9 @@ def test_an_interview_transcript_is_the_interviews_own_never_a_source(
     assert count(db, TranscriptCue) == 0
     cues = interviews.transcript_of(db, interview)
     assert [c.seq for c in cues] == list(range(40)) and cues[0].speaker == "Sarah Cohen"
+    again = _import(db, VTT, incident=incident, interview=interview)  # the same file again
+    assert again.counts == {"interview cues": 0}
+    assert len(interviews.transcript_of(db, interview)) == 40
     with pytest.raises(NotFound):
         _import(db, VTT, incident=incident, interview=interview + 1)
 
