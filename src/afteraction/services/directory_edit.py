@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import fields
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from afteraction.core import incidents as rules
@@ -48,6 +48,7 @@ from afteraction.storage.tables import (
     TeamMembership,
     User,
 )
+from afteraction.storage.visibility import visibility_clause
 
 
 def _unknown_fields(changes: Mapping[str, Any], editable: Sequence[str]) -> None:
@@ -84,15 +85,24 @@ def _refuse_if_referenced(
     checks: Sequence[tuple[str, ColumnElement[bool], type[Any]]],
     *,
     unseen: bool = False,
+    actor: Actor | None = None,
 ) -> None:
     """Raise Conflict naming every kind of row that still refers to `what`.
 
     Each check is (phrase with `{n}` for the count, where clause, table class). `unseen`:
-    rows the actor may not see refer to it too; they are neither named nor counted."""
+    rows the actor may not see refer to it too; they are neither named nor counted. With
+    `actor`, rows of an incident (a table with `incident_id`) count only when the actor may
+    see that incident; the others make the refusal say so without a number."""
     reasons: list[str] = []
     counts: dict[str, int] = {}
+    visible = select(Incident.id).where(visibility_clause(actor)) if actor else None
     for phrase, clause, table in checks:
         n = session.scalar(select(func.count()).select_from(table).where(clause)) or 0
+        if n and visible is not None and hasattr(table, "incident_id"):
+            shown = or_(table.incident_id.is_(None), table.incident_id.in_(visible))
+            seen = session.scalar(select(func.count()).select_from(table).where(clause, shown))
+            unseen = unseen or (seen or 0) < n
+            n = seen or 0
         if n:
             reasons.append(phrase.format(n=n, s="" if n == 1 else "s"))
             counts[table.__tablename__] = int(n)
@@ -273,6 +283,7 @@ def delete_person(session: Session, actor: Actor, person_id: int) -> None:
             ("is linked to {n} user account{s}", User.person_id == pid, User),
         ],
         unseen=bool(interviews_of - seen),
+        actor=actor,
     )
     audit.record(
         session,
