@@ -50,7 +50,7 @@ def test_line_links_and_accepting_suggestions(page, engine: Engine) -> None:
     text = page.locator("#report-body").input_value()
     assert "The learning review follows." in text and "paged at 20:25 UTC." in text
     page.locator("#claims-h", has_text="0 open").wait_for()
-    page.get_by_role("button", name="Save a version").click()
+    page.get_by_role("button", name="Save a version", exact=True).click()
     page.wait_for_url("**/incidents/INC-301/report/edit")
     session.expire_all()
     saved = reports.version(session, session.get(type(report), report.id)).body

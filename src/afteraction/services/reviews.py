@@ -11,7 +11,6 @@ Callers own the transaction (`storage.db.writing`); every write is audited.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, select
@@ -568,42 +567,4 @@ def survey_summary(session: Session, meeting: Meeting) -> rules.SurveySummary:
     rows = session.scalars(select(SurveyResponse).where(SurveyResponse.meeting_id == meeting.id))
     return rules.summarise_survey(
         rules.SurveyAnswer(r.learned, r.again, r.useful, r.change) for r in rows
-    )
-
-
-@dataclass(slots=True)
-class ReviewView:
-    """Everything the review page shows."""
-
-    incident: Incident
-    review: Review
-    warnings: list[str]
-    calibration: CalibrationDocument | None
-    results: list[tuple[str, int]]
-    meeting: Meeting | None
-    attendance: list[Attendance]
-    parking: list[ParkingLotItem]
-    survey: rules.SurveySummary | None
-
-
-def review_view(session: Session, actor: Actor, key: str | int) -> ReviewView:
-    incident = repo.get_incident(session, actor, key)
-    review = review_of(session, incident) or Review(incident_id=incident.id, state="unassigned")
-    warnings = (
-        investigator_warnings(session, actor, incident, review.investigator_person_id)
-        if review.investigator_person_id
-        else []
-    )
-    document = latest_calibration(session, review) if review.id else None
-    meeting = meeting_of(session, review) if review.id else None
-    return ReviewView(
-        incident=incident,
-        review=review,
-        warnings=warnings,
-        calibration=document,
-        results=results(session, document) if document else [],
-        meeting=meeting,
-        attendance=attendance(session, meeting) if meeting else [],
-        parking=parking_lot(session, meeting) if meeting else [],
-        survey=survey_summary(session, meeting) if meeting else None,
     )

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from afteraction.core import reviews as review_rules
 from afteraction.core.errors import ValidationError
 from afteraction.services import report_export, reviews, users
+from afteraction.services.review_page import ReviewView, review_view
 from afteraction.storage.tables import Person
 from afteraction.web.deps import CurrentUser, DbSession
 from afteraction.web.routes.pages_forms import (
@@ -37,7 +38,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(slots=True)
 class ReviewPage:
-    view: reviews.ReviewView
+    view: ReviewView
     people: list[Person]
     can_write: bool
     states: tuple[str, ...]
@@ -52,7 +53,7 @@ class ReviewPage:
 @router.get("/incidents/{key}/review")
 def review_page(key: str, request: Request, db: DbSession, user: CurrentUser) -> Response:
     actor = users.actor_for(user)
-    view = reviews.review_view(db, actor, incident_key(key))
+    view = review_view(db, actor, incident_key(key))
     page = ReviewPage(
         view=view,
         people=list(db.scalars(select(Person).order_by(Person.name).limit(2000))),
