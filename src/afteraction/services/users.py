@@ -86,6 +86,14 @@ def create_user(
     return user
 
 
+def user_named_by_admin(session: Session, user_id: int) -> User:
+    """The user an admin's form names, or a refusal naming the field."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise ValidationError(f"no user {user_id}", field="user")
+    return user
+
+
 def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.email)))
 

@@ -242,9 +242,7 @@ def force_reset(
     """The user must choose a new password at their next login; their sessions end now."""
 
     def write(actor: Actor, form: Form) -> str:  # noqa: ARG001
-        target = db.get(User, user_id)
-        if target is None:
-            raise ValidationError(f"no user {user_id}", field="user")
+        target = users.user_named_by_admin(db, user_id)
         passwords.force_reset(db, actor, target, now=now_of(request))
         return f"{target.email} must choose a new password at their next login."
 
@@ -258,9 +256,7 @@ def unlock(
     """End a sign-in lock on this account at once (it also ends by itself)."""
 
     def write(actor: Actor, form: Form) -> str:  # noqa: ARG001
-        target = db.get(User, user_id)
-        if target is None:
-            raise ValidationError(f"no user {user_id}", field="user")
+        target = users.user_named_by_admin(db, user_id)
         throttle.clear_account(db, actor, target.email)
         return f"{target.email} may try to sign in again."
 
