@@ -394,10 +394,12 @@ def test_without_default_role_only_existing_users_sign_in(
 
 def test_deactivated_user_is_refused(sso: TestClient, idp: FakeIdp, db: Session) -> None:
     user_id = make_user(db, "gone@example.com", "admin")
-    user = db.get(User, user_id)
-    assert user is not None
-    user.is_active = False
-    db.commit()
+    # one write transaction taken up front: a deferred read upgraded to a write fails at
+    # once on SQLite when the app's start-up recovery thread committed in between
+    with writing(db):
+        user = db.get(User, user_id)
+        assert user is not None
+        user.is_active = False
     refused(sign_in(sso, idp, email="gone@example.com"), 403, "deactivated")
     assert not logged_in(sso)
 
