@@ -39,6 +39,12 @@ def fail_stale_jobs(session: Session, *, stale_after: float) -> list[int]:
     error) and delete their uploads; returns their ids. Commits."""
     cutoff = utcnow() - timedelta(seconds=stale_after)
     uploads: list[Path] = []
+    # looked for first without the write lock: every process start runs this, and a write
+    # transaction, even an empty one, makes another connection's read-then-write fail at once
+    stale = bool(import_jobs.stale_jobs(session, cutoff))
+    session.rollback()
+    if not stale:
+        return []
     with writing(session):
         jobs = import_jobs.stale_jobs(session, cutoff)
         for job in jobs:
