@@ -41,6 +41,7 @@ from afteraction.storage.tables import (
 )
 from afteraction.storage.types import utcnow
 from afteraction.web.deps import CurrentUser, DbSession
+from afteraction.web.pagecache import cached_page
 from afteraction.web.routes.pages_forms import (
     TIME_ZONES,
     Form,
@@ -220,6 +221,7 @@ def build_page(db: Session, actor: Actor, number: int) -> IncidentPage:
 
 
 @router.get("/incidents/{key}")
+@cached_page
 def incident_page(key: str, request: Request, db: DbSession, user: CurrentUser) -> Response:
     page = build_page(db, users.actor_for(user), incident_key(key))
     return render_page(request, "incident.html", page, user=user)

@@ -32,6 +32,7 @@ from afteraction.storage.analysis_bundle import IncidentEvidence, build_incident
 from afteraction.storage.analysis_tables import NOTE_KINDS
 from afteraction.storage.tables import Incident
 from afteraction.web.deps import CurrentUser, DbSession
+from afteraction.web.pagecache import cached_page
 from afteraction.web.routes.pages_forms import render_page, see_other, writing_as
 from afteraction.web.routes.pages_incidents import FormDep, incident_key
 from afteraction.web.schemas.common import RowId
@@ -102,6 +103,7 @@ def _query_zone(params: Any) -> tzinfo | None:
 
 
 @router.get("/incidents/{key}/transcript")
+@cached_page
 def transcript_page(key: str, request: Request, db: DbSession, user: CurrentUser) -> Response:
     page, _actor = _open(db, user, key, "transcript")
     params = request.query_params
@@ -209,6 +211,7 @@ def _by_day(entries: list[dict[str, Any]], zone: tzinfo) -> list[tuple[str, list
 
 
 @router.get("/incidents/{key}/timeline")
+@cached_page
 def timeline_page(key: str, request: Request, db: DbSession, user: CurrentUser) -> Response:
     page, _actor = _open(db, user, key, "timeline")
     view = request.query_params.get("view", "narrative")
@@ -325,6 +328,7 @@ def edit_entry(
 
 
 @router.get("/incidents/{key}/people")
+@cached_page
 def people_page(key: str, request: Request, db: DbSession, user: CurrentUser) -> Response:
     page, _actor = _open(db, user, key, "people")
     view = people_service.of_incident(db, page.incident)

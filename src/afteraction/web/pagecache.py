@@ -1,0 +1,116 @@
+"""Whole HTML pages served again while the database is unchanged.
+
+During an incident, writes arrive every few seconds while many people keep the same pages
+open; rendering the incident page, the transcript or the people analysis for each of them
+costs tens of milliseconds. `cached_page` keeps a page's bytes per (URL, user) under the
+read cache's change token (`afteraction.storage.changes`): any commit anywhere, or the
+page's age passing `MAX_AGE` (pages that show "overdue" or "ongoing for" read the clock),
+renders it afresh. One request renders a missing page while the others asking for the same
+page wait for it, so a write followed by a burst of readers costs one render, not one each.
+
+What a cached body must not hold: the session's CSRF token is swapped for a placeholder
+before storing and put back per request; a page with a one-shot notice waiting in the
+session is rendered, not cached, so the notice is shown once. Only the user who rendered a
+page is ever served it (the key holds their id), so visibility rules apply unchanged; the
+authentication dependencies still run on every request, so a logged-out session never
+reaches the cache.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import time
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from afteraction.web.csrf import csrf_token
+from afteraction.web.readcache import ReadCache
+
+MAX_AGE = 30.0  # seconds a page may be served again with no commit in between
+MAX_ENTRIES = 128
+MAX_BODY = 4 * 1024 * 1024  # larger pages are rendered every time rather than kept
+_PLACEHOLDER = b"\x00csrf-token\x00"
+
+Handler = TypeVar("Handler", bound=Callable[..., Response])
+
+
+class _Flights:
+    """One lock per page key while it is being rendered, so concurrent misses render once."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: dict[Hashable, tuple[threading.Lock, int]] = {}
+
+    def run(self, key: Hashable, work: Callable[[], Any]) -> Any:
+        with self._guard:
+            lock, users = self._locks.get(key, (threading.Lock(), 0))
+            self._locks[key] = (lock, users + 1)
+        try:
+            with lock:
+                return work()
+        finally:
+            with self._guard:
+                lock, users = self._locks[key]
+                if users == 1:
+                    del self._locks[key]
+                else:
+                    self._locks[key] = (lock, users - 1)
+
+
+_flights = _Flights()
+
+
+def page_cache(detector: Any, *, enabled: bool) -> ReadCache:
+    """The app's page cache: the read cache's kind, with room for fewer, larger entries."""
+    return ReadCache(detector, max_entries=MAX_ENTRIES, enabled=enabled)
+
+
+def cached_page(handler: Handler) -> Handler:
+    """Serve a GET page route (with `request` and `user` parameters) through the page cache."""
+
+    @functools.wraps(handler)
+    def serve(*args: Any, **kwargs: Any) -> Response:
+        request: Request = kwargs["request"]
+        return _serve(request, kwargs["user"].id, lambda: handler(*args, **kwargs))
+
+    return serve  # type: ignore[return-value]
+
+
+def _serve(request: Request, user_id: int, render: Callable[[], Response]) -> Response:
+    cache: ReadCache = request.app.state.page_cache
+    if not cache.enabled or request.method != "GET" or "notice" in request.session:
+        return render()
+    csrf = csrf_token(request).encode()
+    key = ("page", request.url.path, request.scope.get("query_string", b""), user_id)
+
+    def hit() -> tuple[bytes, str] | None:
+        entry = cache.get(key, cache.token())
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1], entry[2]
+
+    def fill() -> Response | tuple[bytes, str]:
+        found = hit()  # another request may have rendered it while this one waited
+        if found is not None:
+            return found
+        token = cache.token()  # read before rendering: a commit meanwhile changes the next
+        response = render()
+        body = bytes(response.body)
+        if response.status_code == 200 and len(body) <= MAX_BODY:
+            kept = body.replace(csrf, _PLACEHOLDER)
+            media = response.headers.get("content-type", "text/html; charset=utf-8")
+            cache.put(key, token, (time.monotonic() + MAX_AGE, kept, media))
+        return response
+
+    found = hit()
+    if found is None:
+        result = _flights.run(key, fill)
+        if isinstance(result, Response):
+            return result
+        found = result
+    body, media = found
+    return Response(body.replace(_PLACEHOLDER, csrf), headers={"content-type": media})

@@ -1,0 +1,154 @@
+"""Cached pages: rendered once per commit, never shown to another user, never stale after a
+write, with the reader's own CSRF token and one-shot notices intact."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from afteraction.core.access import SYSTEM
+from afteraction.services import incidents as repo
+from afteraction.storage.db import writing
+from afteraction.web.routes import pages_incident
+from tests.conftest import login, make_user
+from tests.web.conftest import post_form
+
+
+@pytest.fixture
+def renders(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many times the incident page was built (not served from the cache)."""
+    built: list[int] = []
+    original = pages_incident.build_page
+
+    def counting(*args: object, **kwargs: object) -> object:
+        built.append(1)
+        return original(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pages_incident, "build_page", counting)
+    return built
+
+
+def _incident(db: Session, title: str = "Checkout latency") -> None:
+    with writing(db):
+        repo.declare(db, SYSTEM, repo.IncidentInput(title=title, severity="SEV2"))
+
+
+def test_a_page_is_rendered_once_until_a_commit(
+    client: TestClient, db: Session, renders: list[int]
+) -> None:
+    make_user(db, "ada@example.com", "investigator")
+    _incident(db)
+    login(client, "ada@example.com")
+    first = client.get("/incidents/INC-1")
+    again = client.get("/incidents/INC-1")
+    assert first.status_code == again.status_code == 200
+    assert again.text == first.text and len(renders) == 1
+    with writing(db):
+        repo.update(db, SYSTEM, 1, {"title": "Checkout latency in eu-west"})
+    after = client.get("/incidents/INC-1")
+    assert "Checkout latency in eu-west" in after.text and len(renders) == 2
+
+
+def test_the_query_string_is_part_of_the_page(
+    client: TestClient, db: Session, renders: list[int]
+) -> None:
+    make_user(db, "ada@example.com", "investigator")
+    _incident(db)
+    login(client, "ada@example.com")
+    client.get("/incidents/INC-1")
+    client.get("/incidents/INC-1?tab=updates")
+    assert len(renders) == 2
+
+
+def test_a_page_is_never_served_to_another_user(
+    app: object, db: Session, renders: list[int]
+) -> None:
+    make_user(db, "ada@example.com", "investigator")
+    make_user(db, "bob@example.com", "viewer")
+    _incident(db)
+    with TestClient(app) as ada, TestClient(app) as bob:  # type: ignore[arg-type]
+        login(ada, "ada@example.com")
+        login(bob, "bob@example.com")
+        seen_by_ada = ada.get("/incidents/INC-1").text
+        seen_by_bob = bob.get("/incidents/INC-1").text
+    assert len(renders) == 2
+    assert "ada@example.com" in seen_by_ada and "ada@example.com" not in seen_by_bob
+
+
+def test_each_session_gets_its_own_csrf_token(app: object, db: Session) -> None:
+    make_user(db, "ada@example.com", "investigator")
+    _incident(db)
+    with TestClient(app) as laptop, TestClient(app) as phone:  # type: ignore[arg-type]
+        login(laptop, "ada@example.com")
+        login(phone, "ada@example.com")
+        for client in (laptop, phone):
+            page = client.get("/incidents/INC-1").text
+            token = client.headers["X-CSRF-Token"]
+            assert f'name="csrf-token" content="{token}"' in page
+            assert "\x00" not in page
+        assert laptop.headers["X-CSRF-Token"] != phone.headers["X-CSRF-Token"]
+        # the cached page's forms work for the second session
+        response = post_form(phone, "/incidents/INC-1/updates", {"body": "rolled back"})
+        assert response.status_code == 303
+
+
+def test_a_notice_is_shown_once_and_the_page_is_not_kept_with_it(
+    client: TestClient, db: Session
+) -> None:
+    make_user(db, "ada@example.com", "investigator")
+    _incident(db)
+    login(client, "ada@example.com")
+    client.get("/incidents/INC-1")  # cached without a notice
+    response = post_form(client, "/incidents/INC-1/updates", {"body": "mitigated"})
+    assert response.status_code == 303
+    marker = '<p class="notice" role="status">Update posted.</p>'
+    assert marker in client.get(response.headers["location"]).text
+    again = client.get("/incidents/INC-1").text
+    assert "mitigated" in again and marker not in again
+
+
+def test_concurrent_misses_render_once(app: object, db: Session, renders: list[int]) -> None:
+    make_user(db, "ada@example.com", "investigator")
+    _incident(db)
+    with TestClient(app) as client:  # type: ignore[arg-type]
+        login(client, "ada@example.com")
+        results: list[int] = []
+        go = threading.Barrier(8)
+
+        def read() -> None:
+            go.wait()
+            results.append(client.get("/incidents/INC-1").status_code)
+
+        threads = [threading.Thread(target=read) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert results == [200] * 8
+    assert len(renders) == 1
+
+
+def test_an_error_page_is_not_kept(client: TestClient, db: Session, renders: list[int]) -> None:
+    make_user(db, "ada@example.com", "investigator")
+    login(client, "ada@example.com")
+    assert client.get("/incidents/INC-1").status_code == 404
+    _incident(db)
+    assert client.get("/incidents/INC-1").status_code == 200
+
+
+def test_pages_are_rendered_every_time_with_the_cache_off(
+    settings: object, db: Session, renders: list[int]
+) -> None:
+    from afteraction.web.app import create_app
+
+    off = settings.model_copy(update={"read_cache": False})  # type: ignore[attr-defined]
+    make_user(db, "ada@example.com", "investigator")
+    _incident(db)
+    with TestClient(create_app(off)) as client:
+        login(client, "ada@example.com")
+        client.get("/incidents/INC-1")
+        client.get("/incidents/INC-1")
+    assert len(renders) == 2
