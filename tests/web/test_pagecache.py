@@ -4,6 +4,7 @@ write, with the reader's own CSRF token and one-shot notices intact."""
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from fastapi.testclient import TestClient
@@ -110,24 +111,36 @@ def test_a_notice_is_shown_once_and_the_page_is_not_kept_with_it(
     assert "mitigated" in again and marker not in again
 
 
-def test_concurrent_misses_render_once(app: object, db: Session, renders: list[int]) -> None:
+def test_concurrent_misses_render_once(
+    app: object, db: Session, renders: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """More readers than pooled connections wait for one slow render, and all get the page:
+    a waiting reader must not hold a connection the render needs."""
     make_user(db, "ada@example.com", "investigator")
     _incident(db)
+    counting = pages_incident.build_page
+
+    def slow(*args: object, **kwargs: object) -> object:
+        time.sleep(0.5)
+        return counting(*args, **kwargs)
+
+    monkeypatch.setattr(pages_incident, "build_page", slow)
+    readers = 36  # more than the pool's 30 connections, fewer than the 40 worker threads
     with TestClient(app) as client:  # type: ignore[arg-type]
         login(client, "ada@example.com")
         results: list[int] = []
-        go = threading.Barrier(8)
+        go = threading.Barrier(readers)
 
         def read() -> None:
             go.wait()
             results.append(client.get("/incidents/INC-1").status_code)
 
-        threads = [threading.Thread(target=read) for _ in range(8)]
+        threads = [threading.Thread(target=read) for _ in range(readers)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
-    assert results == [200] * 8
+    assert results == [200] * readers
     assert len(renders) == 1
 
 
@@ -152,3 +165,37 @@ def test_pages_are_rendered_every_time_with_the_cache_off(
         client.get("/incidents/INC-1")
         client.get("/incidents/INC-1")
     assert len(renders) == 2
+
+
+def test_a_hit_is_sent_before_the_framework_opens_the_database(
+    app: object, db: Session, renders: list[int]
+) -> None:
+    make_user(db, "ada@example.com", "investigator")
+    _incident(db)
+    with TestClient(app) as client:  # type: ignore[arg-type]
+        login(client, "ada@example.com")
+        first = client.get("/incidents/INC-1").text
+
+        def no_database() -> None:
+            raise AssertionError("a cached page opened a database session")
+
+        state = client.app.state  # type: ignore[attr-defined]
+        opened, state.session_factory = state.session_factory, no_database
+        try:
+            assert client.get("/incidents/INC-1").text == first
+        finally:
+            state.session_factory = opened
+    assert len(renders) == 1
+
+
+def test_a_session_ended_elsewhere_is_not_served_the_cached_page(app: object, db: Session) -> None:
+    make_user(db, "ada@example.com", "investigator")
+    _incident(db)
+    with TestClient(app) as laptop, TestClient(app) as phone:  # type: ignore[arg-type]
+        login(laptop, "ada@example.com")
+        login(phone, "ada@example.com")
+        assert laptop.get("/incidents/INC-1").status_code == 200  # cached for ada
+        ended = post_form(phone, "/account/sessions/end-all", {})
+        assert ended.status_code == 303
+        again = laptop.get("/incidents/INC-1", follow_redirects=False)
+        assert again.status_code in (302, 303, 401) and "Checkout latency" not in again.text

@@ -24,7 +24,7 @@ from afteraction.storage.db import make_engine, make_session_factory
 from afteraction.storage.types import utcnow
 from afteraction.web import errors, templating
 from afteraction.web.fastpath import CachedReads
-from afteraction.web.pagecache import page_cache
+from afteraction.web.pagecache import CachedPages, page_cache
 from afteraction.web.readcache import ReadCache
 from afteraction.web.routes import (
     api_directory,
@@ -98,6 +98,7 @@ def create_app(settings: Settings, *, start_worker: bool = False) -> FastAPI:
     app.state.read_cache = ReadCache(ChangeDetector(engine), enabled=settings.read_cache)
     app.state.page_cache = page_cache(app.state.read_cache.detector, enabled=settings.read_cache)
     app.state.templates = templating.build(HERE / "templates")
+    app.add_middleware(CachedPages, cache=app.state.page_cache)  # inside the session cookie
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key.get_secret_value(),

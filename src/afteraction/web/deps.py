@@ -207,15 +207,32 @@ async def cached_actor(request: Request, token: str) -> Actor:
         loaded: Actor = await run_in_threadpool(_load_token_actor, request, bearer)
         cache.put(key, token, loaded)
         return loaded
+    known = cached_session_actor(request, token)
+    if known is not None:
+        return known
+    return await run_in_threadpool(remember_session_actor, request, token)
+
+
+def cached_session_actor(request: Request, token: str) -> Actor | None:
+    """The session's principal from the read cache while it may be trusted, else None."""
     session_id = current_session_id(request)
     if session_id is None:
         raise LoginRequired()
-    now = now_of(request)
+    cache: ReadCache = request.app.state.read_cache
     entry: tuple[Actor, datetime] | None = cache.get(session_key(session_id), token)
-    if entry is not None and now < entry[1]:
+    if entry is not None and now_of(request) < entry[1]:
         return entry[0]
-    actor, fresh_until = await run_in_threadpool(_load_session_actor, request)
-    cache.put(session_key(session_id), token, (actor, fresh_until))
+    return None
+
+
+def remember_session_actor(request: Request, token: str) -> Actor:
+    """Look the session's principal up in the database and keep it in the read cache under
+    `token`, which the caller read before this call (so a commit meanwhile wins)."""
+    session_id = current_session_id(request)
+    if session_id is None:
+        raise LoginRequired()
+    actor, fresh_until = _load_session_actor(request)
+    request.app.state.read_cache.put(session_key(session_id), token, (actor, fresh_until))
     return actor
 
 

@@ -12,8 +12,10 @@ What a cached body must not hold: the session's CSRF token is swapped for a plac
 before storing and put back per request; a page with a one-shot notice waiting in the
 session is rendered, not cached, so the notice is shown once. Only the user who rendered a
 page is ever served it (the key holds their id), so visibility rules apply unchanged; the
-authentication dependencies still run on every request, so a logged-out session never
-reaches the cache.
+session must still be live: `CachedPages`, a pure ASGI middleware just inside the session
+middleware, serves a hit before the framework runs only for a session whose principal the
+read cache holds and may still trust (`deps.cached_session_actor`: an ended session, a role
+change or a due activity stamp sends the request through the app, which checks it afresh).
 """
 
 from __future__ import annotations
@@ -24,10 +26,14 @@ import time
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
 from afteraction.web.csrf import csrf_token
+from afteraction.web.deps import cached_session_actor, remember_session_actor
+from afteraction.web.errors import LoginRequired, PasswordChangeRequired
+from afteraction.web.fastpath import ASGIApp, Scope
 from afteraction.web.readcache import ReadCache
 
 MAX_AGE = 30.0  # seconds a page may be served again with no commit in between
@@ -75,42 +81,104 @@ def cached_page(handler: Handler) -> Handler:
     @functools.wraps(handler)
     def serve(*args: Any, **kwargs: Any) -> Response:
         request: Request = kwargs["request"]
-        return _serve(request, kwargs["user"].id, lambda: handler(*args, **kwargs))
+        database = kwargs.get("db")
+        release = database.rollback if database is not None else None
+        return _serve(request, kwargs["user"].id, lambda: handler(*args, **kwargs), release)
 
     return serve  # type: ignore[return-value]
 
 
-def _serve(request: Request, user_id: int, render: Callable[[], Response]) -> Response:
+def _key(path: str, query: bytes, user_id: int | None) -> tuple[str, str, bytes, int | None]:
+    return ("page", path, query, user_id)
+
+
+def _fresh(cache: ReadCache, key: Hashable, token: str) -> tuple[bytes, str] | None:
+    entry = cache.get(key, token)
+    if entry is None or entry[0] < time.monotonic():
+        return None
+    return entry[1], entry[2]
+
+
+def _serve(
+    request: Request,
+    user_id: int,
+    render: Callable[[], Response],
+    release: Callable[[], None] | None = None,
+) -> Response:
+    """`release` gives the request's database connection back to the pool before waiting
+    for another request's render: waiting while holding it, 32 readers of one page held
+    every pooled connection, and the render, needing one more, waited for them."""
     cache: ReadCache = request.app.state.page_cache
     if not cache.enabled or request.method != "GET" or "notice" in request.session:
         return render()
     csrf = csrf_token(request).encode()
-    key = ("page", request.url.path, request.scope.get("query_string", b""), user_id)
-
-    def hit() -> tuple[bytes, str] | None:
-        entry = cache.get(key, cache.token())
-        if entry is None or entry[0] < time.monotonic():
-            return None
-        return entry[1], entry[2]
+    key = _key(request.url.path, request.scope.get("query_string", b""), user_id)
 
     def fill() -> Response | tuple[bytes, str]:
-        found = hit()  # another request may have rendered it while this one waited
+        token = cache.token()  # read before rendering: a commit meanwhile changes the next
+        found = _fresh(cache, key, token)  # another request may have rendered it meanwhile
         if found is not None:
             return found
-        token = cache.token()  # read before rendering: a commit meanwhile changes the next
         response = render()
         body = bytes(response.body)
         if response.status_code == 200 and len(body) <= MAX_BODY:
             kept = body.replace(csrf, _PLACEHOLDER)
             media = response.headers.get("content-type", "text/html; charset=utf-8")
             cache.put(key, token, (time.monotonic() + MAX_AGE, kept, media))
+            try:  # so that the next hit skips the framework
+                remember_session_actor(request, token)
+            except (LoginRequired, PasswordChangeRequired):
+                pass  # served through the app each time, which decides
         return response
 
-    found = hit()
+    found = _fresh(cache, key, cache.token())
     if found is None:
+        if release is not None:
+            release()
         result = _flights.run(key, fill)
         if isinstance(result, Response):
             return result
         found = result
     body, media = found
     return Response(body.replace(_PLACEHOLDER, csrf), headers={"content-type": media})
+
+
+class CachedPages:
+    """Send a cached page before the framework runs (see the module's docstring)."""
+
+    def __init__(self, app: ASGIApp, cache: ReadCache) -> None:
+        self.app = app
+        self.cache = cache
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET" and self.cache.enabled:
+            if self.cache.detector.waits:  # a query on PostgreSQL: not on the event loop
+                found = await run_in_threadpool(self._cached, scope)
+            else:
+                found = self._cached(scope)
+            if found is not None:
+                body, media = found
+                headers = [(b"content-type", media), (b"content-length", b"%d" % len(body))]
+                await send({"type": "http.response.start", "status": 200, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
+
+    def _cached(self, scope: Scope) -> tuple[bytes, bytes] | None:
+        session = scope.get("session") or {}
+        csrf = session.get("csrf")
+        if not isinstance(csrf, str) or not csrf or "notice" in session:
+            return None
+        token = self.cache.token()
+        try:
+            actor = cached_session_actor(Request(scope), token)
+        except LoginRequired:
+            return None
+        if actor is None:
+            return None
+        key = _key(scope["path"], scope.get("query_string", b""), actor.user_id)
+        found = _fresh(self.cache, key, token)
+        if found is None:
+            return None
+        body, media = found
+        return body.replace(_PLACEHOLDER, csrf.encode()), media.encode("latin-1")
