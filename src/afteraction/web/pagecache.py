@@ -112,7 +112,7 @@ def _serve(
     if not cache.enabled or request.method != "GET" or "notice" in request.session:
         return render()
     csrf = csrf_token(request).encode()
-    key = _key(request.url.path, request.scope.get("query_string", b""), user_id)
+    key = _key(request.scope["path"], request.scope.get("query_string", b""), user_id)
 
     def fill() -> Response | tuple[bytes, str]:
         token = cache.token()  # read before rendering: a commit meanwhile changes the next
