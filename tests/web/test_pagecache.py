@@ -32,16 +32,21 @@ def renders(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return built
 
 
+@pytest.fixture
+def ada(db: Session) -> None:
+    """An investigator, ada@example.com, and one incident, INC-1."""
+    make_user(db, "ada@example.com", "investigator")
+    _incident(db)
+
+
 def _incident(db: Session, title: str = "Checkout latency") -> None:
     with writing(db):
         repo.declare(db, SYSTEM, repo.IncidentInput(title=title, severity="SEV2"))
 
 
 def test_a_page_is_rendered_once_until_a_commit(
-    client: TestClient, db: Session, renders: list[int]
+    client: TestClient, db: Session, ada: None, renders: list[int]
 ) -> None:
-    make_user(db, "ada@example.com", "investigator")
-    _incident(db)
     login(client, "ada@example.com")
     first = client.get("/incidents/INC-1")
     again = client.get("/incidents/INC-1")
@@ -54,10 +59,8 @@ def test_a_page_is_rendered_once_until_a_commit(
 
 
 def test_the_query_string_is_part_of_the_page(
-    client: TestClient, db: Session, renders: list[int]
+    client: TestClient, db: Session, ada: None, renders: list[int]
 ) -> None:
-    make_user(db, "ada@example.com", "investigator")
-    _incident(db)
     login(client, "ada@example.com")
     client.get("/incidents/INC-1")
     client.get("/incidents/INC-1?tab=updates")
@@ -79,9 +82,7 @@ def test_a_page_is_never_served_to_another_user(
     assert "ada@example.com" in seen_by_ada and "ada@example.com" not in seen_by_bob
 
 
-def test_each_session_gets_its_own_csrf_token(app: object, db: Session) -> None:
-    make_user(db, "ada@example.com", "investigator")
-    _incident(db)
+def test_each_session_gets_its_own_csrf_token(app: object, db: Session, ada: None) -> None:
     with TestClient(app) as laptop, TestClient(app) as phone:  # type: ignore[arg-type]
         login(laptop, "ada@example.com")
         login(phone, "ada@example.com")
@@ -97,10 +98,8 @@ def test_each_session_gets_its_own_csrf_token(app: object, db: Session) -> None:
 
 
 def test_a_notice_is_shown_once_and_the_page_is_not_kept_with_it(
-    client: TestClient, db: Session
+    client: TestClient, db: Session, ada: None
 ) -> None:
-    make_user(db, "ada@example.com", "investigator")
-    _incident(db)
     login(client, "ada@example.com")
     client.get("/incidents/INC-1")  # cached without a notice
     response = post_form(client, "/incidents/INC-1/updates", {"body": "mitigated"})
@@ -112,12 +111,10 @@ def test_a_notice_is_shown_once_and_the_page_is_not_kept_with_it(
 
 
 def test_concurrent_misses_render_once(
-    app: object, db: Session, renders: list[int], monkeypatch: pytest.MonkeyPatch
+    app: object, db: Session, ada: None, renders: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """More readers than pooled connections wait for one slow render, and all get the page:
     a waiting reader must not hold a connection the render needs."""
-    make_user(db, "ada@example.com", "investigator")
-    _incident(db)
     counting = pages_incident.build_page
 
     def slow(*args: object, **kwargs: object) -> object:
@@ -153,13 +150,11 @@ def test_an_error_page_is_not_kept(client: TestClient, db: Session, renders: lis
 
 
 def test_pages_are_rendered_every_time_with_the_cache_off(
-    settings: object, db: Session, renders: list[int]
+    settings: object, db: Session, ada: None, renders: list[int]
 ) -> None:
     from afteraction.web.app import create_app
 
     off = settings.model_copy(update={"read_cache": False})  # type: ignore[attr-defined]
-    make_user(db, "ada@example.com", "investigator")
-    _incident(db)
     with TestClient(create_app(off)) as client:
         login(client, "ada@example.com")
         client.get("/incidents/INC-1")
@@ -168,10 +163,8 @@ def test_pages_are_rendered_every_time_with_the_cache_off(
 
 
 def test_a_hit_is_sent_before_the_framework_opens_the_database(
-    app: object, db: Session, renders: list[int]
+    app: object, db: Session, ada: None, renders: list[int]
 ) -> None:
-    make_user(db, "ada@example.com", "investigator")
-    _incident(db)
     with TestClient(app) as client:  # type: ignore[arg-type]
         login(client, "ada@example.com")
         first = client.get("/incidents/INC-1").text
@@ -188,9 +181,9 @@ def test_a_hit_is_sent_before_the_framework_opens_the_database(
     assert len(renders) == 1
 
 
-def test_a_session_ended_elsewhere_is_not_served_the_cached_page(app: object, db: Session) -> None:
-    make_user(db, "ada@example.com", "investigator")
-    _incident(db)
+def test_a_session_ended_elsewhere_is_not_served_the_cached_page(
+    app: object, db: Session, ada: None
+) -> None:
     with TestClient(app) as laptop, TestClient(app) as phone:  # type: ignore[arg-type]
         login(laptop, "ada@example.com")
         login(phone, "ada@example.com")
