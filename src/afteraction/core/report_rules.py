@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 from afteraction.core import times
 from afteraction.core.errors import InvalidTransition, ValidationError
+from afteraction.core.timeline import TimelineItem
 
 REPORT_STATES: tuple[str, ...] = ("draft", "in review", "published")
 _NEXT: Mapping[str, tuple[str, ...]] = {
@@ -69,13 +70,6 @@ class Responder:
     arrival: str = ""
     pages: int | None = None
     first_involved: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class TimelineItem:
-    at: datetime
-    text: str
-    kind: str = ""
 
 
 @dataclass(frozen=True, slots=True)

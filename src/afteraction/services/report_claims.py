@@ -23,6 +23,7 @@ from afteraction.core.analysis.involvement import pages_from_log
 from afteraction.core.analysis.suggestions import suggest_timeline
 from afteraction.core.errors import NotFound
 from afteraction.core.metrics.definitions import METRICS
+from afteraction.core.timeline import TimelineItem
 from afteraction.services import action_items, impact, incident_roles, reports, reviews
 from afteraction.services import incidents as repo
 from afteraction.services import people as people_service
@@ -43,41 +44,41 @@ def _url(incident: Incident, tail: str = "") -> str:
 
 def _events(
     session: Session, incident: Incident, view: people_service.PeopleView
-) -> list[claims.Event]:
-    """Every moment on the incident's timeline, as `claims.Event`s with links."""
-    out: list[claims.Event] = []
+) -> list[TimelineItem]:
+    """Every moment on the incident's timeline, with links."""
+    out: list[TimelineItem] = []
     timeline = _url(incident, "/timeline")
     for entry in timeline_service.list_timeline(session, incident.id):
         link = f"{timeline}#entry-{entry.id}"
-        out.append(claims.Event(times.from_storage(entry.at), f"timeline: {entry.text}", link))
+        moment = times.from_storage(entry.at)
+        out.append(TimelineItem(moment, f"timeline: {entry.text}", "timeline", link))
     bundle, context = view.evidence.bundle, view.evidence.context
     for event in suggest_timeline(bundle, context):
         if event.kind != "silence":
-            out.append(claims.Event(event.at, f"suggested event: {event.text}", timeline))
+            text = f"suggested event: {event.text}"
+            out.append(TimelineItem(event.at, text, "suggestion", timeline))
     for name, at in repo.milestones_of(incident).items():
         if at is not None:
-            out.append(
-                claims.Event(
-                    times.from_storage(at), f"milestone {name}", _url(incident, "#milestones")
-                )
-            )
+            link = _url(incident, "#milestones")
+            out.append(TimelineItem(times.from_storage(at), f"milestone {name}", "milestone", link))
     names = {key: p.name for key, p in bundle.people.items()}
     people = _url(incident, "/people")
     for page in pages_from_log(bundle.pages):
         who = names.get(page.person_key, "someone")
-        out.append(claims.Event(page.at, f"page to {who}", people))
+        out.append(TimelineItem(page.at, f"page to {who}", "page", people))
     for role in incident_roles.roles_of(session, incident):
         text = f"{role.person.name} took the role {role.role}"
-        out.append(claims.Event(times.from_storage(role.start), text, people))
+        out.append(TimelineItem(times.from_storage(role.start), text, "role", people))
     updates = select(IncidentUpdate).where(IncidentUpdate.incident_id == incident.id)
     for update in session.scalars(updates):
         text = f"status update ({update.status}): {update.body[:160]}"
-        out.append(claims.Event(times.from_storage(update.at), text, _url(incident, "#updates")))
+        link = _url(incident, "#updates")
+        out.append(TimelineItem(times.from_storage(update.at), text, "update", link))
     out += _cited_messages(session, incident)
     return out
 
 
-def _cited_messages(session: Session, incident: Incident) -> list[claims.Event]:
+def _cited_messages(session: Session, incident: Incident) -> list[TimelineItem]:
     """The messages the investigator pointed at: annotated, or cited by an analysis note."""
     ids = set(
         session.scalars(
@@ -100,7 +101,7 @@ def _cited_messages(session: Session, incident: Incident) -> list[claims.Event]:
     for _id, at, text in rows:
         moment = times.from_storage(at)
         link = _url(incident, f"/transcript?at={moment.strftime('%Y-%m-%dT%H:%M:%SZ')}")
-        out.append(claims.Event(moment, f"message: {(text or '')[:160]}", link))
+        out.append(TimelineItem(moment, f"message: {(text or '')[:160]}", "message", link))
     return out
 
 

@@ -24,6 +24,7 @@ from afteraction.core.analysis.language import Finding, check_text, open_finding
 from afteraction.core.analysis.people import PeopleAnalysis
 from afteraction.core.errors import NotFound, PermissionDenied, ValidationError
 from afteraction.core.incidents import MILESTONE_DEFINITIONS
+from afteraction.core.timeline import TimelineItem
 from afteraction.services import action_items, incident_roles, reviews
 from afteraction.services import incidents as repo
 from afteraction.services import people as people_service
@@ -109,7 +110,7 @@ def _analysis_facts(session: Session, incident: Incident) -> dict[str, Any]:
         .where(TimelineEntry.incident_id == incident.id, TimelineEntry.status == "accepted")
         .order_by(TimelineEntry.at, TimelineEntry.id)
     )
-    out["timeline"] = tuple(rules.TimelineItem(e.at, e.text, e.kind) for e in entries)
+    out["timeline"] = tuple(TimelineItem(e.at, e.text, e.kind) for e in entries)
     return out
 
 
