@@ -354,31 +354,43 @@ def without_hints(body: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class PublishCheck:
-    """What publishing would leave as it is: open language findings and unfilled sections.
-    Either needs the publisher's confirmation; `clean_required` (an organisation setting)
-    refuses publishing while any finding is open, confirmed or not."""
+    """What publishing would leave as it is: open language findings, open claim findings
+    (claims that disagree with the evidence) and unfilled sections. Any of them needs the
+    publisher's confirmation; `clean_required` (an organisation setting) refuses publishing
+    while any finding, language or claim, is open, confirmed or not."""
 
     open_findings: int
     unfilled: tuple[str, ...]
     clean_required: bool = False
+    open_claims: int = 0
 
     @property
     def refused(self) -> str | None:
-        if self.clean_required and self.open_findings:
+        if self.clean_required and (self.open_findings or self.open_claims):
             return (
-                f"{self.open_findings} language finding(s) are open, and this organisation "
-                "publishes only reports with none open: fix or dismiss them first"
+                f"{self._open()} are open, and this organisation publishes only reports with "
+                "none open: fix or dismiss them first"
             )
         return None
 
     @property
     def needs_confirmation(self) -> bool:
-        return bool(self.open_findings or self.unfilled)
+        return bool(self.open_findings or self.open_claims or self.unfilled)
+
+    def _open(self) -> str:
+        parts = []
+        if self.open_findings:
+            parts.append(f"{self.open_findings} language finding(s)")
+        if self.open_claims:
+            parts.append(f"{self.open_claims} claim finding(s)")
+        return " and ".join(parts)
 
     def summary(self) -> str:
         parts = []
         if self.open_findings:
             parts.append(f"{self.open_findings} language finding(s) are open")
+        if self.open_claims:
+            parts.append(f"{self.open_claims} claim(s) disagree with the evidence")
         if self.unfilled:
             parts.append("unfilled sections (left out for readers): " + ", ".join(self.unfilled))
         return "; ".join(parts)

@@ -1,6 +1,7 @@
 """Incident reports on the database: gathering the facts a template is prefilled with, saving
-versions (never losing a concurrent edit), the blame-aware check with dismissals, and the
-states draft → in review → published with the notifications publishing sends.
+versions (never losing a concurrent edit), the blame-aware check with dismissals, and
+reading a report as an actor may. The states draft → in review → published and what
+publishing asks first are in `services.report_publishing`.
 
 Confidentiality: facts come from the incident, its roles, action items, references, the
 analysis notes and accepted timeline entries, and what `interviews_held` says of the
@@ -339,95 +340,7 @@ def dismiss(
     return row
 
 
-# -- states and publishing ---------------------------------------------------------------
-
-
-class NeedsConfirmation(ValidationError):
-    """Publishing would leave open findings or unfilled sections: the publisher confirms."""
-
-    def __init__(self, check: rules.PublishCheck) -> None:
-        super().__init__(
-            f"confirm to publish: {check.summary()}",
-            field="confirm",
-            details={"open_findings": check.open_findings, "unfilled": list(check.unfilled)},
-        )
-        self.check = check
-
-
-def publish_check(
-    session: Session, report: Report, *, clean_required: bool = False
-) -> rules.PublishCheck:
-    """What publishing the report's current version would leave open."""
-    body = version(session, report).body
-    _, open_ = check(session, report, body)
-    return rules.PublishCheck(len(open_), tuple(rules.unfilled_sections(body)), clean_required)
-
-
-def change_state(
-    session: Session,
-    actor: Actor,
-    key: str | int,
-    state: str,
-    *,
-    confirmed: bool = False,
-    clean_required: bool = False,
-) -> Report:
-    """Move the report to `state`. Publishing is from "in review" only; with open language
-    findings or unfilled sections it needs `confirmed`, and with `clean_required` (the
-    organisation's setting) it is refused while any finding is open. The review follows:
-    published with the report, back in review when the report is."""
-    require_write(actor)
-    incident = repo.get_incident(session, actor, key)
-    report = report_of(session, incident)
-    if report is None:
-        raise NotFound("report", incident.public_id)
-    rules.check_report_transition(report.state, state)
-    if state == "published":
-        found = publish_check(session, report, clean_required=clean_required)
-        if found.refused:
-            raise ValidationError(found.refused, field="state")
-        if found.needs_confirmation and not confirmed:
-            raise NeedsConfirmation(found)
-    before = report.state
-    report.state = state
-    if state == "published":
-        _publish(session, actor, incident, report)
-    elif before == "published":
-        reviews.reopen_for_report(session, incident)
-    audit.record(
-        session,
-        actor,
-        "report.state_changed",
-        target_type="report",
-        target_id=report.id,
-        incident_id=incident.id,
-        before={"state": before},
-        after={"state": state, "version": report.current_version},
-    )
-    return report
-
-
-def _publish(session: Session, actor: Actor, incident: Incident, report: Report) -> None:
-    first = report.first_published_at is None
-    report.published_version = report.current_version
-    report.published_at = utcnow()
-    report.first_published_at = report.first_published_at or report.published_at
-    review = reviews.ensure_review(session, incident)
-    review.state = "published"
-    if not first:
-        return
-    participants = reviews.participant_ids(session, incident.id)
-    users = notifications.audience(session, incident, participants)
-    notifications.notify(
-        session,
-        [u for u in users if u != actor.user_id],
-        kind="report_published",
-        subject=f"{incident.public_id} report published: {incident.title}",
-        body=f"The learning review report for {incident.public_id} ({incident.severity}) is "
-        "published. Read it and leave comments on any section.",
-        url=f"/incidents/{incident.public_id}/report",
-        incident_id=incident.id,
-    )
+# -- reading ------------------------------------------------------------------------------
 
 
 @dataclass(slots=True)
