@@ -73,6 +73,15 @@ class Responder:
 
 
 @dataclass(frozen=True, slots=True)
+class Factor:
+    """A contributing factor of the analysis and the moments it cites as its evidence, in
+    time order (each `text` says where, who and, quoted, what)."""
+
+    text: str
+    evidence: tuple[TimelineItem, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class FollowUp:
     title: str
     kind: str
@@ -87,7 +96,9 @@ class ReportFacts:
     """Everything a template can be prefilled with; storage gathers it from the incident and
     the analysis. Interview content never appears here: `interviewees` holds the lines
     `core.analysis.interviews.interviews_held` allows (how many, which roles, names only
-    with recorded consent), and `quotes` the passages an investigator quoted deliberately."""
+    with recorded consent), and `quotes` the passages an investigator quoted deliberately.
+    The evidence `contributors` cite is the incident's own (messages, pages, call cues,
+    timeline entries), never an interview."""
 
     incident: str
     title: str
@@ -106,7 +117,7 @@ class ReportFacts:
     trigger: str = ""
     themes: tuple[str, ...] = ()
     open_questions: tuple[str, ...] = ()
-    contributors: tuple[str, ...] = ()
+    contributors: tuple[Factor, ...] = ()
     risks: tuple[str, ...] = ()
     mitigators: tuple[str, ...] = ()
     difficulties: tuple[str, ...] = ()
@@ -223,6 +234,26 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+CITED_SHOWN = 8
+"""Moments listed on a factor's evidence line; the rest are counted."""
+
+
+def _factors(facts: ReportFacts) -> str:
+    """Each contributing factor, with an evidence line (time and source of what it cites)."""
+    lines = []
+    for factor in facts.contributors:
+        if not factor.text.strip():
+            continue
+        lines.append(f"- {factor.text}")
+        cited = [f"{_clock(e.at)}, {e.text}" for e in factor.evidence[:CITED_SHOWN]]
+        more = len(factor.evidence) - CITED_SHOWN
+        if more > 0:
+            cited.append(f"and {more} more cited in the analysis")
+        if cited:
+            lines.append("  - Evidence: " + "; ".join(cited))
+    return "\n".join(lines) if lines else TODO
+
+
 def _follow_ups(facts: ReportFacts, kinds: Sequence[str] = ()) -> str:
     items = [f for f in facts.follow_ups if not kinds or f.kind in kinds]
     if not items:
@@ -273,8 +304,8 @@ def _sections(facts: ReportFacts) -> dict[str, str]:
         "Impact": facts.customer_impact or TODO,
         "Trigger": facts.trigger or TODO,
         "Key takeaways, themes and open questions": themes,
-        "Contributors and enablers": _list(facts.contributors),
-        "Root causes": _list(facts.contributors),
+        "Contributors and enablers": _factors(facts),
+        "Root causes": _factors(facts),
         "Risks": _list(facts.risks),
         "Mitigators": _list(facts.mitigators),
         "Difficulties during handling": _list(facts.difficulties),

@@ -17,7 +17,9 @@ The incident is always looked up through `services.incidents.get_incident` first
 item is visible to whoever may see the incident it is evidence of, and to nobody else:
 an item of another incident is refused with the same message whether or not it exists.
 Writes that store citations (`services.analysis`, `services.timeline`) call
-`check_evidence`; the pages that show a citation before it is saved call `preview`.
+`check_evidence`; the pages that show a citation before it is saved call `preview`. What a
+report cites, and the claim check compares with, is `cited_moments`: the stored citations
+checked again, as moments on the timeline (`core.timeline.TimelineItem`).
 """
 
 from __future__ import annotations
@@ -30,8 +32,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from afteraction.core import times
 from afteraction.core.access import Actor
 from afteraction.core.errors import NotFound, ValidationError
+from afteraction.core.timeline import TimelineItem
 from afteraction.services import incidents as repo
 from afteraction.storage.analysis_bundle import build_incident_evidence
 from afteraction.storage.analysis_tables import TimelineEntry
@@ -42,7 +46,7 @@ from afteraction.storage.evidence_tables import (
     Page,
     TranscriptCue,
 )
-from afteraction.storage.tables import Person
+from afteraction.storage.tables import Incident, Person
 from afteraction.storage.transcript import incident_pages
 
 EVIDENCE_TYPES = ("message", "page", "cue", "person", "entry")
@@ -71,6 +75,17 @@ class Citation:
     @property
     def ref(self) -> str:
         return f"{self.type}:{self.id}"
+
+    def href(self, public_id: str) -> str:
+        """Where it lives in incident `public_id`: the transcript at its moment, the
+        person, the timeline entry."""
+        base = f"/incidents/{public_id}"
+        if self.type in ("message", "cue", "page"):
+            at = times.local_input(self.at)
+            return f"{base}/transcript?at={at}&time_zone=UTC#{self.type[0]}{self.id}"
+        if self.type == "person":
+            return f"{base}/people#person-{self.id}"
+        return f"{base}/timeline#entry-{self.id}"
 
 
 # -- one item of an incident ----------------------------------------------------------------
@@ -209,18 +224,66 @@ def preview(
     """What a note form shows before saving: the citations that are evidence of this
     incident, as a person reads them, and why each of the others was refused."""
     incident = repo.get_incident(session, actor, key)
-    checker = _Checker(session, incident.id)
+    kept, refusals = _still_evidence(_Checker(session, incident.id), links[:MAX_CITATIONS])
+    return citations(session, kept), refusals
+
+
+def _still_evidence(
+    checker: _Checker,
+    links: Iterable[Mapping[str, Any]],
+    types: Sequence[str] | None = None,
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """(the citations among `links` that are evidence of the checker's incident, each once;
+    why each of the others was refused). With `types`, citations of other types are
+    skipped without a word."""
     kept: list[dict[str, Any]] = []
     refusals: list[str] = []
-    for link in links[:MAX_CITATIONS]:
+    for link in links:
+        if types is not None and link.get("type") not in types:
+            continue
         try:
             checked = checker.check(link)
-        except ValidationError as error:
+        except (ValidationError, NotFound) as error:
             refusals.append(error.message)
             continue
         if checked not in kept:
             kept.append(checked)
-    return citations(session, kept), refusals
+    return kept, refusals
+
+
+MOMENT_TYPES = ("message", "page", "cue", "entry")
+"""The citations that are moments (a person cited is not)."""
+QUOTED_CHARACTERS = 160
+
+
+def cited_moments(
+    session: Session, incident: Incident, links: Iterable[Mapping[str, Any]]
+) -> list[TimelineItem]:
+    """The stored citations `links` that are moments and still evidence of `incident`,
+    checked again as when they were stored (a message hidden or deleted since, a channel
+    detached, a row gone: left out), in time order: `text` says where, who and, quoted,
+    what; `kind` is the citation's type; `link` points at it. Interview material is never
+    among them: a cue is one of the incident's call, never of an interview, and an
+    interview's quotes are not citations. A person cited is no moment and is left out."""
+    kept, _ = _still_evidence(_Checker(session, incident.id), links, MOMENT_TYPES)
+    out = [
+        TimelineItem(times.from_storage(c.at), _said(c), c.type, c.href(incident.public_id))
+        for c in citations(session, kept)
+        if c.at is not None
+    ]
+    return sorted(out, key=lambda item: item.at)
+
+
+def _said(c: Citation) -> str:
+    """Where, who and, quoted (curly quotes inside made straight), what."""
+    text = " ".join(c.text.replace("“", '"').replace("”", '"').split())
+    if len(text) > QUOTED_CHARACTERS:
+        text = text[: QUOTED_CHARACTERS - 1].rstrip() + "…"
+    if text.count("`") % 2:  # a code span cut in two would run on past the quotation
+        head, _, tail = text.rpartition("`")
+        text = head + tail
+    where = f"{c.where}, {c.who}" if c.who else c.where
+    return f"{where}: “{text}”" if text else where
 
 
 # -- showing citations ----------------------------------------------------------------------

@@ -1,8 +1,9 @@
 """Claims in an incident's report checked against the evidence: this gathers what the product
 computed for the incident (timeline, suggested events, milestones, pages, roles, updates,
-the messages analysis notes cite, the people analysis, milestone durations, the directory)
-into `core.analysis.claims.Evidence`, runs the pure check over a report body, and drops the
-findings dismissed with a reason (the language check's dismissals, category `claim`).
+what the analysis annotates and its notes cite, the people analysis, milestone durations,
+the directory) into `core.analysis.claims.Evidence`, runs the pure check over a report
+body, and drops the findings dismissed with a reason (the language check's dismissals,
+category `claim`).
 
 The report editor, `GET /api/v1/incidents/{key}/report/claims` and `afteraction report
 check` all call `check_report` or `check`. Times without a zone in a report are read in UTC,
@@ -12,6 +13,7 @@ the zone the report's prefilled times are written in. Callers own the transactio
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,13 +26,12 @@ from afteraction.core.analysis.suggestions import suggest_timeline
 from afteraction.core.errors import NotFound
 from afteraction.core.metrics.definitions import METRICS
 from afteraction.core.timeline import TimelineItem
-from afteraction.services import action_items, impact, incident_roles, reports, reviews
+from afteraction.services import action_items, citations, impact, incident_roles, reports, reviews
 from afteraction.services import incidents as repo
 from afteraction.services import people as people_service
 from afteraction.services import timeline as timeline_service
 from afteraction.services.schemas.report_claims import ClaimFindingRead, ReportClaimsRead
 from afteraction.storage.analysis_tables import AnalysisNote, Annotation
-from afteraction.storage.evidence_tables import Message
 from afteraction.storage.review_tables import Report
 from afteraction.storage.tables import Incident, IncidentUpdate, Team
 
@@ -74,35 +75,27 @@ def _events(
         text = f"status update ({update.status}): {update.body[:160]}"
         link = _url(incident, "#updates")
         out.append(TimelineItem(times.from_storage(update.at), text, "update", link))
-    out += _cited_messages(session, incident)
+    out += _cited(session, incident)
     return out
 
 
-def _cited_messages(session: Session, incident: Incident) -> list[TimelineItem]:
-    """The messages the investigator pointed at: annotated, or cited by an analysis note."""
-    ids = set(
-        session.scalars(
+def _cited(session: Session, incident: Incident) -> list[TimelineItem]:
+    """The moments the investigator pointed at: messages annotated, and whatever an analysis
+    note cites (messages, pages, call cues, timeline entries), as a report cites them."""
+    links: list[dict[str, Any]] = [
+        {"type": "message", "id": message_id}
+        for message_id in session.scalars(
             select(Annotation.message_id).where(
                 Annotation.incident_id == incident.id, Annotation.message_id.is_not(None)
             )
         )
-    )
+    ]
     notes = session.scalars(
         select(AnalysisNote.evidence).where(AnalysisNote.incident_id == incident.id)
     )
     for evidence in notes:
-        ids |= {int(e["id"]) for e in evidence or () if e.get("type") == "message"}
-    if not ids:
-        return []
-    rows = session.execute(
-        select(Message.id, Message.at, Message.text_plain).where(Message.id.in_(ids))
-    )
-    out = []
-    for _id, at, text in rows:
-        moment = times.from_storage(at)
-        link = _url(incident, f"/transcript?at={moment.strftime('%Y-%m-%dT%H:%M:%SZ')}")
-        out.append(TimelineItem(moment, f"message: {(text or '')[:160]}", "message", link))
-    return out
+        links += evidence or ()
+    return citations.cited_moments(session, incident, links) if links else []
 
 
 def _spoken(delta: timedelta) -> str:

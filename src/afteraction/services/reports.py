@@ -26,11 +26,16 @@ from afteraction.core.analysis.people import PeopleAnalysis
 from afteraction.core.errors import NotFound, PermissionDenied, ValidationError
 from afteraction.core.incidents import MILESTONE_DEFINITIONS
 from afteraction.core.timeline import TimelineItem
-from afteraction.services import action_items, incident_roles, reviews
+from afteraction.services import action_items, citations, incident_roles, reviews
 from afteraction.services import incidents as repo
 from afteraction.services import people as people_service
 from afteraction.storage import audit, notifications
-from afteraction.storage.analysis_tables import Interview, InterviewQuote, TimelineEntry
+from afteraction.storage.analysis_tables import (
+    AnalysisNote,
+    Interview,
+    InterviewQuote,
+    TimelineEntry,
+)
 from afteraction.storage.review_tables import LanguageDismissal, Report, ReportVersion
 from afteraction.storage.tables import Incident, Person, Team, TeamMembership
 from afteraction.storage.types import utcnow
@@ -38,7 +43,6 @@ from afteraction.storage.types import utcnow
 NOTE_FIELDS = {
     "theme": "themes",
     "open_question": "open_questions",
-    "contributing_factor": "contributors",
     "risk": "risks",
     "mitigator": "mitigators",
     "difficulty": "difficulties",
@@ -97,6 +101,15 @@ def people_analysis(session: Session, incident: Incident) -> PeopleAnalysis | No
 def _analysis_facts(session: Session, incident: Incident) -> dict[str, Any]:
     outline = reviews.analysis_outline(session, incident.id)
     out: dict[str, Any] = {name: tuple(outline.get(kind, [])) for kind, name in NOTE_FIELDS.items()}
+    factors = session.scalars(
+        select(AnalysisNote)
+        .where(AnalysisNote.incident_id == incident.id, AnalysisNote.kind == "contributing_factor")
+        .order_by(AnalysisNote.id)
+    )
+    out["contributors"] = tuple(
+        rules.Factor(n.text, tuple(citations.cited_moments(session, incident, n.evidence or ())))
+        for n in factors
+    )
     out["interviewees"] = tuple(outline["interviewees"])
     out["quotes"] = tuple(
         session.scalars(
