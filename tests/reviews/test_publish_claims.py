@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
@@ -133,3 +134,25 @@ def test_the_cli_lists_the_claims_and_publishes_only_when_confirmed(
     done = runner.invoke(app, ["report", "publish", key, "--confirm", "--json"], env=env)
     assert done.exit_code == 0, done.output
     assert json.loads(done.stdout)["published_version"] == 2
+
+
+def test_the_publish_page_lists_each_claim_with_its_evidence(
+    db: Session, org: Org, client: TestClient
+) -> None:
+    _in_review(db, org, WRONG)
+    login(client, "ivy@example.com")
+    url = f"/incidents/INC-{org.number}/report/state"
+    data = {"state": "published", "csrf_token": client.headers["X-CSRF-Token"]}
+    asked = client.post(url, data=data, follow_redirects=False)
+    assert asked.status_code == 409
+    page = BeautifulSoup(asked.text, "html.parser")
+    claims = page.select("ul.claims li.claim")
+    assert [c["data-kind"] for c in claims] == ["person", "time"]
+    said = [" ".join(c.get_text(" ").split()) for c in claims]
+    assert "the draft says Sam Sales" in said[0] and "took no part" in said[0]
+    assert "the draft says 03:33 UTC" in said[1]
+    assert "The evidence shows: Nearest event:" in said[1]
+    assert page.find(id="claims-h").get_text() == "2 claims disagree with the evidence"
+    assert page.find("button", string="Publish anyway") is not None
+    done = client.post(url, data=data | {"confirm": "yes"}, follow_redirects=False)
+    assert done.status_code == 303
