@@ -20,7 +20,7 @@ from pathlib import Path
 from afteraction.core.access import SYSTEM
 from afteraction.core.analysis.language import check_text
 from afteraction.services import incidents as repo
-from afteraction.services import report_export, reports
+from afteraction.services import report_export, report_publishing, reports
 from afteraction.storage.db import make_engine, make_session_factory, upgrade, writing
 from afteraction.storage.evidence_tables import Channel, IncidentChannel, Message, Source
 from afteraction.storage.tables import Person
@@ -102,8 +102,10 @@ def build_incident(url: str, messages: int, rng: random.Random) -> int:
         ]
         session.execute(Message.__table__.insert(), rows)
         reports.create_report(session, SYSTEM, incident.number)
-        reports.change_state(session, SYSTEM, incident.number, "in review")
-        reports.change_state(session, SYSTEM, incident.number, "published", confirmed=True)
+        report_publishing.change_state(session, SYSTEM, incident.number, "in review")
+        report_publishing.change_state(
+            session, SYSTEM, incident.number, "published", confirmed=True
+        )
         number = incident.number
     session.close()
     engine.dispose()

@@ -183,9 +183,10 @@ class ReviewSettings(_Group):
     )
     publish_requires_no_open_findings: bool = Field(
         False,
-        description="Refuse to publish a report while any blame-aware language finding is "
-        "open (fixed or dismissed with a reason first); otherwise publishing with open "
-        "findings only needs the publisher's confirmation.",
+        description="Refuse to publish a report while any finding is open, blame-aware "
+        "language or a claim that disagrees with the evidence (fixed or dismissed with a "
+        "reason first); otherwise publishing with open findings only needs the publisher's "
+        "confirmation.",
     )
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from afteraction.config import development_settings
 from afteraction.core.access import SYSTEM
-from afteraction.services import reports
+from afteraction.services import report_publishing, reports
 from afteraction.services.notify import (
     action_item_reminders,
     create_issue,
@@ -100,8 +100,8 @@ def test_publishing_sends_email_and_slack_without_interview_content(
         )
         with writing(db):
             reports.create_report(db, SYSTEM, org.number)
-            reports.change_state(db, SYSTEM, org.number, "in review")
-            reports.change_state(db, SYSTEM, org.number, "published", confirmed=True)
+            report_publishing.change_state(db, SYSTEM, org.number, "in review")
+            report_publishing.change_state(db, SYSTEM, org.number, "published", confirmed=True)
         result = deliver_pending(db, settings)
     finally:
         smtp.shutdown(), slack.shutdown()
@@ -160,8 +160,8 @@ def test_issues_are_created_through_jira_and_github(
 def test_digests_and_reminders_run_once(db: Session, org: Org) -> None:
     with writing(db):
         report = reports.create_report(db, SYSTEM, org.number)
-        reports.change_state(db, SYSTEM, org.number, "in review")
-        reports.change_state(db, SYSTEM, org.number, "published", confirmed=True)
+        report_publishing.change_state(db, SYSTEM, org.number, "in review")
+        report_publishing.change_state(db, SYSTEM, org.number, "published", confirmed=True)
     assert report.first_published_at is not None
     next_week = report.first_published_at + timedelta(days=7)
     assert weekly_digests(db, next_week) == 1

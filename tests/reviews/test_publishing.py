@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from afteraction.core import report_rules as rules
 from afteraction.core.errors import InvalidTransition, ValidationError
-from afteraction.services import reports, reviews
-from afteraction.services.reports import NeedsConfirmation
+from afteraction.services import report_publishing, reports, reviews
+from afteraction.services.report_publishing import NeedsConfirmation
 from afteraction.storage.db import writing
 from tests.conftest import login, token_of
 from tests.reviews.conftest import Org
@@ -35,24 +35,26 @@ def test_a_report_is_published_from_review_with_confirmation(db: Session, org: O
         reports.create_report(db, ivy, org.number)
         reports.save(db, ivy, org.number, BODY + "Carl should have restarted it.\n", base=1)
     with writing(db), pytest.raises(InvalidTransition):
-        reports.change_state(db, ivy, org.number, "published", confirmed=True)
+        report_publishing.change_state(db, ivy, org.number, "published", confirmed=True)
     with writing(db):
-        reports.change_state(db, ivy, org.number, "in review")
+        report_publishing.change_state(db, ivy, org.number, "in review")
     with writing(db), pytest.raises(NeedsConfirmation) as asked:
-        reports.change_state(db, ivy, org.number, "published")
+        report_publishing.change_state(db, ivy, org.number, "published")
     assert asked.value.check.open_findings >= 1
     assert asked.value.check.unfilled == ("Impact",)  # Trigger now holds a sentence
     with writing(db), pytest.raises(ValidationError, match="none open"):
-        reports.change_state(db, ivy, org.number, "published", confirmed=True, clean_required=True)
+        report_publishing.change_state(
+            db, ivy, org.number, "published", confirmed=True, clean_required=True
+        )
     with writing(db):
-        report = reports.change_state(db, ivy, org.number, "published", confirmed=True)
+        report = report_publishing.change_state(db, ivy, org.number, "published", confirmed=True)
     assert report.state == "published"
     incident = reviews.repo.get_incident(db, ivy, org.number)
     assert reviews.review_of(db, incident).state == "published"  # type: ignore[union-attr]
     readable = reports.readable(db, actor(org, "sam", "viewer"), org.number)
     assert "_To write._" not in readable.body and "## Impact" not in readable.body
     with writing(db):
-        reports.change_state(db, ivy, org.number, "in review")
+        report_publishing.change_state(db, ivy, org.number, "in review")
     assert reviews.review_of(db, incident).state == "in review"  # type: ignore[union-attr]
 
 

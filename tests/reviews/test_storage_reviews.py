@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from afteraction.core.access import Actor
 from afteraction.core.errors import InvalidTransition, PermissionDenied, ValidationError
 from afteraction.core.reviews import SurveyAnswer
-from afteraction.services import readership, reports, reviews
+from afteraction.services import readership, report_publishing, reports, reviews
 from afteraction.storage import notifications
 from afteraction.storage.db import writing
 from afteraction.storage.review_tables import ReadEvent, UserNotification
@@ -140,8 +140,8 @@ def test_report_prefill_versions_conflicts_and_publishing(db: Session, org: Org)
         reports.save(db, ivy, org.number, "x" * 500_000, base=3)
     with writing(db):
         notifications.subscribe(db, org.users["sam"], incident_id=report.incident_id)
-        reports.change_state(db, ivy, org.number, "in review")
-        reports.change_state(db, ivy, org.number, "published", confirmed=True)
+        report_publishing.change_state(db, ivy, org.number, "in review")
+        report_publishing.change_state(db, ivy, org.number, "published", confirmed=True)
     notified = set(
         db.scalars(
             select(UserNotification.user_id).where(UserNotification.kind == "report_published")
@@ -177,8 +177,8 @@ def test_reading_is_deduplicated_and_credited_per_user(db: Session, org: Org) ->
     ivy = actor(org, "ivy", "investigator")
     with writing(db):
         report = reports.create_report(db, ivy, org.number)
-        reports.change_state(db, ivy, org.number, "in review")
-        reports.change_state(db, ivy, org.number, "published", confirmed=True)
+        report_publishing.change_state(db, ivy, org.number, "in review")
+        report_publishing.change_state(db, ivy, org.number, "published", confirmed=True)
     sam = actor(org, "sam", "viewer")
     now = datetime(2026, 10, 22, 9, 0, tzinfo=UTC)
     with writing(db):

@@ -281,6 +281,7 @@ RULES: dict[str, str] = {
     f"DELETE {_A}/sources/{{source_id}}": "remove_source",
     f"GET {_AI}/report": "read_report",
     f"GET {_AI}/report/claims": "read_report",
+    f"POST {_AI}/report/state": "edit_incident",
     # -- pages: home, incidents --------------------------------------------------------------
     "GET /": "signed_in",
     "GET /incidents": "signed_in",

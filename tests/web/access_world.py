@@ -29,6 +29,7 @@ from afteraction.services import (
     incident_roles,
     interviews,
     readership,
+    report_publishing,
     reports,
     reviews,
     service_levels,
@@ -191,9 +192,9 @@ def _rows_of(db: Session, world: World, row: IncidentObject) -> None:
         ids["meeting_id"] = reviews.plan_meeting(db, SYSTEM, number).id
     if row.published:
         with writing(db):
-            reports.change_state(db, SYSTEM, number, "in review")
+            report_publishing.change_state(db, SYSTEM, number, "in review")
         with writing(db):
-            reports.change_state(db, SYSTEM, number, "published", confirmed=True)
+            report_publishing.change_state(db, SYSTEM, number, "published", confirmed=True)
     with writing(db):
         incident = repo.get_incident(db, SYSTEM, number)
         report = reports.report_of(db, incident)

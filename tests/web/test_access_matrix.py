@@ -205,6 +205,8 @@ JSON_FIELDS: dict[str, Any] = {
     "start_at": SOON,
     "end_at": "2026-10-20T09:40:00+00:00",
     "key": "suggestion",
+    # reports are drafts or published in the world: "draft" moves none of them
+    "state": "draft",
 }
 
 

@@ -30,7 +30,14 @@ from sqlalchemy.orm import Session
 
 from afteraction.adapters.transcripts import parse_vtt
 from afteraction.core.access import SYSTEM, Actor
-from afteraction.services import directory, incident_roles, reports, reviews, users
+from afteraction.services import (
+    directory,
+    incident_roles,
+    report_publishing,
+    reports,
+    reviews,
+    users,
+)
 from afteraction.services import incidents as repo
 from afteraction.services import interviews as iv
 from afteraction.storage.analysis_tables import InterviewCue
@@ -167,8 +174,8 @@ def world(db: Session) -> World:
             document = reviews.generate_calibration(db, inv, number)
             reviews.share_calibration(db, inv, document.id)
             reports.create_report(db, inv, number)
-            reports.change_state(db, inv, number, "in review")
-            reports.change_state(db, inv, number, "published", confirmed=True)
+            report_publishing.change_state(db, inv, number, "in review")
+            report_publishing.change_state(db, inv, number, "published", confirmed=True)
         tokens = {
             who: users.issue_token(db, SYSTEM, user_id=user_id, name="canary").secret
             for who, user_id in user_ids.items()

@@ -1,18 +1,22 @@
 """`afteraction report …`: export an incident's report as Markdown, standalone HTML or PDF,
-and check the claims its current version makes against the evidence.
+check the claims its current version makes against the evidence, and publish it.
 
-Both run as the command-line principal (an admin), like every CLI command, and call the same
-services as the web pages and the API (`report_export`, `report_claims`).
+They run as the command-line principal (an admin), like every CLI command, and call the same
+services as the web pages and the API (`report_export`, `report_claims`,
+`report_publishing`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from afteraction.cli.context import console, print_model, run, state_of
+
+if TYPE_CHECKING:
+    from afteraction.services.report_publishing import NeedsConfirmation
 
 app = typer.Typer(help="Incident reports.", no_args_is_help=True)
 
@@ -77,3 +81,76 @@ def check(
         )
     if result.open:
         raise typer.Exit(1)
+
+
+@app.command("publish")
+def publish(
+    ctx: typer.Context,
+    incident: Annotated[str, typer.Argument(help="Incident id, e.g. INC-42.")],
+    confirm: Annotated[
+        bool,
+        typer.Option("--confirm", help="Publish although findings are open or sections unfilled."),
+    ] = False,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print the report's state as JSON (the API's shape).")
+    ] = False,
+) -> None:
+    """Publish the report's current version (the report must be in review). Open language
+    findings, claims that disagree with the evidence (what the draft says, what the
+    evidence shows) and unfilled sections are listed, and nothing is published unless
+    --confirm is given (exit 1). With AFTERACTION_REVIEW_PUBLISH_REQUIRES_NO_OPEN_FINDINGS
+    it is refused while any finding is open.
+
+    Example: afteraction report publish INC-42 --confirm
+    """
+    from afteraction.cli.context import cli_actor, fail
+    from afteraction.services.report_publishing import NeedsConfirmation, change_state
+    from afteraction.services.schemas.reports import ReportStateRead
+    from afteraction.storage.db import writing
+
+    state = state_of(ctx)
+    clean = state.settings.review.publish_requires_no_open_findings
+    with state.session() as session:
+
+        def publish_it() -> ReportStateRead | NeedsConfirmation:
+            try:
+                with writing(session):
+                    report = change_state(
+                        session,
+                        cli_actor(),
+                        incident,
+                        "published",
+                        confirmed=confirm,
+                        clean_required=clean,
+                    )
+                    return ReportStateRead.of(report)
+            except NeedsConfirmation as pending:
+                return pending
+
+        result = run(publish_it)
+    if isinstance(result, NeedsConfirmation):
+        _list_open(result)
+        fail(f"not published: {result.check.summary()}; run again with --confirm")
+    if json_output:
+        print_model(result)
+    else:
+        console.print(f"{result.incident}: published version {result.published_version}")
+
+
+def _list_open(pending: NeedsConfirmation) -> None:
+    """Each open finding on its lines, as `report check` prints them."""
+    for f in pending.findings:
+        console.print(
+            f"line {f.line}, column {f.column}: language ({f.category}) {f.text!r}: {f.message}",
+            highlight=False,
+            markup=False,
+        )
+    for c in pending.claims:
+        console.print(
+            f"line {c.line}, column {c.column}: {c.kind} {c.text!r}: {c.message}",
+            highlight=False,
+            markup=False,
+        )
+        console.print(f"    evidence: {c.evidence}", highlight=False, markup=False)
+    for name in pending.check.unfilled:
+        console.print(f"unfilled section: {name}", highlight=False, markup=False)

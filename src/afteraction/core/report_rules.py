@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 from afteraction.core import times
 from afteraction.core.errors import InvalidTransition, ValidationError
+from afteraction.core.timeline import TimelineItem
 
 REPORT_STATES: tuple[str, ...] = ("draft", "in review", "published")
 _NEXT: Mapping[str, tuple[str, ...]] = {
@@ -72,10 +73,12 @@ class Responder:
 
 
 @dataclass(frozen=True, slots=True)
-class TimelineItem:
-    at: datetime
+class Factor:
+    """A contributing factor of the analysis and the moments it cites as its evidence, in
+    time order (each `text` says where, who and, quoted, what)."""
+
     text: str
-    kind: str = ""
+    evidence: tuple[TimelineItem, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +96,9 @@ class ReportFacts:
     """Everything a template can be prefilled with; storage gathers it from the incident and
     the analysis. Interview content never appears here: `interviewees` holds the lines
     `core.analysis.interviews.interviews_held` allows (how many, which roles, names only
-    with recorded consent), and `quotes` the passages an investigator quoted deliberately."""
+    with recorded consent), and `quotes` the passages an investigator quoted deliberately.
+    The evidence `contributors` cite is the incident's own (messages, pages, call cues,
+    timeline entries), never an interview."""
 
     incident: str
     title: str
@@ -112,7 +117,7 @@ class ReportFacts:
     trigger: str = ""
     themes: tuple[str, ...] = ()
     open_questions: tuple[str, ...] = ()
-    contributors: tuple[str, ...] = ()
+    contributors: tuple[Factor, ...] = ()
     risks: tuple[str, ...] = ()
     mitigators: tuple[str, ...] = ()
     difficulties: tuple[str, ...] = ()
@@ -229,6 +234,26 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+CITED_SHOWN = 8
+"""Moments listed on a factor's evidence line; the rest are counted."""
+
+
+def _factors(facts: ReportFacts) -> str:
+    """Each contributing factor, with an evidence line (time and source of what it cites)."""
+    lines = []
+    for factor in facts.contributors:
+        if not factor.text.strip():
+            continue
+        lines.append(f"- {factor.text}")
+        cited = [f"{_clock(e.at)}, {e.text}" for e in factor.evidence[:CITED_SHOWN]]
+        more = len(factor.evidence) - CITED_SHOWN
+        if more > 0:
+            cited.append(f"and {more} more cited in the analysis")
+        if cited:
+            lines.append("  - Evidence: " + "; ".join(cited))
+    return "\n".join(lines) if lines else TODO
+
+
 def _follow_ups(facts: ReportFacts, kinds: Sequence[str] = ()) -> str:
     items = [f for f in facts.follow_ups if not kinds or f.kind in kinds]
     if not items:
@@ -279,8 +304,8 @@ def _sections(facts: ReportFacts) -> dict[str, str]:
         "Impact": facts.customer_impact or TODO,
         "Trigger": facts.trigger or TODO,
         "Key takeaways, themes and open questions": themes,
-        "Contributors and enablers": _list(facts.contributors),
-        "Root causes": _list(facts.contributors),
+        "Contributors and enablers": _factors(facts),
+        "Root causes": _factors(facts),
         "Risks": _list(facts.risks),
         "Mitigators": _list(facts.mitigators),
         "Difficulties during handling": _list(facts.difficulties),
@@ -360,31 +385,43 @@ def without_hints(body: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class PublishCheck:
-    """What publishing would leave as it is: open language findings and unfilled sections.
-    Either needs the publisher's confirmation; `clean_required` (an organisation setting)
-    refuses publishing while any finding is open, confirmed or not."""
+    """What publishing would leave as it is: open language findings, open claim findings
+    (claims that disagree with the evidence) and unfilled sections. Any of them needs the
+    publisher's confirmation; `clean_required` (an organisation setting) refuses publishing
+    while any finding, language or claim, is open, confirmed or not."""
 
     open_findings: int
     unfilled: tuple[str, ...]
     clean_required: bool = False
+    open_claims: int = 0
 
     @property
     def refused(self) -> str | None:
-        if self.clean_required and self.open_findings:
+        if self.clean_required and (self.open_findings or self.open_claims):
             return (
-                f"{self.open_findings} language finding(s) are open, and this organisation "
-                "publishes only reports with none open: fix or dismiss them first"
+                f"{self._open()} are open, and this organisation publishes only reports with "
+                "none open: fix or dismiss them first"
             )
         return None
 
     @property
     def needs_confirmation(self) -> bool:
-        return bool(self.open_findings or self.unfilled)
+        return bool(self.open_findings or self.open_claims or self.unfilled)
+
+    def _open(self) -> str:
+        parts = []
+        if self.open_findings:
+            parts.append(f"{self.open_findings} language finding(s)")
+        if self.open_claims:
+            parts.append(f"{self.open_claims} claim finding(s)")
+        return " and ".join(parts)
 
     def summary(self) -> str:
         parts = []
         if self.open_findings:
             parts.append(f"{self.open_findings} language finding(s) are open")
+        if self.open_claims:
+            parts.append(f"{self.open_claims} claim(s) disagree with the evidence")
         if self.unfilled:
             parts.append("unfilled sections (left out for readers): " + ", ".join(self.unfilled))
         return "; ".join(parts)

@@ -17,7 +17,9 @@ The incident is always looked up through `services.incidents.get_incident` first
 item is visible to whoever may see the incident it is evidence of, and to nobody else:
 an item of another incident is refused with the same message whether or not it exists.
 Writes that store citations (`services.analysis`, `services.timeline`) call
-`check_evidence`; the pages that show a citation before it is saved call `preview`.
+`check_evidence`; the pages that show a citation before it is saved call `preview`. What a
+report cites, and the claim check compares with, is `cited_moments`: the stored citations
+checked again, as moments on the timeline (`core.timeline.TimelineItem`).
 """
 
 from __future__ import annotations
@@ -30,8 +32,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from afteraction.core import times
 from afteraction.core.access import Actor
 from afteraction.core.errors import NotFound, ValidationError
+from afteraction.core.timeline import TimelineItem
 from afteraction.services import incidents as repo
 from afteraction.storage.analysis_bundle import build_incident_evidence
 from afteraction.storage.analysis_tables import TimelineEntry
@@ -42,7 +46,7 @@ from afteraction.storage.evidence_tables import (
     Page,
     TranscriptCue,
 )
-from afteraction.storage.tables import Person
+from afteraction.storage.tables import Incident, Person
 from afteraction.storage.transcript import incident_pages
 
 EVIDENCE_TYPES = ("message", "page", "cue", "person", "entry")
@@ -72,16 +76,24 @@ class Citation:
     def ref(self) -> str:
         return f"{self.type}:{self.id}"
 
+    def href(self, public_id: str) -> str:
+        """Where it lives in incident `public_id`: the transcript at its moment, the
+        person, the timeline entry."""
+        base = f"/incidents/{public_id}"
+        if self.type in ("message", "cue", "page"):
+            at = times.local_input(self.at)
+            return f"{base}/transcript?at={at}&time_zone=UTC#{self.type[0]}{self.id}"
+        if self.type == "person":
+            return f"{base}/people#person-{self.id}"
+        return f"{base}/timeline#entry-{self.id}"
+
 
 # -- one item of an incident ----------------------------------------------------------------
 
 
-def incident_message(
-    session: Session, incident_id: int, message_id: int, name: str = "message_id"
-) -> Any:
-    """The message row (id, at, channel, author, hidden, subtype) if it is evidence of this
-    incident: in a channel attached to it and inside the attached window."""
-    query = (
+def _message_rows(incident_id: int, ids: Iterable[int]) -> Any:
+    """The messages `ids` with what decides whether each is evidence of the incident."""
+    return (
         select(
             Message.id,
             Message.at,
@@ -98,27 +110,44 @@ def incident_message(
             (IncidentChannel.channel_id == Message.channel_id)
             & (IncidentChannel.incident_id == incident_id),
         )
-        .where(Message.id == message_id)
+        .where(Message.id.in_(list(ids)))
     )
-    row = session.execute(query).first()
-    if row is None:
-        raise NotFound("message", str(message_id))
+
+
+def _message_refusal(row: Any) -> str | None:
+    """Why message `row` (of `_message_rows`) is not evidence of the incident, or None."""
     outside = (row.since is not None and row.at < row.since) or (
         row.until is not None and row.at >= row.until
     )
     if row.attached is None or outside:
-        raise ValidationError(
-            f"message {message_id} is not evidence of this incident (its channel is not "
-            "attached, or it falls outside the attached window)",
-            field=name,
+        return (
+            f"message {row.id} is not evidence of this incident (its channel is not "
+            "attached, or it falls outside the attached window)"
         )
     if row.hidden or row.subtype == "tombstone":
-        raise ValidationError(
-            f"message {message_id} was deleted or hidden in the source; its text is gone, so "
-            "annotate a neighbouring message or a time range instead",
-            field=name,
+        return (
+            f"message {row.id} was deleted or hidden in the source; its text is gone, so "
+            "annotate a neighbouring message or a time range instead"
         )
+    return None
+
+
+def incident_message(
+    session: Session, incident_id: int, message_id: int, name: str = "message_id"
+) -> Any:
+    """The message row (id, at, channel, author, hidden, subtype) if it is evidence of this
+    incident: in a channel attached to it and inside the attached window."""
+    row = session.execute(_message_rows(incident_id, [message_id])).first()
+    if row is None:
+        raise NotFound("message", str(message_id))
+    refusal = _message_refusal(row)
+    if refusal is not None:
+        raise ValidationError(refusal, field=name)
     return row
+
+
+def _cue_refusal(cue_id: int) -> str:
+    return f"cue {cue_id} is not evidence of this incident"
 
 
 def incident_cue(session: Session, incident_id: int, cue_id: int, name: str = "cue_id") -> Any:
@@ -129,16 +158,18 @@ def incident_cue(session: Session, incident_id: int, cue_id: int, name: str = "c
         )
     ).first()
     if cue is None or cue.incident_id != incident_id:
-        raise ValidationError(f"cue {cue_id} is not evidence of this incident", field=name)
+        raise ValidationError(_cue_refusal(cue_id), field=name)
     return cue
 
 
 # -- checking citations ---------------------------------------------------------------------
 
+SHAPE = f"evidence links are {{type: {'/'.join(EVIDENCE_TYPES)}, id: number}}"
+
 
 class _Checker:
-    """Checks citations of one incident; the incident's people are gathered once, and only
-    when a person is cited."""
+    """Checks citations of one incident, one query per type cited; the incident's people
+    are gathered once, and only when a person is cited."""
 
     def __init__(self, session: Session, incident_id: int) -> None:
         self.session, self.incident_id = session, incident_id
@@ -150,40 +181,58 @@ class _Checker:
             self._people = set(evidence.person_ids.values())
         return self._people
 
-    def check(self, link: Mapping[str, Any]) -> dict[str, Any]:
-        kind, ident = link.get("type"), link.get("id")
-        if kind not in EVIDENCE_TYPES or not isinstance(ident, int) or isinstance(ident, bool):
-            raise ValidationError(
-                f"evidence links are {{type: {'/'.join(EVIDENCE_TYPES)}, id: number}}",
-                field="evidence",
-            )
-        refused = ValidationError(
-            f"{TYPE_LABELS[kind]} {ident} is not evidence of this incident", field="evidence"
-        )
+    def check(
+        self, links: Iterable[Mapping[str, Any]]
+    ) -> list[tuple[dict[str, Any] | None, str | None]]:
+        """Each of `links` in order: (the citation as stored, None) when it is evidence of
+        the incident, else (None, why not)."""
+        shaped: list[tuple[str, int] | None] = []
+        wanted: dict[str, set[int]] = {}
+        for link in links:
+            kind, ident = link.get("type"), link.get("id")
+            if kind not in EVIDENCE_TYPES or not isinstance(ident, int) or isinstance(ident, bool):
+                shaped.append(None)
+                continue
+            shaped.append((str(kind), ident))
+            wanted.setdefault(str(kind), set()).add(ident)
+        refusals = {kind: self._refusals(kind, ids) for kind, ids in wanted.items()}
+        out: list[tuple[dict[str, Any] | None, str | None]] = []
+        for item in shaped:
+            if item is None:
+                out.append((None, SHAPE))
+                continue
+            kind, ident = item
+            refusal = refusals[kind].get(ident)
+            out.append((None, refusal) if refusal else ({"type": kind, "id": ident}, None))
+        return out
+
+    def _refusals(self, kind: str, ids: set[int]) -> dict[int, str]:
+        """id → why it is not evidence of the incident, for those of `ids` that are not."""
         session, incident_id = self.session, self.incident_id
+        found: dict[int, str | None]
         if kind == "message":
-            try:
-                incident_message(session, incident_id, ident, "evidence")
-            except NotFound:
-                raise refused from None
+            rows = session.execute(_message_rows(incident_id, ids))
+            found = {row.id: _message_refusal(row) for row in rows}
         elif kind == "cue":
-            incident_cue(session, incident_id, ident, "evidence")
+            cues = select(TranscriptCue.id, TranscriptCue.incident_id)
+            rows = session.execute(cues.where(TranscriptCue.id.in_(ids)))
+            found = {
+                r.id: None if r.incident_id == incident_id else _cue_refusal(r.id) for r in rows
+            }
+            found |= {i: _cue_refusal(i) for i in ids if i not in found}
         elif kind == "page":
-            found = session.scalar(
-                select(Page.id).where(Page.id == ident, incident_pages(incident_id))
-            )
-            if found is None:
-                raise refused
+            pages = select(Page.id).where(Page.id.in_(ids), incident_pages(incident_id))
+            found = dict.fromkeys(session.scalars(pages))
         elif kind == "person":
-            if ident not in self.people():
-                raise refused
+            found = dict.fromkeys(ids & self.people())
         else:
-            owner = session.scalar(
-                select(TimelineEntry.incident_id).where(TimelineEntry.id == ident)
+            entries = select(TimelineEntry.id).where(
+                TimelineEntry.id.in_(ids), TimelineEntry.incident_id == incident_id
             )
-            if owner != incident_id:
-                raise refused
-        return {"type": kind, "id": ident}
+            found = dict.fromkeys(session.scalars(entries))
+        generic = f"{TYPE_LABELS[kind]} {{}} is not evidence of this incident"
+        out = {i: refusal for i, refusal in found.items() if refusal}
+        return out | {i: generic.format(i) for i in ids if i not in found}
 
 
 def check_evidence(
@@ -194,10 +243,10 @@ def check_evidence(
     given twice is kept once."""
     if len(links) > MAX_CITATIONS:
         raise ValidationError(f"cite at most {MAX_CITATIONS} items", field="evidence")
-    checker = _Checker(session, incident_id)
     clean: list[dict[str, Any]] = []
-    for link in links:
-        checked = checker.check(link)
+    for checked, refusal in _Checker(session, incident_id).check(links):
+        if checked is None:
+            raise ValidationError(refusal or SHAPE, field="evidence")
         if checked not in clean:
             clean.append(checked)
     return clean
@@ -209,18 +258,63 @@ def preview(
     """What a note form shows before saving: the citations that are evidence of this
     incident, as a person reads them, and why each of the others was refused."""
     incident = repo.get_incident(session, actor, key)
-    checker = _Checker(session, incident.id)
+    kept, refusals = _still_evidence(_Checker(session, incident.id), links[:MAX_CITATIONS])
+    return citations(session, kept), refusals
+
+
+def _still_evidence(
+    checker: _Checker,
+    links: Iterable[Mapping[str, Any]],
+    types: Sequence[str] | None = None,
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """(the citations among `links` that are evidence of the checker's incident, each once;
+    why each of the others was refused). With `types`, citations of other types are
+    skipped without a word."""
+    if types is not None:
+        links = [link for link in links if link.get("type") in types]
     kept: list[dict[str, Any]] = []
     refusals: list[str] = []
-    for link in links[:MAX_CITATIONS]:
-        try:
-            checked = checker.check(link)
-        except ValidationError as error:
-            refusals.append(error.message)
-            continue
-        if checked not in kept:
+    for checked, refusal in checker.check(links):
+        if checked is None:
+            refusals.append(refusal or SHAPE)
+        elif checked not in kept:
             kept.append(checked)
-    return citations(session, kept), refusals
+    return kept, refusals
+
+
+MOMENT_TYPES = ("message", "page", "cue", "entry")
+"""The citations that are moments (a person cited is not)."""
+QUOTED_CHARACTERS = 160
+
+
+def cited_moments(
+    session: Session, incident: Incident, links: Iterable[Mapping[str, Any]]
+) -> list[TimelineItem]:
+    """The stored citations `links` that are moments and still evidence of `incident`,
+    checked again as when they were stored (a message hidden or deleted since, a channel
+    detached, a row gone: left out), in time order: `text` says where, who and, quoted,
+    what; `kind` is the citation's type; `link` points at it. Interview material is never
+    among them: a cue is one of the incident's call, never of an interview, and an
+    interview's quotes are not citations. A person cited is no moment and is left out."""
+    kept, _ = _still_evidence(_Checker(session, incident.id), links, MOMENT_TYPES)
+    out = [
+        TimelineItem(times.from_storage(c.at), _said(c), c.type, c.href(incident.public_id))
+        for c in citations(session, kept)
+        if c.at is not None
+    ]
+    return sorted(out, key=lambda item: item.at)
+
+
+def _said(c: Citation) -> str:
+    """Where, who and, quoted (curly quotes inside made straight), what."""
+    text = " ".join(c.text.replace("“", '"').replace("”", '"').split())
+    if len(text) > QUOTED_CHARACTERS:
+        text = text[: QUOTED_CHARACTERS - 1].rstrip() + "…"
+    if text.count("`") % 2:  # a code span cut in two would run on past the quotation
+        head, _, tail = text.rpartition("`")
+        text = head + tail
+    where = f"{c.where}, {c.who}" if c.who else c.where
+    return f"{where}: “{text}”" if text else where
 
 
 # -- showing citations ----------------------------------------------------------------------

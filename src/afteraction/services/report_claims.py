@@ -1,8 +1,9 @@
 """Claims in an incident's report checked against the evidence: this gathers what the product
 computed for the incident (timeline, suggested events, milestones, pages, roles, updates,
-the messages analysis notes cite, the people analysis, milestone durations, the directory)
-into `core.analysis.claims.Evidence`, runs the pure check over a report body, and drops the
-findings dismissed with a reason (the language check's dismissals, category `claim`).
+what the analysis annotates and its notes cite, the people analysis, milestone durations,
+the directory) into `core.analysis.claims.Evidence`, runs the pure check over a report
+body, and drops the findings dismissed with a reason (the language check's dismissals,
+category `claim`).
 
 The report editor, `GET /api/v1/incidents/{key}/report/claims` and `afteraction report
 check` all call `check_report` or `check`. Times without a zone in a report are read in UTC,
@@ -12,6 +13,7 @@ the zone the report's prefilled times are written in. Callers own the transactio
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,13 +25,13 @@ from afteraction.core.analysis.involvement import pages_from_log
 from afteraction.core.analysis.suggestions import suggest_timeline
 from afteraction.core.errors import NotFound
 from afteraction.core.metrics.definitions import METRICS
-from afteraction.services import action_items, impact, incident_roles, reports, reviews
+from afteraction.core.timeline import TimelineItem
+from afteraction.services import action_items, citations, impact, incident_roles, reports, reviews
 from afteraction.services import incidents as repo
 from afteraction.services import people as people_service
 from afteraction.services import timeline as timeline_service
 from afteraction.services.schemas.report_claims import ClaimFindingRead, ReportClaimsRead
 from afteraction.storage.analysis_tables import AnalysisNote, Annotation
-from afteraction.storage.evidence_tables import Message
 from afteraction.storage.review_tables import Report
 from afteraction.storage.tables import Incident, IncidentUpdate, Team
 
@@ -43,65 +45,57 @@ def _url(incident: Incident, tail: str = "") -> str:
 
 def _events(
     session: Session, incident: Incident, view: people_service.PeopleView
-) -> list[claims.Event]:
-    """Every moment on the incident's timeline, as `claims.Event`s with links."""
-    out: list[claims.Event] = []
+) -> list[TimelineItem]:
+    """Every moment on the incident's timeline, with links."""
+    out: list[TimelineItem] = []
     timeline = _url(incident, "/timeline")
     for entry in timeline_service.list_timeline(session, incident.id):
         link = f"{timeline}#entry-{entry.id}"
-        out.append(claims.Event(times.from_storage(entry.at), f"timeline: {entry.text}", link))
+        moment = times.from_storage(entry.at)
+        out.append(TimelineItem(moment, f"timeline: {entry.text}", "timeline", link))
     bundle, context = view.evidence.bundle, view.evidence.context
     for event in suggest_timeline(bundle, context):
         if event.kind != "silence":
-            out.append(claims.Event(event.at, f"suggested event: {event.text}", timeline))
+            text = f"suggested event: {event.text}"
+            out.append(TimelineItem(event.at, text, "suggestion", timeline))
     for name, at in repo.milestones_of(incident).items():
         if at is not None:
-            out.append(
-                claims.Event(
-                    times.from_storage(at), f"milestone {name}", _url(incident, "#milestones")
-                )
-            )
+            link = _url(incident, "#milestones")
+            out.append(TimelineItem(times.from_storage(at), f"milestone {name}", "milestone", link))
     names = {key: p.name for key, p in bundle.people.items()}
     people = _url(incident, "/people")
     for page in pages_from_log(bundle.pages):
         who = names.get(page.person_key, "someone")
-        out.append(claims.Event(page.at, f"page to {who}", people))
+        out.append(TimelineItem(page.at, f"page to {who}", "page", people))
     for role in incident_roles.roles_of(session, incident):
         text = f"{role.person.name} took the role {role.role}"
-        out.append(claims.Event(times.from_storage(role.start), text, people))
+        out.append(TimelineItem(times.from_storage(role.start), text, "role", people))
     updates = select(IncidentUpdate).where(IncidentUpdate.incident_id == incident.id)
     for update in session.scalars(updates):
         text = f"status update ({update.status}): {update.body[:160]}"
-        out.append(claims.Event(times.from_storage(update.at), text, _url(incident, "#updates")))
-    out += _cited_messages(session, incident)
+        link = _url(incident, "#updates")
+        out.append(TimelineItem(times.from_storage(update.at), text, "update", link))
+    out += _cited(session, incident)
     return out
 
 
-def _cited_messages(session: Session, incident: Incident) -> list[claims.Event]:
-    """The messages the investigator pointed at: annotated, or cited by an analysis note."""
-    ids = set(
-        session.scalars(
+def _cited(session: Session, incident: Incident) -> list[TimelineItem]:
+    """The moments the investigator pointed at: messages annotated, and whatever an analysis
+    note cites (messages, pages, call cues, timeline entries), as a report cites them."""
+    links: list[dict[str, Any]] = [
+        {"type": "message", "id": message_id}
+        for message_id in session.scalars(
             select(Annotation.message_id).where(
                 Annotation.incident_id == incident.id, Annotation.message_id.is_not(None)
             )
         )
-    )
+    ]
     notes = session.scalars(
         select(AnalysisNote.evidence).where(AnalysisNote.incident_id == incident.id)
     )
     for evidence in notes:
-        ids |= {int(e["id"]) for e in evidence or () if e.get("type") == "message"}
-    if not ids:
-        return []
-    rows = session.execute(
-        select(Message.id, Message.at, Message.text_plain).where(Message.id.in_(ids))
-    )
-    out = []
-    for _id, at, text in rows:
-        moment = times.from_storage(at)
-        link = _url(incident, f"/transcript?at={moment.strftime('%Y-%m-%dT%H:%M:%SZ')}")
-        out.append(claims.Event(moment, f"message: {(text or '')[:160]}", link))
-    return out
+        links += evidence or ()
+    return citations.cited_moments(session, incident, links) if links else []
 
 
 def _spoken(delta: timedelta) -> str:

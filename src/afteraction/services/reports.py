@@ -1,6 +1,7 @@
 """Incident reports on the database: gathering the facts a template is prefilled with, saving
-versions (never losing a concurrent edit), the blame-aware check with dismissals, and the
-states draft → in review → published with the notifications publishing sends.
+versions (never losing a concurrent edit), the blame-aware check with dismissals, and
+reading a report as an actor may. The states draft → in review → published and what
+publishing asks first are in `services.report_publishing`.
 
 Confidentiality: facts come from the incident, its roles, action items, references, the
 analysis notes and accepted timeline entries, and what `interviews_held` says of the
@@ -24,11 +25,17 @@ from afteraction.core.analysis.language import Finding, check_text, open_finding
 from afteraction.core.analysis.people import PeopleAnalysis
 from afteraction.core.errors import NotFound, PermissionDenied, ValidationError
 from afteraction.core.incidents import MILESTONE_DEFINITIONS
-from afteraction.services import action_items, incident_roles, reviews
+from afteraction.core.timeline import TimelineItem
+from afteraction.services import action_items, citations, incident_roles, reviews
 from afteraction.services import incidents as repo
 from afteraction.services import people as people_service
 from afteraction.storage import audit, notifications
-from afteraction.storage.analysis_tables import Interview, InterviewQuote, TimelineEntry
+from afteraction.storage.analysis_tables import (
+    AnalysisNote,
+    Interview,
+    InterviewQuote,
+    TimelineEntry,
+)
 from afteraction.storage.review_tables import LanguageDismissal, Report, ReportVersion
 from afteraction.storage.tables import Incident, Person, Team, TeamMembership
 from afteraction.storage.types import utcnow
@@ -36,7 +43,6 @@ from afteraction.storage.types import utcnow
 NOTE_FIELDS = {
     "theme": "themes",
     "open_question": "open_questions",
-    "contributing_factor": "contributors",
     "risk": "risks",
     "mitigator": "mitigators",
     "difficulty": "difficulties",
@@ -95,6 +101,15 @@ def people_analysis(session: Session, incident: Incident) -> PeopleAnalysis | No
 def _analysis_facts(session: Session, incident: Incident) -> dict[str, Any]:
     outline = reviews.analysis_outline(session, incident.id)
     out: dict[str, Any] = {name: tuple(outline.get(kind, [])) for kind, name in NOTE_FIELDS.items()}
+    factors = session.scalars(
+        select(AnalysisNote)
+        .where(AnalysisNote.incident_id == incident.id, AnalysisNote.kind == "contributing_factor")
+        .order_by(AnalysisNote.id)
+    )
+    out["contributors"] = tuple(
+        rules.Factor(n.text, tuple(citations.cited_moments(session, incident, n.evidence or ())))
+        for n in factors
+    )
     out["interviewees"] = tuple(outline["interviewees"])
     out["quotes"] = tuple(
         session.scalars(
@@ -109,7 +124,7 @@ def _analysis_facts(session: Session, incident: Incident) -> dict[str, Any]:
         .where(TimelineEntry.incident_id == incident.id, TimelineEntry.status == "accepted")
         .order_by(TimelineEntry.at, TimelineEntry.id)
     )
-    out["timeline"] = tuple(rules.TimelineItem(e.at, e.text, e.kind) for e in entries)
+    out["timeline"] = tuple(TimelineItem(e.at, e.text, e.kind) for e in entries)
     return out
 
 
@@ -338,95 +353,7 @@ def dismiss(
     return row
 
 
-# -- states and publishing ---------------------------------------------------------------
-
-
-class NeedsConfirmation(ValidationError):
-    """Publishing would leave open findings or unfilled sections: the publisher confirms."""
-
-    def __init__(self, check: rules.PublishCheck) -> None:
-        super().__init__(
-            f"confirm to publish: {check.summary()}",
-            field="confirm",
-            details={"open_findings": check.open_findings, "unfilled": list(check.unfilled)},
-        )
-        self.check = check
-
-
-def publish_check(
-    session: Session, report: Report, *, clean_required: bool = False
-) -> rules.PublishCheck:
-    """What publishing the report's current version would leave open."""
-    body = version(session, report).body
-    _, open_ = check(session, report, body)
-    return rules.PublishCheck(len(open_), tuple(rules.unfilled_sections(body)), clean_required)
-
-
-def change_state(
-    session: Session,
-    actor: Actor,
-    key: str | int,
-    state: str,
-    *,
-    confirmed: bool = False,
-    clean_required: bool = False,
-) -> Report:
-    """Move the report to `state`. Publishing is from "in review" only; with open language
-    findings or unfilled sections it needs `confirmed`, and with `clean_required` (the
-    organisation's setting) it is refused while any finding is open. The review follows:
-    published with the report, back in review when the report is."""
-    require_write(actor)
-    incident = repo.get_incident(session, actor, key)
-    report = report_of(session, incident)
-    if report is None:
-        raise NotFound("report", incident.public_id)
-    rules.check_report_transition(report.state, state)
-    if state == "published":
-        found = publish_check(session, report, clean_required=clean_required)
-        if found.refused:
-            raise ValidationError(found.refused, field="state")
-        if found.needs_confirmation and not confirmed:
-            raise NeedsConfirmation(found)
-    before = report.state
-    report.state = state
-    if state == "published":
-        _publish(session, actor, incident, report)
-    elif before == "published":
-        reviews.reopen_for_report(session, incident)
-    audit.record(
-        session,
-        actor,
-        "report.state_changed",
-        target_type="report",
-        target_id=report.id,
-        incident_id=incident.id,
-        before={"state": before},
-        after={"state": state, "version": report.current_version},
-    )
-    return report
-
-
-def _publish(session: Session, actor: Actor, incident: Incident, report: Report) -> None:
-    first = report.first_published_at is None
-    report.published_version = report.current_version
-    report.published_at = utcnow()
-    report.first_published_at = report.first_published_at or report.published_at
-    review = reviews.ensure_review(session, incident)
-    review.state = "published"
-    if not first:
-        return
-    participants = reviews.participant_ids(session, incident.id)
-    users = notifications.audience(session, incident, participants)
-    notifications.notify(
-        session,
-        [u for u in users if u != actor.user_id],
-        kind="report_published",
-        subject=f"{incident.public_id} report published: {incident.title}",
-        body=f"The learning review report for {incident.public_id} ({incident.severity}) is "
-        "published. Read it and leave comments on any section.",
-        url=f"/incidents/{incident.public_id}/report",
-        incident_id=incident.id,
-    )
+# -- reading -----------------------------------------------------------------------------
 
 
 @dataclass(slots=True)

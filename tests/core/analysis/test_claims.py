@@ -8,11 +8,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from afteraction.core import times
-from afteraction.core.analysis.claims import Event, Evidence, Figure, Participant, check_claims
+from afteraction.core.analysis.claims import Evidence, Figure, Participant, check_claims
+from afteraction.core.timeline import TimelineItem
 
 T = datetime(2026, 10, 20, 20, 38, 50, tzinfo=UTC)
 EVIDENCE = Evidence(
-    events=(Event(T, "page to Jordan Reyes", "/p"), Event(T + timedelta(hours=1), "rollback")),
+    events=(
+        TimelineItem(T, "page to Jordan Reyes", "page", "/p"),
+        TimelineItem(T + timedelta(hours=1), "rollback"),
+    ),
     participants=(Participant("Jordan Reyes", 1), Participant("Wei Zhang", 2)),
     directory=("Jordan Reyes", "Wei Zhang", "Kofi Mensah"),
     counts={"responders": Figure(2, "2 responders", "/people")},

@@ -3,9 +3,9 @@ the report editor (live preview, the blame-aware check and the claims checked ag
 evidence over htmx, versions and diffs, states). The review is in `pages_reviews`;
 notifications and `/learning` in `pages_learning`.
 
-Writes go through `services.reports` and `services.readership` in one transaction each and
-redirect back (303). Reading is recorded in its own small transaction that may fail without
-failing the page.
+Writes go through `services.reports`, `services.report_publishing` and `services.readership`
+in one transaction each and redirect back (303). Reading is recorded in its own small
+transaction that may fail without failing the page.
 """
 
 import logging
@@ -23,8 +23,15 @@ from afteraction.core.analysis.language import CATEGORIES, Finding
 from afteraction.core.analysis.rewrites import rewrite
 from afteraction.core.errors import AfteractionError, NotFound, ValidationError
 from afteraction.services import incidents as incidents_repo
-from afteraction.services import readership, report_claims, report_export, reports, users
-from afteraction.services.reports import NeedsConfirmation
+from afteraction.services import (
+    readership,
+    report_claims,
+    report_export,
+    report_publishing,
+    reports,
+    users,
+)
+from afteraction.services.report_publishing import NeedsConfirmation
 from afteraction.storage.db import writing
 from afteraction.storage.tables import User
 from afteraction.storage.types import utcnow
@@ -320,7 +327,7 @@ def report_state(
     clean = request.app.state.settings.review.publish_requires_no_open_findings
 
     def write(actor: Any) -> str:
-        report = reports.change_state(
+        report = report_publishing.change_state(
             db, actor, number, state, confirmed=form.text("confirm") == "yes", clean_required=clean
         )
         if state != "published":

@@ -5,10 +5,10 @@ the product computed from the evidence, which the caller passes in as plain valu
 
 - **time**: "at 02:14 UTC", "at 21:40 CEST", "from 20:31", "2026-10-20 21:18 UTC". Holds
   when an event on the timeline (an accepted entry, a suggested event, a milestone, a page, a
-  role taken, a status update, a message an analysis note cites) lies within `WINDOW` (two
-  minutes) of it. A zone word maps to its zone (`core.times.zone_word`); a time without one
-  is read in `Evidence.zone` (UTC, the zone reports are written in). A time without a date
-  may fall on any day the evidence spans.
+  role taken, a status update, whatever the analysis annotates or a note cites) lies within
+  `WINDOW` (two minutes) of it. A zone word maps to its zone (`core.times.zone_word`); a
+  time without one is read in `Evidence.zone` (UTC, the zone reports are written in). A
+  time without a date may fall on any day the evidence spans.
 - **count**: "paged twice", "five responders", "seven teams were involved", "paged three
   people": compared with the people analysis (pages per person, responders, people, teams).
 - **duration**: "for 40 minutes", "took 12 minutes to acknowledge": compared with the
@@ -32,7 +32,6 @@ from afteraction.core.analysis.claims.model import (
     KINDS,
     WINDOW,
     ClaimFinding,
-    Event,
     Evidence,
     Figure,
     Participant,
@@ -42,7 +41,6 @@ __all__ = [
     "KINDS",
     "WINDOW",
     "ClaimFinding",
-    "Event",
     "Evidence",
     "Figure",
     "Participant",

@@ -13,11 +13,11 @@ from afteraction.core.analysis.claims.model import (
     SUGGEST_WITHIN,
     WINDOW,
     ClaimFinding,
-    Event,
     Evidence,
     _hedged,
     _sentence,
 )
+from afteraction.core.timeline import TimelineItem
 
 _CLOCK = (
     r"(?P<h>[01]?\d|2[0-3]):(?P<m>[0-5]\d)(?::(?P<s>[0-5]\d))?"
@@ -156,7 +156,7 @@ def _read_time(masked: str, match: re.Match[str], begin: int, zone: tzinfo) -> _
     )
 
 
-def _candidates(claim: _Time, events: tuple[Event, ...]) -> list[datetime]:
+def _candidates(claim: _Time, events: tuple[TimelineItem, ...]) -> list[datetime]:
     if claim.day is not None:
         return [datetime.combine(claim.day, claim.clock, tzinfo=claim.zone).astimezone(UTC)]
     first = min(e.at for e in events).astimezone(claim.zone).date() - timedelta(days=1)

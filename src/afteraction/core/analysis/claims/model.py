@@ -1,28 +1,21 @@
-"""The claim check's values and shared reading helpers: `Event`, `Figure`, `Participant`,
-`Evidence` (what the caller computed), `ClaimFinding`, the masking of quoted evidence and
-code, written numbers, hedges and sentence bounds."""
+"""The claim check's values and shared reading helpers: `Figure`, `Participant`, `Evidence`
+(what the caller computed; its events are `core.timeline.TimelineItem`s), `ClaimFinding`,
+the masking of quoted evidence and code, written numbers, hedges and sentence bounds."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, timedelta, tzinfo
+
+from afteraction.core.timeline import TimelineItem
 
 WINDOW = timedelta(minutes=2)
 """A time claim holds when an event lies this close to it."""
 SUGGEST_WITHIN = timedelta(minutes=60)
 """A wrong time is offered a replacement (the nearest event's) only this close to it."""
 KINDS = ("time", "count", "duration", "person")
-
-
-@dataclass(frozen=True, slots=True)
-class Event:
-    """A moment on the timeline: `text` says what happened (quoted in a finding)."""
-
-    at: datetime
-    text: str
-    link: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +42,7 @@ class Evidence:
     besides the participants (investigators, interviewees, action item owners): naming them
     is not a claim that they took part, so they are never person findings."""
 
-    events: tuple[Event, ...] = ()
+    events: tuple[TimelineItem, ...] = ()
     participants: tuple[Participant, ...] = ()
     on_record: frozenset[str] = frozenset()
     directory: tuple[str, ...] = ()
