@@ -7,12 +7,13 @@ may run them, when, or what is audited (`services.privacy`).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ColumnElement, Text, cast, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from afteraction.storage.analysis_tables import Interview, InterviewCue
@@ -143,18 +144,42 @@ def replace_in_cues(session: Session, person_id: int, names: Sequence[str], pseu
 
 
 def replace_in_audit(session: Session, names: Sequence[str], pseudonym: str) -> int:
-    """The audit log keeps every entry; names inside its recorded values are replaced."""
+    """The audit log keeps every entry; names inside its recorded values are replaced.
+    Only the entries whose stored JSON holds one of the names (a case-insensitive
+    substring, in SQL) are read, and only those that change are written."""
     pattern = name_pattern(names)
     if pattern is None:
         return 0
+    stored = (cast(AuditLog.before, Text), cast(AuditLog.after, Text))
+    forms = sorted({form for name in names for form in (name, _json_form(name))})
+    query = select(AuditLog.id, AuditLog.before, AuditLog.after).where(_containing(stored, forms))
     changed = 0
-    for row in session.scalars(select(AuditLog)):
-        before = _scrub(row.before, pattern, pseudonym)
-        after = _scrub(row.after, pattern, pseudonym)
-        if before != row.before or after != row.after:
-            row.before, row.after = before, after
+    for row_id, before, after in session.execute(query).all():
+        values = {
+            column: scrubbed
+            for column, value in (("before", before), ("after", after))
+            if (scrubbed := _scrub(value, pattern, pseudonym)) != value
+        }
+        if values:
+            session.execute(
+                update(AuditLog)
+                .where(AuditLog.id == row_id)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
             changed += 1
     return changed
+
+
+def _json_form(text: str) -> str:
+    """How `text` reads inside a stored JSON value (quotes, backslashes and non-ASCII
+    letters escaped)."""
+    return json.dumps(text)[1:-1]
+
+
+def _containing(columns: Sequence[Any], texts: Sequence[str]) -> ColumnElement[bool]:
+    """Rows where any of `columns` holds any of `texts` (case-insensitive substring)."""
+    return or_(*(c.ilike(f"%{_like(text)}%", escape="\\") for c in columns for text in texts))
 
 
 def _scrub(value: Any, pattern: re.Pattern[str], pseudonym: str) -> Any:
@@ -180,7 +205,7 @@ def _rewrite(
     if pattern is None:
         return 0
     targets = [getattr(table, c) for c in columns]
-    found = or_(*(t.ilike(f"%{_like(name)}%", escape="\\") for t in targets for name in names))
+    found = _containing(targets, names)
     changed = 0
     for row in session.execute(select(table.id, *targets).where(found)):
         values = {
