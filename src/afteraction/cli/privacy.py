@@ -47,7 +47,8 @@ def erase_person(
         return
     console.print(
         f"erased person {person_id}: now shown as {result.pseudonym!r}; rewrote "
-        f"{result.messages_rewritten} message(s), {result.cues_rewritten} transcript cue(s) "
+        f"{result.messages_rewritten} message(s), {result.pages_rewritten} PagerDuty log "
+        f"entr(ies), {result.cues_rewritten} transcript cue(s) "
         f"and {result.audit_entries_rewritten} audit entr(ies)"
         + ("; their disabled user account was anonymised" if result.user_anonymised else ""),
         highlight=False,

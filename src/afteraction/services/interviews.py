@@ -13,11 +13,18 @@ are `InterviewCue` rows of their interview, never an imported `Source`, so the l
 imports, source removal and incident evidence never reach them. Quoting a passage into the
 analysis is the one way content leaves an interview, and every quote is logged
 (`InterviewQuote` plus an audit entry).
+
+The planner (`planner`) suggests whom to interview from the evidence everyone who sees the
+incident may read. A person with an interview of the incident that the actor may see is
+shown as already planned, and planning a second one is refused (`Conflict`); an interview
+the actor may not see changes nothing, so neither the planner nor the refusal tells
+anyone an interview exists.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -26,8 +33,14 @@ from sqlalchemy.orm import Session
 
 from afteraction.core import times
 from afteraction.core.access import Actor, require_analysis
-from afteraction.core.errors import NotFound, PermissionDenied, ValidationError
+from afteraction.core.analysis.interviews import (
+    InterviewSuggestion,
+    draft_questions,
+    suggest_interviewees,
+)
+from afteraction.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from afteraction.services import incidents as repo
+from afteraction.services import people as people_service
 from afteraction.services.analysis import MAX_TEXT, add_note
 from afteraction.storage import audit
 from afteraction.storage.analysis_tables import (
@@ -128,6 +141,49 @@ def _record(session: Session, actor: Actor, action: str, row: Interview) -> None
     )
 
 
+@dataclass(frozen=True)
+class PlannerRow:
+    """One suggested interviewee: why, their directory row (None when they have none),
+    drafted questions, and the interview of them the actor may see, if any."""
+
+    suggestion: InterviewSuggestion
+    person_id: int | None
+    questions: list[str]
+    planned: Interview | None
+
+
+def planned_interviews(session: Session, actor: Actor, incident_id: int) -> dict[int, Interview]:
+    """Person id -> their first interview of the incident that `actor` may see."""
+    query = select(Interview).where(
+        Interview.incident_id == incident_id, interview_visibility_clause(actor)
+    )
+    found: dict[int, Interview] = {}
+    for row in session.scalars(query.order_by(Interview.id)):
+        found.setdefault(row.person_id, row)
+    return found
+
+
+def planner(session: Session, actor: Actor, key: str | int) -> list[PlannerRow]:
+    """Suggested interviewees of the incident with drafted questions, each marked with the
+    interview of them already planned (or held) that the actor may see."""
+    incident = repo.get_incident(session, actor, key)
+    view = people_service.of_incident(session, incident, history=False)
+    evidence, analysis = view.evidence, view.analysis
+    planned = planned_interviews(session, actor, incident.id)
+    rows = []
+    for suggestion in suggest_interviewees(analysis, evidence.bundle, evidence.context):
+        person_id = evidence.person_ids.get(suggestion.person_key)
+        rows.append(
+            PlannerRow(
+                suggestion=suggestion,
+                person_id=person_id,
+                questions=draft_questions(suggestion.person_key, evidence.bundle, analysis),
+                planned=planned.get(person_id) if person_id is not None else None,
+            )
+        )
+    return rows
+
+
 def plan_interview(
     session: Session,
     actor: Actor,
@@ -137,9 +193,20 @@ def plan_interview(
     scheduled_at: datetime | None = None,
     questions: list[str] | None = None,
 ) -> Interview:
+    """Plan an interview of `person_id`; refused when the actor may see one of them for
+    this incident already (see the module's docstring)."""
     incident = planning_incident(session, actor, key)
-    if session.get(Person, person_id) is None:
+    person = session.get(Person, person_id)
+    if person is None:
         raise ValidationError(f"no person with id {person_id}", field="person_id")
+    before = planned_interviews(session, actor, incident.id).get(person_id)
+    if before is not None:
+        state = "was interviewed" if before.held_at is not None else "already has an interview"
+        raise Conflict(
+            f"{person.name} {state} for {incident.public_id} (interview {before.id}): "
+            "open that interview instead of planning another",
+            details={"field": "person_id", "interview_id": before.id},
+        )
     row = Interview(
         incident_id=incident.id,
         person_id=person_id,

@@ -4,11 +4,14 @@ analysis counts, so incidents keep their shape (who did what, when) under a pseu
 
 Erasure (`erase_person`, admins only, with a reason): the person's name becomes
 "Erased person N", every personal field (email, title, department, location, time zone,
-manager, dates, GitHub login) is cleared, their identities in other systems keep only
-their external ids (so a re-import maps to the erased person instead of creating them
-again) and lose their display names, and every place the product stored their name as
-text is rewritten with the pseudonym: messages they wrote (author), any message or
-transcript cue that names them, transcript speakers, and values in the audit log. A person
+manager, dates, GitHub login) is cleared, they keep only keys to be recognised by
+(`core.erasure`: their Slack and PagerDuty ids, and digests of their email, GitHub login
+and any other identity whose id would name them), so a later import maps to the erased
+person instead of creating them again and stores none of their personal data
+(`services.imports._people`), and every place the product stored their name as
+text is rewritten with the pseudonym: messages they wrote (author), any message, PagerDuty
+log entry or transcript cue that names them, transcript speakers, values in the audit
+log, and the unmatched users an import listed. A person
 linked to an active user account is refused (disable the account first); a disabled
 account linked to them is anonymised too and its API tokens revoked.
 
@@ -31,7 +34,7 @@ from afteraction.config import RetentionSettings
 from afteraction.core.access import Actor, require_admin
 from afteraction.core.errors import Conflict, NotFound, ValidationError
 from afteraction.storage import audit, privacy
-from afteraction.storage.tables import ApiToken, Identity, Person, User
+from afteraction.storage.tables import ApiToken, Person, User
 from afteraction.storage.types import utcnow
 
 PSEUDONYM = "Erased person {id}"
@@ -46,6 +49,7 @@ class Erasure:
     audit_entries_rewritten: int
     identities_kept: int
     user_anonymised: bool
+    pages_rewritten: int
 
 
 def erase_person(
@@ -75,12 +79,9 @@ def erase_person(
     messages = privacy.replace_in_messages(session, person_id, names, pseudonym)
     cues = privacy.replace_in_cues(session, person_id, names, pseudonym)
     audits = privacy.replace_in_audit(session, names, pseudonym)
-    identities = session.execute(
-        update(Identity)
-        .where(Identity.person_id == person_id)
-        .values(display_name="")
-        .execution_options(synchronize_session=False)
-    )
+    privacy.replace_in_import_records(session, names, pseudonym)
+    pages = privacy.replace_in_pages(session, names, pseudonym)
+    identities = privacy.keep_keys(session, person)
     for field in ("email", "time_zone", "location", "title", "department", "github_login"):
         setattr(person, field, None)
     person.name = pseudonym
@@ -102,8 +103,9 @@ def erase_person(
         messages_rewritten=messages,
         cues_rewritten=cues,
         audit_entries_rewritten=audits,
-        identities_kept=int(getattr(identities, "rowcount", 0) or 0),
+        identities_kept=identities,
         user_anonymised=user is not None,
+        pages_rewritten=pages,
     )
     audit.record(
         session,
@@ -124,6 +126,7 @@ def _counts(result: Erasure) -> dict[str, int | bool]:
         "audit_entries_rewritten": result.audit_entries_rewritten,
         "identities_kept": result.identities_kept,
         "user_anonymised": result.user_anonymised,
+        "pages_rewritten": result.pages_rewritten,
     }
 
 

@@ -7,6 +7,12 @@ only names of two or more words that belong to exactly one person. A name that m
 several people never matches. A one-word name (a transcript speaker called "Sarah") never
 matches a full name here: `by_given_name` matches it within a given set of people only (an
 incident's). Does not live here: roster updates (`importers.roster`).
+
+An erased person (`services.privacy`) is found by the keys they kept (`core.erasure`): an
+identity, or the digest of the record's email or of an id that would name them. A record
+matched to them adds at most such a key, never a display name (`identity_of`); the
+importers then count it as "matched to erased people" and store their pseudonym where the
+record's name would have gone (`PeopleIndex.erased`).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from afteraction.adapters.roster import normalise_name
 from afteraction.core.access import Actor
+from afteraction.core.erasure import email_key, kept_key
 from afteraction.core.errors import ValidationError
 from afteraction.core.evidence import PersonRecord
 from afteraction.services import directory
@@ -36,12 +43,16 @@ class PeopleIndex:
     by_email: dict[str, int] = field(default_factory=dict)
     by_name: dict[str, list[int]] = field(default_factory=dict)
     by_identity: dict[tuple[str, str], int] = field(default_factory=dict)
+    erased: dict[int, str] = field(default_factory=dict)  # erased person id -> pseudonym
 
     @classmethod
     def load(cls, session: Session) -> PeopleIndex:
         index = cls()
-        for person_id, name, email in session.execute(select(Person.id, Person.name, Person.email)):
+        people = select(Person.id, Person.name, Person.email, Person.erased_at)
+        for person_id, name, email, erased_at in session.execute(people):
             index.add_person(person_id, name, email)
+            if erased_at is not None:
+                index.erased[person_id] = name
         for system, external_id, person_id in session.execute(
             select(Identity.system, Identity.external_id, Identity.person_id)
         ):
@@ -71,16 +82,41 @@ class PeopleIndex:
         return None
 
     def match(self, record: PersonRecord, system: str | None = None) -> tuple[int | None, str]:
-        """(person id, how) — how is "identity", "email", "name" or "" when unmatched."""
+        """(person id, how) — how is "identity", "email", "name" or "" when unmatched. The
+        keys an erased person kept count as their identity and their email."""
         if system is not None:
             external_id = record.key.removeprefix(f"{system}:")
-            found = self.by_identity.get((system, external_id))
-            if found is not None:
-                return found, "identity"
+            for key in (system, external_id), kept_key(system, external_id):
+                found = self.by_identity.get(key)
+                if found is not None:
+                    return found, "identity"
         if record.email and record.email.lower() in self.by_email:
             return self.by_email[record.email.lower()], "email"
+        if record.email and (found := self.by_identity.get(email_key(record.email))) is not None:
+            return found, "email"
         by_name = self.by_full_name(record.name)
         return (by_name, "name") if by_name is not None else (None, "")
+
+    def identity_of(
+        self, person_id: int, system: str, external_id: str, name: str
+    ) -> tuple[str, str, str]:
+        """(system, external id, display name) of the identity a record linked to
+        `person_id` adds: for an erased person only the key they keep, nameless."""
+        if person_id in self.erased:
+            return (*kept_key(system, external_id), "")
+        return system, external_id, name[:200]
+
+
+def erased_emails(session: Session) -> dict[str, int]:
+    """Digest of an email -> the erased person who had it (`core.erasure.email_key`)."""
+    system = email_key("")[0]
+    query = select(Identity.external_id, Identity.person_id).where(Identity.system == system)
+    return {str(digest): int(person_id) for digest, person_id in session.execute(query)}
+
+
+def erased_with_email(digests: Mapping[str, int], email: str | None) -> int | None:
+    """The erased person who had `email`, given `erased_emails`; else None."""
+    return digests.get(email_key(email)[1]) if email else None
 
 
 def one_word(name: str) -> str | None:
@@ -122,14 +158,17 @@ def resolve_identity(
         index.add_person(person_id, record.name, record.email)
         how = "created"
     if how != "identity":
+        kept_system, kept_id, display = index.identity_of(
+            person_id, system, external_id, record.name
+        )
         directory.add_identity(
             session,
             person_id=person_id,
-            system=system,
-            external_id=external_id,
-            display_name=record.name[:200],
+            system=kept_system,
+            external_id=kept_id,
+            display_name=display,
         )
-        index.by_identity[(system, external_id)] = person_id
+        index.by_identity[(kept_system, kept_id)] = person_id
     return person_id, how
 
 
@@ -152,8 +191,9 @@ def resolve_identities(
     `audit` False leaves their audit records to the caller (`directory.record_created`)."""
     found: list[tuple[int, str]] = []
     new_people: list[Person] = []
-    new_identities: list[tuple[int, str, str]] = []
+    new_identities: list[tuple[int, str, str, str]] = []
     taken: set[str] | None = None
+    forget: list[str] = []  # accounts that become identities: no longer kept aside
     for record in records:
         external_id = record.key.removeprefix(f"{system}:")
         person_id, how = index.match(record, system)
@@ -168,12 +208,16 @@ def resolve_identities(
             person_id, how = -len(new_people), "created"  # a stand-in until inserted
             index.add_person(person_id, record.name, record.email)
         if how != "identity":
-            new_identities.append((person_id, external_id, record.name[:200]))
-            index.by_identity[(system, external_id)] = person_id
+            kept_system, kept_id, display = index.identity_of(
+                person_id, system, external_id, record.name
+            )
+            new_identities.append((person_id, kept_system, kept_id, display))
+            index.by_identity[(kept_system, kept_id)] = person_id
+            forget.append(external_id)
         found.append((person_id, how))
     if not new_people and not new_identities:
         return found
-    source_people.forget_kept(session, system, [external for _, external, _ in new_identities])
+    source_people.forget_kept(session, system, forget)
     ids = directory.add_people(session, actor, new_people, audit=audit)
 
     def real(person_id: int) -> int:
@@ -182,9 +226,12 @@ def resolve_identities(
     index.replace_stand_ins(real)
     session.add_all(
         Identity(
-            person_id=real(person_id), system=system, external_id=external_id, display_name=name
+            person_id=real(person_id),
+            system=kept_system,
+            external_id=external_id,
+            display_name=name,
         )
-        for person_id, external_id, name in new_identities
+        for person_id, kept_system, external_id, name in new_identities
     )
     session.flush()
     return [(real(person_id), how) for person_id, how in found]

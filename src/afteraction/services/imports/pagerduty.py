@@ -19,7 +19,9 @@ What is written:
   `IncidentUpdate` rows carry no source — so they are not posted as updates;
 - users → `Identity(system="pagerduty")` linked to a person by existing identity, then
   email, then full name; users that match nobody become new people (listed in
-  `unmatched` so they can be linked by hand or by a roster import);
+  `unmatched` so they can be linked by hand or by a roster import); a user matched to an
+  erased person is counted as "matched to erased people", adds no name, and their name in
+  the new pages' and notes' text is replaced with the pseudonym;
 - the PagerDuty incident → `ExternalIncident(system="pagerduty")` with its fields and
   alerts in `data`; linked to `incident` when given, else to the incident it was linked to
   before, else (with `create_incident`) to a newly declared incident;
@@ -37,7 +39,7 @@ gets its empty acknowledged/resolved milestones filled from a later export.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -62,6 +64,7 @@ from afteraction.services.imports.sources import (
     previous_summary,
     start_source,
 )
+from afteraction.storage import privacy
 from afteraction.storage.evidence import existing_values, insert_rows, merge_references
 from afteraction.storage.evidence_tables import ExternalIncident, Page
 from afteraction.storage.tables import Incident
@@ -282,10 +285,11 @@ def import_pagerduty(
         options=options,
     )
     index = PeopleIndex.load(session)
-    people = _link_users(session, actor, index, parsed.users, summary)
+    people, erased = _link_users(session, actor, index, parsed.users, summary)
     _link_external(session, source.id, target, parsed, summary)
     counter = ReferenceCounter()
-    new_pages = _write_pages(session, source.id, target, parsed, index, people, summary)
+    scrub = privacy.pseudonymiser(erased.values())
+    new_pages = _write_pages(session, source.id, target, parsed, index, people, summary, scrub)
     for text, at in new_pages:
         counter.add(text, at=at)
     _report(progress, len(parsed.pages), len(parsed.pages), "pages written")
@@ -394,8 +398,10 @@ def _link_users(
     index: PeopleIndex,
     users: list[PersonRecord],
     summary: ImportSummary,
-) -> dict[str, int]:
+) -> tuple[dict[str, int], dict[int, tuple[str, set[str]]]]:
+    """(PagerDuty user key -> person id, erased person id -> (pseudonym, names met))."""
     people: dict[str, int] = {}
+    erased: dict[int, tuple[str, set[str]]] = {}
     for user in users:
         if user.key in people:
             summary.skip(user.key, "duplicate user id")
@@ -404,10 +410,15 @@ def _link_users(
             session, actor, index, user, system=SYSTEM, warnings=summary.warnings
         )
         people[user.key] = person_id
+        pseudonym = index.erased.get(person_id)
+        if pseudonym is not None:
+            erased.setdefault(person_id, (pseudonym, set()))[1].add(user.name)
+            summary.count("matched to erased people")
+            continue
         summary.count(f"users matched by {how}" if how != "created" else "people created")
         if how == "created":
             summary.unmatched.append(f"{user.key} {user.name} <{user.email or 'no email'}>")
-    return people
+    return people, erased
 
 
 def _link_external(
@@ -483,8 +494,10 @@ def _write_pages(
     index: PeopleIndex,
     people: dict[str, int],
     summary: ImportSummary,
+    scrub: Callable[[str], str],
 ) -> list[tuple[str, datetime]]:
-    """Insert pages and notes not stored yet; return (text, time) of the new ones."""
+    """Insert pages and notes not stored yet, their text passed through `scrub` (erased
+    people's names); return (text, time) of the new ones."""
     records = list(parsed.pages) + [_note_record(note, parsed.incident.id) for note in parsed.notes]
     known = existing_values(
         session, Page.external_id, (r.external_id for r in records), Page.system == SYSTEM
@@ -502,6 +515,7 @@ def _write_pages(
             continue
         seen.add(record.external_id)
         person_id = _person_of(record.person_key, index, people, unknown)
+        record = dataclasses.replace(record, summary=scrub(record.summary or ""))
         rows.append(_page_row(record, source_id, target, person_id))
         summary.count("notes" if record.kind == "note" else "pages")
         if record.summary:

@@ -21,11 +21,15 @@ Rules:
   (`adapters.roster.match_identities`); matched identities of another person are moved to
   the roster person (`identity.relinked`), unmatched ones are listed in the summary for
   manual linking.
+- A row with the email of an erased person (`services.privacy`) is left out whole (no
+  person, fields, manager, memberships or extra columns) and counted as "matched to erased
+  people", so a roster does not bring their personal data back.
 Importing the same file again changes nothing (same checksum → earlier summary).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -39,6 +43,7 @@ from afteraction.core.access import Actor
 from afteraction.core.errors import ImportFailed, ValidationError
 from afteraction.core.evidence import MembershipRecord, PersonRecord
 from afteraction.services import directory
+from afteraction.services.imports._people import erased_emails, erased_with_email
 from afteraction.services.imports.sources import (
     ImportSummary,
     Progress,
@@ -69,12 +74,14 @@ def import_roster(
     if not path.is_file():
         raise ImportFailed("no such file", where=str(path))
     checksum = checksum_path(path)
-    roster = parse_roster(path)
+    roster, erased = _without_erased(session, parse_roster(path))
     options = {"extra_columns": roster.extra_columns}
     previous = find_previous(session, kind=KIND, checksum=checksum, options=options)
     if previous is not None:
         return previous_summary(previous)
     summary = ImportSummary(kind=KIND, source_id=None, origin=str(path))
+    if erased:
+        summary.count("matched to erased people", erased)
     summary.warnings.extend(roster.warnings)
     source = start_source(
         session, actor, kind=KIND, origin=str(path), checksum=checksum, options=options
@@ -88,6 +95,23 @@ def import_roster(
     _relink(session, actor, roster, people, summary)
     finish_source(session, actor, source, summary)
     return summary
+
+
+def _without_erased(session: Session, roster: Roster) -> tuple[Roster, int]:
+    """The roster without the rows of erased people, and how many rows those were."""
+    digests = erased_emails(session)
+    if not digests:
+        return roster, 0
+    gone = {r.key for r in roster.people if erased_with_email(digests, r.email) is not None}
+    if not gone:
+        return roster, 0
+    kept = dataclasses.replace(
+        roster,
+        people=[r for r in roster.people if r.key not in gone],
+        memberships=[m for m in roster.memberships if m.person_key not in gone],
+        extra_columns={k: v for k, v in roster.extra_columns.items() if k not in gone},
+    )
+    return kept, len(gone)
 
 
 def _teams(

@@ -498,6 +498,7 @@ class SlackWriter:
     def finish(self) -> None:
         if self.sink is not None:
             self.sink.finish()
+        self.people.scrub_erased(self.channel_ids.values())
         self._apply_events()
         if self.references is not None and self.incident is not None:
             found = [(r.reference, r.count, r.first_seen) for r in self.references.results()]

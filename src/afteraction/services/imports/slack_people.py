@@ -14,6 +14,11 @@ million messages) where removing a few dozen people costs nothing. People an imp
 remember it (`Person.source_id`): removing it removes them when nothing else uses them
 (`storage.source_people`).
 
+A user matched to an erased person (`services.privacy`) is counted as "matched to erased
+people" and labelled with their pseudonym; once the messages are written, their author
+name and every whole-word use of the user's Slack names in the channels the import wrote
+are replaced with it (`scrub_erased`), whichever path wrote the rows.
+
 Lives here: `SlackPeople`. Does not live here: matching rules (`importers._people`).
 """
 
@@ -29,7 +34,8 @@ from afteraction.core.evidence import PersonRecord
 from afteraction.services import directory
 from afteraction.services.imports._people import PeopleIndex, resolve_identities
 from afteraction.services.imports.sources import ImportSummary
-from afteraction.storage import source_people
+from afteraction.storage import privacy, source_people
+from afteraction.storage.evidence_tables import Message
 
 SYSTEM = "slack"
 
@@ -48,6 +54,8 @@ class SlackPeople:
         self.bot_users: set[str] = set()
         # see `link_users`: Slack id -> (person id, profile) of people made provisionally
         self.provisional: dict[str, tuple[int, PersonRecord]] = {}
+        # erased person id -> (pseudonym, the names this import's users gave them)
+        self.erased: dict[int, tuple[str, set[str]]] = {}
 
     def link_users(self, users: Iterable[SlackUser], *, only_appearing: bool = False) -> None:
         """Link the Slack users to people, creating those nobody matches. With
@@ -79,7 +87,13 @@ class SlackPeople:
         )
         for (user, record), (person_id, how) in zip(people, linked, strict=True):
             self.person_of[user.id] = person_id
-            if how == "created" and only_appearing:
+            pseudonym = index.erased.get(person_id)
+            if pseudonym is not None:
+                self.labels[user.id] = pseudonym
+                names = {record.name, user.real_name, user.display_name}
+                self.erased.setdefault(person_id, (pseudonym, set()))[1].update(names)
+                self.summary.count("matched to erased people")
+            elif how == "created" and only_appearing:
                 self.provisional[user.id] = (person_id, record)
             elif how == "created":
                 self._created(user.id, record.name)
@@ -118,6 +132,17 @@ class SlackPeople:
         directory.record_created(self.session, self.actor, kept)
         self.summary.count("users not in the window", len(absent))
         self.provisional = {}
+
+    def scrub_erased(self, channel_ids: Iterable[int]) -> None:
+        """Put each erased person's pseudonym for their names in the messages of the
+        channels this import wrote (see the module's docstring)."""
+        channels = sorted(set(channel_ids))
+        if not self.erased or not channels:
+            return
+        within = Message.channel_id.in_(channels)
+        for person_id, (pseudonym, names) in self.erased.items():
+            named = privacy.usable_names(names)
+            privacy.replace_in_messages(self.session, person_id, named, pseudonym, within=within)
 
     def _created(self, user_id: str, name: str) -> None:
         self.summary.count("people created")

@@ -17,7 +17,9 @@ one-word speaker ("Sarah") is matched only to the one person among the incident'
 with that given name; when none or several have it, its cues keep the name without a
 person, the summary lists it as unmatched and says why, and no person is created. URLs
 in the cues are added to the incident's references. Cues are unique per source (seq), and
-the same file imported again for the same incident adds nothing.
+the same file imported again for the same incident adds nothing. A speaker matched to an
+erased person is counted as "matched to erased people": their cues carry the pseudonym as
+speaker, and the names they were given are replaced with it in every cue's text.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ from afteraction.services.imports.sources import (
     previous_summary,
     start_source,
 )
+from afteraction.storage import privacy
 from afteraction.storage.analysis_bundle import build_incident_evidence
 from afteraction.storage.evidence import insert_rows, merge_references
 from afteraction.storage.evidence_tables import TranscriptCue
@@ -117,8 +120,10 @@ def import_transcript(
         incident_id=target.id,
         options=options,
     )
-    speakers = _speakers(session, actor, cues, source.id, summary, target.id)
+    speakers, erased = _speakers(session, actor, cues, source.id, summary, target.id)
     rows = _rows(cues, source.id, target.id, speakers)
+    if erased:
+        _pseudonymise(rows, erased)
     insert_rows(session, TranscriptCue, rows)
     summary.count("cues", len(rows))
     unattributed = sum(1 for r in rows if r["speaker"] is None)
@@ -174,10 +179,11 @@ def _speakers(
     source_id: int,
     summary: ImportSummary,
     incident_id: int,
-) -> dict[str, int]:
+) -> tuple[dict[str, int], dict[int, tuple[str, set[str]]]]:
     """Each speaker's person: matched, or created with this import as its source. A
     one-word speaker seen before keeps its person; else it is the one person among the
-    incident's people with that given name, or nobody (said in the summary's warnings)."""
+    incident's people with that given name, or nobody (said in the summary's warnings).
+    Also: erased person id -> (pseudonym, the names they were given)."""
     names = list(dict.fromkeys(c.speaker[:200] for c in cues if c.speaker))
     index = PeopleIndex.load(session)
     words = {
@@ -196,12 +202,26 @@ def _speakers(
         warnings=summary.warnings,
         source_id=source_id,
     )
-    for _, how in found:
-        summary.count("people created" if how == "created" else "speakers matched")
+    erased: dict[int, tuple[str, set[str]]] = {}
+    for name, (person_id, how) in zip(full, found, strict=True):
+        if person_id in index.erased:
+            erased.setdefault(person_id, (index.erased[person_id], set()))[1].add(name)
+            summary.count("matched to erased people")
+        else:
+            summary.count("people created" if how == "created" else "speakers matched")
     speakers = {name: person_id for name, (person_id, _) in zip(full, found, strict=True)}
     if words:
         speakers |= _given_names(session, incident_id, words, summary)
-    return speakers
+    return speakers, erased
+
+
+def _pseudonymise(rows: list[dict[str, Any]], erased: dict[int, tuple[str, set[str]]]) -> None:
+    """Erased people's pseudonyms as their cues' speaker and for their names in the text."""
+    scrub = privacy.pseudonymiser(erased.values())
+    for row in rows:
+        if row["person_id"] in erased:
+            row["speaker"] = erased[row["person_id"]][0]
+        row["text"] = scrub(row["text"])
 
 
 def _given_names(

@@ -18,10 +18,12 @@ class ErasureRead(ReadModel):
     cues_rewritten: int = Field(description="Transcript cues that named them, rewritten.")
     audit_entries_rewritten: int
     identities_kept: int = Field(
-        description="Identities in other systems kept by external id only (no display name), "
-        "so a re-import maps to the erased person."
+        description="Keys kept to recognise the person (no display name): Slack and PagerDuty "
+        "ids, and digests of their email, GitHub login and other ids that name them, so a "
+        "later import maps to the erased person and stores none of their data again."
     )
     user_anonymised: bool
+    pages_rewritten: int = Field(description="PagerDuty log entries that named them, rewritten.")
 
 
 class RetentionRead(ReadModel):

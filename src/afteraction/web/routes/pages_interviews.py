@@ -3,13 +3,12 @@ questions, and the confidential interviews themselves (schedule, consent, live n
 recording link, transcript, named readers, deliberate quotes).
 
 Everyone who can see the incident sees the suggestions (they come from the evidence
-everyone may read); interviews themselves are shown only to the people
-`services.interviews` allows, and to nobody else — not even as a count.
+everyone may read, `services.interviews.planner`); interviews themselves are shown only to
+the people `services.interviews` allows, and to nobody else — not even as a count or as a
+suggestion marked "already planned".
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -18,13 +17,11 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from afteraction.adapters.transcripts import parse_vtt
-from afteraction.core.analysis.interviews import draft_questions, suggest_interviewees
-from afteraction.core.errors import ValidationError
+from afteraction.core.errors import Conflict, ValidationError
 from afteraction.services import interviews as iv
-from afteraction.services import people as people_service
 from afteraction.services import users
 from afteraction.storage.analysis_tables import NOTE_KINDS
-from afteraction.storage.tables import Incident, Person, User
+from afteraction.storage.tables import Person, User
 from afteraction.web.deps import CurrentUser, DbSession
 from afteraction.web.routes.pages_forms import Form, render_page, see_other, writing_as
 from afteraction.web.routes.pages_incidents import FormDep, incident_key
@@ -34,23 +31,6 @@ from afteraction.web.schemas.common import RowId
 router = APIRouter(include_in_schema=False)
 
 
-def planner(db: Any, incident: Incident) -> list[dict[str, Any]]:
-    """Suggested interviewees (people with a directory row) with drafted questions."""
-    view = people_service.of_incident(db, incident, history=False)
-    evidence, analysis = view.evidence, view.analysis
-    out = []
-    for suggestion in suggest_interviewees(analysis, evidence.bundle, evidence.context):
-        questions = draft_questions(suggestion.person_key, evidence.bundle, analysis)
-        out.append(
-            {
-                "suggestion": suggestion,
-                "person_id": evidence.person_ids.get(suggestion.person_key),
-                "questions": questions,
-            }
-        )
-    return out
-
-
 @router.get("/incidents/{key}/interviews")
 def interviews_page(key: str, request: Request, db: DbSession, user: CurrentUser) -> Response:
     page, actor = _open(db, user, key, "interviews")
@@ -58,7 +38,7 @@ def interviews_page(key: str, request: Request, db: DbSession, user: CurrentUser
     wanted = select(Person.id, Person.name).where(Person.id.in_({r.person_id for r in rows}))
     names = {p.id: p.name for p in db.execute(wanted)}
     page.extra = {
-        "planner": planner(db, page.incident),
+        "planner": iv.planner(db, actor, page.incident.number),
         "may_plan": iv.may_plan(db, actor, page.incident.id),
         "interviews": [
             {
@@ -85,14 +65,20 @@ def plan(key: str, request: Request, db: DbSession, user: CurrentUser, form: For
     person = form.integer("person_id")
     if person is None:
         raise ValidationError("choose whom to interview", field="person_id")
-    with writing_as(db, user):
-        row = iv.plan_interview(
-            db,
-            actor,
-            number,
-            person_id=person,
-            scheduled_at=form.moment("scheduled_at", form.zone()),
-            questions=questions[:20],
+    try:
+        with writing_as(db, user):
+            row = iv.plan_interview(
+                db,
+                actor,
+                number,
+                person_id=person,
+                scheduled_at=form.moment("scheduled_at", form.zone()),
+                questions=questions[:20],
+            )
+    except Conflict as refused:  # already planned: back to that interview
+        there = f"#interview-{refused.details['interview_id']}"
+        return see_other(
+            request, f"/incidents/INC-{number}/interviews{there}", f"Not saved: {refused.message}"
         )
     return see_other(
         request, f"/incidents/INC-{number}/interviews#interview-{row.id}", "Interview planned"
