@@ -16,10 +16,9 @@ from starlette.concurrency import run_in_threadpool
 from afteraction.core.access import Actor
 from afteraction.core.incidents import DEFAULT_LIFECYCLE, MILESTONE_DEFINITIONS
 from afteraction.core.metrics.definitions import DEFINITIONS
-from afteraction.services import action_items, impact, incident_roles
+from afteraction.services import action_items, impact, incident_lists, incident_roles
 from afteraction.services import activity as activity_feed
 from afteraction.services import incidents as repo
-from afteraction.storage import incident_lists
 from afteraction.storage.db import writing
 from afteraction.storage.tables import SeverityLevel
 from afteraction.web import schemas as s
@@ -118,12 +117,9 @@ async def list_incidents(
 def _incident_page(
     request: Request, actor: Actor, filters: incident_lists.IncidentFilters
 ) -> bytes:
-    """The page as JSON bytes, built through its Read model (so validated) once per cache fill."""
+    """The page as `IncidentPage` JSON bytes, once per cache fill."""
     with request.app.state.session_factory() as db:
-        rows, total = incident_lists.list_incident_summaries(db, actor, filters)
-    items = [s.incident_summary_read(row) for row in rows]
-    page = s.incident_page(items, total=total, limit=filters.limit, offset=filters.offset)
-    return page.model_dump_json().encode()
+        return incident_lists.page_json(incident_lists.list_page(db, actor, filters))
 
 
 @router.post("/incidents", status_code=201, response_model=s.IncidentRead)
