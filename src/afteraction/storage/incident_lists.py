@@ -296,10 +296,10 @@ def list_summaries(
     connection = session.connection()
     total = connection.execute(count, values).scalar_one()
     values["limit"], values["offset"] = filters.limit, filters.offset
-    rows = [IncidentSummary(*row) for row in connection.execute(page, values)]
+    rows = [IncidentSummary(*row) for row in connection.execute(page, values).all()]
     if rows:
         by_id = {row.id: row for row in rows}
         kinds = ("services", "teams", "tags")
-        for incident_id, kind, value in connection.execute(LINKS, {"ids": list(by_id)}):
+        for incident_id, kind, value in connection.execute(LINKS, {"ids": [*by_id]}).all():
             getattr(by_id[incident_id], kinds[kind]).append(value)
     return rows, int(total)

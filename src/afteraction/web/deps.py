@@ -11,9 +11,9 @@ of the cookie. Bearer tokens and passwords are throttled per client address
 from __future__ import annotations
 
 import hmac
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
@@ -29,6 +29,7 @@ from afteraction.web.errors import LoginRequired, PasswordChangeRequired
 from afteraction.web.fastpath import actor_key, session_key
 from afteraction.web.readcache import ReadCache
 
+T = TypeVar("T")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SESSION_KEY = "sid"
 # Where a user whose password an admin reset may still go before choosing a new one.
@@ -106,12 +107,18 @@ def get_optional_user(request: Request, db: DbSession) -> User | None:
 
 def token_user(request: Request, db: Session, token: str) -> User | None:
     """The active user behind a bearer token; an unknown one counts against the address."""
+    return _throttled(request, db, token, users.sign_in_with_token)
+
+
+def _throttled(request: Request, db: Session, token: str, sign_in: Callable[..., T]) -> T | None:
+    """`sign_in(db, token, client_address=..., now=...)`, which raises Throttled while the
+    address is locked; a token it does not accept counts against the address."""
     now, address = now_of(request), client_address(request)
-    user = users.sign_in_with_token(db, token, client_address=address, now=now)
-    if user is None:
+    found: T | None = sign_in(db, token, client_address=address, now=now)
+    if found is None:
         with writing(db):
             users.token_failed(db, address, now=now)
-    return user
+    return found
 
 
 def session_user(request: Request, db: Session) -> User | None:
@@ -221,10 +228,10 @@ async def cached_actor(request: Request, token: str) -> Actor:
 
 def _load_token_actor(request: Request, bearer: str) -> Actor:
     with request.app.state.session_factory() as db:
-        user = token_user(request, db, bearer)
-        if user is None:
+        actor: Actor | None = _throttled(request, db, bearer, users.actor_for_token)
+        if actor is None:
             raise LoginRequired()
-        return users.actor_for(user)
+        return actor
 
 
 def _load_session_actor(request: Request) -> tuple[Actor, datetime]:
