@@ -35,6 +35,7 @@ import asyncio
 import itertools
 import json
 import os
+import queue
 import socket
 import statistics
 import subprocess
@@ -52,6 +53,7 @@ from typing import Any
 PATH = "/api/v1/incidents?limit=50"
 THROUGHPUT_TARGET = 0.40
 UNCACHED_TARGET = 0.50
+PG_POOL = 10
 P99_TARGET_MS = 30.0
 PAGE_TARGET_MS = 50.0
 HOST = "127.0.0.1"
@@ -96,6 +98,7 @@ def serve_bare_sql(plan_file: str, port: int) -> None:
     """The same SQL as the app's list service, replayed with the driver, and the same JSON."""
     import uvicorn
     from starlette.applications import Starlette
+    from starlette.concurrency import run_in_threadpool
     from starlette.requests import Request
     from starlette.responses import Response
     from starlette.routing import Route
@@ -104,7 +107,10 @@ def serve_bare_sql(plan_file: str, port: int) -> None:
     page = BarePage(plan["url"], [(sql, params) for sql, params in plan["statements"]], 50)
 
     async def incidents(request: Request) -> Response:  # noqa: ARG001
-        return Response(page.body(), media_type="application/json")
+        # SQLite answers in microseconds: on the loop. A server's round trips: in threads,
+        # each with a connection of the pool, as the app does.
+        body = page.body() if page.sqlite else await run_in_threadpool(page.body)
+        return Response(body, media_type="application/json")
 
     async def healthz(request: Request) -> Response:  # noqa: ARG001
         return Response(b'{"status":"ok"}', media_type="application/json")
@@ -125,18 +131,21 @@ class BarePage:
         self.statements = statements
         self.limit = limit
         self.sqlite = url.startswith("sqlite")
+        self.pool: queue.SimpleQueue[Any] = queue.SimpleQueue()
         if self.sqlite:
             import sqlite3
 
             path = url.split(":///", 1)[1]
-            self.connection: Any = sqlite3.connect(path, isolation_level=None)
+            self.pool.put(sqlite3.connect(path, isolation_level=None))
         else:
             import psycopg
 
             dsn = url.replace("postgresql+psycopg://", "postgresql://")
-            self.connection = psycopg.connect(dsn)
-            self.connection.execute("SET TIME ZONE 'UTC'")
-            self.connection.commit()
+            for _ in range(PG_POOL):  # the app's pool size
+                connection = psycopg.connect(dsn)
+                connection.execute("SET TIME ZONE 'UTC'")
+                connection.commit()
+                self.pool.put(connection)
 
     def _time(self, value: Any) -> Any:
         if value is None or not self.sqlite:
@@ -149,7 +158,7 @@ class BarePage:
         (count_sql, count_params), (page_sql, page_params), (links_sql, links_params) = (
             self.statements
         )  # the page's parameters end with its limit and offset
-        connection = self.connection
+        connection = self.pool.get()
         if self.sqlite:
             connection.execute("BEGIN")
         try:
@@ -161,6 +170,7 @@ class BarePage:
                 connection.execute("COMMIT")
             else:
                 connection.rollback()
+            self.pool.put(connection)
         items, by_id = [], {}
         for row in rows:
             public_id = f"INC-{row[1]}"
