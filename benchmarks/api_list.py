@@ -407,6 +407,13 @@ def main() -> None:
             process.wait(10)
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU time a server process has used: on a shared machine, what a
+    request costs even when other work takes turns on the same core."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _fetch(port: int, headers: dict[str, str]) -> bytes:
     request = urllib.request.Request(f"http://{HOST}:{port}{PATH}", headers=headers)
     body: bytes = urllib.request.urlopen(request).read()
@@ -426,6 +433,7 @@ def _uncached_main(
     plan = {"url": data.url, "statements": capture_list_sql(data.url, data.token)}
     (workdir / "plan.json").write_text(json.dumps(plan))
     ports: dict[str, int] = {}
+    pids: dict[str, int] = {}
     for name, mode, argument, source in (
         ("real", "uncached", data.url, None),
         ("before", "uncached", data.url, args.compare_src),
@@ -435,6 +443,7 @@ def _uncached_main(
             continue
         process, ports[name] = start_server(mode, argument, pin=pin, source=source)
         servers.append(process)
+        pids[name] = process.pid
     bodies = {name: _fetch(port, headers) for name, port in ports.items()}
     same = bodies["real"] == bodies["bare SQL"]
     print(f"GET {PATH} with the read cache off: {len(bodies['real']):,} bytes; bare SQL "
@@ -444,23 +453,30 @@ def _uncached_main(
     if pin:
         os.sched_setaffinity(0, {1})
     runs: dict[str, list[Run]] = {name: [] for name in ports}
+    cpu: dict[str, list[float]] = {name: [] for name in ports}
     for number in range(1, args.rounds + 1):
         for name, port in ports.items():
             drive(port, headers, args.warmup, args.concurrency)
+            used = _cpu_seconds(pids[name])
             run = drive(port, headers, args.requests, args.concurrency)
+            cpu[name].append((_cpu_seconds(pids[name]) - used) / args.requests * 1e3)
             runs[name].append(run)
             print(f"  round {number} {name:8}: {run.rps:8.0f} req/s  "
-                  f"p50 {run.p50_ms:6.1f} ms  p99 {run.p99_ms:6.1f} ms")  # fmt: skip
+                  f"p50 {run.p50_ms:6.1f} ms  p99 {run.p99_ms:6.1f} ms  "
+                  f"server CPU {cpu[name][-1]:.2f} ms/request")  # fmt: skip
     medians = {name: _median_run(found) for name, found in runs.items()}
     print("medians over rounds:")
     for name, run in medians.items():
-        print(f"  {name:9}{run.rps:7.0f} req/s  p50 {run.p50_ms:6.1f} ms  p99 {run.p99_ms:6.1f} ms")
+        print(f"  {name:9}{run.rps:7.0f} req/s  p50 {run.p50_ms:6.1f} ms  p99 {run.p99_ms:6.1f} ms"
+              f"  server CPU {statistics.median(cpu[name]):.2f} ms/request")  # fmt: skip
     bare = medians["bare SQL"]
+    bare_cpu = statistics.median(cpu["bare SQL"])
     for name in ("before", "real"):
         if name in medians:
             ratios = [r.rps / b.rps for r, b in zip(runs[name], runs["bare SQL"], strict=True)]
             print(f"  {name}/bare throughput ratio {medians[name].rps / bare.rps:.2f} "
-                  f"(per round {', '.join(f'{r:.2f}' for r in ratios)})")  # fmt: skip
+                  f"(per round {', '.join(f'{r:.2f}' for r in ratios)}); bare/{name} CPU "
+                  f"per request {bare_cpu / statistics.median(cpu[name]):.2f}")  # fmt: skip
     real = medians["real"]
     ratio = real.rps / bare.rps
     print(f"  ratio {ratio:.2f} (target >= {UNCACHED_TARGET:.2f}): "
