@@ -17,7 +17,6 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from afteraction.config import Settings
 from afteraction.core.access import Actor
@@ -198,61 +197,61 @@ def get_actor(user: CurrentUser) -> Actor:
 CurrentActor = Annotated[Actor, Depends(get_actor)]
 
 
-async def cached_actor(request: Request, token: str) -> Actor:
-    """The caller's principal for read-only endpoints, from the read cache when the database
+def known_actor(request: Request, token: str) -> Actor | None:
+    """The caller's principal for read-only endpoints from the read cache, when the database
     is unchanged since it was looked up (a revoked token, ended session or changed role is a
-    commit, which empties the cache). A session's entry is keyed by its server-side id and
-    is trusted only until its next activity stamp or timeout is due. Falls back to the
-    database in a worker thread."""
+    commit, which empties the cache), else None; `load_actor` then reads it. A session's
+    entry is keyed by its server-side id and is trusted only until its next activity stamp
+    or timeout is due. No I/O: safe on the event loop."""
     cache: ReadCache = request.app.state.read_cache
     bearer = _bearer(request)
     if bearer is not None:
-        key = actor_key(bearer)
-        known: Actor | None = cache.get(key, token)
-        if known is not None:
-            return known
-        loaded: Actor = await run_in_threadpool(_load_token_actor, request, bearer)
-        cache.put(key, token, loaded)
-        return loaded
+        known: Actor | None = cache.get(actor_key(bearer), token)
+        return known
     session_id = current_session_id(request)
     if session_id is None:
         raise LoginRequired()
-    now = now_of(request)
     entry: tuple[Actor, datetime] | None = cache.get(session_key(session_id), token)
-    if entry is not None and now < entry[1]:
+    if entry is not None and now_of(request) < entry[1]:
         return entry[0]
-    actor, fresh_until = await run_in_threadpool(_load_session_actor, request)
+    return None
+
+
+def load_actor(request: Request, db: Session, token: str) -> Actor:
+    """The caller's principal from the database (in a worker thread, with the caller's
+    session), kept in the read cache under `token` for `known_actor`."""
+    cache: ReadCache = request.app.state.read_cache
+    bearer = _bearer(request)
+    if bearer is not None:
+        actor: Actor | None = _throttled(request, db, bearer, users.actor_for_token)
+        if actor is None:
+            raise LoginRequired()
+        cache.put(actor_key(bearer), token, actor)
+        return actor
+    session_id = current_session_id(request)
+    if session_id is None:
+        raise LoginRequired()
+    actor, fresh_until = _session_actor(request, db)
     cache.put(session_key(session_id), token, (actor, fresh_until))
     return actor
 
 
-def _load_token_actor(request: Request, bearer: str) -> Actor:
-    with request.app.state.session_factory() as db:
-        actor: Actor | None = _throttled(request, db, bearer, users.actor_for_token)
-        if actor is None:
-            raise LoginRequired()
-        return actor
-
-
-def _load_session_actor(request: Request) -> tuple[Actor, datetime]:
+def _session_actor(request: Request, db: Session) -> tuple[Actor, datetime]:
     """(principal, until when a cache may trust it) for the request's session."""
-    with request.app.state.session_factory() as db:
-        secret = session_secret(request)
-        now = now_of(request)
-        settings = request.app.state.settings
-        live = (
-            sessions.resolve(db, secret, now=now, lifetimes=lifetimes(settings)) if secret else None
-        )
-        if live is None:
-            raise LoginRequired()
-        if live.user.must_change_password:
-            raise PasswordChangeRequired()
-        actor = users.actor_for(live.user)
-        if sessions.needs_touch(live, now):
-            with writing(db):
-                sessions.touch(db, live.row.id, now)
-            return actor, now
-        return actor, live.fresh_until
+    secret = session_secret(request)
+    now = now_of(request)
+    settings = request.app.state.settings
+    live = sessions.resolve(db, secret, now=now, lifetimes=lifetimes(settings)) if secret else None
+    if live is None:
+        raise LoginRequired()
+    if live.user.must_change_password:
+        raise PasswordChangeRequired()
+    actor = users.actor_for(live.user)
+    if sessions.needs_touch(live, now):
+        with writing(db):
+            sessions.touch(db, live.row.id, now)
+        return actor, now
+    return actor, live.fresh_until
 
 
 def queue_of(request: Request) -> Any:
