@@ -111,18 +111,6 @@ class IncidentSummary:
     def public_id(self) -> str:
         return rules.format_public_id(self.number)
 
-    def milestones(self) -> tuple[datetime | None, ...]:
-        """The milestone times in `core.incidents.MILESTONES` order."""
-        return (
-            self.started_at,
-            self.detected_at,
-            self.declared_at,
-            self.acknowledged_at,
-            self.mitigated_at,
-            self.resolved_at,
-            self.closed_at,
-        )
-
 
 SUMMARY_COLUMNS = (
     "id", "number", "title", "summary", "severity", "status", "type", "private",
