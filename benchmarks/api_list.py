@@ -10,11 +10,22 @@ real and bare (A B A B ...) for several rounds; medians over rounds are reported
 Targets: real throughput >= 40% of the bare endpoint's, p99 latency <= 30 ms; the HTML page
 `/incidents` (logged-in session) median <= 50 ms over sequential requests.
 
+`--uncached` measures what a reader meets right after a write, when the read cache is empty:
+the real app with `read_cache=False` (every request looks up its token and queries the
+database) against a bare Starlette endpoint that runs *the same SQL* each request with the
+driver alone (`sqlite3`, or psycopg for `--database-url postgresql+psycopg://...`) and
+writes the same JSON with orjson. The SQL is the app's own: the list service runs once in
+this process with the statements logged, and the bare server replays them with the same
+parameters (checked to give the same bytes). Targets: throughput >= 50% of the bare
+endpoint's, p99 <= 30 ms. `--compare-src DIR` adds the real app as found in another source
+tree (say, the main checkout before a change), measured in the same rounds.
+
 The load generator is a small asyncio client (far cheaper per request than a full HTTP
 client library) but it still needs CPU. On a machine with two or more cores the servers are
 pinned to core 0 and the client to core 1 so they do not compete; `--no-pin` turns that off.
 
 Run: python benchmarks/api_list.py [--incidents 10000] [--requests 3000] [--rounds 3]
+         [--uncached [--compare-src DIR]] [--database-url URL]
 """
 
 from __future__ import annotations
@@ -22,7 +33,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import json
 import os
+import queue
 import socket
 import statistics
 import subprocess
@@ -32,11 +45,15 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from datetime import datetime
 from http.cookiejar import CookieJar
 from pathlib import Path
+from typing import Any
 
 PATH = "/api/v1/incidents?limit=50"
 THROUGHPUT_TARGET = 0.40
+UNCACHED_TARGET = 0.50
+PG_POOL = 10
 P99_TARGET_MS = 30.0
 PAGE_TARGET_MS = 50.0
 HOST = "127.0.0.1"
@@ -77,17 +94,151 @@ def serve_bare(body_file: str, port: int) -> None:
     uvicorn.run(app, host=HOST, port=port, log_level="warning", access_log=False, workers=1)
 
 
+def serve_bare_sql(plan_file: str, port: int) -> None:
+    """The same SQL as the app's list service, replayed with the driver, and the same JSON."""
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.concurrency import run_in_threadpool
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    plan = json.loads(Path(plan_file).read_text())
+    page = BarePage(plan["url"], [(sql, params) for sql, params in plan["statements"]], 50)
+
+    async def incidents(request: Request) -> Response:  # noqa: ARG001
+        # SQLite answers in microseconds: on the loop. A server's round trips: in threads,
+        # each with a connection of the pool, as the app does.
+        body = page.body() if page.sqlite else await run_in_threadpool(page.body)
+        return Response(body, media_type="application/json")
+
+    async def healthz(request: Request) -> Response:  # noqa: ARG001
+        return Response(b'{"status":"ok"}', media_type="application/json")
+
+    app = Starlette(routes=[Route("/api/v1/incidents", incidents), Route("/healthz", healthz)])
+    uvicorn.run(app, host=HOST, port=port, log_level="warning", access_log=False, workers=1)
+
+
+class BarePage:
+    """Runs the captured count, page and links statements and writes the page as the API
+    does: the hand-written floor the real list path is measured against."""
+
+    KINDS = ("services", "teams", "tags")
+    MILESTONES = ("started", "detected", "declared", "acknowledged", "mitigated", "resolved",
+                  "closed")  # fmt: skip
+
+    def __init__(self, url: str, statements: list[tuple[str, Any]], limit: int) -> None:
+        self.statements = statements
+        self.limit = limit
+        self.sqlite = url.startswith("sqlite")
+        self.pool: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        if self.sqlite:
+            import sqlite3
+
+            path = url.split(":///", 1)[1]
+            self.pool.put(sqlite3.connect(path, isolation_level=None))
+        else:
+            import psycopg
+
+            dsn = url.replace("postgresql+psycopg://", "postgresql://")
+            for _ in range(PG_POOL):  # the app's pool size
+                connection = psycopg.connect(dsn)
+                connection.execute("SET TIME ZONE 'UTC'")
+                connection.commit()
+                self.pool.put(connection)
+
+    def _time(self, value: Any) -> Any:
+        if value is None or not self.sqlite:
+            return value
+        return datetime.fromisoformat(value + "+00:00")
+
+    def body(self) -> bytes:
+        import orjson
+
+        (count_sql, count_params), (page_sql, page_params), (links_sql, links_params) = (
+            self.statements
+        )  # the page's parameters end with its limit and offset
+        connection = self.pool.get()
+        if self.sqlite:
+            connection.execute("BEGIN")
+        try:
+            total = connection.execute(count_sql, count_params).fetchone()[0]
+            rows = connection.execute(page_sql, page_params).fetchall()
+            links = connection.execute(links_sql, links_params).fetchall()
+        finally:
+            if self.sqlite:
+                connection.execute("COMMIT")
+            else:
+                connection.rollback()
+            self.pool.put(connection)
+        items, by_id = [], {}
+        for row in rows:
+            public_id = f"INC-{row[1]}"
+            times = [self._time(v) for v in row[9:18]]
+            milestones = dict(zip(self.MILESTONES, times[:7], strict=True))
+            item = {
+                "id": public_id, "number": row[1], "title": row[2], "summary": row[3],
+                "severity": row[4], "status": row[5], "type": row[6], "private": bool(row[7]),
+                "customer_impact": row[8], "services": [], "teams": [], "tags": [],
+                "problem": row[19], "milestones": milestones,
+                "created_at": times[7], "updated_at": times[8], "version": row[18],
+                "url": f"/incidents/{public_id}", "warnings": [],
+            }  # fmt: skip
+            items.append(item)
+            by_id[row[0]] = item
+        for incident_id, kind, value in links:
+            by_id[incident_id][self.KINDS[kind]].append(value)
+        limit, offset = self.limit, 0
+        end = offset + limit
+        page = {"items": items, "total": total, "limit": limit, "offset": offset,
+                "next_offset": end if end < total else None}  # fmt: skip
+        return orjson.dumps(page)
+
+
+def capture_list_sql(url: str, token: str) -> list[tuple[str, Any]]:
+    """The statements (and parameters) the list service runs for page 1 of `PATH`, as the
+    token's user: what the bare SQL baseline replays."""
+    from sqlalchemy import event
+
+    from afteraction.services import incident_lists, users
+    from afteraction.storage.db import make_engine, make_session_factory
+
+    engine = make_engine(url)
+    statements: list[tuple[str, Any]] = []
+
+    def log(_c: Any, _cur: Any, statement: str, parameters: Any, _x: Any, _m: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append((statement, parameters))
+
+    try:
+        with make_session_factory(engine)() as session:
+            user = users.user_for_token(session, token)
+            assert user is not None, "the benchmark token names no user"
+            actor = users.actor_for(user)
+            event.listen(engine, "before_cursor_execute", log)
+            incident_lists.list_page(session, actor, incident_lists.IncidentFilters(limit=50))
+    finally:
+        engine.dispose()
+    if len(statements) != 3:
+        raise SystemExit(f"expected count, page and links statements, got {len(statements)}")
+    return statements
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind((HOST, 0))
         return int(sock.getsockname()[1])
 
 
-def start_server(mode: str, argument: str, *, pin: bool) -> tuple[subprocess.Popen[bytes], int]:
+def start_server(
+    mode: str, argument: str, *, pin: bool, source: str | None = None
+) -> tuple[subprocess.Popen[bytes], int]:
+    """Start a server subprocess; `source` runs the app from that source tree instead."""
     port = free_port()
     command = [sys.executable, __file__, f"--serve-{mode}", argument, str(port)]
     preexec = (lambda: os.sched_setaffinity(0, {0})) if pin else None
-    process = subprocess.Popen(command, preexec_fn=preexec)
+    env = dict(os.environ, PYTHONPATH=source) if source else None
+    process = subprocess.Popen(command, preexec_fn=preexec, env=env)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -211,6 +362,15 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--page-requests", type=int, default=200)
     parser.add_argument("--no-pin", action="store_true", help="Do not pin server and client.")
+    parser.add_argument(
+        "--uncached", action="store_true", help="Read cache off, against the same SQL bare."
+    )
+    parser.add_argument(
+        "--compare-src", help="With --uncached: also run the app from this source tree."
+    )
+    parser.add_argument(
+        "--database-url", help="An empty PostgreSQL database to fill (default: a SQLite file)."
+    )
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).parent))
     from _data import build_database
@@ -218,11 +378,15 @@ def main() -> None:
     pin = not args.no_pin and len(os.sched_getaffinity(0)) >= 2
     workdir = Path(tempfile.mkdtemp(prefix="afteraction-bench-"))
     began = time.perf_counter()
-    data = build_database(f"sqlite:///{workdir / 'bench.db'}", incidents=args.incidents)
+    url = args.database_url or f"sqlite:///{workdir / 'bench.db'}"
+    data = build_database(url, incidents=args.incidents)
     print(f"built {data.incidents:,} incidents in {time.perf_counter() - began:.1f}s")
     headers = {"Authorization": f"Bearer {data.token}"}
     servers: list[subprocess.Popen[bytes]] = []
     try:
+        if args.uncached:
+            _uncached_main(args, data, workdir, pin, servers)
+            return
         real, real_port = start_server("real", data.url, pin=pin)
         servers.append(real)
         request = urllib.request.Request(f"http://{HOST}:{real_port}{PATH}", headers=headers)
@@ -241,6 +405,84 @@ def main() -> None:
         for process in servers:
             process.terminate()
             process.wait(10)
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU time a server process has used: on a shared machine, what a
+    request costs even when other work takes turns on the same core."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _fetch(port: int, headers: dict[str, str]) -> bytes:
+    request = urllib.request.Request(f"http://{HOST}:{port}{PATH}", headers=headers)
+    body: bytes = urllib.request.urlopen(request).read()
+    return body
+
+
+def _uncached_main(
+    args: argparse.Namespace,
+    data: Any,
+    workdir: Path,
+    pin: bool,
+    servers: list[subprocess.Popen[bytes]],
+) -> None:
+    """Real app with the read cache off (and, with --compare-src, another tree's) against
+    the bare endpoint replaying the same SQL, alternating in rounds."""
+    headers = {"Authorization": f"Bearer {data.token}"}
+    plan = {"url": data.url, "statements": capture_list_sql(data.url, data.token)}
+    (workdir / "plan.json").write_text(json.dumps(plan))
+    ports: dict[str, int] = {}
+    pids: dict[str, int] = {}
+    for name, mode, argument, source in (
+        ("real", "uncached", data.url, None),
+        ("before", "uncached", data.url, args.compare_src),
+        ("bare SQL", "bare-sql", str(workdir / "plan.json"), None),
+    ):
+        if name == "before" and not source:
+            continue
+        process, ports[name] = start_server(mode, argument, pin=pin, source=source)
+        servers.append(process)
+        pids[name] = process.pid
+    bodies = {name: _fetch(port, headers) for name, port in ports.items()}
+    same = bodies["real"] == bodies["bare SQL"]
+    print(f"GET {PATH} with the read cache off: {len(bodies['real']):,} bytes; bare SQL "
+          f"endpoint's body {'identical' if same else 'DIFFERENT'}")  # fmt: skip
+    for statement, _ in plan["statements"]:
+        print("  SQL:", " ".join(statement.split())[:150])
+    if pin:
+        os.sched_setaffinity(0, {1})
+    runs: dict[str, list[Run]] = {name: [] for name in ports}
+    cpu: dict[str, list[float]] = {name: [] for name in ports}
+    for number in range(1, args.rounds + 1):
+        for name, port in ports.items():
+            drive(port, headers, args.warmup, args.concurrency)
+            used = _cpu_seconds(pids[name])
+            run = drive(port, headers, args.requests, args.concurrency)
+            cpu[name].append((_cpu_seconds(pids[name]) - used) / args.requests * 1e3)
+            runs[name].append(run)
+            print(f"  round {number} {name:8}: {run.rps:8.0f} req/s  "
+                  f"p50 {run.p50_ms:6.1f} ms  p99 {run.p99_ms:6.1f} ms  "
+                  f"server CPU {cpu[name][-1]:.2f} ms/request")  # fmt: skip
+    medians = {name: _median_run(found) for name, found in runs.items()}
+    print("medians over rounds:")
+    for name, run in medians.items():
+        print(f"  {name:9}{run.rps:7.0f} req/s  p50 {run.p50_ms:6.1f} ms  p99 {run.p99_ms:6.1f} ms"
+              f"  server CPU {statistics.median(cpu[name]):.2f} ms/request")  # fmt: skip
+    bare = medians["bare SQL"]
+    bare_cpu = statistics.median(cpu["bare SQL"])
+    for name in ("before", "real"):
+        if name in medians:
+            ratios = [r.rps / b.rps for r, b in zip(runs[name], runs["bare SQL"], strict=True)]
+            print(f"  {name}/bare throughput ratio {medians[name].rps / bare.rps:.2f} "
+                  f"(per round {', '.join(f'{r:.2f}' for r in ratios)}); bare/{name} CPU "
+                  f"per request {bare_cpu / statistics.median(cpu[name]):.2f}")  # fmt: skip
+    real = medians["real"]
+    ratio = real.rps / bare.rps
+    print(f"  ratio {ratio:.2f} (target >= {UNCACHED_TARGET:.2f}): "
+          f"{_verdict(ratio >= UNCACHED_TARGET)}")  # fmt: skip
+    print(f"  real p99 {real.p99_ms:.1f} ms (target <= {P99_TARGET_MS:.0f} ms): "
+          f"{_verdict(real.p99_ms <= P99_TARGET_MS)}")  # fmt: skip
 
 
 def _report_api(
@@ -313,5 +555,7 @@ if __name__ == "__main__":
         serve_real(sys.argv[2], int(sys.argv[3]), read_cache=False)
     elif len(sys.argv) == 4 and sys.argv[1] == "--serve-bare":
         serve_bare(sys.argv[2], int(sys.argv[3]))
+    elif len(sys.argv) == 4 and sys.argv[1] == "--serve-bare-sql":
+        serve_bare_sql(sys.argv[2], int(sys.argv[3]))
     else:
         main()

@@ -30,7 +30,7 @@ def test_load_demo_builds_a_believable_org(db: Session) -> None:
         )
     )
     assert moved >= 3
-    rows, total = incident_lists.list_incidents(db, SYSTEM, incident_lists.IncidentFilters(limit=1))
+    rows, total = incident_lists.list_summaries(db, SYSTEM, incident_lists.IncidentFilters(limit=1))
     assert rows[0].title and total == summary.incidents
     assert users.authenticate(db, "admin@example.com", DEMO_PASSWORD) is not None
     kinds = set(db.scalars(select(Source.kind)))

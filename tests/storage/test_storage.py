@@ -176,7 +176,7 @@ def test_private_visibility(db: Session) -> None:
     declare(db, "secret", private=True)
     viewer = Actor(user_id=None, label="v", role="viewer")
     holder = Actor(user_id=None, label="c", role="responder", person_id=person.id)
-    assert incident_lists.list_incidents(db, viewer, incident_lists.IncidentFilters())[1] == 0
+    assert incident_lists.list_summaries(db, viewer, incident_lists.IncidentFilters())[1] == 0
     with pytest.raises(NotFound):
         repo.get_incident(db, holder, 1)
     with writing(db):

@@ -12,11 +12,11 @@ from afteraction.cli.context import console, fail, print_model, run, state_of
 from afteraction.core import times
 from afteraction.core.errors import ValidationError
 from afteraction.core.incidents import MILESTONES, format_duration
-from afteraction.services import incident_roles
+from afteraction.services import incident_lists, incident_roles
 from afteraction.services import incidents as repo
-from afteraction.services.schemas import incident_detail, incident_page, incident_read
-from afteraction.storage import incident_lists
+from afteraction.services.schemas import IncidentPage, incident_detail, incident_read
 from afteraction.storage.db import writing
+from afteraction.storage.incident_lists import IncidentSummary
 from afteraction.storage.tables import Incident
 
 app = typer.Typer(help="Declare, list, show and update incidents.", no_args_is_help=True)
@@ -36,7 +36,7 @@ def _milestone_options(**values: str | None) -> dict[str, datetime | None]:
     return {name: parse_time(value, name) for name, value in values.items() if value is not None}
 
 
-def _table(rows: list[Incident], total: int) -> Table:
+def _table(rows: list[IncidentSummary], total: int) -> Table:
     table = Table(title=f"{len(rows)} of {total} incidents", header_style="bold")
     for column in ("id", "severity", "status", "title", "started", "time to resolve"):
         table.add_column(column)
@@ -98,12 +98,11 @@ def list_command(
     from afteraction.cli.context import cli_actor
 
     with state.session() as session:
-        rows, total = run(lambda: incident_lists.list_incidents(session, cli_actor(), filters))
+        listing = run(lambda: incident_lists.list_page(session, cli_actor(), filters))
         if json_output:
-            items = [incident_read(r) for r in rows]
-            print_model(incident_page(items, total=total, limit=limit, offset=offset))
+            print_model(IncidentPage.model_validate_json(incident_lists.page_json(listing)))
         else:
-            console.print(_table(rows, total))
+            console.print(_table(listing.rows, listing.total))
 
 
 @app.command("show")

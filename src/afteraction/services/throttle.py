@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from afteraction.core.access import SYSTEM, Actor, require_admin
@@ -50,13 +50,16 @@ def account_key(email: str) -> str:
     return email.strip().lower()[:320]
 
 
+_FAILURES = select(func.count(), func.max(SignInFailure.at)).where(
+    SignInFailure.kind == bindparam("kind"),
+    SignInFailure.key == bindparam("key"),
+    SignInFailure.at > bindparam("since"),
+)  # built once: every API request without a cached principal checks its address
+
+
 def _count(session: Session, rule: Rule, key: str, now: datetime) -> tuple[int, datetime | None]:
-    query = select(func.count(), func.max(SignInFailure.at)).where(
-        SignInFailure.kind == rule.kind,
-        SignInFailure.key == key,
-        SignInFailure.at > now - WINDOW,
-    )
-    failures, latest = session.execute(query).one()
+    values = {"kind": rule.kind, "key": key, "since": now - WINDOW}
+    failures, latest = session.connection().execute(_FAILURES, values).one()
     return int(failures), latest
 
 

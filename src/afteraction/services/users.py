@@ -12,10 +12,11 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from afteraction.core.access import Actor, check_role, require_admin
@@ -370,11 +371,28 @@ def issue_token(session: Session, actor: Actor, *, user_id: int, name: str) -> I
     return IssuedToken(token=token, secret=secret)
 
 
+def _live_token(*columns: Any) -> Select[Any]:
+    """`columns` of the user behind a token: the token known and not revoked, its user
+    active. The one statement of that rule, built once per use and bound per call."""
+    return (
+        select(*columns)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(
+            ApiToken.token_hash == bindparam("digest"),
+            ApiToken.revoked_at.is_(None),
+            User.is_active.is_(True),
+        )
+    )
+
+
+_TOKEN_USER = _live_token(User)
+# in `Actor`'s field order: what `actor_for` takes from a user
+_TOKEN_ACTOR = _live_token(User.id, User.email, User.role, User.person_id)
+
+
 def user_for_token(session: Session, secret: str) -> User | None:
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(secret)))
-    if token is None or token.revoked_at is not None:
-        return None
-    return _token_user(session, token)
+    user: User | None = session.scalar(_TOKEN_USER, {"digest": _digest(secret)})
+    return user
 
 
 def sign_in_with_token(
@@ -387,16 +405,19 @@ def sign_in_with_token(
     return user_for_token(session, secret)
 
 
+def actor_for_token(
+    session: Session, secret: str, *, client_address: str, now: datetime | None = None
+) -> Actor | None:
+    """`sign_in_with_token` for callers that need only the principal (cached reads): the
+    same throttle and rule, one row of four columns instead of two ORM objects."""
+    throttle.check(session, [(throttle.TOKEN, client_address)], now or utcnow())
+    row = session.connection().execute(_TOKEN_ACTOR, {"digest": _digest(secret)}).first()
+    return None if row is None else Actor(*row)
+
+
 def token_failed(session: Session, client_address: str, *, now: datetime | None = None) -> None:
     """Count an unknown, revoked or disabled user's token against the client address."""
     throttle.record_failure(session, [(throttle.TOKEN, client_address)], now or utcnow())
-
-
-def _token_user(session: Session, token: ApiToken) -> User | None:
-    user = session.get(User, token.user_id)
-    if user is None or not user.is_active:
-        return None
-    return user
 
 
 def list_tokens(session: Session, user_id: int) -> list[ApiToken]:

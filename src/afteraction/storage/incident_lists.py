@@ -1,16 +1,38 @@
 """Pages of incidents as an actor may see them: the filters (status, severity, service, team,
-type, tag, problem, start time, text), the sorts, and the summary columns the list API and
-the read cache serve. Queries only, through the one visibility rule (`storage.visibility`)."""
+type, tag, problem, start time, text), the sorts, and the summary rows the list API, the
+`/incidents` page and `afteraction incident list` all read. Queries only, through the one
+visibility rule (`storage.visibility`).
+
+A page is three statements whatever its size: the count, the page's rows (with the problem's
+key), and one grouped query of the services, teams and tags of those rows. The statements
+are built once per actor and filter shape, with every filter value a bound parameter, so
+SQLAlchemy's compiled cache serves them and a request builds no statement.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, exists, false, func, or_, select
-from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    CompoundSelect,
+    Integer,
+    Select,
+    bindparam,
+    exists,
+    false,
+    func,
+    literal_column,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.orm import Session
 
 from afteraction.core import incidents as rules
 from afteraction.core.access import Actor
@@ -34,6 +56,9 @@ SORTS = {
     "updated": Incident.updated_at,
     "title": Incident.title,
 }
+MAX_LIMIT = 500
+LIST_FILTERS = ("status", "severity", "service", "team", "type", "tag")
+SERVICES, TEAMS, TAGS = 0, 1, 2
 
 
 @dataclass(slots=True)
@@ -53,51 +78,122 @@ class IncidentFilters:
     offset: int = 0
 
 
-def _filtered(actor: Actor, filters: IncidentFilters) -> Select[Incident]:
-    query = select(Incident).where(visibility_clause(actor))
-    if filters.status:
-        query = query.where(Incident.status.in_(filters.status))
-    if filters.severity:
-        query = query.where(Incident.severity.in_([s.upper() for s in filters.severity]))
-    if filters.type:
-        query = query.where(Incident.type.in_(filters.type))
-    if filters.service:
-        query = query.where(
+@dataclass(slots=True)
+class IncidentSummary:
+    """One incident of a list page: its columns (`SUMMARY_COLUMNS`, in that order), its
+    problem's key, and the slugs of its services and teams and its tags (each sorted)."""
+
+    id: int
+    number: int
+    title: str
+    summary: str
+    severity: str
+    status: str
+    type: str
+    private: bool
+    customer_impact: str
+    started_at: datetime | None
+    detected_at: datetime | None
+    declared_at: datetime | None
+    acknowledged_at: datetime | None
+    mitigated_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+    problem: str | None
+    services: list[str] = field(default_factory=list)
+    teams: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+
+    @property
+    def public_id(self) -> str:
+        return rules.format_public_id(self.number)
+
+
+SUMMARY_COLUMNS = (
+    "id", "number", "title", "summary", "severity", "status", "type", "private",
+    "customer_impact", *(f"{name}_at" for name in rules.MILESTONES),
+    "created_at", "updated_at", "version",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """What decides a page's statements: which filters are given (not their values)."""
+
+    given: tuple[bool, ...]
+    problem: bool
+    started_from: bool
+    started_to: bool
+    empty_range: bool
+    text: bool
+    sort: str
+
+
+def _shape(filters: IncidentFilters) -> _Shape:
+    started_from, started_to = filters.started_from, filters.started_to
+    return _Shape(
+        given=tuple(bool(getattr(filters, name)) for name in LIST_FILTERS),
+        problem=bool(filters.problem),
+        started_from=started_from is not None,
+        started_to=started_to is not None,
+        empty_range=bool(started_from and started_to and started_to < started_from),
+        text=bool(filters.text),
+        sort=filters.sort,
+    )
+
+
+def _conditions(actor: Actor, shape: _Shape) -> list[ColumnElement[bool]]:
+    """The WHERE clauses of a shape; every value is a bound parameter named as its filter."""
+    status, severity, service, team, type_, tag = shape.given
+    where: list[ColumnElement[bool]] = [visibility_clause(actor)]
+    if status:
+        where.append(Incident.status.in_(bindparam("status", expanding=True)))
+    if severity:
+        where.append(Incident.severity.in_(bindparam("severity", expanding=True)))
+    if type_:
+        where.append(Incident.type.in_(bindparam("type", expanding=True)))
+    if service:
+        where.append(
             exists()
             .where(IncidentService.incident_id == Incident.id)
             .where(IncidentService.service_id == Service.id)
-            .where(Service.slug.in_(filters.service))
+            .where(Service.slug.in_(bindparam("service", expanding=True)))
         )
-    if filters.team:
-        query = query.where(
+    if team:
+        where.append(
             exists()
             .where(IncidentTeam.incident_id == Incident.id)
             .where(IncidentTeam.team_id == Team.id)
-            .where(Team.slug.in_(filters.team))
+            .where(Team.slug.in_(bindparam("team", expanding=True)))
         )
-    if filters.tag:
-        query = query.where(
-            exists().where(IncidentTag.incident_id == Incident.id, IncidentTag.tag.in_(filters.tag))
+    if tag:
+        where.append(
+            exists().where(
+                IncidentTag.incident_id == Incident.id,
+                IncidentTag.tag.in_(bindparam("tag", expanding=True)),
+            )
         )
-    if filters.problem:
-        query = query.join(Problem, Incident.problem_id == Problem.id).where(
-            Problem.key == filters.problem
-        )
-    if filters.started_from is not None:
-        query = query.where(Incident.started_at >= filters.started_from)
-    if filters.started_to is not None:
-        query = query.where(Incident.started_at < filters.started_to)
-    if filters.started_from and filters.started_to and filters.started_to < filters.started_from:
-        query = query.where(false())
-    if filters.text:
-        pattern = "%" + filters.text.replace("%", r"\%").replace("_", r"\_") + "%"
-        query = query.where(
+    if shape.problem:
+        key = select(Problem.id).where(Problem.key == bindparam("problem")).scalar_subquery()
+        where.append(Incident.problem_id == key)
+    if shape.started_from:
+        where.append(Incident.started_at >= bindparam("started_from"))
+    if shape.started_to:
+        where.append(Incident.started_at < bindparam("started_to"))
+    if shape.empty_range:
+        where.append(false())
+    if shape.text:
+        pattern: BindParameter[str] = bindparam("text")
+        where.append(
             or_(
                 Incident.title.ilike(pattern, escape="\\"),
                 Incident.summary.ilike(pattern, escape="\\"),
             )
         )
-    return query
+    return where
 
 
 def _ordering(sort: str) -> list[Any]:
@@ -114,79 +210,84 @@ def _ordering(sort: str) -> list[Any]:
     return [primary, tiebreak]
 
 
-def _page_query(
-    session: Session, actor: Actor, filters: IncidentFilters
-) -> tuple[Select[Incident], int]:
-    """The ordered, limited query of one page of visible incidents, and the total count."""
-    if not 1 <= filters.limit <= 500:
-        raise ValidationError("limit must be between 1 and 500", field="limit")
-    if filters.offset < 0:
-        raise ValidationError("offset must not be negative", field="offset")
-    query = _filtered(actor, filters)
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    page = query.order_by(*_ordering(filters.sort)).limit(filters.limit).offset(filters.offset)
-    return page, int(total or 0)
-
-
-def list_incidents(
-    session: Session, actor: Actor, filters: IncidentFilters
-) -> tuple[list[Incident], int]:
-    """One page of visible incidents matching `filters`, and the total count."""
-    query, total = _page_query(session, actor, filters)
-    rows = session.scalars(
-        query.options(
-            selectinload(Incident.services),
-            selectinload(Incident.teams),
-            selectinload(Incident.tag_rows),
-            selectinload(Incident.problem),
-        )
-    ).all()
-    return list(rows), total
-
-
-SUMMARY_COLUMNS = (
-    "id", "number", "title", "summary", "severity", "status", "type", "private",
-    "customer_impact", *(f"{name}_at" for name in rules.MILESTONES),
-    "created_at", "updated_at", "version",
-)  # fmt: skip
-
-
-def list_incident_summaries(
-    session: Session, actor: Actor, filters: IncidentFilters
-) -> tuple[list[dict[str, Any]], int]:
-    """The page `list_incidents` returns, as plain dicts and without building ORM objects.
-
-    Each dict holds the `SUMMARY_COLUMNS` of the incident plus `problem` (its key or None)
-    and `services`, `teams` and `tags` (slugs and tags, sorted, as on the relationships).
-    Five queries in all, whatever the page size; the fast path of the incident list API.
-    """
-    query, total = _page_query(session, actor, filters)
-    problem = aliased(Problem)
+@lru_cache(maxsize=512)
+def _statements(actor: Actor, shape: _Shape) -> tuple[Select[Any], Select[Any]]:
+    """(count, page) for an actor and a filter shape, built once and then reused."""
+    where = _conditions(actor, shape)
+    count = select(func.count()).select_from(Incident).where(*where)
     columns = [getattr(Incident, name) for name in SUMMARY_COLUMNS]
-    page = query.with_only_columns(*columns, problem.key).outerjoin(
-        problem, Incident.problem_id == problem.id
+    page = (
+        select(*columns, Problem.key)
+        .outerjoin(Problem, Incident.problem_id == Problem.id)
+        .where(*where)
+        .order_by(*_ordering(shape.sort))
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
     )
-    rows = [
-        dict(zip((*SUMMARY_COLUMNS, "problem"), row, strict=True)) for row in session.execute(page)
-    ]
-    ids = [row["id"] for row in rows]
-    links = {
-        "services": select(IncidentService.incident_id, Service.slug)
+    return count, page
+
+
+def _kind(kind: int) -> ColumnElement[int]:
+    return literal_column(str(kind), Integer).label("kind")
+
+
+def _links() -> CompoundSelect[int, int, str]:
+    """The services, teams and tags of the incidents `ids`, as (incident id, kind, value)
+    rows in value order: one statement for the three lists."""
+    ids: BindParameter[int] = bindparam("ids", expanding=True)
+    services = (
+        select(
+            IncidentService.incident_id.label("incident_id"),
+            _kind(SERVICES),
+            Service.slug.label("value"),
+        )
         .join(Service, Service.id == IncidentService.service_id)
         .where(IncidentService.incident_id.in_(ids))
-        .order_by(Service.slug),
-        "teams": select(IncidentTeam.incident_id, Team.slug)
+    )
+    teams = (
+        select(IncidentTeam.incident_id, _kind(TEAMS), Team.slug)
         .join(Team, Team.id == IncidentTeam.team_id)
         .where(IncidentTeam.incident_id.in_(ids))
-        .order_by(Team.slug),
-        "tags": select(IncidentTag.incident_id, IncidentTag.tag)
-        .where(IncidentTag.incident_id.in_(ids))
-        .order_by(IncidentTag.tag),
-    }
-    by_id = {row["id"]: row for row in rows}
-    for name, link_query in links.items():
-        for row in rows:
-            row[name] = []
-        for incident_id, value in session.execute(link_query) if ids else ():
-            by_id[incident_id][name].append(value)
-    return rows, total
+    )
+    tags = select(IncidentTag.incident_id, _kind(TAGS), IncidentTag.tag).where(
+        IncidentTag.incident_id.in_(ids)
+    )
+    return union_all(services, teams, tags).order_by("value")
+
+
+LINKS = _links()
+
+
+def _parameters(filters: IncidentFilters) -> dict[str, Any]:
+    """The bound values of `filters` under the names `_conditions` gives them."""
+    if not 1 <= filters.limit <= MAX_LIMIT:
+        raise ValidationError(f"limit must be between 1 and {MAX_LIMIT}", field="limit")
+    if filters.offset < 0:
+        raise ValidationError("offset must not be negative", field="offset")
+    values: dict[str, Any] = {name: list(getattr(filters, name)) for name in LIST_FILTERS}
+    values["severity"] = [s.upper() for s in filters.severity]
+    values["problem"] = filters.problem
+    values["started_from"] = filters.started_from
+    values["started_to"] = filters.started_to
+    text = filters.text
+    if text:
+        values["text"] = "%" + text.replace("%", r"\%").replace("_", r"\_") + "%"
+    return values
+
+
+def list_summaries(
+    session: Session, actor: Actor, filters: IncidentFilters
+) -> tuple[list[IncidentSummary], int]:
+    """One page of the incidents `actor` may see matching `filters`, and how many match."""
+    values = _parameters(filters)
+    count, page = _statements(actor, _shape(filters))
+    connection = session.connection()
+    total = connection.execute(count, values).scalar_one()
+    values["limit"], values["offset"] = filters.limit, filters.offset
+    rows = [IncidentSummary(*row) for row in connection.execute(page, values).all()]
+    if rows:
+        by_id = {row.id: row for row in rows}
+        kinds = ("services", "teams", "tags")
+        for incident_id, kind, value in connection.execute(LINKS, {"ids": [*by_id]}).all():
+            getattr(by_id[incident_id], kinds[kind]).append(value)
+    return rows, int(total)

@@ -11,13 +11,12 @@ of the cookie. Bearer tokens and passwords are throttled per client address
 from __future__ import annotations
 
 import hmac
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from afteraction.config import Settings
 from afteraction.core.access import Actor
@@ -29,6 +28,7 @@ from afteraction.web.errors import LoginRequired, PasswordChangeRequired
 from afteraction.web.fastpath import actor_key, session_key
 from afteraction.web.readcache import ReadCache
 
+T = TypeVar("T")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SESSION_KEY = "sid"
 # Where a user whose password an admin reset may still go before choosing a new one.
@@ -106,12 +106,18 @@ def get_optional_user(request: Request, db: DbSession) -> User | None:
 
 def token_user(request: Request, db: Session, token: str) -> User | None:
     """The active user behind a bearer token; an unknown one counts against the address."""
+    return _throttled(request, db, token, users.sign_in_with_token)
+
+
+def _throttled(request: Request, db: Session, token: str, sign_in: Callable[..., T]) -> T | None:
+    """`sign_in(db, token, client_address=..., now=...)`, which raises Throttled while the
+    address is locked; a token it does not accept counts against the address."""
     now, address = now_of(request), client_address(request)
-    user = users.sign_in_with_token(db, token, client_address=address, now=now)
-    if user is None:
+    found: T | None = sign_in(db, token, client_address=address, now=now)
+    if found is None:
         with writing(db):
             users.token_failed(db, address, now=now)
-    return user
+    return found
 
 
 def session_user(request: Request, db: Session) -> User | None:
@@ -191,26 +197,17 @@ def get_actor(user: CurrentUser) -> Actor:
 CurrentActor = Annotated[Actor, Depends(get_actor)]
 
 
-async def cached_actor(request: Request, token: str) -> Actor:
-    """The caller's principal for read-only endpoints, from the read cache when the database
+def known_actor(request: Request, token: str) -> Actor | None:
+    """The caller's principal for read-only endpoints from the read cache, when the database
     is unchanged since it was looked up (a revoked token, ended session or changed role is a
-    commit, which empties the cache). A session's entry is keyed by its server-side id and
-    is trusted only until its next activity stamp or timeout is due. Falls back to the
-    database in a worker thread."""
-    cache: ReadCache = request.app.state.read_cache
+    commit, which empties the cache), else None; `load_actor` then reads it. A session's
+    entry is keyed by its server-side id and is trusted only until its next activity stamp
+    or timeout is due. No I/O: safe on the event loop."""
     bearer = _bearer(request)
     if bearer is not None:
-        key = actor_key(bearer)
-        known: Actor | None = cache.get(key, token)
-        if known is not None:
-            return known
-        loaded: Actor = await run_in_threadpool(_load_token_actor, request, bearer)
-        cache.put(key, token, loaded)
-        return loaded
-    known = cached_session_actor(request, token)
-    if known is not None:
+        known: Actor | None = request.app.state.read_cache.get(actor_key(bearer), token)
         return known
-    return await run_in_threadpool(remember_session_actor, request, token)
+    return cached_session_actor(request, token)
 
 
 def cached_session_actor(request: Request, token: str) -> Actor | None:
@@ -225,44 +222,48 @@ def cached_session_actor(request: Request, token: str) -> Actor | None:
     return None
 
 
-def remember_session_actor(request: Request, token: str) -> Actor:
-    """Look the session's principal up in the database and keep it in the read cache under
-    `token`, which the caller read before this call (so a commit meanwhile wins)."""
+def load_actor(request: Request, db: Session, token: str) -> Actor:
+    """The caller's principal from the database (in a worker thread, with the caller's
+    session), kept in the read cache under `token` for `known_actor`."""
+    cache: ReadCache = request.app.state.read_cache
+    bearer = _bearer(request)
+    if bearer is not None:
+        actor: Actor | None = _throttled(request, db, bearer, users.actor_for_token)
+        if actor is None:
+            raise LoginRequired()
+        cache.put(actor_key(bearer), token, actor)
+        return actor
     session_id = current_session_id(request)
     if session_id is None:
         raise LoginRequired()
-    actor, fresh_until = _load_session_actor(request)
-    request.app.state.read_cache.put(session_key(session_id), token, (actor, fresh_until))
+    actor, fresh_until = _session_actor(request, db)
+    cache.put(session_key(session_id), token, (actor, fresh_until))
     return actor
 
 
-def _load_token_actor(request: Request, bearer: str) -> Actor:
+def remember_session_actor(request: Request, token: str) -> Actor:
+    """`load_actor` in a session of its own, for a caller that holds none (the page cache,
+    after a render): `token` was read before this call, so a commit meanwhile wins."""
     with request.app.state.session_factory() as db:
-        user = token_user(request, db, bearer)
-        if user is None:
-            raise LoginRequired()
-        return users.actor_for(user)
+        return load_actor(request, db, token)
 
 
-def _load_session_actor(request: Request) -> tuple[Actor, datetime]:
+def _session_actor(request: Request, db: Session) -> tuple[Actor, datetime]:
     """(principal, until when a cache may trust it) for the request's session."""
-    with request.app.state.session_factory() as db:
-        secret = session_secret(request)
-        now = now_of(request)
-        settings = request.app.state.settings
-        live = (
-            sessions.resolve(db, secret, now=now, lifetimes=lifetimes(settings)) if secret else None
-        )
-        if live is None:
-            raise LoginRequired()
-        if live.user.must_change_password:
-            raise PasswordChangeRequired()
-        actor = users.actor_for(live.user)
-        if sessions.needs_touch(live, now):
-            with writing(db):
-                sessions.touch(db, live.row.id, now)
-            return actor, now
-        return actor, live.fresh_until
+    secret = session_secret(request)
+    now = now_of(request)
+    settings = request.app.state.settings
+    live = sessions.resolve(db, secret, now=now, lifetimes=lifetimes(settings)) if secret else None
+    if live is None:
+        raise LoginRequired()
+    if live.user.must_change_password:
+        raise PasswordChangeRequired()
+    actor = users.actor_for(live.user)
+    if sessions.needs_touch(live, now):
+        with writing(db):
+            sessions.touch(db, live.row.id, now)
+        return actor, now
+    return actor, live.fresh_until
 
 
 def queue_of(request: Request) -> Any:

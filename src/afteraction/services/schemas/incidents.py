@@ -1,19 +1,18 @@
 """Read models of an incident, shared by `/api/v1/incidents…` and `afteraction incident …
---json`: `IncidentRead` (one incident), `IncidentPage` (a page of the list), `RoleRead`,
+--json`: `IncidentRead` (one incident), `IncidentPage` (a page of the list, written by
+`services.incident_lists.page_json`), `RoleRead`,
 `UpdateRead` and `IncidentDetail` (an incident with its roles and updates), with the
 functions that build them from rows. Request bodies live in `afteraction.web.schemas`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from pydantic import Field
 
 from afteraction.core.incidents import MILESTONES
 from afteraction.services.schemas.common import ReadModel, Timestamp
-from afteraction.storage.incident_lists import SUMMARY_COLUMNS
 from afteraction.storage.tables import Incident, RoleAssignment
 from afteraction.storage.tables import IncidentUpdate as UpdateRow
 
@@ -87,37 +86,27 @@ class IncidentDetail(IncidentRead):
 
 
 def incident_read(incident: Incident, warnings: Sequence[str] = ()) -> IncidentRead:
-    """One incident as the API and `--json` show it (the same as `incident_summary_read`)."""
-    row = {name: getattr(incident, name) for name in SUMMARY_COLUMNS}
-    row["services"] = [s.slug for s in incident.services]
-    row["teams"] = [t.slug for t in incident.teams]
-    row["tags"] = list(incident.tags)
-    row["problem"] = incident.problem.key if incident.problem else None
-    return incident_summary_read(row, warnings)
-
-
-def incident_summary_read(row: Mapping[str, Any], warnings: Sequence[str] = ()) -> IncidentRead:
-    """One row of the incident list query (the incident's columns plus services, teams, tags
-    and problem) as the API shows it; no ORM object needed."""
-    public_id = f"INC-{row['number']}"
+    """One incident as the API and `--json` show it (a list page writes the same fields
+    with `services.incident_lists.page_json`)."""
+    public_id = incident.public_id
     return IncidentRead(
         id=public_id,
-        number=row["number"],
-        title=row["title"],
-        summary=row["summary"],
-        severity=row["severity"],
-        status=row["status"],
-        type=row["type"],
-        private=row["private"],
-        customer_impact=row["customer_impact"],
-        services=row["services"],
-        teams=row["teams"],
-        tags=row["tags"],
-        problem=row["problem"],
-        milestones=MilestoneTimes(**{m: row[f"{m}_at"] for m in MILESTONES}),
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        version=row["version"],
+        number=incident.number,
+        title=incident.title,
+        summary=incident.summary,
+        severity=incident.severity,
+        status=incident.status,
+        type=incident.type,
+        private=incident.private,
+        customer_impact=incident.customer_impact,
+        services=[s.slug for s in incident.services],
+        teams=[t.slug for t in incident.teams],
+        tags=list(incident.tags),
+        problem=incident.problem.key if incident.problem else None,
+        milestones=MilestoneTimes(**{m: getattr(incident, f"{m}_at") for m in MILESTONES}),
+        created_at=incident.created_at,
+        updated_at=incident.updated_at,
+        version=incident.version,
         url=f"/incidents/{public_id}",
         warnings=list(warnings),
     )
@@ -130,19 +119,6 @@ def incident_detail(
         **incident_read(incident).model_dump(),
         roles=[role_read(r) for r in roles],
         updates=[update_read(u) for u in updates],
-    )
-
-
-def incident_page(
-    items: Sequence[IncidentRead], *, total: int, limit: int, offset: int
-) -> IncidentPage:
-    end = offset + limit
-    return IncidentPage(
-        items=list(items),
-        total=total,
-        limit=limit,
-        offset=offset,
-        next_offset=end if end < total else None,
     )
 
 

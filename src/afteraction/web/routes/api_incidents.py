@@ -16,14 +16,13 @@ from starlette.concurrency import run_in_threadpool
 from afteraction.core.access import Actor
 from afteraction.core.incidents import DEFAULT_LIFECYCLE, MILESTONE_DEFINITIONS
 from afteraction.core.metrics.definitions import DEFINITIONS
-from afteraction.services import action_items, impact, incident_roles
+from afteraction.services import action_items, impact, incident_lists, incident_roles
 from afteraction.services import activity as activity_feed
 from afteraction.services import incidents as repo
-from afteraction.storage import incident_lists
 from afteraction.storage.db import writing
 from afteraction.storage.tables import SeverityLevel
 from afteraction.web import schemas as s
-from afteraction.web.deps import CurrentActor, DbSession, cached_actor
+from afteraction.web.deps import CurrentActor, DbSession, known_actor, load_actor
 from afteraction.web.fastpath import body_key
 from afteraction.web.readcache import ReadCache
 from afteraction.web.schemas.common import ROW_ID_MAX, RowId
@@ -88,13 +87,12 @@ async def list_incidents(
     cache: ReadCache = request.app.state.read_cache
     waits = cache.detector.waits  # a query on PostgreSQL: not on the event loop
     token = await run_in_threadpool(cache.token) if waits else cache.token()
-    actor = await cached_actor(request, token)
-    key = body_key(
-        request.url.path, actor, request.scope.get("query_string", b"").decode("latin-1")
-    )
-    body: bytes | None = cache.get(key, token)
-    if body is not None:
-        return Response(body, media_type="application/json")
+    actor = known_actor(request, token)
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    if actor is not None:
+        body: bytes | None = cache.get(body_key(request.url.path, actor, query), token)
+        if body is not None:
+            return Response(body, media_type="application/json")
     filters = _filters(
         status,
         severity,
@@ -110,20 +108,20 @@ async def list_incidents(
         limit,
         offset,
     )
-    body = await run_in_threadpool(_incident_page, request, actor, filters)
-    cache.put(key, token, body)
-    return Response(body, media_type="application/json")
+    caller, page = await run_in_threadpool(_incident_page, request, token, actor, filters)
+    cache.put(body_key(request.url.path, caller, query), token, page)
+    return Response(page, media_type="application/json")
 
 
 def _incident_page(
-    request: Request, actor: Actor, filters: incident_lists.IncidentFilters
-) -> bytes:
-    """The page as JSON bytes, built through its Read model (so validated) once per cache fill."""
+    request: Request, token: str, actor: Actor | None, filters: incident_lists.IncidentFilters
+) -> tuple[Actor, bytes]:
+    """The caller (looked up here, in the same session, unless known) and the page as
+    `IncidentPage` JSON bytes: once per cache fill, in one worker call."""
     with request.app.state.session_factory() as db:
-        rows, total = incident_lists.list_incident_summaries(db, actor, filters)
-    items = [s.incident_summary_read(row) for row in rows]
-    page = s.incident_page(items, total=total, limit=filters.limit, offset=filters.offset)
-    return page.model_dump_json().encode()
+        if actor is None:
+            actor = load_actor(request, db, token)
+        return actor, incident_lists.page_json(incident_lists.list_page(db, actor, filters))
 
 
 @router.post("/incidents", status_code=201, response_model=s.IncidentRead)

@@ -22,9 +22,9 @@ from afteraction.core import incidents as rules
 from afteraction.core import times
 from afteraction.core.access import require_write
 from afteraction.core.errors import Conflict, NotFound, ValidationError
+from afteraction.services import incident_lists, users
 from afteraction.services import incidents as repo
-from afteraction.services import users
-from afteraction.storage import incident_lists
+from afteraction.storage.incident_lists import SORTS, IncidentSummary
 from afteraction.storage.tables import Incident, Problem, Service, SeverityLevel, Team, User
 from afteraction.web.deps import CurrentUser, DbSession
 from afteraction.web.routes.pages_forms import (
@@ -95,7 +95,7 @@ def load_choices(db: Session) -> Choices:
 
 @dataclass(slots=True)
 class IncidentListPage:
-    rows: list[Incident]
+    rows: list[IncidentSummary]
     total: int
     values: dict[str, Any]
     errors: dict[str, str]
@@ -140,6 +140,11 @@ class IncidentListPage:
             return "descending"
         return "none"
 
+    def service_names(self, row: IncidentSummary) -> list[str]:
+        """The names of a row's services (rows carry slugs; the choices know every name)."""
+        names = {service.slug: service.name for service in self.choices.services}
+        return [names.get(slug, slug) for slug in row.services]
+
 
 def _list_request(params: Any) -> tuple[dict[str, Any], dict[str, str]]:
     """Raw filter values from the query string, and the problems found in them."""
@@ -153,7 +158,7 @@ def _list_request(params: Any) -> tuple[dict[str, Any], dict[str, str]]:
     if len(values["q"]) > 200:
         errors["q"] = "search text is limited to 200 characters"
         values["q"] = values["q"][:200]
-    if values["sort"] and values["sort"].lstrip("-") not in incident_lists.SORTS:
+    if values["sort"] and values["sort"].lstrip("-") not in SORTS:
         errors["sort"] = f"unknown sort {values['sort']!r}; sorted by newest instead"
         values["sort"] = ""
     if values["page"] and not (values["page"].isdigit() and 0 < int(values["page"]) < 10**6):
@@ -195,9 +200,9 @@ def incident_list(request: Request, db: DbSession, user: CurrentUser) -> Respons
         limit=page_size,
         offset=(page_number - 1) * page_size,
     )
-    rows, total = incident_lists.list_incidents(db, actor, filters)
+    listing = incident_lists.list_page(db, actor, filters)
     page = IncidentListPage(
-        rows, total, values, errors, filters.sort, page_number, page_size,
+        listing.rows, listing.total, values, errors, filters.sort, page_number, page_size,
         load_choices(db), can_write(actor),
     )  # fmt: skip
     return render_page(request, "incidents.html", page, user=user, status_code=_code(errors))
