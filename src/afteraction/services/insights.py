@@ -401,7 +401,7 @@ def sla_results(
         return []
     goals = [service_levels.sla_target(t) for t in chosen]
     wanted = sorted({n for g in goals for n in (g.milestone, g.measured_from)})
-    arrays = queries.incident_arrays(session, actor, filters, wanted)
+    arrays = queries.incident_arrays(session, actor, filters, wanted, links=False)
     tiers: list[str | None] = [None] * len(arrays.numbers)
     if any(g.tier is not None for g in goals):
         tier_of = queries.tiers_by_number(session, actor, filters)

@@ -345,11 +345,12 @@ def _coded_columns(
 
 def incident_arrays(
     session: Session, actor: Actor, filters: InsightFilters,
-    milestones: Sequence[str] = TABLE_MILESTONES,
+    milestones: Sequence[str] = TABLE_MILESTONES, *, links: bool = True,
 ) -> m.IncidentArrays:  # fmt: skip
     """The visible incidents matching `filters` as numpy columns in number order (every
     type; the type rule is applied by the figures): one query for the incidents, one each
-    for the service and team links, plus the small name lists."""
+    for the service and team links (unless `links` is False: the SLA figures need none),
+    plus the small name lists."""
     where = conditions(actor, filters)
     severities = sorted(session.scalars(select(SeverityLevel.name)))
     types = sorted(INCIDENT_TYPES)
@@ -375,10 +376,12 @@ def incident_arrays(
         found = raw_rows(session, query)
         at, _ = _positions(ids, np.array([i for i, _ in found], np.int64))
         placed[at] = [np.nan if v is None else float(v) for _, v in found]
-    services = _links(session, (IncidentService.incident_id, IncidentService.service_id),
-                      select(Service.id, Service.slug), where, ids, len(ids))  # fmt: skip
-    teams = _links(session, (IncidentTeam.incident_id, IncidentTeam.team_id),
-                   select(Team.id, Team.slug), where, ids, len(ids))  # fmt: skip
+    services = teams = None
+    if links:
+        services = _links(session, (IncidentService.incident_id, IncidentService.service_id),
+                          select(Service.id, Service.slug), where, ids, len(ids))  # fmt: skip
+        teams = _links(session, (IncidentTeam.incident_id, IncidentTeam.team_id),
+                       select(Team.id, Team.slug), where, ids, len(ids))  # fmt: skip
     return m.IncidentArrays(
         numbers=numbers, severity=severity, severity_names=severities, type=kind,
         type_names=types, problem=problem, problem_keys=problems, milestones=columns_by_name,
@@ -414,13 +417,20 @@ def impact_intervals(
     session: Session, actor: Actor, filters: InsightFilters
 ) -> list[tuple[int, str, datetime, datetime | None]]:
     """(incident id, severity, start, end) of every customer-impact record of the matching
-    incidents of the measured types."""
-    query = (
-        select(CustomerImpact.incident_id, Incident.severity, CustomerImpact.start_at,
-               CustomerImpact.end_at)
-        .join(Incident, Incident.id == CustomerImpact.incident_id)
+    incidents of the measured types.
+
+    The impact records come first and each looks its incident up by id: joined, SQLite
+    walked every matching incident to probe for records that few of them have."""
+    matching = (
+        select(Incident.id)
+        .where(Incident.id == CustomerImpact.incident_id)
         .where(*conditions(actor, filters), Incident.type.in_(filters.measured_types()))
-    )  # fmt: skip
+    )
+    severity = select(Incident.severity).where(Incident.id == CustomerImpact.incident_id)
+    query = select(
+        CustomerImpact.incident_id, severity.scalar_subquery(), CustomerImpact.start_at,
+        CustomerImpact.end_at,
+    ).where(matching.exists())  # fmt: skip
     return [(i, severity, start, end) for i, severity, start, end in session.execute(query)]
 
 

@@ -152,7 +152,8 @@ class Links:
 class IncidentArrays:
     """The matching incidents in number order, one array entry per incident. Codes index
     the sorted `severity_names` and `type_names`; `problem` holds problem ids (0 = none)
-    named by `problem_keys`."""
+    named by `problem_keys`. `services` and `teams` are None when they were not read;
+    `links` names the figure that needed them."""
 
     numbers: Ints
     severity: Ints
@@ -163,11 +164,18 @@ class IncidentArrays:
     problem_keys: dict[int, str]
     milestones: dict[str, Floats]
     placed: Floats
-    services: Links
-    teams: Links
+    services: Links | None
+    teams: Links | None
 
     def public_id(self, position: int) -> str:
         return f"INC-{int(self.numbers[position])}"
+
+    def links(self, kind: str) -> Links:
+        """The "service" or "team" links; an error when they were not read."""
+        found = self.services if kind == "service" else self.teams
+        if found is None:
+            raise ValueError(f"the incidents' {kind} links were not read")
+        return found
 
     def column(self, name: str) -> Floats:
         """A milestone's column (all NaN when not read)."""
