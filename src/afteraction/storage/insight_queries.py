@@ -15,6 +15,7 @@ not see never reaches a figure, a list or an export. An incident's customer tier
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,9 +26,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Select,
     Text,
+    and_,
     case,
     cast,
     exists,
@@ -37,7 +40,8 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import Case
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import BinaryExpression, BindParameter, Case, Cast
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql.schema import Column
 
@@ -263,6 +267,12 @@ def _never_null(column: Any) -> bool:
         return column.else_ is not None
     if isinstance(column, FunctionElement) and column.name == "coalesce":
         return True
+    if isinstance(column, Cast):
+        return _never_null(column.clause)
+    if isinstance(column, BindParameter):
+        return column.value is not None
+    if isinstance(column, BinaryExpression) and column.operator in (operators.add, operators.mul):
+        return _never_null(column.left) and _never_null(column.right)
     column = getattr(column, "expression", column)
     return isinstance(column, Column) and not column.nullable
 
@@ -322,7 +332,14 @@ def _links(
     code_of[[i for i, _ in named]] = np.arange(len(named))
     total = session.scalar(select(func.count()).select_from(link[0].table)) or 0
     filters = [link[0].in_(select(Incident.id).where(*where))] if matched * 2 < total else []
-    incident, entity = _number_columns(session, link, filters)
+    width = len(code_of)  # above every entity id read with the names
+    fits = and_(link[1] < width, link[0] < _FAR // width)
+    pair = case((fits, _together([link[1], link[0]], [width])), else_=-1)  # one number a link
+    (pairs,) = _number_columns(session, [pair], filters)
+    if len(pairs) and pairs.min() < 0:  # an entity made since its names were read
+        incident, entity = _number_columns(session, link, filters)
+    else:
+        entity, incident = _apart(pairs, [width])
     position, known = _positions(ids, incident)
     codes = code_of[entity[known]]
     sort = np.argsort(position, kind="stable")
@@ -331,16 +348,51 @@ def _links(
 
 def _coded_columns(
     session: Session, where: Sequence[Any], milestones: Sequence[str],
-    severities: list[str], types: list[str],
+    severities: list[str], types: list[str], highest_problem: int,
 ) -> list[npt.NDArray[np.int64]]:  # fmt: skip
-    columns = [
-        Incident.id, Incident.number,
-        case({name: k for k, name in enumerate(severities)}, value=Incident.severity, else_=-1),
-        case({name: k for k, name in enumerate(types)}, value=Incident.type, else_=-1),
-        func.coalesce(Incident.problem_id, 0),  # ids start at 1; a short "0" reads fastest
-        *(MICROS_COLUMNS[n] for n in milestones),
-    ]  # fmt: skip
-    return _number_columns(session, columns, where)
+    """ids, numbers, severity codes, type codes (-1: a name not in the lists), problem ids
+    (0: none) and the `milestones`' instants. The codes and the problem id travel as one
+    number (`_together`; the problem id apart when too large for it)."""
+    severity = case({name: k + 1 for k, name in enumerate(severities)},
+                    value=Incident.severity, else_=0)  # fmt: skip
+    kind = case({name: k + 1 for k, name in enumerate(types)}, value=Incident.type, else_=0)
+    problem = func.coalesce(Incident.problem_id, 0)  # ids start at 1
+    bounds = [len(severities) + 1, len(types) + 1]
+    apart = not _fits(highest_problem, bounds)
+    codes = _together([severity, kind] if apart else [severity, kind, problem], bounds)
+    columns = [Incident.id, Incident.number, codes, *([problem] if apart else [])]
+    times = [MICROS_COLUMNS[n] for n in milestones]
+    ids, numbers, together, *rest = _number_columns(session, [*columns, *times], where)
+    severity_code, kind_code, problem_id = _apart(together, bounds)
+    if apart:
+        problem_id = rest.pop(0)
+    return [ids, numbers, severity_code - 1, kind_code - 1, problem_id, *rest]
+
+
+def _fits(highest: int, bounds: Sequence[int]) -> bool:
+    """Whether a last part up to `highest` fits in `_together` with parts below `bounds`."""
+    return highest < _FAR // math.prod(bounds)
+
+
+def _together(parts: Sequence[Any], bounds: Sequence[int]) -> Any:
+    """One integer column holding several: the first part plus each next one times the
+    product of the bounds of those before it (each part but the last is at least 0 and
+    below its bound; `_fits` checks the last). SQLite aggregates a column in about the
+    same time whatever its digits, so fewer columns read faster; `_apart` splits them."""
+    value, scale = parts[0], 1
+    for part, bound in zip(parts[1:], bounds, strict=False):
+        scale *= bound
+        value = value + part * cast(literal(scale), BigInteger)  # 64-bit on PostgreSQL too
+    return value
+
+
+def _apart(values: npt.NDArray[np.int64], bounds: Sequence[int]) -> list[npt.NDArray[np.int64]]:
+    """The parts `_together` put in `values` (as many as `bounds`, plus the rest)."""
+    parts = []
+    for bound in bounds:
+        values, part = np.divmod(values, bound)
+        parts.append(part)
+    return [*parts, values]
 
 
 def incident_arrays(
@@ -355,11 +407,12 @@ def incident_arrays(
     severities = sorted(session.scalars(select(SeverityLevel.name)))
     types = sorted(INCIDENT_TYPES)
     problems = dict(session.execute(select(Problem.id, Problem.key)).all())
-    read = _coded_columns(session, where, milestones, severities, types)
+    highest = max(problems, default=0)
+    read = _coded_columns(session, where, milestones, severities, types, highest)
     if len(read[0]) and (read[2].min() < 0 or read[3].min() < 0):  # a name not in the lists
         severities = sorted({*severities, *session.scalars(select(Incident.severity).distinct())})
         types = sorted({*types, *session.scalars(select(Incident.type).distinct())})
-        read = _coded_columns(session, where, milestones, severities, types)
+        read = _coded_columns(session, where, milestones, severities, types, highest)
     ids, numbers, severity, kind, problem, *times = read
     if len(numbers) > 1 and np.any(numbers[1:] < numbers[:-1]):
         order = np.argsort(numbers, kind="stable")
