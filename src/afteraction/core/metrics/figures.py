@@ -92,9 +92,27 @@ def _id_order(numbers: Ints) -> Ints:
 
 
 def _first_met(codes: Ints) -> Ints:
-    """The distinct values of `codes` in the order of their first appearance."""
-    distinct, first = np.unique(codes, return_index=True)
-    return distinct[np.argsort(first)]
+    """The distinct values of `codes` (≥ 0) in the order of their first appearance: each
+    value's first index in one pass (no sort of `codes`)."""
+    if not len(codes):
+        return codes
+    first = np.full(int(codes.max()) + 1, len(codes), np.int64)
+    np.minimum.at(first, codes, np.arange(len(codes), dtype=np.int64))
+    seen = np.flatnonzero(first < len(codes))
+    return seen[np.argsort(first[seen])]
+
+
+def _by_key_then_tie(key: Floats, tie: Ints) -> Ints:
+    """The permutation sorting by `key`, equal keys by `tie`: one sort of the keys, then
+    only the runs of equal keys (few: instants to the microsecond) sorted by both."""
+    order = np.argsort(key)
+    ordered = key[order]
+    tied = np.flatnonzero(ordered[1:] == ordered[:-1])
+    if len(tied):
+        slots = np.union1d(tied, tied + 1)  # every member of every run, runs in key order
+        members = order[slots]
+        order[slots] = members[np.lexsort((tie[members], key[members]))]
+    return order
 
 
 def _stable_order(codes: Ints) -> Ints:
@@ -152,7 +170,10 @@ class ArrayMetrics:
         dated = ~np.isnan(started[position])
         key = np.where(dated, started[position], 0.0)
         tie = np.where(dated, _id_order(table.numbers[position]), position)
-        order = np.lexsort((tie, key, dated, service))
+        # as np.lexsort((tie, key, dated, service)) orders them, in a third of its time:
+        # by (key, tie), then a stable radix sort by service and dated
+        order = _by_key_then_tie(key, tie)
+        order = order[_stable_order(service[order] * 2 + dated[order])]
         p, s, d = position[order], service[order], dated[order]
         same = (s[1:] == s[:-1]) & d[1:] & d[:-1]
         follows = np.concatenate(([False], same))
