@@ -41,7 +41,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import operators
-from sqlalchemy.sql.elements import BinaryExpression, BindParameter, Case, Cast
+from sqlalchemy.sql.elements import BinaryExpression, BindParameter, Case
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql.schema import Column
 
@@ -267,8 +267,6 @@ def _never_null(column: Any) -> bool:
         return column.else_ is not None
     if isinstance(column, FunctionElement) and column.name == "coalesce":
         return True
-    if isinstance(column, Cast):
-        return _never_null(column.clause)
     if isinstance(column, BindParameter):
         return column.value is not None
     if isinstance(column, BinaryExpression) and column.operator in (operators.add, operators.mul):
@@ -333,7 +331,7 @@ def _links(
     total = session.scalar(select(func.count()).select_from(link[0].table)) or 0
     filters = [link[0].in_(select(Incident.id).where(*where))] if matched * 2 < total else []
     width = len(code_of)  # above every entity id read with the names
-    fits = and_(link[1] < width, link[0] < _FAR // width)
+    fits = and_(link[1] < width, link[0] < literal(_FAR // width, BigInteger))
     pair = case((fits, _together([link[1], link[0]], [width])), else_=-1)  # one number a link
     (pairs,) = _number_columns(session, [pair], filters)
     if len(pairs) and pairs.min() < 0:  # an entity made since its names were read
@@ -382,7 +380,7 @@ def _together(parts: Sequence[Any], bounds: Sequence[int]) -> Any:
     value, scale = parts[0], 1
     for part, bound in zip(parts[1:], bounds, strict=False):
         scale *= bound
-        value = value + part * cast(literal(scale), BigInteger)  # 64-bit on PostgreSQL too
+        value = value + part * literal(scale, BigInteger)  # 64-bit on PostgreSQL too
     return value
 
 
