@@ -219,6 +219,9 @@ def main() -> None:
     path = folder / "bench.db"
     url = options.database_url or f"sqlite:///{path}"
     storage_db.upgrade(url)
+    with storage_db.make_engine(url).connect() as connection:
+        if connection.exec_driver_sql("SELECT count(*) FROM incidents").scalar():
+            raise SystemExit(f"{url} already holds incidents: give an empty database")
     t = time.perf_counter()
     build(url, n_incidents)
     print(f"wrote {n_incidents:,} incidents in {time.perf_counter() - t:.1f} s "
