@@ -29,7 +29,6 @@ from sqlalchemy import (
     BigInteger,
     ColumnElement,
     Select,
-    Text,
     and_,
     case,
     cast,
@@ -280,25 +279,28 @@ def _number_columns(
 ) -> list[npt.NDArray[np.int64]]:
     """Integer `columns` of the rows matching `where` as int64 arrays, NULL as `_NULL`.
 
-    Each column comes back as one comma-separated text (SQLite's `group_concat`,
-    PostgreSQL's `string_agg`; every aggregate of one query steps over the same rows in
-    the same order, so the columns line up) that numpy parses as integers in C. Over
-    100,000 rows that is about twice as fast as a Python tuple per row on SQLite and a
-    third faster on PostgreSQL."""
-    dialect = session.get_bind().dialect.name
-    null = literal(_NULL)
+    Each column comes back as one value (every aggregate of one query steps over the same
+    rows in the same order, so the columns line up) that numpy reads in C: on SQLite a
+    comma-separated text (`group_concat`; over 100,000 rows about twice as fast as a Python
+    tuple per row), on PostgreSQL the values' 8-byte binary forms one after the other
+    (`string_agg` of `int8send`: no text made or parsed on either side)."""
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    null = literal(_NULL, BigInteger)
     comma: ColumnElement[str] = literal_column("','")  # bound, it takes twice as long
+    nothing: ColumnElement[bytes] = literal_column("''::bytea")
 
     def joined(column: Any) -> ColumnElement[Any]:
         value = column if _never_null(column) else func.coalesce(column, null)
-        if dialect == "postgresql":
-            return func.string_agg(cast(value, Text), comma)
+        if postgresql:
+            return func.string_agg(func.int8send(cast(value, BigInteger)), nothing)
         return func.group_concat(value, comma)
 
-    texts = session.execute(select(*map(joined, columns)).where(*where)).one()
+    found = session.execute(select(*map(joined, columns)).where(*where)).one()
+    if postgresql:
+        return [np.frombuffer(v or b"", dtype=">i8").astype(np.int64) for v in found]
     return [
         np.fromstring(text_, dtype=np.int64, sep=",") if text_ else np.zeros(0, np.int64)
-        for text_ in texts
+        for text_ in found
     ]
 
 
