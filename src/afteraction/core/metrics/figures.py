@@ -272,6 +272,8 @@ class ArrayMetrics:
             return None, data.service, self.table.links("service").names
         links = self.table.links(group_by)
         rows, codes = links.of(data.incident)
+        if len(rows) == len(data.incident):  # at most one link each: one code per sample
+            return None, codes, links.names
         return rows, codes, links.names
 
     def report(
