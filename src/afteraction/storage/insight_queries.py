@@ -415,7 +415,7 @@ def incident_arrays(
         read = _coded_columns(session, where, milestones, severities, types, highest)
     ids, numbers, severity, kind, problem, *times = read
     if len(numbers) > 1 and np.any(numbers[1:] < numbers[:-1]):
-        order = np.argsort(numbers, kind="stable")
+        order = np.argsort(numbers)  # unique: any sort gives this order, quicksort fastest
         ids, numbers, severity, kind, problem = (
             c[order] for c in (ids, numbers, severity, kind, problem)
         )
