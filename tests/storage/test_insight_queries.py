@@ -136,7 +136,7 @@ def test_arrays_read_without_links_refuse_the_figures_that_need_them(db: Session
                 title="linked", severity=severity, type=kind, services=("api",),
                 problem="PRB-7", milestones={"started": at, "resolved": at + timedelta(hours=1)},
             ))  # fmt: skip
-    bare = queries.incident_arrays(db, SYSTEM, InsightFilters(), ["resolved"], links=False)
+    bare = queries.incident_arrays(db, SYSTEM, InsightFilters(), ["resolved"], links=())
     assert bare.services is None and bare.teams is None
     assert [bare.severity_names[c] for c in bare.severity.tolist()] == ["SEV3", "SEV1"]
     assert [bare.type_names[c] for c in bare.type.tolist()] == ["gameday", "default"]
@@ -146,5 +146,9 @@ def test_arrays_read_without_links_refuse_the_figures_that_need_them(db: Session
     for group_by in ("service", "team"):
         with pytest.raises(ValueError, match=f"{group_by} links were not read"):
             figures.report("time_to_resolve", group_by=group_by)
-    linked = m.ArrayMetrics(queries.incident_arrays(db, SYSTEM, InsightFilters()))
+    services = queries.incident_arrays(db, SYSTEM, InsightFilters(), links=("service",))
+    assert services.services is not None and services.teams is None
+    linked = m.ArrayMetrics(services)
     assert [g.key for g in linked.report("time_to_resolve", group_by="service").groups] == ["api"]
+    with pytest.raises(ValueError, match="'tags' links"):
+        queries.incident_arrays(db, SYSTEM, InsightFilters(), links=("tags",))

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from operator import itemgetter
@@ -397,12 +397,16 @@ def _apart(values: npt.NDArray[np.int64], bounds: Sequence[int]) -> list[npt.NDA
 
 def incident_arrays(
     session: Session, actor: Actor, filters: InsightFilters,
-    milestones: Sequence[str] = TABLE_MILESTONES, *, links: bool = True,
+    milestones: Sequence[str] = TABLE_MILESTONES, *,
+    links: Collection[str] = ("service", "team"),
 ) -> m.IncidentArrays:  # fmt: skip
     """The visible incidents matching `filters` as numpy columns in number order (every
     type; the type rule is applied by the figures): one query for the incidents, one each
-    for the service and team links (unless `links` is False: the SLA figures need none),
-    plus the small name lists."""
+    for the "service" and "team" links named in `links` (the SLA figures need none, the
+    duration figures only the services), plus the small name lists."""
+    unknown = set(links) - {"service", "team"}
+    if unknown:
+        raise ValueError(f"no {sorted(unknown)[0]!r} links: 'service' or 'team'")
     where = conditions(actor, filters)
     severities = sorted(session.scalars(select(SeverityLevel.name)))
     types = sorted(INCIDENT_TYPES)
@@ -430,9 +434,10 @@ def incident_arrays(
         at, _ = _positions(ids, np.array([i for i, _ in found], np.int64))
         placed[at] = [np.nan if v is None else float(v) for _, v in found]
     services = teams = None
-    if links:
+    if "service" in links:
         services = _links(session, (IncidentService.incident_id, IncidentService.service_id),
                           select(Service.id, Service.slug), where, ids, len(ids))  # fmt: skip
+    if "team" in links:
         teams = _links(session, (IncidentTeam.incident_id, IncidentTeam.team_id),
                        select(Team.id, Team.slug), where, ids, len(ids))  # fmt: skip
     return m.IncidentArrays(
