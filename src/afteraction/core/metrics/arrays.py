@@ -124,6 +124,12 @@ class Links:
     def of(self, positions: Ints) -> tuple[Ints, Ints]:
         """(index into `positions`, code) for every link of each of `positions`; a
         position without links gives one row with code -1 (the "(none)" group)."""
+        if len(self.position) < 2 or bool(np.all(self.position[1:] > self.position[:-1])):
+            # at most one link a position (the usual case): one row each, from a table
+            size = max(int(self.position.max(initial=-1)), int(positions.max(initial=-1))) + 1
+            table = np.full(size, NO_CODE, np.int64)
+            table[self.position] = self.code
+            return np.arange(len(positions), dtype=np.int64), table[positions]
         lo = np.searchsorted(self.position, positions, "left")
         per = np.searchsorted(self.position, positions, "right") - lo
         width = np.maximum(per, 1)
