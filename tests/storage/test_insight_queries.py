@@ -120,3 +120,35 @@ def test_numbers_beyond_float_precision_are_read_exactly(db: Session) -> None:
         ))  # fmt: skip
     missing = ins.dashboard(db, SYSTEM, InsightFilters()).overall["time_to_resolve"]
     assert list(missing.groups[0].missing_ids) == [f"INC-{2**53 + 1}"]
+
+
+def test_arrays_read_without_links_refuse_the_figures_that_need_them(db: Session) -> None:
+    """The SLA figures read no links; a grouping by service or team over such arrays is an
+    error, never an empty "(none)" group. Severity, type and problem come out of the one
+    number they travel in."""
+    at = datetime(2026, 3, 1, tzinfo=UTC)
+    with writing(db):
+        db.add(Service(slug="api", name="api"))
+        db.add(Problem(key="PRB-7", title="flaky disk"))
+    with writing(db):
+        for severity, kind in (("SEV3", "gameday"), ("SEV1", "default")):
+            repo.declare(db, SYSTEM, repo.IncidentInput(
+                title="linked", severity=severity, type=kind, services=("api",),
+                problem="PRB-7", milestones={"started": at, "resolved": at + timedelta(hours=1)},
+            ))  # fmt: skip
+    bare = queries.incident_arrays(db, SYSTEM, InsightFilters(), ["resolved"], links=())
+    assert bare.services is None and bare.teams is None
+    assert [bare.severity_names[c] for c in bare.severity.tolist()] == ["SEV3", "SEV1"]
+    assert [bare.type_names[c] for c in bare.type.tolist()] == ["gameday", "default"]
+    assert [bare.problem_keys[p] for p in bare.problem.tolist()] == ["PRB-7", "PRB-7"]
+    figures = m.ArrayMetrics(bare, ("default", "gameday"))
+    assert figures.report("time_to_resolve").groups[0].distribution.count == 0  # no start read
+    for group_by in ("service", "team"):
+        with pytest.raises(ValueError, match=f"{group_by} links were not read"):
+            figures.report("time_to_resolve", group_by=group_by)
+    services = queries.incident_arrays(db, SYSTEM, InsightFilters(), links=("service",))
+    assert services.services is not None and services.teams is None
+    linked = m.ArrayMetrics(services)
+    assert [g.key for g in linked.report("time_to_resolve", group_by="service").groups] == ["api"]
+    with pytest.raises(ValueError, match="'tags' links"):
+        queries.incident_arrays(db, SYSTEM, InsightFilters(), links=("tags",))

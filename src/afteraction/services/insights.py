@@ -113,9 +113,11 @@ class Dashboard:
         ]
 
 
-def _figures(session: Session, actor: Actor, filters: InsightFilters) -> m.ArrayMetrics:
-    """The dashboard's figures over the matching incidents' arrays."""
-    arrays = queries.incident_arrays(session, actor, filters)
+def _figures(
+    session: Session, actor: Actor, filters: InsightFilters, links: Sequence[str]
+) -> m.ArrayMetrics:
+    """The figures over the matching incidents' arrays, with the `links` they group by."""
+    arrays = queries.incident_arrays(session, actor, filters, links=links)
     return m.ArrayMetrics(arrays, filters.include_types())
 
 
@@ -136,7 +138,7 @@ def dashboard(
         raise ValidationError(
             f"unknown metric {metric!r}; known: {', '.join(DASHBOARD_METRICS)}", field="metric"
         )
-    figures = _figures(session, actor, filters)
+    figures = _figures(session, actor, filters, ("service", "team"))
     by_sev = {  # first: the overall figures then merge the severity groups' sorted values
         k: figures.report(k, group_by="severity", with_mean=with_mean) for k in DASHBOARD_METRICS
     }
@@ -178,7 +180,7 @@ def dashboard_metrics(
     """`dashboard(...).summaries()` without the groupings by service, team, month and
     problem that only the dashboard page draws."""
     check_filters(session, filters)
-    figures = _figures(session, actor, filters)
+    figures = _figures(session, actor, filters, ("service",))  # time between failures
     by_sev = {  # first: the overall figures then merge the severity groups' sorted values
         k: figures.report(k, group_by="severity", with_mean=with_mean) for k in DASHBOARD_METRICS
     }
@@ -401,7 +403,7 @@ def sla_results(
         return []
     goals = [service_levels.sla_target(t) for t in chosen]
     wanted = sorted({n for g in goals for n in (g.milestone, g.measured_from)})
-    arrays = queries.incident_arrays(session, actor, filters, wanted)
+    arrays = queries.incident_arrays(session, actor, filters, wanted, links=())
     tiers: list[str | None] = [None] * len(arrays.numbers)
     if any(g.tier is not None for g in goals):
         tier_of = queries.tiers_by_number(session, actor, filters)

@@ -15,8 +15,9 @@ not see never reaches a figure, a list or an export. An incident's customer tier
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from operator import itemgetter
@@ -25,9 +26,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Select,
-    Text,
+    and_,
     case,
     cast,
     exists,
@@ -37,7 +39,8 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import Case
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import BinaryExpression, BindParameter, Case
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql.schema import Column
 
@@ -263,6 +266,10 @@ def _never_null(column: Any) -> bool:
         return column.else_ is not None
     if isinstance(column, FunctionElement) and column.name == "coalesce":
         return True
+    if isinstance(column, BindParameter):
+        return column.value is not None
+    if isinstance(column, BinaryExpression) and column.operator in (operators.add, operators.mul):
+        return _never_null(column.left) and _never_null(column.right)
     column = getattr(column, "expression", column)
     return isinstance(column, Column) and not column.nullable
 
@@ -272,25 +279,28 @@ def _number_columns(
 ) -> list[npt.NDArray[np.int64]]:
     """Integer `columns` of the rows matching `where` as int64 arrays, NULL as `_NULL`.
 
-    Each column comes back as one comma-separated text (SQLite's `group_concat`,
-    PostgreSQL's `string_agg`; every aggregate of one query steps over the same rows in
-    the same order, so the columns line up) that numpy parses as integers in C. Over
-    100,000 rows that is about twice as fast as a Python tuple per row on SQLite and a
-    third faster on PostgreSQL."""
-    dialect = session.get_bind().dialect.name
-    null = literal(_NULL)
+    Each column comes back as one value (every aggregate of one query steps over the same
+    rows in the same order, so the columns line up) that numpy reads in C: on SQLite a
+    comma-separated text (`group_concat`; over 100,000 rows about twice as fast as a Python
+    tuple per row), on PostgreSQL the values' 8-byte binary forms one after the other
+    (`string_agg` of `int8send`: no text made or parsed on either side)."""
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    null = literal(_NULL, BigInteger)
     comma: ColumnElement[str] = literal_column("','")  # bound, it takes twice as long
+    nothing: ColumnElement[bytes] = literal_column("''::bytea")
 
     def joined(column: Any) -> ColumnElement[Any]:
         value = column if _never_null(column) else func.coalesce(column, null)
-        if dialect == "postgresql":
-            return func.string_agg(cast(value, Text), comma)
+        if postgresql:
+            return func.string_agg(func.int8send(cast(value, BigInteger)), nothing)
         return func.group_concat(value, comma)
 
-    texts = session.execute(select(*map(joined, columns)).where(*where)).one()
+    found = session.execute(select(*map(joined, columns)).where(*where)).one()
+    if postgresql:
+        return [np.frombuffer(v or b"", dtype=">i8").astype(np.int64) for v in found]
     return [
         np.fromstring(text_, dtype=np.int64, sep=",") if text_ else np.zeros(0, np.int64)
-        for text_ in texts
+        for text_ in found
     ]
 
 
@@ -322,7 +332,14 @@ def _links(
     code_of[[i for i, _ in named]] = np.arange(len(named))
     total = session.scalar(select(func.count()).select_from(link[0].table)) or 0
     filters = [link[0].in_(select(Incident.id).where(*where))] if matched * 2 < total else []
-    incident, entity = _number_columns(session, link, filters)
+    width = len(code_of)  # above every entity id read with the names
+    fits = and_(link[1] < width, link[0] < literal(_FAR // width, BigInteger))
+    pair = case((fits, _together([link[1], link[0]], [width])), else_=-1)  # one number a link
+    (pairs,) = _number_columns(session, [pair], filters)
+    if len(pairs) and pairs.min() < 0:  # an entity made since its names were read
+        incident, entity = _number_columns(session, link, filters)
+    else:
+        entity, incident = _apart(pairs, [width])
     position, known = _positions(ids, incident)
     codes = code_of[entity[known]]
     sort = np.argsort(position, kind="stable")
@@ -331,37 +348,78 @@ def _links(
 
 def _coded_columns(
     session: Session, where: Sequence[Any], milestones: Sequence[str],
-    severities: list[str], types: list[str],
+    severities: list[str], types: list[str], highest_problem: int,
 ) -> list[npt.NDArray[np.int64]]:  # fmt: skip
-    columns = [
-        Incident.id, Incident.number,
-        case({name: k for k, name in enumerate(severities)}, value=Incident.severity, else_=-1),
-        case({name: k for k, name in enumerate(types)}, value=Incident.type, else_=-1),
-        func.coalesce(Incident.problem_id, 0),  # ids start at 1; a short "0" reads fastest
-        *(MICROS_COLUMNS[n] for n in milestones),
-    ]  # fmt: skip
-    return _number_columns(session, columns, where)
+    """ids, numbers, severity codes, type codes (-1: a name not in the lists), problem ids
+    (0: none) and the `milestones`' instants. The codes and the problem id travel as one
+    number (`_together`; the problem id apart when too large for it)."""
+    severity = case({name: k + 1 for k, name in enumerate(severities)},
+                    value=Incident.severity, else_=0)  # fmt: skip
+    kind = case({name: k + 1 for k, name in enumerate(types)}, value=Incident.type, else_=0)
+    problem = func.coalesce(Incident.problem_id, 0)  # ids start at 1
+    bounds = [len(severities) + 1, len(types) + 1]
+    apart = not _fits(highest_problem, bounds)
+    codes = _together([severity, kind] if apart else [severity, kind, problem], bounds)
+    columns = [Incident.id, Incident.number, codes, *([problem] if apart else [])]
+    times = [MICROS_COLUMNS[n] for n in milestones]
+    ids, numbers, together, *rest = _number_columns(session, [*columns, *times], where)
+    severity_code, kind_code, problem_id = _apart(together, bounds)
+    if apart:
+        problem_id = rest.pop(0)
+    return [ids, numbers, severity_code - 1, kind_code - 1, problem_id, *rest]
+
+
+def _fits(highest: int, bounds: Sequence[int]) -> bool:
+    """Whether a last part up to `highest` fits in `_together` with parts below `bounds`."""
+    return highest < _FAR // math.prod(bounds)
+
+
+def _together(parts: Sequence[Any], bounds: Sequence[int]) -> Any:
+    """One integer column holding several: the first part plus each next one times the
+    product of the bounds of those before it (each part but the last is at least 0 and
+    below its bound; `_fits` checks the last). SQLite aggregates a column in about the
+    same time whatever its digits, so fewer columns read faster; `_apart` splits them."""
+    value, scale = parts[0], 1
+    for part, bound in zip(parts[1:], bounds, strict=False):
+        scale *= bound
+        value = value + part * literal(scale, BigInteger)  # 64-bit on PostgreSQL too
+    return value
+
+
+def _apart(values: npt.NDArray[np.int64], bounds: Sequence[int]) -> list[npt.NDArray[np.int64]]:
+    """The parts `_together` put in `values` (as many as `bounds`, plus the rest)."""
+    parts = []
+    for bound in bounds:
+        values, part = np.divmod(values, bound)
+        parts.append(part)
+    return [*parts, values]
 
 
 def incident_arrays(
     session: Session, actor: Actor, filters: InsightFilters,
-    milestones: Sequence[str] = TABLE_MILESTONES,
+    milestones: Sequence[str] = TABLE_MILESTONES, *,
+    links: Collection[str] = ("service", "team"),
 ) -> m.IncidentArrays:  # fmt: skip
     """The visible incidents matching `filters` as numpy columns in number order (every
     type; the type rule is applied by the figures): one query for the incidents, one each
-    for the service and team links, plus the small name lists."""
+    for the "service" and "team" links named in `links` (the SLA figures need none, the
+    duration figures only the services), plus the small name lists."""
+    unknown = set(links) - {"service", "team"}
+    if unknown:
+        raise ValueError(f"no {sorted(unknown)[0]!r} links: 'service' or 'team'")
     where = conditions(actor, filters)
     severities = sorted(session.scalars(select(SeverityLevel.name)))
     types = sorted(INCIDENT_TYPES)
     problems = dict(session.execute(select(Problem.id, Problem.key)).all())
-    read = _coded_columns(session, where, milestones, severities, types)
+    highest = max(problems, default=0)
+    read = _coded_columns(session, where, milestones, severities, types, highest)
     if len(read[0]) and (read[2].min() < 0 or read[3].min() < 0):  # a name not in the lists
         severities = sorted({*severities, *session.scalars(select(Incident.severity).distinct())})
         types = sorted({*types, *session.scalars(select(Incident.type).distinct())})
-        read = _coded_columns(session, where, milestones, severities, types)
+        read = _coded_columns(session, where, milestones, severities, types, highest)
     ids, numbers, severity, kind, problem, *times = read
     if len(numbers) > 1 and np.any(numbers[1:] < numbers[:-1]):
-        order = np.argsort(numbers, kind="stable")
+        order = np.argsort(numbers)  # unique: any sort gives this order, quicksort fastest
         ids, numbers, severity, kind, problem = (
             c[order] for c in (ids, numbers, severity, kind, problem)
         )
@@ -375,10 +433,13 @@ def incident_arrays(
         found = raw_rows(session, query)
         at, _ = _positions(ids, np.array([i for i, _ in found], np.int64))
         placed[at] = [np.nan if v is None else float(v) for _, v in found]
-    services = _links(session, (IncidentService.incident_id, IncidentService.service_id),
-                      select(Service.id, Service.slug), where, ids, len(ids))  # fmt: skip
-    teams = _links(session, (IncidentTeam.incident_id, IncidentTeam.team_id),
-                   select(Team.id, Team.slug), where, ids, len(ids))  # fmt: skip
+    services = teams = None
+    if "service" in links:
+        services = _links(session, (IncidentService.incident_id, IncidentService.service_id),
+                          select(Service.id, Service.slug), where, ids, len(ids))  # fmt: skip
+    if "team" in links:
+        teams = _links(session, (IncidentTeam.incident_id, IncidentTeam.team_id),
+                       select(Team.id, Team.slug), where, ids, len(ids))  # fmt: skip
     return m.IncidentArrays(
         numbers=numbers, severity=severity, severity_names=severities, type=kind,
         type_names=types, problem=problem, problem_keys=problems, milestones=columns_by_name,
@@ -414,13 +475,20 @@ def impact_intervals(
     session: Session, actor: Actor, filters: InsightFilters
 ) -> list[tuple[int, str, datetime, datetime | None]]:
     """(incident id, severity, start, end) of every customer-impact record of the matching
-    incidents of the measured types."""
-    query = (
-        select(CustomerImpact.incident_id, Incident.severity, CustomerImpact.start_at,
-               CustomerImpact.end_at)
-        .join(Incident, Incident.id == CustomerImpact.incident_id)
+    incidents of the measured types.
+
+    The impact records come first and each looks its incident up by id: joined, SQLite
+    walked every matching incident to probe for records that few of them have."""
+    matching = (
+        select(Incident.id)
+        .where(Incident.id == CustomerImpact.incident_id)
         .where(*conditions(actor, filters), Incident.type.in_(filters.measured_types()))
-    )  # fmt: skip
+    )
+    severity = select(Incident.severity).where(Incident.id == CustomerImpact.incident_id)
+    query = select(
+        CustomerImpact.incident_id, severity.scalar_subquery(), CustomerImpact.start_at,
+        CustomerImpact.end_at,
+    ).where(matching.exists())  # fmt: skip
     return [(i, severity, start, end) for i, severity, start, end in session.execute(query)]
 
 

@@ -259,7 +259,10 @@ def breach_rows(
     newest first."""
 
     def chosen(breached: Sequence[m.Breach]) -> Sequence[m.Breach]:
-        return breached if newest is None else breached[::-1][:newest]
+        if newest is None:
+            return breached
+        # slice first: a result's breaches are made when read, and only these are shown
+        return list(breached[max(len(breached) - newest, 0) :])[::-1]
 
     return [
         {"sla": row.name, "incident": b.public_id, "took_seconds": b.took.total_seconds(),

@@ -20,6 +20,7 @@ from afteraction.core.metrics import (
     IncidentArrays,
     IncidentFacts,
     SLATarget,
+    figures,
     from_micros,
     to_micros,
 )
@@ -214,6 +215,22 @@ def test_equal_starts_are_ordered_by_public_id_for_time_between_failures() -> No
     expected = oracles.metric_report(facts, "time_between_failures", group_by="service")
     assert fast.report("time_between_failures", group_by="service") == expected
     assert expected.groups[0].out_of_order[0].public_id == "INC-11"
+
+
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3), st.booleans(),
+                          st.integers(0, 3)), max_size=40))  # fmt: skip
+def test_the_orders_the_figures_sort_by_are_numpys(rows: list[tuple[int, int, bool, int]]) -> None:
+    """Time between failures orders (service, dated, started, id) like `np.lexsort`, and
+    the counts list severities in the order first met like `np.unique`'s first indexes;
+    many equal values here."""
+    columns = np.array(rows, dtype=np.int64).reshape(-1, 4).T  # service, started, dated, id
+    service, key, dated, tie = columns[0], columns[1].astype(float), columns[2] > 0, columns[3]
+    order = figures._by_key_then_tie(key, tie)
+    order = order[figures._stable_order(service[order] * 2 + dated[order])]
+    expected = np.lexsort((tie, key, dated, service))
+    assert np.array_equal(columns[:, order], columns[:, expected])
+    distinct, first = np.unique(tie, return_index=True)
+    assert figures._first_met(tie).tolist() == distinct[np.argsort(first)].tolist()
 
 
 def test_numbers_beyond_text_arithmetic_still_order_as_text() -> None:

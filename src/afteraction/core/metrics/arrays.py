@@ -124,6 +124,12 @@ class Links:
     def of(self, positions: Ints) -> tuple[Ints, Ints]:
         """(index into `positions`, code) for every link of each of `positions`; a
         position without links gives one row with code -1 (the "(none)" group)."""
+        if len(self.position) < 2 or bool(np.all(self.position[1:] > self.position[:-1])):
+            # at most one link a position (the usual case): one row each, from a table
+            size = max(int(self.position.max(initial=-1)), int(positions.max(initial=-1))) + 1
+            table = np.full(size, NO_CODE, np.int64)
+            table[self.position] = self.code
+            return np.arange(len(positions), dtype=np.int64), table[positions]
         lo = np.searchsorted(self.position, positions, "left")
         per = np.searchsorted(self.position, positions, "right") - lo
         width = np.maximum(per, 1)
@@ -152,7 +158,8 @@ class Links:
 class IncidentArrays:
     """The matching incidents in number order, one array entry per incident. Codes index
     the sorted `severity_names` and `type_names`; `problem` holds problem ids (0 = none)
-    named by `problem_keys`."""
+    named by `problem_keys`. `services` and `teams` are None when they were not read;
+    `links` names the figure that needed them."""
 
     numbers: Ints
     severity: Ints
@@ -163,11 +170,18 @@ class IncidentArrays:
     problem_keys: dict[int, str]
     milestones: dict[str, Floats]
     placed: Floats
-    services: Links
-    teams: Links
+    services: Links | None
+    teams: Links | None
 
     def public_id(self, position: int) -> str:
         return f"INC-{int(self.numbers[position])}"
+
+    def links(self, kind: str) -> Links:
+        """The "service" or "team" links; an error when they were not read."""
+        found = self.services if kind == "service" else self.teams
+        if found is None:
+            raise ValueError(f"the incidents' {kind} links were not read")
+        return found
 
     def column(self, name: str) -> Floats:
         """A milestone's column (all NaN when not read)."""

@@ -92,9 +92,27 @@ def _id_order(numbers: Ints) -> Ints:
 
 
 def _first_met(codes: Ints) -> Ints:
-    """The distinct values of `codes` in the order of their first appearance."""
-    distinct, first = np.unique(codes, return_index=True)
-    return distinct[np.argsort(first)]
+    """The distinct values of `codes` (≥ 0) in the order of their first appearance: each
+    value's first index in one pass (no sort of `codes`)."""
+    if not len(codes):
+        return codes
+    first = np.full(int(codes.max()) + 1, len(codes), np.int64)
+    np.minimum.at(first, codes, np.arange(len(codes), dtype=np.int64))
+    seen = np.flatnonzero(first < len(codes))
+    return seen[np.argsort(first[seen])]
+
+
+def _by_key_then_tie(key: Floats, tie: Ints) -> Ints:
+    """The permutation sorting by `key`, equal keys by `tie`: one sort of the keys, then
+    only the runs of equal keys (few: instants to the microsecond) sorted by both."""
+    order = np.argsort(key)
+    ordered = key[order]
+    tied = np.flatnonzero(ordered[1:] == ordered[:-1])
+    if len(tied):
+        slots = np.union1d(tied, tied + 1)  # every member of every run, runs in key order
+        members = order[slots]
+        order[slots] = members[np.lexsort((tie[members], key[members]))]
+    return order
 
 
 def _stable_order(codes: Ints) -> Ints:
@@ -143,7 +161,7 @@ class ArrayMetrics:
     def _gap_samples(self) -> _Samples:
         """Per service (by slug), its undated incidents (missing), then each dated one but
         the first with the gap since the previous one resolved, ordered by (started, id)."""
-        table, links = self.table, self.table.services
+        table, links = self.table, self.table.links("service")
         kept = np.zeros(len(table.numbers), np.bool_)
         kept[self.kept] = True
         on = kept[links.position]
@@ -152,7 +170,10 @@ class ArrayMetrics:
         dated = ~np.isnan(started[position])
         key = np.where(dated, started[position], 0.0)
         tie = np.where(dated, _id_order(table.numbers[position]), position)
-        order = np.lexsort((tie, key, dated, service))
+        # as np.lexsort((tie, key, dated, service)) orders them, in a third of its time:
+        # by (key, tie), then a stable radix sort by service and dated
+        order = _by_key_then_tie(key, tie)
+        order = order[_stable_order(service[order] * 2 + dated[order])]
         p, s, d = position[order], service[order], dated[order]
         same = (s[1:] == s[:-1]) & d[1:] & d[:-1]
         follows = np.concatenate(([False], same))
@@ -248,9 +269,11 @@ class ArrayMetrics:
         if group_by == "severity":
             return None, self.table.severity[data.incident], self.table.severity_names
         if group_by == "service" and data.service is not None:
-            return None, data.service, self.table.services.names
-        links = self.table.services if group_by == "service" else self.table.teams
+            return None, data.service, self.table.links("service").names
+        links = self.table.links(group_by)
         rows, codes = links.of(data.incident)
+        if len(rows) == len(data.incident):  # at most one link each: one code per sample
+            return None, codes, links.names
         return rows, codes, links.names
 
     def report(
@@ -341,35 +364,42 @@ class ArrayMetrics:
 
     # -- problems ---------------------------------------------------------------------------
 
-    def _kept_problems(self) -> list[tuple[int, str]]:
-        """(position, problem key) of the measured incidents linked to a problem."""
-        problem, keys = self.table.problem, self.table.problem_keys
-        linked = self.kept[problem[self.kept] > 0].tolist()
-        return [(i, keys[int(problem[i])]) for i in linked]
+    def _problem_members(self) -> list[tuple[str, Ints]]:
+        """Per problem linked to a measured incident: its key and the positions of those
+        incidents, in number order."""
+        problem = self.table.problem
+        linked = self.kept[problem[self.kept] > 0]
+        order = np.argsort(problem[linked], kind="stable")
+        linked = linked[order]
+        ids = problem[linked]
+        first = np.flatnonzero(np.concatenate(([True], ids[1:] != ids[:-1])))[: len(ids)]
+        bounds = [*first.tolist(), len(ids)]
+        keys = self.table.problem_keys
+        return [(keys[int(ids[a])], linked[a:b]) for a, b in zip(bounds, bounds[1:], strict=False)]
 
     def recurring_problems(self, *, min_incidents: int = 2) -> list[Recurrence]:
         """Problems linked to at least `min_incidents` measured incidents, most first."""
-        by_problem: dict[str, list[int]] = {}
-        for i, key in self._kept_problems():
-            by_problem.setdefault(key, []).append(i)
-        placed = self.table.placed
+        placed, public_id = self.table.placed, self.table.public_id
+        services = self.table.links("service")
         found = []
-        for problem, members in by_problem.items():
+        for problem, members in self._problem_members():
             if len(members) < min_incidents:
                 continue
-            times = [int(t) for t in placed[members].tolist() if not math.isnan(t)]
+            times = placed[members]
+            times = times[~np.isnan(times)]
+            _, codes = services.of(members)  # codes ascending: the sorted names' order
             found.append(Recurrence(
-                problem, tuple(self.table.public_id(i) for i in members),
-                from_micros(min(times)) if times else None,
-                from_micros(max(times)) if times else None,
-                tuple(sorted({s for i in members for s in self.table.services.slugs(i)})),
+                problem, tuple(map(public_id, members.tolist())),
+                from_micros(int(times.min())) if len(times) else None,
+                from_micros(int(times.max())) if len(times) else None,
+                tuple(services.names[c] for c in np.unique(codes[codes >= 0]).tolist()),
             ))  # fmt: skip
         return sorted(found, key=lambda r: (-len(r.incident_ids), r.problem))
 
     def per_problem(self) -> list[tuple[str, int]]:
         """Incidents per problem, most first (ties by problem key)."""
-        counts = Counter(key for _, key in self._kept_problems())
-        return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        counts = [(key, len(members)) for key, members in self._problem_members()]
+        return sorted(counts, key=lambda kv: (-kv[1], kv[0]))
 
     def kept_severities(self) -> Counter[str]:
         """How many measured incidents each severity has."""

@@ -401,10 +401,15 @@ def _optional(value: str) -> float | None:
 @router.get("/slas")
 def slas_page(request: Request, db: DbSession, user: CurrentUser) -> Response:
     def build(actor: Any, filters: InsightFilters) -> dict[str, Any]:
-        results = ins.sla_results(db, actor, filters)
+        def compliance() -> dict[str, Any]:
+            results = ins.sla_results(db, actor, filters)
+            breaches = view.breach_rows(results, newest=BREACHES_SHOWN)
+            return {"results": results, "breaches": breaches}
+
+        figures = view.cached_read(request, actor, compliance, ignore=("format", "table"))
+        results = figures["results"]
         return {
-            "results": results,
-            "breaches": view.breach_rows(results, newest=BREACHES_SHOWN),
+            **figures,
             "tables": view.LazyTables(
                 slas=lambda: view.sla_rows(results), breaches=lambda: view.breach_rows(results)
             ),  # fmt: skip
