@@ -53,13 +53,15 @@ def free_port() -> int:
 
 
 def start_server(
-    script: str, mode: str, argument: str, *, pin: bool
+    script: str, mode: str, argument: str, *, pin: bool, source: str | None = None
 ) -> tuple[subprocess.Popen[bytes], int]:
-    """Run `python script --serve-<mode> argument port`; wait until /healthz answers."""
+    """Run `python script --serve-<mode> argument port`; wait until /healthz answers.
+    `source` runs the app from that source tree instead of the installed one."""
     port = free_port()
     command = [sys.executable, script, f"--serve-{mode}", argument, str(port)]
     preexec = (lambda: os.sched_setaffinity(0, {0})) if pin else None
-    process = subprocess.Popen(command, preexec_fn=preexec)
+    env = dict(os.environ, PYTHONPATH=source) if source else None
+    process = subprocess.Popen(command, preexec_fn=preexec, env=env)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:

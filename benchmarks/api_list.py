@@ -31,12 +31,9 @@ Run: python benchmarks/api_list.py [--incidents 10000] [--requests 3000] [--roun
 from __future__ import annotations
 
 import argparse
-import asyncio
-import itertools
 import json
 import os
 import queue
-import socket
 import statistics
 import subprocess
 import sys
@@ -44,11 +41,13 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
 from datetime import datetime
-from http.cookiejar import CookieJar
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from _load import HOST, Run, can_pin, drive, login, median_run, serve_bytes, start_server
 
 PATH = "/api/v1/incidents?limit=50"
 THROUGHPUT_TARGET = 0.40
@@ -56,7 +55,6 @@ UNCACHED_TARGET = 0.50
 PG_POOL = 10
 P99_TARGET_MS = 30.0
 PAGE_TARGET_MS = 50.0
-HOST = "127.0.0.1"
 
 
 # -- servers (run in subprocesses) ---------------------------------------------------------------
@@ -76,22 +74,7 @@ def serve_real(database_url: str, port: int, *, read_cache: bool = True) -> None
 
 
 def serve_bare(body_file: str, port: int) -> None:
-    import uvicorn
-    from starlette.applications import Starlette
-    from starlette.requests import Request
-    from starlette.responses import Response
-    from starlette.routing import Route
-
-    body = Path(body_file).read_bytes()
-
-    async def incidents(request: Request) -> Response:  # noqa: ARG001
-        return Response(body, media_type="application/json")
-
-    async def healthz(request: Request) -> Response:  # noqa: ARG001
-        return Response(b'{"status":"ok"}', media_type="application/json")
-
-    app = Starlette(routes=[Route("/api/v1/incidents", incidents), Route("/healthz", healthz)])
-    uvicorn.run(app, host=HOST, port=port, log_level="warning", access_log=False, workers=1)
+    serve_bytes(body_file, port, ["/api/v1/incidents"], "application/json")
 
 
 def serve_bare_sql(plan_file: str, port: int) -> None:
@@ -224,105 +207,12 @@ def capture_list_sql(url: str, token: str) -> list[tuple[str, Any]]:
     return statements
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def start_server(
-    mode: str, argument: str, *, pin: bool, source: str | None = None
-) -> tuple[subprocess.Popen[bytes], int]:
-    """Start a server subprocess; `source` runs the app from that source tree instead."""
-    port = free_port()
-    command = [sys.executable, __file__, f"--serve-{mode}", argument, str(port)]
-    preexec = (lambda: os.sched_setaffinity(0, {0})) if pin else None
-    env = dict(os.environ, PYTHONPATH=source) if source else None
-    process = subprocess.Popen(command, preexec_fn=preexec, env=env)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://{HOST}:{port}/healthz", timeout=1):
-                return process, port
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            if process.poll() is not None:
-                raise SystemExit(f"{mode} server exited with {process.returncode}") from None
-            time.sleep(0.05)
-    process.terminate()
-    raise SystemExit(f"{mode} server did not answer /healthz within 30 s")
-
-
-# -- load generator ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Run:
-    rps: float
-    p50_ms: float
-    p99_ms: float
-
-
-async def _connection(port: int, request: bytes, tickets: itertools.count[int], total: int,
-                      latencies: list[float]) -> None:  # fmt: skip
-    reader, writer = await asyncio.open_connection(HOST, port)
-    try:
-        while next(tickets) < total:
-            began = time.perf_counter()
-            writer.write(request)
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = _content_length(head)
-            await reader.readexactly(length)
-            latencies.append(time.perf_counter() - began)
-    finally:
-        writer.close()
-
-
-def _content_length(head: bytes) -> int:
-    status = head.split(b" ", 2)[1]
-    if status != b"200":
-        raise SystemExit(f"unexpected status {status.decode()}: {head[:200]!r}")
-    for line in head.split(b"\r\n"):
-        name, _, value = line.partition(b":")
-        if name.lower() == b"content-length":
-            return int(value)
-    raise SystemExit("response without Content-Length")
-
-
-async def _load(port: int, headers: dict[str, str], total: int, concurrency: int) -> Run:
-    lines = [f"GET {PATH} HTTP/1.1", f"Host: {HOST}:{port}", "Connection: keep-alive"]
-    lines += [f"{k}: {v}" for k, v in headers.items()]
-    request = ("\r\n".join(lines) + "\r\n\r\n").encode()
-    latencies: list[float] = []
-    tickets = itertools.count()
-    began = time.perf_counter()
-    await asyncio.gather(
-        *(_connection(port, request, tickets, total, latencies) for _ in range(concurrency))
-    )
-    elapsed = time.perf_counter() - began
-    latencies.sort()
-    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
-    return Run(len(latencies) / elapsed, statistics.median(latencies) * 1e3, p99 * 1e3)
-
-
-def drive(port: int, headers: dict[str, str], total: int, concurrency: int) -> Run:
-    return asyncio.run(_load(port, headers, total, concurrency))
-
-
 # -- the HTML page -------------------------------------------------------------------------------
-
-
-def _login_opener(port: int, email: str, password: str) -> urllib.request.OpenerDirector:
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
-    page = opener.open(f"http://{HOST}:{port}/login").read().decode()
-    csrf = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
-    form = urllib.parse.urlencode({"email": email, "password": password, "csrf_token": csrf})
-    opener.open(f"http://{HOST}:{port}/login", data=form.encode()).read()
-    return opener
 
 
 def page_times(port: int, email: str, password: str, count: int) -> list[float] | str:
     """Milliseconds per sequential `GET /incidents`, or why the page cannot be measured."""
-    opener = _login_opener(port, email, password)
+    opener, _cookie = login(port, email, password)
     try:
         response = opener.open(f"http://{HOST}:{port}/incidents")
     except urllib.error.HTTPError as error:
@@ -339,14 +229,6 @@ def page_times(port: int, email: str, password: str, count: int) -> list[float] 
 
 
 # -- report --------------------------------------------------------------------------------------
-
-
-def _median_run(runs: list[Run]) -> Run:
-    return Run(
-        statistics.median(r.rps for r in runs),
-        statistics.median(r.p50_ms for r in runs),
-        statistics.median(r.p99_ms for r in runs),
-    )
 
 
 def _verdict(ok: bool) -> str:
@@ -375,7 +257,7 @@ def main() -> None:
     sys.path.insert(0, str(Path(__file__).parent))
     from _data import build_database
 
-    pin = not args.no_pin and len(os.sched_getaffinity(0)) >= 2
+    pin = not args.no_pin and can_pin()
     workdir = Path(tempfile.mkdtemp(prefix="afteraction-bench-"))
     began = time.perf_counter()
     url = args.database_url or f"sqlite:///{workdir / 'bench.db'}"
@@ -387,17 +269,17 @@ def main() -> None:
         if args.uncached:
             _uncached_main(args, data, workdir, pin, servers)
             return
-        real, real_port = start_server("real", data.url, pin=pin)
+        real, real_port = start_server(__file__, "real", data.url, pin=pin)
         servers.append(real)
         request = urllib.request.Request(f"http://{HOST}:{real_port}{PATH}", headers=headers)
         body = urllib.request.urlopen(request).read()
         (workdir / "page1.json").write_bytes(body)
-        bare, bare_port = start_server("bare", str(workdir / "page1.json"), pin=pin)
+        bare, bare_port = start_server(__file__, "bare", str(workdir / "page1.json"), pin=pin)
         servers.append(bare)
         if pin:
             os.sched_setaffinity(0, {1})
         _report_api(args, headers, real_port, bare_port, len(body), pin)
-        uncached, uncached_port = start_server("uncached", data.url, pin=pin)
+        uncached, uncached_port = start_server(__file__, "uncached", data.url, pin=pin)
         servers.append(uncached)
         _report_uncached(args, headers, uncached_port)
         _report_page(args, real_port, data.admin_email, data.admin_password)
@@ -441,7 +323,7 @@ def _uncached_main(
     ):
         if name == "before" and not source:
             continue
-        process, ports[name] = start_server(mode, argument, pin=pin, source=source)
+        process, ports[name] = start_server(__file__, mode, argument, pin=pin, source=source)
         servers.append(process)
         pids[name] = process.pid
     bodies = {name: _fetch(port, headers) for name, port in ports.items()}
@@ -456,15 +338,15 @@ def _uncached_main(
     cpu: dict[str, list[float]] = {name: [] for name in ports}
     for number in range(1, args.rounds + 1):
         for name, port in ports.items():
-            drive(port, headers, args.warmup, args.concurrency)
+            drive(port, PATH, headers, args.warmup, args.concurrency)
             used = _cpu_seconds(pids[name])
-            run = drive(port, headers, args.requests, args.concurrency)
+            run = drive(port, PATH, headers, args.requests, args.concurrency)
             cpu[name].append((_cpu_seconds(pids[name]) - used) / args.requests * 1e3)
             runs[name].append(run)
             print(f"  round {number} {name:8}: {run.rps:8.0f} req/s  "
                   f"p50 {run.p50_ms:6.1f} ms  p99 {run.p99_ms:6.1f} ms  "
                   f"server CPU {cpu[name][-1]:.2f} ms/request")  # fmt: skip
-    medians = {name: _median_run(found) for name, found in runs.items()}
+    medians = {name: median_run(found) for name, found in runs.items()}
     print("medians over rounds:")
     for name, run in medians.items():
         print(f"  {name:9}{run.rps:7.0f} req/s  p50 {run.p50_ms:6.1f} ms  p99 {run.p99_ms:6.1f} ms"
@@ -504,14 +386,14 @@ def _report_api(
     real_runs, bare_runs = [], []
     for number in range(1, args.rounds + 1):
         for name, port, runs in (("real", real_port, real_runs), ("bare", bare_port, bare_runs)):
-            drive(port, headers, args.warmup, args.concurrency)
-            run = drive(port, headers, args.requests, args.concurrency)
+            drive(port, PATH, headers, args.warmup, args.concurrency)
+            run = drive(port, PATH, headers, args.requests, args.concurrency)
             runs.append(run)
             print(
                 f"  round {number} {name:4}: {run.rps:8.0f} req/s  "
                 f"p50 {run.p50_ms:6.1f} ms  p99 {run.p99_ms:6.1f} ms"
             )
-    real, bare = _median_run(real_runs), _median_run(bare_runs)
+    real, bare = median_run(real_runs), median_run(bare_runs)
     ratio = real.rps / bare.rps
     print("medians over rounds:")
     for name, run in (("real app", real), ("bare Starlette", bare)):
@@ -527,8 +409,8 @@ def _report_api(
 def _report_uncached(args: argparse.Namespace, headers: dict[str, str], port: int) -> None:
     """The same endpoint with the read cache turned off: every request queries the database."""
     total = max(200, args.requests // 5)
-    drive(port, headers, args.warmup // 5, args.concurrency)
-    run = drive(port, headers, total, args.concurrency)
+    drive(port, PATH, headers, args.warmup // 5, args.concurrency)
+    run = drive(port, PATH, headers, total, args.concurrency)
     print(
         f"  with read_cache off (every request queries the database, {total} requests): "
         f"{run.rps:.0f} req/s  p50 {run.p50_ms:.1f} ms  p99 {run.p99_ms:.1f} ms"
