@@ -124,3 +124,11 @@ def test_restore_refuses_what_is_not_a_backup(database_url: str, tmp_path: Path)
     for path in (bogus, tmp_path / "missing.tar"):
         result = runner.invoke(app, ["restore", str(path)], env=env)
         assert result.exit_code == 1 and "backup" in result.output
+
+
+def test_a_path_with_square_brackets_is_printed_as_given(database_url: str, tmp_path: Path) -> None:
+    """Output lines are plain text: a path that looks like console markup stays as typed."""
+    archive = tmp_path / "[bold]nightly[/bold].tar"
+    done = runner.invoke(app, ["backup", str(archive)], env=_env(database_url, tmp_path))
+    assert done.exit_code == 0, done.output
+    assert f"backed up to {archive}:" in done.output

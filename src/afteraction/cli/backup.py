@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from afteraction.cli.context import console, fail, print_json, run, state_of
+from afteraction.cli.context import fail, print_json, run, say, state_of
 from afteraction.services import backup as service
 from afteraction.services import transfer
 
@@ -42,7 +42,7 @@ def backup(
     if json_output:
         print_json(report.manifest())
         return
-    console.print(f"backed up to {path}: {_holding(report)}", highlight=False, soft_wrap=True)
+    say(f"backed up to {path}: {_holding(report)}")
 
 
 def restore(
@@ -60,11 +60,9 @@ def restore(
     """
     settings = state_of(ctx).settings
     report = run(lambda: service.restore(settings, path, force=force))
-    console.print(
+    say(
         f"restored from {path}: {_holding(report.restored)}; "
-        f"database now at revision {report.revision}",
-        highlight=False,
-        soft_wrap=True,
+        f"database now at revision {report.revision}"
     )
 
 
@@ -88,11 +86,9 @@ def export(
     settings = state_of(ctx).settings
     done = run(lambda: transfer.export_all(settings, path))
     tables = sum(1 for count in done.rows.values() if count)
-    console.print(
+    say(
         f"exported {done.total:,} rows in {tables} tables of the {done.dialect} database "
-        f"(schema revision {done.revision}) to {path}",
-        highlight=False,
-        soft_wrap=True,
+        f"(schema revision {done.revision}) to {path}"
     )
 
 
@@ -112,9 +108,7 @@ def import_all(
     settings = state_of(ctx).settings
     done = run(lambda: transfer.import_all(settings, path, force=force))
     tables = sum(1 for count in done.rows.values() if count)
-    console.print(
+    say(
         f"imported {done.total:,} rows in {tables} tables into the {done.dialect} database "
-        f"(schema revision {done.revision}) from {path}",
-        highlight=False,
-        soft_wrap=True,
+        f"(schema revision {done.revision}) from {path}"
     )

@@ -106,6 +106,12 @@ def state_of(ctx: typer.Context) -> CliState:
     return state
 
 
+def say(line: str) -> None:
+    """Print one plain line of output: no markup read from it (a path or a title may hold
+    square brackets), no highlighting, never wrapped, so scripts can grep it."""
+    console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
 def print_json(data: Any) -> None:
     import orjson
 

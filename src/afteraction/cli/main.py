@@ -21,6 +21,7 @@ from afteraction.cli.context import (
     console,
     fail,
     run,
+    say,
     state_of,
 )
 from afteraction.cli.lint_language import lint_language
@@ -278,7 +279,7 @@ def user_token(
                     fail(f"no user {email}")
                 return users.issue_token(session, cli_actor(), user_id=user.id, name=name).secret
 
-        console.print(run(issue), highlight=False, soft_wrap=True)
+        say(run(issue))
 
 
 @app.command("serve")

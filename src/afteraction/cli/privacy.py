@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from afteraction.cli.context import cli_actor, console, fail, print_json, run, state_of
+from afteraction.cli.context import cli_actor, fail, print_json, run, say, state_of
 from afteraction.services import privacy as service
 from afteraction.services.schemas.privacy import erasure_read, retention_read
 from afteraction.storage.db import writing
@@ -45,14 +45,12 @@ def erase_person(
     if json_output:
         print_json(erasure_read(result).model_dump(mode="json"))
         return
-    console.print(
+    say(
         f"erased person {person_id}: now shown as {result.pseudonym!r}; rewrote "
         f"{result.messages_rewritten} message(s), {result.pages_rewritten} PagerDuty log "
         f"entr(ies), {result.cues_rewritten} transcript cue(s) "
         f"and {result.audit_entries_rewritten} audit entr(ies)"
-        + ("; their disabled user account was anonymised" if result.user_anonymised else ""),
-        highlight=False,
-        soft_wrap=True,
+        + ("; their disabled user account was anonymised" if result.user_anonymised else "")
     )
 
 
@@ -81,11 +79,9 @@ def retention(
         print_json(retention_read(result).model_dump(mode="json"))
         return
     if not result.enabled:
-        console.print(
+        say(
             "no retention policy: AFTERACTION_RETENTION_CHAT_DAYS and "
-            "AFTERACTION_RETENTION_RECORDING_DAYS are 0, so all text is kept",
-            highlight=False,
-            soft_wrap=True,
+            "AFTERACTION_RETENTION_RECORDING_DAYS are 0, so all text is kept"
         )
         return
     verb = "would remove" if dry_run else "removed"
@@ -100,4 +96,4 @@ def retention(
             f"{result.cues} recording cue(s) of {result.interviews} interview(s) held before "
             f"{result.recording_cutoff:%Y-%m-%d %H:%M} UTC ({result.recording_days} days)"
         )
-    console.print(f"{verb} " + "; ".join(parts), highlight=False, soft_wrap=True)
+    say(f"{verb} " + "; ".join(parts))

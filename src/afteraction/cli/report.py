@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from afteraction.cli.context import console, print_model, run, state_of
+from afteraction.cli.context import print_model, run, say, state_of
 
 if TYPE_CHECKING:
     from afteraction.services.report_publishing import NeedsConfirmation
@@ -40,7 +40,7 @@ def export(
     with state_of(ctx).session() as session:
         content, _media, _name = run(lambda: build(session, cli_actor(), incident, format))
     output.write_bytes(content)
-    console.print(f"wrote {output} ({len(content):,} bytes)")
+    say(f"wrote {output} ({len(content):,} bytes)")
 
 
 @app.command("check")
@@ -68,14 +68,10 @@ def check(
     else:
         for f in result.findings:
             state = " (dismissed)" if f.dismissed else ""
-            console.print(
-                f"line {f.line}, column {f.column}: {f.kind}{state} {f.text!r}: {f.message}",
-                highlight=False,
-                markup=False,
-            )
-            console.print(f"    evidence: {f.evidence}", highlight=False, markup=False)
-            console.print(f"    {f.suggestion}", highlight=False, markup=False)
-        console.print(
+            say(f"line {f.line}, column {f.column}: {f.kind}{state} {f.text!r}: {f.message}")
+            say(f"    evidence: {f.evidence}")
+            say(f"    {f.suggestion}")
+        say(
             f"{result.incident} version {result.version}: {result.open} open claim finding(s), "
             f"{result.dismissed} dismissed; times without a zone read in {result.zone}"
         )
@@ -134,23 +130,15 @@ def publish(
     if json_output:
         print_model(result)
     else:
-        console.print(f"{result.incident}: published version {result.published_version}")
+        say(f"{result.incident}: published version {result.published_version}")
 
 
 def _list_open(pending: NeedsConfirmation) -> None:
     """Each open finding on its lines, as `report check` prints them."""
     for f in pending.findings:
-        console.print(
-            f"line {f.line}, column {f.column}: language ({f.category}) {f.text!r}: {f.message}",
-            highlight=False,
-            markup=False,
-        )
+        say(f"line {f.line}, column {f.column}: language ({f.category}) {f.text!r}: {f.message}")
     for c in pending.claims:
-        console.print(
-            f"line {c.line}, column {c.column}: {c.kind} {c.text!r}: {c.message}",
-            highlight=False,
-            markup=False,
-        )
-        console.print(f"    evidence: {c.evidence}", highlight=False, markup=False)
+        say(f"line {c.line}, column {c.column}: {c.kind} {c.text!r}: {c.message}")
+        say(f"    evidence: {c.evidence}")
     for name in pending.check.unfilled:
-        console.print(f"unfilled section: {name}", highlight=False, markup=False)
+        say(f"unfilled section: {name}")
