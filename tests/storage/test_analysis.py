@@ -124,9 +124,11 @@ def test_suggestions_accept_and_dismiss_stick(db: Session) -> None:
     first, second = pending[0], pending[1]
     with writing(db):
         entry = timeline_service.decide_suggestion(
-            db, INVESTIGATOR, evidence, first.key, accept=True
+            db, INVESTIGATOR, built.incident, first.key, accept=True
         )
-        timeline_service.decide_suggestion(db, INVESTIGATOR, evidence, second.key, accept=False)
+        timeline_service.decide_suggestion(
+            db, INVESTIGATOR, built.incident, second.key, accept=False
+        )
     assert entry.status == "accepted" and entry.evidence
     again = {
         s.key
@@ -134,9 +136,9 @@ def test_suggestions_accept_and_dismiss_stick(db: Session) -> None:
     }
     assert first.key not in again and second.key not in again
     with pytest.raises(ValidationError, match="already"):
-        timeline_service.decide_suggestion(db, INVESTIGATOR, evidence, first.key, accept=True)
+        timeline_service.decide_suggestion(db, INVESTIGATOR, built.incident, first.key, accept=True)
     with pytest.raises(NotFound):
-        timeline_service.decide_suggestion(db, INVESTIGATOR, evidence, "nope", accept=True)
+        timeline_service.decide_suggestion(db, INVESTIGATOR, built.incident, "nope", accept=True)
     assert [e.id for e in timeline_service.list_timeline(db, incident_id)] == [entry.id]
 
 

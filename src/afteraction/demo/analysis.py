@@ -28,7 +28,7 @@ from afteraction.demo.story import StoryError, directory
 from afteraction.services import analysis as work
 from afteraction.services import interviews as iv
 from afteraction.services import timeline as timeline_service
-from afteraction.storage.analysis_bundle import IncidentEvidence, build_incident_evidence
+from afteraction.storage.analysis_bundle import IncidentEvidence
 from afteraction.storage.analysis_tables import AnalysisNote
 from afteraction.storage.evidence_tables import IncidentChannel, Message
 from afteraction.storage.tables import Incident, Person
@@ -95,10 +95,13 @@ def annotate_flagship(
             session, actor, incident_number, annotation_id=result.annotation.id
         )
         added += 2
-    evidence = build_incident_evidence(session, incident.id, with_history=False)
-    for suggestion in timeline_service.pending_suggestions(session, evidence)[:6]:
-        timeline_service.decide_suggestion(session, actor, evidence, suggestion.key, accept=True)
-        added += 1
+    evidence = timeline_service.workspace_evidence(session, incident.id)
+    chosen = [s.key for s in timeline_service.pending_suggestions(session, evidence)[:6]]
+    if chosen:
+        accepted = timeline_service.decide_suggestions(
+            session, actor, incident_number, chosen, accept=True
+        )
+        added += len(accepted)
     for i, note in enumerate(story.notes):
         cited = [
             {"type": "message", "id": _message(messages, ts, f"notes[{i}]")} for ts in note.cites

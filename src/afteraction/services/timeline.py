@@ -21,7 +21,7 @@ from afteraction.services import incidents as repo
 from afteraction.services.analysis import clean_text
 from afteraction.services.citations import check_evidence
 from afteraction.storage import audit
-from afteraction.storage.analysis_bundle import IncidentEvidence
+from afteraction.storage.analysis_bundle import IncidentEvidence, build_incident_evidence
 from afteraction.storage.analysis_tables import Annotation, TimelineEntry
 from afteraction.storage.evidence_tables import Message
 from afteraction.storage.tables import Incident
@@ -44,6 +44,12 @@ def decided_keys(session: Session, incident_id: int) -> set[str]:
     return {k for k in session.scalars(query) if k}
 
 
+def workspace_evidence(session: Session, incident_id: int) -> IncidentEvidence:
+    """The incident's evidence as the timeline and the workspace read it (no past
+    incidents): what suggestions are made from and what their links point to."""
+    return build_incident_evidence(session, incident_id, with_history=False)
+
+
 def pending_suggestions(session: Session, evidence: IncidentEvidence) -> list[SuggestedEvent]:
     """Suggestions not yet accepted or dismissed (a decision sticks via any of the
     suggestion's keys, so one taken before messages were merged still holds)."""
@@ -53,32 +59,34 @@ def pending_suggestions(session: Session, evidence: IncidentEvidence) -> list[Su
 
 
 def decide_suggestion(
-    session: Session, actor: Actor, evidence: IncidentEvidence, suggestion_key: str, *, accept: bool
+    session: Session, actor: Actor, key: str | int, suggestion_key: str, *, accept: bool
 ) -> TimelineEntry:
-    """Accept (a timeline entry with its evidence) or dismiss a suggestion, for good."""
-    return decide_suggestions(session, actor, evidence, [suggestion_key], accept=accept)[0]
+    """Accept (a timeline entry with its evidence) or dismiss a suggestion of incident `key`
+    (INC-42 or its number), for good."""
+    return decide_suggestions(session, actor, key, [suggestion_key], accept=accept)[0]
 
 
 def decide_suggestions(
     session: Session,
     actor: Actor,
-    evidence: IncidentEvidence,
+    key: str | int,
     suggestion_keys: Sequence[str],
     *,
     accept: bool,
 ) -> list[TimelineEntry]:
-    """Accept or dismiss several suggestions at once (the evidence is read once); refused
-    whole when one is unknown or already decided."""
+    """Accept or dismiss several suggestions of incident `key` at once (its evidence read
+    once); refused whole when one is unknown or already decided."""
     require_analysis(actor)
     if not suggestion_keys:
         raise ValidationError("choose at least one suggestion", field="key")
+    evidence = workspace_evidence(session, repo.get_incident(session, actor, key).id)
     done = decided_keys(session, evidence.incident_id)
     by_key = {key: s for s in suggest_timeline(evidence.bundle, evidence.context) for key in s.keys}
     chosen: dict[str, SuggestedEvent] = {}
-    for key in suggestion_keys:
-        suggestion = by_key.get(key)
+    for wanted in suggestion_keys:
+        suggestion = by_key.get(wanted)
         if suggestion is None:
-            raise NotFound("suggestion", key)
+            raise NotFound("suggestion", wanted)
         if not done.isdisjoint(suggestion.keys):
             raise ValidationError("this suggestion was already accepted or dismissed", field="key")
         chosen.setdefault(suggestion.key, suggestion)

@@ -15,7 +15,6 @@ from afteraction.services import incidents as repo
 from afteraction.services import interviews as iv
 from afteraction.services import timeline as timeline_service
 from afteraction.services.people import analyse_people
-from afteraction.storage.analysis_bundle import build_incident_evidence
 from afteraction.storage.analysis_tables import Interview
 from afteraction.storage.db import writing
 from afteraction.web import schemas as s
@@ -89,7 +88,7 @@ def unannotate(key: str, annotation_id: RowId, db: DbSession, actor: CurrentActo
 def timeline(key: str, db: DbSession, actor: CurrentActor) -> s.Timeline:
     """Accepted entries, and the suggestions not yet accepted or dismissed."""
     incident = repo.get_incident(db, actor, _key(key))
-    evidence = build_incident_evidence(db, incident.id, with_history=False)
+    evidence = timeline_service.workspace_evidence(db, incident.id)
     suggestions = timeline_service.pending_suggestions(db, evidence)
     return s.Timeline(
         items=[s.entry_read(e) for e in timeline_service.list_timeline(db, incident.id)],
@@ -125,11 +124,9 @@ def decide(
     """`decision` is accept or dismiss; body `{"key": suggestion key}`."""
     if decision not in ("accept", "dismiss"):
         raise ValidationError("decision is accept or dismiss", field="decision")
-    incident = repo.get_incident(db, actor, _key(key))
     with writing(db):
-        evidence = build_incident_evidence(db, incident.id, with_history=False)
         row = timeline_service.decide_suggestion(
-            db, actor, evidence, body.key, accept=decision == "accept"
+            db, actor, _key(key), body.key, accept=decision == "accept"
         )
         return s.entry_read(row)
 

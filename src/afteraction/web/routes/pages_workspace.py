@@ -28,7 +28,7 @@ from afteraction.services import incidents as repo
 from afteraction.services import people as people_service
 from afteraction.services import timeline as timeline_service
 from afteraction.storage import transcript as tx
-from afteraction.storage.analysis_bundle import IncidentEvidence, build_incident_evidence
+from afteraction.storage.analysis_bundle import IncidentEvidence
 from afteraction.storage.analysis_tables import NOTE_KINDS
 from afteraction.storage.tables import Incident
 from afteraction.web.deps import CurrentUser, DbSession
@@ -218,7 +218,7 @@ def timeline_page(key: str, request: Request, db: DbSession, user: CurrentUser) 
     if view not in TIMELINE_VIEWS:
         view = "narrative"
     value = request.query_params.get("value", "")[:200]
-    evidence = build_incident_evidence(db, page.incident.id, with_history=False)
+    evidence = timeline_service.workspace_evidence(db, page.incident.id)
     suggestions = timeline_service.pending_suggestions(db, evidence) if page.can_edit else []
     annotations = [a for a in work.list_annotations(db, page.incident.id) if a.message_id]
     people = sorted(evidence.bundle.people.values(), key=lambda p: p.name)
@@ -254,8 +254,7 @@ def decide(key: str, request: Request, db: DbSession, user: CurrentUser, form: F
     if not keys:
         return see_other(request, back, "Nothing chosen: tick the suggestions first.")
     with writing_as(db, user):
-        evidence = build_incident_evidence(db, incident.id, with_history=False)
-        rows = timeline_service.decide_suggestions(db, actor, evidence, keys, accept=accept)
+        rows = timeline_service.decide_suggestions(db, actor, incident.number, keys, accept=accept)
     n = len(rows)
     said = f"{n} suggestion{'' if n == 1 else 's'}"
     return see_other(
