@@ -152,14 +152,12 @@ def sources_command(
 
     Example: afteraction import sources --incident INC-42
     """
-    from afteraction.services import incidents as repo
     from afteraction.services.imports import sources as imports
 
     with state_of(ctx).session() as session:
 
         def action() -> SourceList:
-            incident_id = repo.get_incident(session, cli_actor(), incident).id if incident else None
-            found = imports.list_sources(session, incident_id=incident_id)
+            found = imports.visible_sources(session, cli_actor(), incident=incident or None)
             return SourceList(items=[source_read(s) for s in found])
 
         sources = run(action)

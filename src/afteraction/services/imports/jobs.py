@@ -1,7 +1,8 @@
-"""Import jobs whose worker died: a server or worker killed mid-import (kill -9, power cut,
-out of memory) leaves its job "running" with a heartbeat that stops. `fail_stale_jobs`
-fails every running job whose heartbeat is older than the timeout, with the reason, and
-deletes its upload, so a job is always queued, running (fresh heartbeat), complete or failed.
+"""Import jobs: which one a caller may see (`visible_job`), and those whose worker died.
+A server or worker killed mid-import (kill -9, power cut, out of memory) leaves its job
+"running" with a heartbeat that stops. `fail_stale_jobs` fails every running job whose
+heartbeat is older than the timeout, with the reason, and deletes its upload, so a job is
+always queued, running (fresh heartbeat), complete or failed.
 
 It runs when a web process or `afteraction worker` starts and every minute on the queue
 (`afteraction.jobs`), with the sweep of stage folders killed imports left
@@ -19,6 +20,8 @@ from pathlib import Path
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from afteraction.core.access import Actor
+from afteraction.core.errors import NotFound
 from afteraction.services.imports.kinds import discard_upload
 from afteraction.services.imports.stage_dirs import sweep_stage_dirs
 from afteraction.storage import import_jobs
@@ -27,6 +30,14 @@ from afteraction.storage.types import utcnow
 
 STOPPED = "the worker stopped while running this import; start it again"
 log = logging.getLogger(__name__)
+
+
+def visible_job(session: Session, actor: Actor, job_id: int) -> import_jobs.ImportJob:
+    """The import job, for an admin or the user who started it; NotFound to anyone else."""
+    job = import_jobs.get_job(session, job_id)
+    if not actor.is_admin and job.created_by_user_id != actor.user_id:
+        raise NotFound("import job", job_id)
+    return job
 
 
 def heartbeat_every(stale_after: float) -> float:

@@ -42,6 +42,7 @@ from afteraction.storage.evidence_tables import (
 )
 from afteraction.storage.models import Base
 from afteraction.storage.tables import AuditLog, Incident
+from afteraction.storage.visibility import visibility_clause
 
 Progress = Callable[[int, int | None, str], None]
 """progress(done, total_or_None, what) — called from long imports; must be cheap."""
@@ -221,11 +222,36 @@ def previous_summary(source: Source) -> ImportSummary:
     )
 
 
-def list_sources(session: Session, *, incident_id: int | None = None) -> list[Source]:
-    query = select(Source).order_by(Source.imported_at.desc(), Source.id.desc())
-    if incident_id is not None:
+def visible_sources(
+    session: Session,
+    actor: Actor,
+    *,
+    incident: str | int | None = None,
+    source_id: int | None = None,
+) -> list[Source]:
+    """Sources of no incident or of an incident the actor may see, newest first; only those
+    of `incident` (INC-42 or its number, NotFound unless visible) or the one `source_id`."""
+    query = (
+        select(Source)
+        .outerjoin(Incident, Incident.id == Source.incident_id)
+        .where(or_(Source.incident_id.is_(None), visibility_clause(actor)))
+        .order_by(Source.imported_at.desc(), Source.id.desc())
+    )
+    if incident is not None:
+        incident_id = incidents.get_incident(session, actor, incident).id
         query = query.where(Source.incident_id == incident_id)
+    if source_id is not None:
+        query = query.where(Source.id == source_id)
     return list(session.scalars(query))
+
+
+def remove_visible_source(session: Session, actor: Actor, source_id: int) -> SourceRemoval:
+    """Remove a source the actor may see, with everything it brought (NotFound otherwise);
+    inside the caller's write transaction."""
+    require_write(actor)
+    if not visible_sources(session, actor, source_id=source_id):
+        raise NotFound("source", source_id)
+    return remove_source_everything(session, actor, source_id)
 
 
 def remove_source(session: Session, actor: Actor, source_id: int) -> dict[str, int]:

@@ -28,15 +28,15 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
-from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile as StarletteUpload
 
 from afteraction.config import Settings
 from afteraction.core.access import Actor, require_write
-from afteraction.core.errors import NotFound, TooLarge, ValidationError
+from afteraction.core.errors import TooLarge, ValidationError
 from afteraction.services import incidents as repo
+from afteraction.services.imports.jobs import visible_job
 from afteraction.services.imports.kinds import (
     IMPORT_KINDS,
     check_options,
@@ -44,13 +44,10 @@ from afteraction.services.imports.kinds import (
     read_progress,
     sweep_uploads,
 )
-from afteraction.services.imports.sources import SourceRemoval, remove_source_everything
+from afteraction.services.imports.sources import remove_visible_source, visible_sources
 from afteraction.services.imports.transcripts import default_recording_start
 from afteraction.storage import import_jobs
 from afteraction.storage.db import writing
-from afteraction.storage.evidence_tables import Source
-from afteraction.storage.tables import Incident
-from afteraction.storage.visibility import visibility_clause
 from afteraction.web import schemas as s
 from afteraction.web.deps import CurrentActor, DbSession, queue_of
 from afteraction.web.schemas.common import RowId
@@ -234,13 +231,6 @@ def job_read(job: import_jobs.ImportJob) -> s.JobRead:
     )
 
 
-def visible_job(db: Session, actor: Actor, job_id: RowId) -> import_jobs.ImportJob:
-    job = import_jobs.get_job(db, job_id)
-    if not actor.is_admin and job.created_by_user_id != actor.user_id:
-        raise NotFound("import job", job_id)
-    return job
-
-
 IMPORT_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
@@ -318,23 +308,6 @@ def get_import(job_id: RowId, db: DbSession, actor: CurrentActor) -> s.JobRead:
     return job_read(visible_job(db, actor, job_id))
 
 
-def visible_sources(
-    db: Session, actor: Actor, *, incident: str | None = None, source_id: RowId | None = None
-) -> list[Source]:
-    """Sources of no incident or of an incident the actor may see, newest first."""
-    query = (
-        select(Source)
-        .outerjoin(Incident, Incident.id == Source.incident_id)
-        .where(or_(Source.incident_id.is_(None), visibility_clause(actor)))
-        .order_by(Source.imported_at.desc(), Source.id.desc())
-    )
-    if incident:
-        query = query.where(Source.incident_id == repo.get_incident(db, actor, incident).id)
-    if source_id is not None:
-        query = query.where(Source.id == source_id)
-    return list(db.scalars(query))
-
-
 @router.get("/sources", tags=["imports"], response_model=s.SourceList)
 def list_sources(db: DbSession, actor: CurrentActor, incident: str | None = None) -> s.SourceList:
     return s.SourceList(
@@ -342,18 +315,10 @@ def list_sources(db: DbSession, actor: CurrentActor, incident: str | None = None
     )
 
 
-def remove_visible_source(db: Session, actor: Actor, source_id: RowId) -> SourceRemoval:
-    """Remove a source the actor may see, in one transaction (nothing changes on failure)."""
-    require_write(actor)
-    with writing(db):
-        if not visible_sources(db, actor, source_id=source_id):
-            raise NotFound("source", source_id)
-        return remove_source_everything(db, actor, source_id)
-
-
 @router.delete("/sources/{source_id}", tags=["imports"], response_model=s.SourceRemovalRead)
 def delete_source(source_id: RowId, db: DbSession, actor: CurrentActor) -> s.SourceRemovalRead:
     """Remove a source with everything it brought. The answer lists the rows removed by
     table, the incidents the source had created that went with it (`incidents_removed`),
     and those kept because something else was attached or changed (`incidents_kept`)."""
-    return s.source_removal_read(remove_visible_source(db, actor, source_id))
+    with writing(db):
+        return s.source_removal_read(remove_visible_source(db, actor, source_id))

@@ -31,12 +31,14 @@ from starlette.datastructures import UploadFile
 from afteraction.core.access import Actor, require_write
 from afteraction.core.errors import AfteractionError, ValidationError
 from afteraction.services import users
+from afteraction.services.imports.jobs import visible_job
 from afteraction.services.imports.kinds import (
     IMPORT_KINDS,
     check_options,
     discard_upload,
     preview_slack,
 )
+from afteraction.services.imports.sources import remove_visible_source, visible_sources
 from afteraction.services.imports.transcripts import default_recording_start
 from afteraction.services.schemas import source_read
 from afteraction.storage import import_jobs
@@ -46,13 +48,16 @@ from afteraction.web.routes.api_imports import (
     job_read,
     options_of,
     queue_job,
-    remove_visible_source,
     start_import,
-    visible_job,
-    visible_sources,
     with_recording_start,
 )
-from afteraction.web.routes.pages_forms import can_write, errors_of, render_page, see_other
+from afteraction.web.routes.pages_forms import (
+    can_write,
+    errors_of,
+    render_page,
+    see_other,
+    writing_as,
+)
 from afteraction.web.routes.pages_incidents import FormDep
 from afteraction.web.schemas.common import RowId
 from afteraction.web.templating import render
@@ -259,7 +264,8 @@ def remove_source(source_id: RowId, request: Request, db: DbSession, user: Curre
     """Remove the source, then show the import page with what was removed and what was kept
     (incidents the source created that something else was attached to or that were changed)."""
     actor = users.actor_for(user)
-    removal = remove_visible_source(db, actor, source_id)
+    with writing_as(db, user):
+        removal = remove_visible_source(db, actor, source_id)
     page = _page(db, actor)
     page.removal = removal.as_dict()
     return render_page(request, "imports.html", page, user=user)
