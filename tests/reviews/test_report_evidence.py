@@ -41,12 +41,12 @@ def test_each_contributing_factor_lists_the_evidence_it_cites(db: Session) -> No
     entry = db.scalars(
         select(TimelineEntry)
         .where(TimelineEntry.incident_id == incident.id, TimelineEntry.status == "accepted")
-        .order_by(TimelineEntry.at)
+        .order_by(TimelineEntry.at, TimelineEntry.id)
     ).first()
     cue = db.scalars(
         select(TranscriptCue)
         .where(TranscriptCue.incident_id == incident.id)
-        .order_by(TranscriptCue.seq)
+        .order_by(TranscriptCue.seq, TranscriptCue.id)  # the first transcript's first
     ).first()
     risk = db.scalar(
         select(AnalysisNote).where(
