@@ -10,6 +10,7 @@ not become the bottleneck on a two-core machine. Benchmarks only.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import itertools
 import os
@@ -77,6 +78,21 @@ def start_server(
 
 def can_pin() -> bool:
     return len(os.sched_getaffinity(0)) >= 2
+
+
+def add_load_options(parser: argparse.ArgumentParser, *, requests: int, warmup: int) -> None:
+    """The options every load benchmark takes: --requests, --warmup, --rounds,
+    --concurrency and --no-pin (read back with `pinned`)."""
+    parser.add_argument("--requests", type=int, default=requests)
+    parser.add_argument("--warmup", type=int, default=warmup)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--no-pin", action="store_true", help="Do not pin server and client.")
+
+
+def pinned(args: argparse.Namespace) -> bool:
+    """Whether servers go on CPU 0 and the client on CPU 1."""
+    return not args.no_pin and can_pin()
 
 
 def serve_bytes(body_file: str, port: int, paths: list[str], media_type: str) -> None:

@@ -47,7 +47,17 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _load import HOST, Run, can_pin, drive, login, median_run, serve_bytes, start_server
+from _load import (
+    HOST,
+    Run,
+    add_load_options,
+    drive,
+    login,
+    median_run,
+    pinned,
+    serve_bytes,
+    start_server,
+)
 
 PATH = "/api/v1/incidents?limit=50"
 THROUGHPUT_TARGET = 0.40
@@ -238,12 +248,8 @@ def _verdict(ok: bool) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--incidents", type=int, default=10_000)
-    parser.add_argument("--requests", type=int, default=3_000)
-    parser.add_argument("--warmup", type=int, default=300)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--concurrency", type=int, default=32)
+    add_load_options(parser, requests=3_000, warmup=300)
     parser.add_argument("--page-requests", type=int, default=200)
-    parser.add_argument("--no-pin", action="store_true", help="Do not pin server and client.")
     parser.add_argument(
         "--uncached", action="store_true", help="Read cache off, against the same SQL bare."
     )
@@ -257,7 +263,7 @@ def main() -> None:
     sys.path.insert(0, str(Path(__file__).parent))
     from _data import build_database
 
-    pin = not args.no_pin and can_pin()
+    pin = pinned(args)
     workdir = Path(tempfile.mkdtemp(prefix="afteraction-bench-"))
     began = time.perf_counter()
     url = args.database_url or f"sqlite:///{workdir / 'bench.db'}"

@@ -32,7 +32,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _load import HOST, Run, can_pin, drive, login, median_run, serve_bytes, start_server
+from _load import (
+    HOST,
+    Run,
+    add_load_options,
+    drive,
+    login,
+    median_run,
+    pinned,
+    serve_bytes,
+    start_server,
+)
 
 PAGES = ("/incidents/INC-301", "/incidents/INC-301/transcript", "/incidents/INC-301/people")
 EMAIL, PASSWORD = "investigator@example.com", "afteraction-demo"
@@ -86,13 +96,9 @@ def build_demo(workdir: Path) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
-    parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--warmup", type=int, default=200)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--no-pin", action="store_true", help="Do not pin server and client.")
+    add_load_options(parser, requests=2000, warmup=200)
     args = parser.parse_args()
-    pin = not args.no_pin and can_pin()
+    pin = pinned(args)
     workdir = Path(tempfile.mkdtemp(prefix="afteraction-pages-"))
     url = build_demo(workdir)
     script = str(Path(__file__).resolve())
