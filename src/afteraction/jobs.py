@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any, TypeVar
 
@@ -111,8 +111,6 @@ def build_queue(settings: Settings) -> Queue:
 
     @huey.periodic_task(crontab(minute="*/5"), name="deliver_notifications")  # type: ignore[untyped-decorator]
     def deliver_notifications() -> dict[str, int]:
-        from dataclasses import asdict
-
         return _with_session(settings, lambda s: asdict(deliver_pending(s, settings)))
 
     @huey.periodic_task(crontab(day_of_week="1", hour="8", minute="0"), name="weekly_digests")  # type: ignore[untyped-decorator]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -147,8 +148,6 @@ async def _login_required(request: Request, _error: Exception) -> Response:
     target = request.url.path
     if request.url.query:
         target += "?" + request.url.query
-    from urllib.parse import quote
-
     return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
 
 

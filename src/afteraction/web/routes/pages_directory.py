@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -102,8 +103,6 @@ class ActionItemsPage:
 
     @property
     def return_to(self) -> str:
-        from urllib.parse import urlencode
-
         params = {k: v for k, v in (("status", self.status), ("owner", self.owner)) if v}
         return "/action-items" + ("?" + urlencode(params) if params else "")
 

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
@@ -126,8 +127,6 @@ def export(rows: Rows, fmt: str, name: str) -> Response | None:
             headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
         )
     if fmt == "json":
-        import orjson
-
         return Response(orjson.dumps(rows, default=str), media_type="application/json")
     if fmt:
         raise ValidationError(f"format must be csv or json, not {fmt!r}", field="format")
