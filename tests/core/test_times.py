@@ -147,6 +147,20 @@ def test_named_and_unknown_zones() -> None:
         times.parse_zone("+24:00")
 
 
+@pytest.mark.parametrize("name", ["Mars/Olympus", "Europe", "../etc/passwd", "+05:30"])
+def test_a_persons_zone_is_an_iana_name(name: str) -> None:
+    """One rule for a person's zone (the directory, the roster import, the analyses): an
+    IANA name or nothing; anything else is refused where it is given and ignored where read."""
+    assert times.check_zone_name("Europe/Paris") == "Europe/Paris"
+    assert times.check_zone_name("") is None and times.check_zone_name(None) is None
+    with pytest.raises(ValidationError, match="unknown time zone") as e:
+        times.check_zone_name(name)
+    assert e.value.field == "time_zone"
+    assert times.zone_or_none(name) is None
+    assert times.zone_named(name) == UTC
+    assert times.zone_named("Asia/Tokyo") == ZoneInfo("Asia/Tokyo")
+
+
 def test_showing_times() -> None:
     moment = datetime(2026, 5, 1, 12, 5, tzinfo=timezone(timedelta(hours=2)))
     assert times.display(moment) == "2026-05-01 10:05 UTC"

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from functools import lru_cache
 from typing import overload
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -217,12 +218,31 @@ def zone_word(word: str) -> tzinfo | None:
         return None
 
 
+@lru_cache(maxsize=512)
+def zone_or_none(name: str | None) -> ZoneInfo | None:
+    """The IANA zone called `name` (a person's zone), or None when it is empty or unknown
+    (never guessed). Cached: the analyses ask for the same few names per person."""
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return None
+
+
 def zone_named(name: str | None) -> tzinfo:
     """The IANA zone `name` (a person's display zone), or UTC when it is empty or unknown."""
-    try:
-        return ZoneInfo(name) if name else UTC
-    except (ZoneInfoNotFoundError, ValueError):
-        return UTC
+    return zone_or_none(name) or UTC
+
+
+def check_zone_name(name: str | None, field: str = "time_zone") -> str | None:
+    """A person's zone as given (an IANA name such as 'Europe/Paris'), None when empty, or
+    a ValidationError naming it when no such zone exists."""
+    if not name:
+        return None
+    if zone_or_none(name) is None:
+        raise ValidationError(f"unknown time zone {name!r}", field=field)
+    return name
 
 
 def in_zone(value: datetime, zone: tzinfo, fmt: str = "%Y-%m-%d %H:%M:%S %Z") -> str:

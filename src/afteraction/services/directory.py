@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from afteraction.core import incidents as rules
+from afteraction.core import times
 from afteraction.core.access import Actor, require_write
 from afteraction.core.errors import Conflict, NotFound, ValidationError
 from afteraction.storage import audit, source_people
@@ -124,18 +125,6 @@ def person_by_email(session: Session, email: str) -> Person | None:
     return session.scalar(select(Person).where(func.lower(Person.email) == email.strip().lower()))
 
 
-def _check_zone(zone: str | None) -> str | None:
-    if not zone:
-        return None
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError) as error:
-        raise ValidationError(f"unknown time zone {zone!r}", field="time_zone") from error
-    return zone
-
-
 def create_person(session: Session, actor: Actor, data: PersonInput) -> Person:
     require_write(actor)
     email = data.email.strip().lower() if data.email else None
@@ -157,7 +146,7 @@ def _new_person(data: PersonInput, email: str | None) -> Person:
     return Person(
         name=_name(data.name),
         email=email,
-        time_zone=_check_zone(data.time_zone),
+        time_zone=times.check_zone_name(data.time_zone),
         location=data.location,
         title=data.title,
         department=data.department,

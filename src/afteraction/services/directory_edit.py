@@ -17,12 +17,12 @@ from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from afteraction.core import incidents as rules
+from afteraction.core import times
 from afteraction.core.access import Actor, require_write
 from afteraction.core.errors import Conflict, NotFound, ValidationError
 from afteraction.services import interviews
 from afteraction.services.directory import (
     PersonInput,
-    _check_zone,
     _name,
     _slug,
     get_person,
@@ -217,7 +217,7 @@ def update_person(
         elif name == "email":
             person.email = _person_email(session, person, value)
         elif name == "time_zone":
-            person.time_zone = _check_zone(_optional_text(value))
+            person.time_zone = times.check_zone_name(_optional_text(value))
         elif name == "manager_id":
             if value is not None:
                 if int(value) == person.id:

@@ -15,11 +15,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from afteraction.core import times
 from afteraction.storage.analysis_tables import TimelineEntry
 from afteraction.storage.evidence_tables import (
     Channel,
@@ -302,15 +302,6 @@ def _mention_names(session: Session, ids: set[str]) -> dict[str, str]:
     return {row.external_id: row.name for row in session.execute(query)}
 
 
-def _zone(name: str | None) -> ZoneInfo | None:
-    if not name:
-        return None
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
-
-
 def _cards(
     session: Session,
     people: set[int],
@@ -372,7 +363,7 @@ def _card(
         days = (day - person.start_date).days
         tenure = f"{days // 365} y {(days % 365) // 30} m" if days >= 365 else f"{days} days"
         tenure = "not yet started" if days < 0 else tenure
-    zone = _zone(person.time_zone)
+    zone = times.zone_or_none(person.time_zone)
     local = at.astimezone(zone).strftime("%H:%M %a") if zone else "unknown"
     on_call = "unknown (no imported schedule)"
     if have_window and shifts:

@@ -30,7 +30,6 @@ from afteraction.core.analysis.people import (
     PeopleAnalysis,
     PersonFacts,
     page_in_incident,
-    zone_or_none,
 )
 from afteraction.core.analysis.suggestions import (
     KEYWORD_RULES,
@@ -42,6 +41,7 @@ from afteraction.core.analysis.suggestions import (
 )
 from afteraction.core.errors import NotFound
 from afteraction.core.evidence import JOIN_SUBTYPES, EvidenceBundle, MessageRecord
+from afteraction.core.times import zone_or_none
 
 KEY_PLAYER_SHARE = 0.15
 """A key player wrote at least this share of the people's messages..."""

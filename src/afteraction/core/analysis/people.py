@@ -46,7 +46,6 @@ from afteraction.core.analysis.people_context import (
     require_aware,
     team_fit_on,
     tenure_on,
-    zone_or_none,
 )
 from afteraction.core.analysis.people_rollup import (
     RepeatHelper,
@@ -557,5 +556,4 @@ __all__ = [
     "local_time",
     "page_in_incident",
     "require_aware",
-    "zone_or_none",
 ]

@@ -13,13 +13,13 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import lru_cache
 from typing import NamedTuple
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from afteraction.core.analysis.involvement import pages_from_log
 from afteraction.core.errors import ValidationError
 from afteraction.core.evidence import PageRecord, PersonRecord, ShiftRecord
+from afteraction.core.times import zone_or_none
 
 WORK_DAY_START_HOUR = 8
 WORK_DAY_END_HOUR = 20
@@ -71,17 +71,6 @@ class IncidentContext:
 def require_aware(value: datetime, name: str) -> None:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValidationError(f"{name} must be a timezone-aware datetime", field=name)
-
-
-@lru_cache(maxsize=512)
-def zone_or_none(name: str | None) -> ZoneInfo | None:
-    """The ZoneInfo for an IANA name, or None when the name is missing or unknown."""
-    if not name:
-        return None
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
 
 
 def page_in_incident(page: PageRecord, context: IncidentContext) -> bool:

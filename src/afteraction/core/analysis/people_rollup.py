@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from afteraction.core.analysis.people_context import IncidentContext, zone_or_none
+from afteraction.core.analysis.people_context import IncidentContext
+from afteraction.core.times import zone_or_none
 
 if TYPE_CHECKING:
     from afteraction.core.analysis.people import PersonFacts, _Walk

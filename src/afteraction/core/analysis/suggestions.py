@@ -30,7 +30,6 @@ from afteraction.core.analysis.people import (
     PersonFacts,
     analyze_people,
     page_in_incident,
-    zone_or_none,
 )
 from afteraction.core.evidence import (
     JOIN_SUBTYPES,
@@ -38,6 +37,7 @@ from afteraction.core.evidence import (
     MessageRecord,
     PersonRecord,
 )
+from afteraction.core.times import zone_or_none
 
 Evidence = tuple[str, ...]
 """("message", channel, ts) or ("page", external_id) or ("person", person_key)."""

@@ -8,24 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from datetime import date, datetime, timedelta, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from afteraction.core.errors import ValidationError
 from afteraction.core.evidence import MembershipRecord
 from afteraction.core.incidents import EXCLUDED_FROM_METRICS, require_aware
+from afteraction.core.times import zone_or_none
 
 NO_GROUP = "(none)"
 """Group key for incidents that name no service or no team."""
-
-
-def zone_or_none(name: str | None) -> ZoneInfo | None:
-    """The IANA zone called `name`, or None when it is empty or unknown (never guessed)."""
-    if not name:
-        return None
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        return None
 
 
 def require_zone(value: str | tzinfo) -> tzinfo:

@@ -28,7 +28,8 @@ from zoneinfo import ZoneInfo
 from afteraction.core.analysis.involvement import MERGE_WINDOW, Page, pages_from_log
 from afteraction.core.errors import ValidationError
 from afteraction.core.evidence import MembershipRecord, PageRecord, PersonRecord, ShiftRecord
-from afteraction.core.metrics._common import aware, teams_on, week_label, week_start, zone_or_none
+from afteraction.core.metrics._common import aware, teams_on, week_label, week_start
+from afteraction.core.times import zone_or_none
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,12 +33,12 @@ import dataclasses
 from datetime import date
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from afteraction.adapters.roster import Roster, match_identities, normalise_name, parse_roster
+from afteraction.core import times
 from afteraction.core.access import Actor
 from afteraction.core.errors import ImportFailed, ValidationError
 from afteraction.core.evidence import MembershipRecord, PersonRecord
@@ -188,7 +188,7 @@ def _update(session: Session, actor: Actor, person: Person, record: PersonRecord
         if value is None or value == "" or getattr(person, name) == value:
             continue
         if name == "time_zone":
-            _check_zone(value)
+            times.check_zone_name(value)
         before[name], after[name] = getattr(person, name), value
         setattr(person, name, value)
     if after:
@@ -202,13 +202,6 @@ def _update(session: Session, actor: Actor, person: Person, record: PersonRecord
             after=after,
         )
     return bool(after)
-
-
-def _check_zone(zone: str) -> None:
-    try:
-        ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError) as error:
-        raise ValidationError(f"unknown time zone {zone!r}", field="time_zone") from error
 
 
 def _managers(
