@@ -95,6 +95,21 @@ def pinned(args: argparse.Namespace) -> bool:
     return not args.no_pin and can_pin()
 
 
+def serve_real(database_url: str, port: int, *, read_cache: bool = True) -> None:
+    """The real app on `database_url` (development settings, in-memory job queue), with its
+    read and page caches on or off, under uvicorn like the bare servers."""
+    import uvicorn
+
+    from afteraction.config import development_settings
+    from afteraction.web.app import create_app
+
+    settings = development_settings(
+        database_url=database_url, queue_url="memory:", read_cache=read_cache
+    )
+    uvicorn.run(create_app(settings), host=HOST, port=port, log_level="warning",
+                access_log=False, workers=1)  # fmt: skip
+
+
 def serve_bytes(body_file: str, port: int, paths: list[str], media_type: str) -> None:
     """A bare Starlette app answering each of `paths` with the same bytes from memory."""
     import uvicorn

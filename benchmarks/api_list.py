@@ -56,6 +56,7 @@ from _load import (
     median_run,
     pinned,
     serve_bytes,
+    serve_real,
     start_server,
 )
 
@@ -68,19 +69,6 @@ PAGE_TARGET_MS = 50.0
 
 
 # -- servers (run in subprocesses) ---------------------------------------------------------------
-
-
-def serve_real(database_url: str, port: int, *, read_cache: bool = True) -> None:
-    import uvicorn
-
-    from afteraction.config import development_settings
-    from afteraction.web.app import create_app
-
-    settings = development_settings(
-        database_url=database_url, queue_url="memory:", read_cache=read_cache
-    )
-    app = create_app(settings)
-    uvicorn.run(app, host=HOST, port=port, log_level="warning", access_log=False, workers=1)
 
 
 def serve_bare(body_file: str, port: int) -> None:

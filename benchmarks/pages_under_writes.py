@@ -41,6 +41,7 @@ from _load import (
     median_run,
     pinned,
     serve_bytes,
+    serve_real,
     start_server,
 )
 
@@ -48,19 +49,6 @@ PAGES = ("/incidents/INC-301", "/incidents/INC-301/transcript", "/incidents/INC-
 EMAIL, PASSWORD = "investigator@example.com", "afteraction-demo"
 THROUGHPUT_TARGET = 0.50
 P99_TARGET_MS = 30.0
-
-
-def serve_real(database_url: str, port: int, *, read_cache: bool = True) -> None:
-    import uvicorn
-
-    from afteraction.config import development_settings
-    from afteraction.web.app import create_app
-
-    settings = development_settings(
-        database_url=database_url, queue_url="memory:", read_cache=read_cache
-    )
-    uvicorn.run(create_app(settings), host=HOST, port=port, log_level="warning",
-                access_log=False, workers=1)  # fmt: skip
 
 
 class Writer(threading.Thread):
