@@ -34,6 +34,7 @@ from afteraction.storage.bound_rows import (
     COLUMNS,
     STAGE_TABLE,
     placeholders,
+    stored_null,
     stored_raw,
     stored_values,
 )
@@ -370,7 +371,8 @@ def _raw_rule(row: dict[str, Any]) -> dict[str, Any]:
 
 # -- staging: rows a parser process wrote to a file of its own (`bound_rows.StageFile`) --
 _STAGE_COPY = (
-    f"INSERT INTO messages ({', '.join(COLUMNS)}) SELECT ?, ?, {', '.join(CHANNEL_COLUMNS)} "
+    f"INSERT INTO messages ({', '.join(COLUMNS)}) "
+    f"SELECT ?, ?, {', '.join(stored_null(name, name) for name in CHANNEL_COLUMNS)} "
     'FROM "{schema}".' + STAGE_TABLE + " WHERE rowid BETWEEN ? AND ?"
 )
 
