@@ -89,3 +89,33 @@ def test_fast_path_serves_hits_without_the_app(client: TestClient, db: Session) 
         client.get("/api/v1/incidents?limit=5", headers={"Authorization": "Bearer x"}).status_code
         == 401
     )
+
+
+def test_a_read_reads_the_database_token_once(client: TestClient, db: Session) -> None:
+    """The fast path and the route of one GET share the token: reading it is a query on
+    the event loop, and a second read under load waited for the GIL behind the workers."""
+    make_user(db, "admin@example.com", "admin")
+    login(client, "admin@example.com")
+    issued = client.post("/api/v1/tokens", json={"name": "bench"}).json()
+    headers = {"Authorization": f"Bearer {issued['token']}"}
+    client.get("/api/v1/incidents", headers=headers)  # the token's principal is now known
+    detector = client.app.state.read_cache.detector  # type: ignore[attr-defined]
+    reads: list[str] = []
+    original = detector.token
+
+    def counted() -> str:
+        reads.append(original())
+        return reads[-1]
+
+    detector.token = counted
+    try:
+        client.post("/api/v1/incidents", json={"title": "new", "severity": "SEV2"})
+        reads.clear()
+        miss = client.get("/api/v1/incidents", headers=headers)  # after a write: a miss
+        assert miss.json()["total"] == 1
+        assert len(reads) == 1
+        reads.clear()
+        client.get("/api/v1/incidents", headers=headers)  # a hit, sent by the fast path
+        assert len(reads) == 1
+    finally:
+        detector.token = original

@@ -87,7 +87,7 @@ class CachedReads:
                 break
         if bearer is None:
             return None
-        token = self.cache.token()
+        token = self.cache.request_token(scope)
         actor: Actor | None = self.cache.get(actor_key(bearer), token)
         if actor is None:
             return None

@@ -39,7 +39,7 @@ def cached_read(
     while the database is unchanged (the app's `ReadCache`: any commit empties it). The
     token is read before computing, so a commit during the computation is never hidden."""
     cache = request.app.state.read_cache
-    token = cache.token()
+    token = cache.request_token(request.scope)
     query = request.scope.get("query_string", b"").decode("latin-1")
     if ignore:
         query = "&".join(part for part in query.split("&") if part.split("=", 1)[0] not in ignore)

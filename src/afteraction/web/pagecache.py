@@ -131,7 +131,7 @@ def _serve(
                 pass  # served through the app each time, which decides
         return response
 
-    found = _fresh(cache, key, cache.token())
+    found = _fresh(cache, key, cache.request_token(request.scope))
     if found is None:
         if release is not None:
             release()
@@ -169,7 +169,7 @@ class CachedPages:
         csrf = session.get("csrf")
         if not isinstance(csrf, str) or not csrf or "notice" in session:
             return None
-        token = self.cache.token()
+        token = self.cache.request_token(scope)
         try:
             actor = cached_session_actor(Request(scope), token)
         except LoginRequired:

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Hashable, MutableMapping
 from typing import Any
 
 from afteraction.storage.changes import ChangeDetector
+
+# Where a request's database token is kept in its ASGI scope (`request_token`).
+_REQUEST_TOKEN = "afteraction_read_token"
 
 
 class ReadCache:
@@ -29,6 +32,22 @@ class ReadCache:
     def token(self) -> str:
         """The current database token; read it before computing what you will `put`."""
         return self.detector.token()
+
+    def request_token(self, scope: MutableMapping[str, Any]) -> str:
+        """The database token of one GET request, read at its first use and kept in the
+        request's scope, so that the middleware that looks for a cached answer and the
+        route that computes it read the database once. On SQLite the read is on the event
+        loop, and each one waits for the GIL while worker threads compute other requests'
+        pages: under load, reading it twice cost the loop more than the read itself. A
+        request that may write reads a fresh token each time (its own write must not be
+        answered from before it)."""
+        if scope.get("method") not in ("GET", "HEAD"):
+            return self.token()
+        state = scope.setdefault("state", {})
+        token = state.get(_REQUEST_TOKEN)
+        if token is None:
+            token = state[_REQUEST_TOKEN] = self.token()
+        return str(token)
 
     def get(self, key: Hashable, token: str) -> Any:
         if not self.enabled:

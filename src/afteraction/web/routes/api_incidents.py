@@ -86,7 +86,10 @@ async def list_incidents(
     empties it (see `afteraction.web.readcache`)."""
     cache: ReadCache = request.app.state.read_cache
     waits = cache.detector.waits  # a query on PostgreSQL: not on the event loop
-    token = await run_in_threadpool(cache.token) if waits else cache.token()
+    scope = request.scope
+    token = (
+        await run_in_threadpool(cache.request_token, scope) if waits else cache.request_token(scope)
+    )
     actor = known_actor(request, token)
     query = request.scope.get("query_string", b"").decode("latin-1")
     if actor is not None:
