@@ -68,8 +68,7 @@ def check(
     else:
         for f in result.findings:
             state = " (dismissed)" if f.dismissed else ""
-            say(f"line {f.line}, column {f.column}: {f.kind}{state} {f.text!r}: {f.message}")
-            say(f"    evidence: {f.evidence}")
+            _say_claim(f.line, f.column, f"{f.kind}{state}", f.text, f.message, f.evidence)
             say(f"    {f.suggestion}")
         say(
             f"{result.incident} version {result.version}: {result.open} open claim finding(s), "
@@ -138,7 +137,13 @@ def _list_open(pending: NeedsConfirmation) -> None:
     for f in pending.findings:
         say(f"line {f.line}, column {f.column}: language ({f.category}) {f.text!r}: {f.message}")
     for c in pending.claims:
-        say(f"line {c.line}, column {c.column}: {c.kind} {c.text!r}: {c.message}")
-        say(f"    evidence: {c.evidence}")
+        _say_claim(c.line, c.column, c.kind, c.text, c.message, c.evidence)
     for name in pending.check.unfilled:
         say(f"unfilled section: {name}")
+
+
+def _say_claim(line: int, column: int, label: str, text: str, message: str, evidence: str) -> None:
+    """A claim finding as `report check` and `report publish` both print it: where, what
+    the draft says and why, then the evidence it disagrees with."""
+    say(f"line {line}, column {column}: {label} {text!r}: {message}")
+    say(f"    evidence: {evidence}")
