@@ -33,7 +33,7 @@ def test_transcript_merges_sources_and_renders_safely(
     )  # the reply is folded
     card = page.select_one(f"#m{built.messages['ana1']} .hovercard").get_text(" ")
     assert "SRE" in card and "Payments" in card and "on call" in card
-    assert page.select("details.annotate") == []  # viewers read only
+    assert page.select(".annotate, a.annotate-link") == []  # viewers read only
     offered = [o.get_text() for o in page.select("#tperson option")]
     assert offered == ["anyone", "Ana Ortiz", "Ben Cho", "Cy Dale", "Dee Unknown"]  # names
     ben = client.get(
@@ -211,7 +211,12 @@ def test_call_cues_are_in_the_transcript_and_annotated_like_messages(
     assert item.select_one(".author").get_text() == "Ana Ortiz"
     times_shown = [li.time["datetime"] for li in page.select("#transcript > li.item")]
     assert times_shown == sorted(times_shown)  # in time order with the messages
-    assert item.select_one("details.annotate input[name=cue_id]")["value"] == str(cue)
+    link = item.select_one("a.annotate-link")  # a link per item, one form on the page
+    assert (link["data-field"], link["data-id"]) == ("cue_id", str(cue))
+    assert item.select("form") == [] and len(page.select("form#annotate-form")) == 1
+    opened = soup(client.get(url + link["href"]))  # without JavaScript: the item's own form
+    assert opened.select_one(f"#c{cue} form.annotate input[name=cue_id]")["value"] == str(cue)
+    assert len(opened.select("form.annotate input[name=cue_id]")) == 1
     form = post_form(
         client,
         f"/incidents/INC-{built.incident}/annotations",

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -156,8 +157,25 @@ def transcript_page(key: str, request: Request, db: DbSession, user: CurrentUser
         },
         "next": window.next_cursor,
         "cite_into": cite_targets(db, page),
+        **_annotating(params),
     }
     return render_page(request, "workspace_transcript.html", page, user=user)
+
+
+_ANNOTATE_FIELDS = {"m": "message_id", "c": "cue_id"}
+
+
+def _annotating(params: Any) -> dict[str, Any]:
+    """Which item's annotate form is open (`?annotate=m<message id>` or `c<cue id>`, the
+    no-JavaScript way: each item has a link, not a form of its own) and the query the
+    links add to. With JavaScript the one form on the page moves to the item instead."""
+    value = params.get("annotate", "")
+    field = _ANNOTATE_FIELDS.get(value[:1])
+    number = value[1:]
+    return {
+        "annotate_open": (field, int(number)) if field and number.isdigit() else None,
+        "annotate_query": urlencode([(k, v) for k, v in params.multi_items() if k != "annotate"]),
+    }
 
 
 # -- timeline --------------------------------------------------------------------------------
@@ -346,7 +364,8 @@ def people_page(key: str, request: Request, db: DbSession, user: CurrentUser) ->
 def annotate_form(
     key: str, request: Request, db: DbSession, user: CurrentUser, form: FormDep
 ) -> Response:
-    """The no-JavaScript way to annotate: a small form under each message and cue."""
+    """Annotating with the mouse or without JavaScript: the transcript's annotate form
+    (`_annotating`) posts here."""
     actor = users.actor_for(user)
     cue_id = form.integer("cue_id")
     with writing_as(db, user):

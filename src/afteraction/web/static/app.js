@@ -247,3 +247,43 @@
     }
   });
 })();
+
+// Annotating with the mouse: each transcript item has an "Annotate" link, and the page has
+// one annotate form, which moves under the item whose link is clicked (without JavaScript
+// the link reloads the page with that item's own form open). One form instead of a form
+// per item keeps a 200-message screen light.
+(function () {
+  "use strict";
+  var form = document.getElementById("annotate-form");
+  if (!form) return;
+  var target = form.querySelector('input[type="hidden"][name="message_id"]');
+  var opener = null;
+  function close() {
+    form.hidden = true;
+    if (opener) { opener.hidden = false; opener.focus(); opener = null; }
+  }
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a.annotate-link");
+    if (link) {
+      event.preventDefault();
+      if (opener) opener.hidden = false;
+      opener = link;
+      target.name = link.dataset.field;
+      target.value = link.dataset.id;
+      form.reset();
+      target.value = link.dataset.id;
+      link.hidden = true;
+      link.parentNode.insertBefore(form, link.nextSibling);
+      form.hidden = false;
+      form.querySelector("select").focus();
+      return;
+    }
+    if (event.target.closest && event.target.closest("[data-annotate-cancel]")) {
+      event.preventDefault();
+      close();
+    }
+  });
+  form.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") { event.stopPropagation(); close(); }
+  });
+})();
