@@ -64,8 +64,15 @@ def test_a_transcript_upload_places_cues_from_its_recording_start(
         2026, 10, 27, 15, 0, 2, 310000, tzinfo=UTC
     )
     other = admin.post("/api/v1/incidents", json=body).json()["id"]
-    by_default = _upload(admin, "transcript", path, incident=other)
-    assert by_default["options"]["recording_start"] == started  # the incident's start
+    by_default = _upload(admin, "transcript", path, incident=other)  # the incident's start
+    assert any(f"{other}'s start" in w for w in by_default["summary"]["warnings"])
+    db.rollback()  # a new snapshot: the upload committed after this session last read
+    cues = db.scalars(
+        select(TranscriptCue.at).where(TranscriptCue.source_id == by_default["source_id"])
+    )
+    assert min(times.from_storage(at) for at in cues if at is not None) == datetime(
+        2026, 10, 20, 20, 25, 2, 310000, tzinfo=UTC
+    )
     bad = admin.post(
         "/api/v1/imports",
         data={"kind": "transcript", "incident": other, "recording_start": "20:25"},

@@ -194,7 +194,11 @@ def transcript_command(
     ] = None,
     recording_start: Annotated[
         str | None,
-        typer.Option("--recording-start", help="When the recording started (ISO 8601)."),
+        typer.Option(
+            "--recording-start",
+            help="When the recording started (ISO 8601 with an offset). Default: the start "
+            "a Zoom file name says, else the incident's start (the summary says which).",
+        ),
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:

@@ -15,7 +15,7 @@ from afteraction.services import incidents as repo
 from afteraction.services import interviews
 from afteraction.services.imports.roster import import_roster
 from afteraction.services.imports.sources import remove_source
-from afteraction.services.imports.transcripts import import_transcript
+from afteraction.services.imports.transcripts import import_transcript, recording_start_for
 from afteraction.storage.db import writing
 from afteraction.storage.evidence_tables import Source, TranscriptCue
 from afteraction.storage.tables import Person, Reference
@@ -39,12 +39,14 @@ def _import(db: Session, path: Path, **options: object):  # type: ignore[no-unty
 
 
 def test_review_meeting_cues_and_speakers(db: Session, incident: str) -> None:
-    summary = _import(db, VTT, incident=incident)
+    start = datetime(2026, 10, 27, 15, tzinfo=UTC)
+    summary = _import(db, VTT, incident=incident, recording_start=start)
     assert summary.counts["cues"] == 40 and summary.counts["speakers matched"] == 14
     assert summary.unmatched == [] and summary.warnings == ["1 cue(s) without a speaker"]
     cues = list(db.scalars(select(TranscriptCue).order_by(TranscriptCue.seq)))
     assert cues[0].speaker == "Sarah Cohen" and cues[0].person_id is not None
-    assert cues[0].start_seconds == pytest.approx(2.31) and cues[0].at is None
+    assert cues[0].start_seconds == pytest.approx(2.31)
+    assert cues[0].at == datetime(2026, 10, 27, 15, 0, 2, 310000, tzinfo=UTC)
     unattributed = [c for c in cues if c.speaker is None]
     assert len(unattributed) == 1 and unattributed[0].person_id is None
 
@@ -110,6 +112,42 @@ def test_unknown_speakers_are_listed_and_references_found(
         remove_source(db, SYSTEM, second.source_id)
         remove_source(db, SYSTEM, summary.source_id)
     assert count(db, Person) == people_before
+
+
+def test_without_a_recording_start_the_cues_start_with_the_incident_and_it_is_said(
+    db: Session,
+) -> None:
+    """The one rule of where cues fall when no start is given, for every entry point: a
+    Zoom file name's start, else the incident's start (said in the summary), else none
+    (said too)."""
+    started = datetime(2026, 10, 20, 20, 25, tzinfo=UTC)
+    with writing(db):
+        shape = repo.IncidentInput(title="t", severity="SEV2", milestones={"started": started})
+        with_start, _ = repo.declare(db, SYSTEM, shape)
+    summary = _import(db, VTT, incident=with_start.public_id)
+    first = db.scalar(select(TranscriptCue).order_by(TranscriptCue.seq))
+    assert first is not None and first.at == datetime(2026, 10, 20, 20, 25, 2, 310000, tzinfo=UTC)
+    assert any(
+        "no recording start given" in w and f"{with_start.public_id}'s start" in w
+        for w in summary.warnings
+    )
+    with writing(db):
+        source = db.get(Source, summary.source_id)
+        assert source is not None and source.options["recording_start"] == started.isoformat()
+
+    start, why = recording_start_for(with_start, None, "GMT20261021-093000_Recording.vtt")
+    assert start == datetime(2026, 10, 21, 9, 30, tzinfo=UTC) and why is None
+    given = datetime(2026, 10, 22, tzinfo=UTC)
+    assert recording_start_for(with_start, given, "GMT20261021-093000_Recording.vtt") == (
+        given,
+        None,
+    )
+    with writing(db):
+        without, _ = repo.declare(db, SYSTEM, repo.IncidentInput(title="u", severity="SEV3"))
+        without.declared_at = without.started_at = without.detected_at = None
+        start, why = recording_start_for(without, None, "review.vtt")
+        db.rollback()
+    assert start is None and why is not None and "no time of day" in why
 
 
 def test_same_file_twice_adds_nothing(db: Session, incident: str) -> None:

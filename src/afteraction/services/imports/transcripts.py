@@ -3,12 +3,17 @@ cues attached to an incident under one `Source`, or as the transcript of one of 
 interviews (`interview=`), which is confidential: it is stored by `services.interviews`
 as the interview's own cues, with no `Source`, no speakers matched and no references.
 
-Lives here: `import_transcript`, `default_recording_start`. Does not live here: parsing
-(`adapters.transcripts`), commits (the caller wraps the call in `with writing(session):`).
+Lives here: `import_transcript` and the rule of where its cues are placed in time
+(`recording_start_for`, which the import form shows as its default). Does not live here:
+parsing (`adapters.transcripts`), commits (the caller wraps the call in
+`with writing(session):`).
 
 Files ending in `.vtt` are WebVTT; anything else is read as a Zoom chat export. Each cue
-keeps its offsets; its absolute time is `recording_start` + offset when the start is known
-(given, or read from a Zoom `GMT<date>-<time>` file name), else empty. Speakers are matched
+keeps its offsets; its absolute time is the recording start + offset. The start is the one
+given, else the one a Zoom `GMT<date>-<time>` file name says, else the incident's start,
+and the summary says so (every entry point, the CLI, the API and the page, gets the same
+answer); with none of them the cues keep only their offsets, and the summary says that too.
+An interview's transcript takes no incident start (an interview comes later). Speakers are matched
 to people (`_people.resolve_identities`, system "transcript", the speaker's name as the
 identity: a speaker seen before, else the full name — two words or more, accents and case
 ignored, a trailing "(Company)" ignored, one person only); a speaker matching nobody
@@ -57,6 +62,7 @@ from afteraction.storage import privacy
 from afteraction.storage.analysis_bundle import build_incident_evidence
 from afteraction.storage.evidence import insert_rows, merge_references
 from afteraction.storage.evidence_tables import TranscriptCue
+from afteraction.storage.tables import Incident
 
 KIND = "transcript"
 SPEAKER_SYSTEM = "transcript"
@@ -100,9 +106,10 @@ def import_transcript(
             session, actor, path, raw, target.public_id, interview, recording_start
         )
     checksum = checksum_bytes(raw)
+    start, why = recording_start_for(target, recording_start, path.name)
     options = {
         "incident": target.public_id,
-        "recording_start": recording_start.astimezone(UTC).isoformat() if recording_start else None,
+        "recording_start": start.astimezone(UTC).isoformat() if start else None,
     }
     previous = find_previous(session, kind=KIND, checksum=checksum, options=options)
     if previous is not None:
@@ -110,7 +117,9 @@ def import_transcript(
         summary.incident = target.public_id
         return summary
     summary = ImportSummary(kind=KIND, source_id=None, origin=str(path), incident=target.public_id)
-    cues = read_cues(path, raw, recording_start, summary.warnings)
+    if why:
+        summary.warnings.append(why)
+    cues = read_cues(path, raw, start, summary.warnings)
     source = start_source(
         session,
         actor,
@@ -159,8 +168,33 @@ def _for_interview(
 
 
 def default_recording_start(session: Session, actor: Actor, incident: str) -> datetime | None:
-    """The recording start an import form offers for `incident`: the incident's start."""
+    """The recording start an import form offers for `incident`: the start its cues get
+    when none is given (`recording_start_for`), the incident's."""
     return repo.start_of(repo.get_incident(session, actor, incident))
+
+
+def recording_start_for(
+    incident: Incident, given: datetime | None, file_name: str
+) -> tuple[datetime | None, str | None]:
+    """(the start an incident transcript's cues are placed from, and a warning when it was
+    not given): the start given, else the one a Zoom file name says, else the incident's
+    start, else none (the cues keep only their offsets)."""
+    if given is not None:
+        return given, None
+    from_name = zoom_recording_start(file_name)
+    if from_name is not None:
+        return from_name, None
+    started = repo.start_of(incident)
+    if started is not None:
+        return started, (
+            f"no recording start given: cues placed from {incident.public_id}'s start "
+            f"({started.astimezone(UTC).isoformat()}); import again with the recording's "
+            "real start to place them exactly"
+        )
+    return None, (
+        f"no recording start given and {incident.public_id} has no start: cues keep only "
+        "their offsets into the recording, with no time of day"
+    )
 
 
 def _read(path: Path) -> bytes:

@@ -45,7 +45,6 @@ from afteraction.services.imports.kinds import (
     sweep_uploads,
 )
 from afteraction.services.imports.sources import remove_visible_source, visible_sources
-from afteraction.services.imports.transcripts import default_recording_start
 from afteraction.storage import import_jobs
 from afteraction.storage.db import writing
 from afteraction.web import schemas as s
@@ -112,23 +111,14 @@ def options_of(
     return options
 
 
-def with_recording_start(
-    db: Session, actor: Actor, kind: str, options: dict[str, Any]
-) -> dict[str, Any]:
-    """A transcript's options with its recording start: the one given, else the incident's
-    start (what the page's form offers); another kind given one is refused."""
-    if kind != "transcript":
-        if options.get("recording_start"):
-            raise ValidationError(
-                "recording_start is for a transcript import only", field="recording_start"
-            )
-        return options
-    if options.get("incident") and not options.get("recording_start"):
-        start = default_recording_start(db, actor, options["incident"])
-        db.rollback()
-        if start is not None:
-            options["recording_start"] = start.isoformat()
-    return options
+def check_recording_start(kind: str, options: dict[str, Any]) -> None:
+    """Only a transcript takes a recording start. One not given is the import's to choose
+    (`transcripts.recording_start_for`: a Zoom file name's, else the incident's start), so
+    that the CLI, the API and the page place the same file's cues alike."""
+    if kind != "transcript" and options.get("recording_start"):
+        raise ValidationError(
+            "recording_start is for a transcript import only", field="recording_start"
+        )
 
 
 async def start_import(
@@ -298,7 +288,7 @@ async def create_import(request: Request, db: DbSession, upload: UploadDep) -> s
         text_field(form, "recording_start"),
     )
     kind = text_field(form, "kind") or "slack"
-    options = await run_in_threadpool(with_recording_start, db, upload.actor, kind, options)
+    check_recording_start(kind, options)
     job = await start_import(request, db, upload.actor, kind=kind, file=file, options=options)
     return s.ImportQueued(job=job.id, status_url=f"/api/v1/imports/{job.id}")
 

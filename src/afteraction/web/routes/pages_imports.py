@@ -45,11 +45,11 @@ from afteraction.storage import import_jobs
 from afteraction.storage.tables import User
 from afteraction.web.deps import CurrentUser, DbSession
 from afteraction.web.routes.api_imports import (
+    check_recording_start,
     job_read,
     options_of,
     queue_job,
     start_import,
-    with_recording_start,
 )
 from afteraction.web.routes.pages_forms import (
     can_write,
@@ -156,8 +156,7 @@ async def upload(request: Request, db: DbSession, sent: UploadDep) -> Response:
             values["until"],
             values["recording_start"],
         )
-        options = await run_in_threadpool(with_recording_start, db, actor, kind, options)
-        values["recording_start"] = options.get("recording_start", "")
+        check_recording_start(kind, options)
         job = await start_import(
             request, db, actor, kind=kind, file=file, options=options, queue=not preview
         )
