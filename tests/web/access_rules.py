@@ -276,7 +276,10 @@ RULES: dict[str, str] = {
     f"POST {_AI}/interviews/{{interview_id}}/quotes": "edit_interview",
     # -- imports and reports (API) -----------------------------------------------------------
     f"POST {_A}/imports": "writer",
+    f"GET {_A}/imports": "signed_in",  # each sees their own jobs, an admin all
     f"GET {_A}/imports/{{job_id}}": "job_owner",
+    f"POST {_A}/imports/{{job_id}}/confirm": "write_job",
+    f"POST {_A}/imports/{{job_id}}/discard": "write_job",
     f"GET {_A}/sources": "signed_in",
     f"DELETE {_A}/sources/{{source_id}}": "remove_source",
     f"GET {_AI}/report": "read_report",

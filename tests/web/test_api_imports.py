@@ -114,6 +114,7 @@ def test_private_incident_sources_and_others_jobs_are_hidden(
     with TestClient(app) as other:
         login(other, "viewer@example.com")
         assert other.get("/api/v1/sources").json()["items"] == []
+        assert other.get("/api/v1/imports").json()["items"] == []  # not theirs
         assert other.get(job["status_url"]).status_code == 404
         assert other.delete(f"/api/v1/sources/{source_id}").status_code == 403
         assert upload(other).status_code == 403
@@ -149,3 +150,39 @@ def test_imports_page_upload_job_page_and_remove(admin: TestClient) -> None:
         f"/imports/sources/{source_id}/remove", headers={"X-CSRF-Token": ""}, data={}
     )
     assert no_csrf.status_code == 403
+
+
+def test_the_api_previews_confirms_and_discards_as_the_page_does(
+    admin: TestClient, app, db: Session
+) -> None:
+    """`preview=true` imports nothing and waits; confirm imports what was previewed, discard
+    drops the upload; both answer with the job, and a job no longer waiting is refused."""
+    waiting = upload(admin, preview="true")
+    assert waiting.status_code == 202, waiting.text
+    job = admin.get(waiting.json()["status_url"]).json()
+    assert job["status"] == "preview" and job["summary"] is None
+    assert job["preview"]["channels"][0]["messages"] == 2  # counted, not imported
+    assert admin.get("/api/v1/sources").json()["items"] == []
+    listed = admin.get("/api/v1/imports").json()["items"]
+    assert [j["id"] for j in listed] == [job["id"]] and listed[0]["status"] == "preview"
+
+    confirmed = admin.post(f"/api/v1/imports/{job['id']}/confirm")
+    assert confirmed.status_code == 200, confirmed.text
+    done = admin.get(waiting.json()["status_url"]).json()
+    assert done["status"] == "complete" and done["summary"]["counts"]["messages"] == 2
+    again = admin.post(f"/api/v1/imports/{job['id']}/confirm")
+    assert again.status_code == 422 and "not waiting in preview" in again.text
+
+    other = upload(admin, preview="true").json()
+    dropped = admin.post(f"/api/v1/imports/{other['job']}/discard")
+    assert dropped.status_code == 200
+    assert dropped.json()["status"] == "failed"
+    assert dropped.json()["error"] == "discarded after the preview"
+    assert [j["id"] for j in admin.get("/api/v1/imports?limit=1").json()["items"]] == [other["job"]]
+    refused = upload(admin, preview="true", kind="roster")
+    assert refused.status_code == 422 and "only a Slack export" in refused.text
+
+    make_user(db, "viewer@example.com", "viewer")
+    with TestClient(app) as viewer:
+        login(viewer, "viewer@example.com")
+        assert viewer.post(f"/api/v1/imports/{other['job']}/confirm").status_code in (403, 404)

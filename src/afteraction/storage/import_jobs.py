@@ -106,9 +106,17 @@ def get_job(session: Session, job_id: int) -> ImportJob:
 
 
 def list_jobs(
-    session: Session, *, limit: int | None = 20, statuses: tuple[str, ...] | None = None
+    session: Session,
+    *,
+    limit: int | None = 20,
+    statuses: tuple[str, ...] | None = None,
+    created_by_user_id: int | None = None,
+    only_owned: bool = False,
 ) -> list[ImportJob]:
+    """The latest jobs, newest first; with `only_owned`, those of `created_by_user_id`."""
     query = select(ImportJob).order_by(ImportJob.id.desc())
+    if only_owned:
+        query = query.where(ImportJob.created_by_user_id == created_by_user_id)
     if statuses is not None:
         query = query.where(ImportJob.status.in_(statuses))
     if limit is not None:

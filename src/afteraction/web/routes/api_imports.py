@@ -9,7 +9,10 @@ once the caller is known and may import (`afteraction.web.uploads`), stores the 
 `202 {"job": id, "status_url": "/api/v1/imports/{id}"}`. The upload is deleted when the job
 completes or fails (and at once when it cannot be recorded or queued); files left behind
 by a crash are swept before the next upload is stored. `GET` that URL for the status
-(queued, running, complete, failed), progress, and the summary or error.
+(queued, running, complete, failed), progress, and the summary or error. A Slack upload
+sent with `preview=true` imports nothing yet: it waits in `preview` with what it holds
+until `POST /api/v1/imports/{id}/confirm` queues it or `.../discard` drops it, as on the
+page (`services.imports.jobs` runs both). `GET /api/v1/imports` lists the latest jobs.
 
 The event loop never waits for the disk or the database: copying the upload, sweeping,
 recording and queueing the job run in the thread pool (on SQLite, recording a job waits for
@@ -25,25 +28,19 @@ import logging
 import re
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Body, Query, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile as StarletteUpload
 
 from afteraction.config import Settings
-from afteraction.core.access import Actor, require_write
+from afteraction.core.access import Actor
 from afteraction.core.errors import TooLarge, ValidationError
-from afteraction.services import incidents as repo
+from afteraction.services.imports import jobs
 from afteraction.services.imports.jobs import visible_job
-from afteraction.services.imports.kinds import (
-    IMPORT_KINDS,
-    check_options,
-    discard_upload,
-    read_progress,
-    sweep_uploads,
-)
+from afteraction.services.imports.kinds import check_options, read_progress
 from afteraction.services.imports.sources import remove_visible_source, visible_sources
 from afteraction.storage import import_jobs
 from afteraction.storage.db import writing
@@ -129,72 +126,23 @@ async def start_import(
     kind: str,
     file: StarletteUpload,
     options: dict[str, Any],
-    queue: bool = True,
+    preview: bool = False,
 ) -> import_jobs.ImportJob:
-    """Validate, store the upload, record the job and queue it (shared with the page), all
-    of it in the thread pool; with `queue` False the job waits in `preview` for `queue_job`."""
-    return await run_in_threadpool(
-        _start_import, request, db, actor, kind=kind, file=file, options=options, queue=queue
-    )
-
-
-def _start_import(
-    request: Request,
-    db: Session,
-    actor: Actor,
-    *,
-    kind: str,
-    file: StarletteUpload,
-    options: dict[str, Any],
-    queue: bool,
-) -> import_jobs.ImportJob:
-    require_write(actor)
-    if kind not in IMPORT_KINDS:
-        known = ", ".join(sorted(IMPORT_KINDS))
-        raise ValidationError(f"unknown import kind {kind!r}; known: {known}", field="kind")
-    incident_id = None
-    if options.get("incident"):
-        incident_id = repo.get_incident(db, actor, options["incident"]).id
-        db.rollback()
+    """`jobs.start_import` with this request's upload and queue (shared with the page), in
+    the thread pool: storing the upload, sweeping and recording the job all block."""
     settings = request.app.state.settings
-    sweep_uploads(db, settings.uploads_path())
-    path = store_upload(file, settings)
-    try:
-        job = import_jobs.create_job(
-            db,
-            kind=kind,
-            path=str(path),
-            filename=file.filename or path.name,
-            options=options,
-            created_by=actor.label,
-            created_by_user_id=actor.user_id,
-            incident_id=incident_id,
-            status="queued" if queue else "preview",
-        )
-    except BaseException:
-        discard_upload(path)
-        raise
-    if queue:
-        queue_job(request, db, job)
-    db.refresh(job)  # here, not on the event loop when the caller reads it
-    return job
-
-
-def queue_job(request: Request, db: Session, job: import_jobs.ImportJob) -> None:
-    """Queue a recorded job's `run_import`; a queue that refuses fails the job and deletes
-    its upload."""
-    path, job_id = Path(job.path), job.id
-    try:
-        queue_of(request).enqueue("run_import", job_id)
-    except Exception as error:
-        db.rollback()
-        log.error("could not queue import job %s: %s", job_id, error)  # may name the queue
-        import_jobs.set_state(
-            db, job_id, "failed", path="", error="could not queue the import; try again later"
-        )
-        discard_upload(path)
-        raise
-    db.expire_all()
+    return await run_in_threadpool(
+        jobs.start_import,
+        db,
+        actor,
+        queue_of(request),
+        kind=kind,
+        options=options,
+        store=lambda: store_upload(file, settings),
+        filename=file.filename,
+        uploads=settings.uploads_path(),
+        preview=preview,
+    )
 
 
 def job_read(job: import_jobs.ImportJob) -> s.JobRead:
@@ -250,6 +198,13 @@ IMPORT_BODY: dict[str, Any] = {
                         },
                         "since": {"type": "string", "description": "Window start, ISO 8601."},
                         "until": {"type": "string", "description": "Window end, ISO 8601."},
+                        "preview": {
+                            "type": "boolean",
+                            "default": False,
+                            "description": "A Slack export only: count what it holds per "
+                            "channel and day and what the window catches, import nothing, "
+                            "and wait in status preview for POST .../confirm or .../discard.",
+                        },
                         "recording_start": {
                             "type": "string",
                             "description": "A transcript's recording start, ISO 8601 with an "
@@ -289,12 +244,51 @@ async def create_import(request: Request, db: DbSession, upload: UploadDep) -> s
     )
     kind = text_field(form, "kind") or "slack"
     check_recording_start(kind, options)
-    job = await start_import(request, db, upload.actor, kind=kind, file=file, options=options)
+    preview = (text_field(form, "preview") or "").lower() in ("1", "true", "yes", "on")
+    job = await start_import(
+        request, db, upload.actor, kind=kind, file=file, options=options, preview=preview
+    )
     return s.ImportQueued(job=job.id, status_url=f"/api/v1/imports/{job.id}")
+
+
+@router.get("/imports", tags=["imports"], response_model=s.JobList)
+def list_imports(
+    db: DbSession, actor: CurrentActor, limit: Annotated[int, Query(ge=1, le=200)] = 20
+) -> s.JobList:
+    """The latest import jobs: the caller's own, or everyone's for an admin."""
+    return s.JobList(items=[job_read(j) for j in jobs.visible_jobs(db, actor, limit=limit)])
 
 
 @router.get("/imports/{job_id}", tags=["imports"], response_model=s.JobRead)
 def get_import(job_id: RowId, db: DbSession, actor: CurrentActor) -> s.JobRead:
+    return job_read(visible_job(db, actor, job_id))
+
+
+_AS_PREVIEWED = s.PreviewDecision()  # the body, which may be left out
+
+
+@router.post("/imports/{job_id}/confirm", tags=["imports"], response_model=s.JobRead)
+def confirm_import(
+    job_id: RowId,
+    request: Request,
+    db: DbSession,
+    actor: CurrentActor,
+    _body: Annotated[s.PreviewDecision, Body()] = _AS_PREVIEWED,
+) -> s.JobRead:
+    """Queue an import waiting in preview, as it was previewed (same upload and options)."""
+    jobs.confirm(db, actor, queue_of(request), job_id)
+    return job_read(visible_job(db, actor, job_id))
+
+
+@router.post("/imports/{job_id}/discard", tags=["imports"], response_model=s.JobRead)
+def discard_import(
+    job_id: RowId,
+    db: DbSession,
+    actor: CurrentActor,
+    _body: Annotated[s.PreviewDecision, Body()] = _AS_PREVIEWED,
+) -> s.JobRead:
+    """Drop an import waiting in preview: the job fails as discarded, its upload is deleted."""
+    jobs.discard(db, actor, job_id)
     return job_read(visible_job(db, actor, job_id))
 
 

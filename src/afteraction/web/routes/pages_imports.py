@@ -12,14 +12,15 @@ app.js turns into an in-place switch), and a POST reads only that kind's fields.
 transcript's recording start defaults to the incident's start, shown when the incident is
 known.
 
-Lives here: the `/imports` routes. Does not live here: storing uploads and queueing jobs
-(`web.routes.api_imports`, shared with the API), import logic (`afteraction.services.imports`).
+Lives here: the `/imports` routes. Does not live here: a job's life (start, preview,
+confirm, discard, who sees it: `services.imports.jobs`, which the API calls too), storing
+the upload (`web.routes.api_imports`, shared with the API), import logic
+(`afteraction.services.imports`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -28,27 +29,23 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from afteraction.core.access import Actor, require_write
+from afteraction.core.access import Actor
 from afteraction.core.errors import AfteractionError, ValidationError
 from afteraction.services import users
+from afteraction.services.imports import jobs
 from afteraction.services.imports.jobs import visible_job
 from afteraction.services.imports.kinds import (
     IMPORT_KINDS,
-    check_options,
-    discard_upload,
-    preview_slack,
 )
 from afteraction.services.imports.sources import remove_visible_source, visible_sources
 from afteraction.services.imports.transcripts import default_recording_start
 from afteraction.services.schemas import source_read
-from afteraction.storage import import_jobs
 from afteraction.storage.tables import User
-from afteraction.web.deps import CurrentUser, DbSession
+from afteraction.web.deps import CurrentUser, DbSession, queue_of
 from afteraction.web.routes.api_imports import (
     check_recording_start,
     job_read,
     options_of,
-    queue_job,
     start_import,
 )
 from afteraction.web.routes.pages_forms import (
@@ -95,17 +92,13 @@ class ImportsPage:
 
 
 def _page(db: Session, actor: Actor) -> ImportsPage:
-    jobs = [
-        job_read(j).model_dump(mode="json")
-        for j in import_jobs.list_jobs(db)
-        if actor.is_admin or j.created_by_user_id == actor.user_id
-    ]
+    listed = [job_read(j).model_dump(mode="json") for j in jobs.visible_jobs(db, actor)]
     kinds = sorted(IMPORT_KINDS)
     return ImportsPage(
         kinds=kinds,
         can_write=can_write(actor),
         sources=[source_read(s).model_dump(mode="json") for s in visible_sources(db, actor)],
-        jobs=jobs[:10],
+        jobs=listed,
         fields={k: fields_of(k) for k in kinds},
     )
 
@@ -147,8 +140,6 @@ async def upload(request: Request, db: DbSession, sent: UploadDep) -> Response:
     try:
         if not isinstance(file, UploadFile) or not file.filename:
             raise ValidationError("choose a file to upload", field="file")
-        if preview and kind != "slack":
-            raise ValidationError("only a Slack export can be previewed", field="kind")
         options = options_of(
             values["incident"],
             values["channels"],
@@ -158,49 +149,18 @@ async def upload(request: Request, db: DbSession, sent: UploadDep) -> Response:
         )
         check_recording_start(kind, options)
         job = await start_import(
-            request, db, actor, kind=kind, file=file, options=options, queue=not preview
+            request, db, actor, kind=kind, file=file, options=options, preview=preview
         )
-        if preview:
-            await run_in_threadpool(_preview, db, actor, job.id)
     except AfteractionError as error:
         return await run_in_threadpool(_refused, request, db, user, values, error)
     notice = "Preview ready: nothing is imported until you confirm" if preview else "Import queued"
     return see_other(request, f"/imports/jobs/{job.id}", notice)
 
 
-def _preview(db: Session, actor: Actor, job_id: RowId) -> None:
-    """Count what the job's upload holds and keep it on the job (still in `preview`); an
-    export that cannot be read fails the job, deletes the upload and raises."""
-    job = import_jobs.get_job(db, job_id)
-    path, options = Path(job.path), dict(job.options or {})
-    try:
-        found = preview_slack(db, actor, path, options)
-    except AfteractionError as error:
-        db.rollback()
-        import_jobs.set_state(db, job_id, "failed", path="", error=error.message)
-        discard_upload(path)
-        raise
-    db.rollback()
-    import_jobs.set_state(db, job_id, "preview", summary=found)
-
-
-def _waiting(db: Session, actor: Actor, job_id: RowId) -> import_jobs.ImportJob:
-    """A visible job still in `preview`, whose upload is still stored."""
-    require_write(actor)
-    job = visible_job(db, actor, job_id)
-    if job.status != "preview":
-        raise ValidationError(f"import job {job_id} is {job.status}, not waiting in preview")
-    if not job.path or not Path(job.path).is_file():
-        raise ValidationError(f"the upload of import job {job_id} is gone; upload it again")
-    return job
-
-
 @router.post("/imports/jobs/{job_id}/confirm")
 def confirm_import(job_id: RowId, request: Request, db: DbSession, user: CurrentUser) -> Response:
     """Queue a previewed import as it was previewed (same upload, same options)."""
-    job = _waiting(db, users.actor_for(user), job_id)
-    import_jobs.set_state(db, job_id, "queued", summary=None)
-    queue_job(request, db, job)
+    jobs.confirm(db, users.actor_for(user), queue_of(request), job_id)
     return see_other(request, f"/imports/jobs/{job_id}", "Import queued")
 
 
@@ -210,15 +170,13 @@ def rewindow_preview(
 ) -> Response:
     """Preview the same upload again with another window (the one the preview suggests),
     without uploading it again."""
-    actor = users.actor_for(user)
-    job = _waiting(db, actor, job_id)
-    options = dict(job.options or {})
-    options["since"] = form.text("since", limit=40) or None
-    options["until"] = form.text("until", limit=40) or None
-    check_options(options)
-    db.rollback()
-    import_jobs.set_state(db, job_id, "preview", options=options)
-    _preview(db, actor, job_id)
+    options = jobs.preview_again(
+        db,
+        users.actor_for(user),
+        job_id,
+        since=form.text("since", limit=40),
+        until=form.text("until", limit=40),
+    )
     window = f"{options['since'] or 'the beginning'} – {options['until'] or 'now'}"
     return see_other(request, f"/imports/jobs/{job_id}", f"Previewed again with {window}")
 
@@ -226,10 +184,7 @@ def rewindow_preview(
 @router.post("/imports/jobs/{job_id}/discard")
 def discard_import(job_id: RowId, request: Request, db: DbSession, user: CurrentUser) -> Response:
     """Drop a previewed import: the job fails as discarded and its upload is deleted."""
-    job = _waiting(db, users.actor_for(user), job_id)
-    path = Path(job.path)
-    import_jobs.set_state(db, job_id, "failed", path="", error="discarded after the preview")
-    discard_upload(path)
+    jobs.discard(db, users.actor_for(user), job_id)
     return see_other(request, "/imports", f"Import job {job_id} discarded")
 
 

@@ -66,7 +66,13 @@ from afteraction.web.schemas.directory import (
     service_read,
     team_read,
 )
-from afteraction.web.schemas.imports import ImportQueued, JobProgress, JobRead
+from afteraction.web.schemas.imports import (
+    ImportQueued,
+    JobList,
+    JobProgress,
+    JobRead,
+    PreviewDecision,
+)
 from afteraction.web.schemas.incident_items import (
     ActionItemCreate,
     ActionItemList,
@@ -184,7 +190,9 @@ __all__ = [
     "InterviewRead",
     "InterviewUpdate",
     "JobProgress",
+    "JobList",
     "JobRead",
+    "PreviewDecision",
     "LifecycleRead",
     "MembershipCreate",
     "MetricsRead",

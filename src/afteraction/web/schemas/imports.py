@@ -1,6 +1,6 @@
-"""API schemas of background imports: the answer to an upload (`ImportQueued`) and an
-import job's state (`JobRead`). Sources and summaries are shared with the CLI
-(`afteraction.services.schemas.imports`)."""
+"""API schemas of background imports: the answer to an upload (`ImportQueued`), an import
+job's state (`JobRead`) and the latest jobs (`JobList`). Sources and summaries are shared
+with the CLI (`afteraction.services.schemas.imports`)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pydantic import Field
 
 from afteraction.services.schemas.common import ReadModel, Timestamp
 from afteraction.services.schemas.imports import ImportSummaryRead
+from afteraction.web.schemas.common import Strict
 
 
 class ImportQueued(ReadModel):
@@ -46,3 +47,14 @@ class JobRead(ReadModel):
         description="When the worker last said it was running the job (a job without one "
         "for AFTERACTION_QUEUE_STALE_AFTER seconds is failed: its worker stopped)",
     )
+
+
+class JobList(ReadModel):
+    items: list[JobRead] = Field(
+        description="The latest jobs first: the caller's own, or all for an admin"
+    )
+
+
+class PreviewDecision(Strict):
+    """The body of a previewed import's confirm or discard: nothing to add (`{}` or none);
+    the job is decided as it was previewed."""
