@@ -282,6 +282,12 @@ RULES: dict[str, str] = {
     f"POST {_A}/imports/{{job_id}}/discard": "write_job",
     f"GET {_A}/sources": "signed_in",
     f"DELETE {_A}/sources/{{source_id}}": "remove_source",
+    # -- a user's own notifications and subscriptions ---------------------------------------
+    f"GET {_A}/notifications": "signed_in",
+    f"POST {_A}/notifications/read": "signed_in",
+    f"GET {_A}/subscriptions": "signed_in",
+    f"POST {_A}/subscriptions": "signed_in",
+    f"DELETE {_A}/subscriptions/{{subscription_id}}": "signed_in",
     f"GET {_AI}/report": "read_report",
     f"GET {_AI}/report/claims": "read_report",
     f"POST {_AI}/report/state": "edit_incident",

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from afteraction.core.errors import ValidationError
@@ -26,7 +26,6 @@ from afteraction.storage.tables import (
     Incident,
     IncidentTeam,
     RoleAssignment,
-    Team,
     TeamMembership,
     User,
 )
@@ -79,20 +78,22 @@ def inbox(session: Session, user_id: int, *, limit: int = 50) -> list[UserNotifi
 
 
 def unread_count(session: Session, user_id: int) -> int:
-    query = select(UserNotification.id).where(
+    query = select(func.count()).where(
         UserNotification.user_id == user_id, UserNotification.read_at.is_(None)
     )
-    return len(session.scalars(query).all())
+    return int(session.scalar(query) or 0)
 
 
-def mark_read(session: Session, user_id: int, ids: Sequence[int] | None = None) -> None:
-    """Mark the user's notifications read (all, or `ids`); other users' rows are untouched."""
+def mark_read(session: Session, user_id: int, ids: Sequence[int] | None = None) -> int:
+    """Mark the user's notifications read (all, or `ids`); other users' rows are untouched.
+    Returns how many were marked."""
     statement = update(UserNotification).where(
         UserNotification.user_id == user_id, UserNotification.read_at.is_(None)
     )
     if ids is not None:
         statement = statement.where(UserNotification.id.in_(list(ids)))
-    session.execute(statement.values(read_at=utcnow()))
+    result = session.execute(statement.values(read_at=utcnow()))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def pending(session: Session, channel: str, *, limit: int = 200) -> list[UserNotification]:
@@ -135,24 +136,19 @@ def subscribe(
     return row
 
 
-def subscriptions_of(session: Session, user_id: int) -> list[tuple[Subscription, str]]:
-    """The user's subscriptions, each with a label (team name or incident id)."""
-    rows = list(session.scalars(select(Subscription).where(Subscription.user_id == user_id)))
-    labels: list[tuple[Subscription, str]] = []
-    for row in rows:
-        if row.team_id is not None:
-            team = session.get(Team, row.team_id)
-            labels.append((row, f"team {team.name}" if team else "a removed team"))
-        else:
-            incident = session.get(Incident, row.incident_id)
-            labels.append((row, incident.public_id if incident else "a removed incident"))
-    return labels
+def subscriptions_of(session: Session, user_id: int) -> list[Subscription]:
+    """The user's subscriptions, oldest first."""
+    query = select(Subscription).where(Subscription.user_id == user_id)
+    return list(session.scalars(query.order_by(Subscription.id)))
 
 
-def unsubscribe(session: Session, user_id: int, subscription_id: int) -> None:
+def unsubscribe(session: Session, user_id: int, subscription_id: int) -> bool:
+    """Delete the user's subscription; False when there is none of theirs by that id."""
     row = session.get(Subscription, subscription_id)
-    if row is not None and row.user_id == user_id:
-        session.delete(row)
+    if row is None or row.user_id != user_id:
+        return False
+    session.delete(row)
+    return True
 
 
 def incident_team_ids(session: Session, incident_id: int, person_ids: Iterable[int]) -> set[int]:

@@ -29,6 +29,7 @@ from afteraction.web.readcache import ReadCache
 from afteraction.web.routes import (
     api_directory,
     api_imports,
+    api_inbox,
     api_incidents,
     api_insights,
     api_reports,
@@ -128,6 +129,7 @@ def create_app(settings: Settings, *, start_worker: bool = False) -> FastAPI:
     app.include_router(api_reports.router, prefix="/api/v1", responses=ERRORS)
     app.include_router(pages_reviews.router)
     app.include_router(pages_reports.router)
+    app.include_router(api_inbox.router, prefix="/api/v1", responses=ERRORS)
     app.include_router(pages_learning.router)
 
     @app.get("/healthz", include_in_schema=False)

@@ -1,7 +1,7 @@
 """What follows a published report: the notification inbox and subscriptions (a team's or
 an incident's reports, the weekly digest), the organisation page `/learning`, and opening
-an issue for an action item. Writes go through `storage.notifications` (and `notify` for
-issues) in one transaction each and redirect back (303).
+an issue for an action item. Writes go through `services.inbox` (and `notify` for issues),
+as the API's do, in one transaction each and redirect back (303).
 """
 
 import logging
@@ -11,10 +11,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from afteraction.core import report_rules as report_rules
-from afteraction.services import directory, notify, readership, users
-from afteraction.services import incidents as incidents_repo
+from afteraction.services import directory, inbox, notify, readership, users
 from afteraction.services.action_items import update_action_item
-from afteraction.storage import notifications
 from afteraction.web.deps import CurrentUser, DbSession, SettingsDep
 from afteraction.web.routes.pages_forms import (
     see_other,
@@ -34,10 +32,12 @@ log = logging.getLogger(__name__)
 
 @router.get("/notifications")
 def notifications_page(request: Request, db: DbSession, user: CurrentUser) -> Response:
-    rows = notifications.inbox(db, user.id)
+    actor = users.actor_for(user)
+    found = inbox.inbox(db, actor)
     context = {
-        "rows": rows,
-        "subscriptions": notifications.subscriptions_of(db, user.id),
+        "rows": found.items,
+        "unread": found.unread,
+        "subscriptions": inbox.following(db, actor),
         "teams": directory.list_teams(db),
     }
     return render(request, "notifications.html", context, user=user)
@@ -52,10 +52,9 @@ def subscribe(request: Request, db: DbSession, user: CurrentUser, form: FormDep)
 
     def write(actor: Any) -> str:
         if incident:
-            row = incidents_repo.get_incident(db, actor, incident_key(incident))
-            notifications.subscribe(db, user.id, incident_id=row.id)
-            return f"You will hear when {row.public_id}'s report is published."
-        notifications.subscribe(db, user.id, team_id=directory.team_by_slug(db, team).id)
+            followed = inbox.follow(db, actor, incident=incident_key(incident))
+            return f"You will hear when {followed.label}'s report is published."
+        inbox.follow(db, actor, team=team)
         return f"Subscribed to {team}'s reports and weekly digest."
 
     return write_then_back(request, db, user, back, write)
@@ -65,8 +64,8 @@ def subscribe(request: Request, db: DbSession, user: CurrentUser, form: FormDep)
 def unsubscribe(
     subscription_id: RowId, request: Request, db: DbSession, user: CurrentUser
 ) -> Response:
-    def write(_actor: Any) -> str:
-        notifications.unsubscribe(db, user.id, subscription_id)
+    def write(actor: Any) -> str:
+        inbox.unfollow(db, actor, subscription_id)
         return "Unsubscribed."
 
     return write_then_back(request, db, user, "/notifications", write)
@@ -75,8 +74,9 @@ def unsubscribe(
 @router.post("/notifications/read")
 def notifications_read(request: Request, db: DbSession, user: CurrentUser) -> Response:
     with writing_as(db, user):
-        notifications.mark_read(db, user.id)
-    return see_other(request, "/notifications", "All marked read.")
+        marked = inbox.mark_read(db, users.actor_for(user))
+    notice = f"{marked} marked read." if marked else "Nothing was unread."
+    return see_other(request, "/notifications", notice)
 
 
 @router.get("/learning")
