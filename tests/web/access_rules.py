@@ -259,6 +259,7 @@ RULES: dict[str, str] = {
     f"GET {_AI}/people": "see_incident",
     f"GET {_A}/annotation-tags": "signed_in",
     f"POST {_A}/annotation-tags": "admin",
+    f"GET {_AI}/transcript": "see_incident",  # as the Transcript tab
     f"GET {_AI}/annotations": "see_incident",
     f"POST {_AI}/annotations": "analyse_incident",
     f"DELETE {_AI}/annotations/{{annotation_id}}": "analyse_incident",

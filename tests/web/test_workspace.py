@@ -232,3 +232,62 @@ def test_call_cues_are_in_the_transcript_and_annotated_like_messages(
     foreign = client.post(api, json={"cue_id": cue + 1000, "note": "no"})
     assert foreign.status_code == 422
     assert foreign.json()["error"]["details"]["field"] == "cue_id"
+
+
+def test_the_transcript_api_reads_what_the_tab_shows(
+    login_as: Callable[..., TestClient], db: Session
+) -> None:
+    """One reading (`services.transcript_reads`) for the tab and the API: the same items in
+    the same order for the same filters, with replies folded under their thread, marks
+    named, a window and its next cursor, and the incident's visibility."""
+    built = build(db)
+    client = login_as("investigator")
+    tab = f"/incidents/INC-{built.incident}/transcript"
+    api = f"/api/v1/incidents/INC-{built.incident}/transcript"
+
+    def shown(params: dict[str, object]) -> list[str]:
+        page = soup(client.get(tab, params=params))
+        return [li["id"] for li in page.select("#transcript > li.item")]
+
+    def read(params: dict[str, object]) -> list[str]:
+        answer = client.get(api, params=params)
+        assert answer.status_code == 200, answer.text
+        return [f"{'c' if i['kind'] == 'cue' else i['kind'][0]}{i['id']}" for i in
+                answer.json()["items"]]  # fmt: skip
+
+    everything = client.get(api).json()
+    assert {i["kind"] for i in everything["items"]} >= {"message", "page", "cue"}
+    ids = [i for i in read({}) if i.startswith(("m", "c"))]
+    assert ids == [i for i in shown({}) if i.startswith(("m", "c"))]
+    parent = next(
+        i
+        for i in everything["items"]
+        if i["kind"] == "message" and i["id"] == built.messages["ana1"]
+    )
+    assert parent["replies"] and parent["channel"]  # the reply is folded, as on the tab
+    ben = {"person": built.people["ben"]}
+    assert read(ben) == [i for i in shown(ben) if i.startswith("m")]
+    assert f"m{built.messages['ben1']}" in read(ben)
+    assert f"m{built.messages['cy1']}" not in read(ben)
+    assert read({"q": "rolling"}) == [f"m{built.messages['ben1']}"]
+
+    marked = client.post(
+        f"{api.rsplit('/', 1)[0]}/annotations",
+        json={"message_id": built.messages["cy1"], "tag": "mitigation"},
+    ).json()
+    tagged = client.get(api, params={"tag": "mitigation"}).json()["items"]
+    assert [i["id"] for i in tagged] == [built.messages["cy1"]]
+    assert tagged[0]["annotations"] == [marked["id"]]
+    assert read({"tag": "mitigation"}) == [i for i in shown({"tag": "mitigation"}) if i[0] == "m"]
+
+    first = client.get(api, params={"limit": 2}).json()
+    assert len(first["items"]) >= 2 and first["next"] is not None
+    after = client.get(api, params={"limit": 2, **first["next"]}).json()
+    assert not {i["id"] for i in after["items"] if i["kind"] == "message"} & {
+        i["id"] for i in first["items"] if i["kind"] == "message"
+    }
+    half = client.get(api, params={"after": first["next"]["after"]})
+    assert half.status_code == 422 and half.json()["error"]["details"]["field"] == "after"
+    naive = client.get(api, params={"at": "2026-03-02T10:00:00"})
+    assert naive.status_code == 422
+    assert client.get("/api/v1/incidents/INC-999/transcript").status_code == 404

@@ -1,12 +1,16 @@
 """JSON endpoints of the analysis workspace under `/api/v1/incidents/{id}/...`: people &
-coordination (`/people`, the same model as `afteraction incident people --json`), tags,
+coordination (`/people`, the same model as `afteraction incident people --json`), the
+transcript a window at a time (`/transcript`, as the Transcript tab reads it), tags,
 annotations, timeline (with suggestions to accept or dismiss), analysis notes and
 interviews (confidential: listed only for the incident's investigators and named readers).
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+from pydantic import AwareDatetime
 from sqlalchemy.orm import Session
 
 from afteraction.core.errors import ValidationError
@@ -14,12 +18,14 @@ from afteraction.services import analysis as work
 from afteraction.services import incidents as repo
 from afteraction.services import interviews as iv
 from afteraction.services import timeline as timeline_service
+from afteraction.services import transcript_reads as reading
 from afteraction.services.people import analyse_people
 from afteraction.storage.analysis_tables import Interview
 from afteraction.storage.db import writing
 from afteraction.web import schemas as s
 from afteraction.web.deps import CurrentActor, DbSession
 from afteraction.web.routes.pages_incidents import incident_key
+from afteraction.web.schemas import transcript as ts
 from afteraction.web.schemas.common import RowId
 
 router = APIRouter(tags=["analysis"])
@@ -46,6 +52,41 @@ def add_tag(body: s.TagCreate, db: DbSession, actor: CurrentActor) -> s.TagRead:
     with writing(db):
         tag = work.add_tag(db, actor, body.slug, body.label)
     return s.TagRead(slug=tag.slug, label=tag.label)
+
+
+@router.get("/incidents/{key}/transcript", response_model=ts.TranscriptPage)
+def read_transcript(
+    key: str,
+    db: DbSession,
+    actor: CurrentActor,
+    tag: str | None = None,
+    question: bool = False,
+    person: RowId | None = None,
+    channel: Annotated[list[RowId] | None, Query()] = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    at: AwareDatetime | None = None,
+    after: AwareDatetime | None = None,
+    after_id: RowId | None = None,
+    limit: Annotated[int, Query(ge=1, le=reading.MAX_WINDOW)] = reading.WINDOW,
+) -> ts.TranscriptPage:
+    """One window of the incident's transcript in time order (messages with their threads'
+    replies, pages, call cues, timeline entries), as the Transcript tab shows it. Filters
+    combine with AND: `tag`, `question` (annotated as open questions), `person` (who
+    wrote), `channel` (repeat for several), `q` (words in the text), `at` (from this
+    time). The next window starts at `after` + `after_id`, which `next` gives."""
+    if (after is None) != (after_id is None):
+        raise ValidationError("give after and after_id together, as next gives them", field="after")
+    query = reading.TranscriptQuery(
+        tag=tag or "",
+        questions=question,
+        person_id=person,
+        channel_ids=channel or (),
+        text=q or "",
+        start=at,
+        cursor=None if after is None or after_id is None else (after, after_id),
+        limit=limit,
+    )
+    return ts.transcript_page(reading.read_transcript(db, actor, _key(key), query))
 
 
 @router.get("/incidents/{key}/annotations", response_model=s.AnnotationList)

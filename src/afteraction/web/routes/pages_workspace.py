@@ -3,8 +3,9 @@ builder, people & coordination, and analysis notes. Interviews are in `pages_int
 
 Access: every logged-in user who can see the incident reads these pages; admins and
 investigators change them (`require_analysis`). Forms post here and redirect back (303);
-the transcript's keyboard annotation posts to the JSON API instead. No queries of our own
-beyond `afteraction.services.analysis*` and `storage.transcript`.
+the transcript's keyboard annotation posts to the JSON API instead. No queries of our own:
+the services read (the transcript's window through `services.transcript_reads`, as
+`GET /api/v1/incidents/{key}/transcript` does).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from afteraction.services import citations, users
 from afteraction.services import incidents as repo
 from afteraction.services import people as people_service
 from afteraction.services import timeline as timeline_service
-from afteraction.storage import transcript as tx
+from afteraction.services import transcript_reads as reading
 from afteraction.storage.analysis_bundle import IncidentEvidence
 from afteraction.storage.analysis_tables import NOTE_KINDS
 from afteraction.storage.tables import Incident
@@ -106,7 +107,7 @@ def _query_zone(params: Any) -> tzinfo | None:
 @router.get("/incidents/{key}/transcript")
 @cached_page
 def transcript_page(key: str, request: Request, db: DbSession, user: CurrentUser) -> Response:
-    page, _actor = _open(db, user, key, "transcript")
+    actor = users.actor_for(user)
     params = request.query_params
     cursor = None
     if params.get("after") and params.get("after_id", "").isdigit():
@@ -114,45 +115,35 @@ def transcript_page(key: str, request: Request, db: DbSession, user: CurrentUser
         cursor = (moment, int(params["after_id"])) if moment else None
     tag = params.get("tag", "")
     question = params.get("question") == "1"
-    message_ids = None
-    annotations = work.list_annotations(db, page.incident.id)
-    if tag or question:
-        chosen = [
-            a for a in annotations if (not tag or a.tag == tag) and (not question or a.is_question)
-        ]
-        message_ids = [i for a in chosen for i in (a.message_id, a.end_message_id) if i is not None]
     person = params.get("person", "")
     channels = [int(c) for c in params.getlist("channel") if c.isdigit()]
-    filters = tx.Filters(
-        channel_ids=channels,
-        query=params.get("q", "")[:200],
+    query = reading.TranscriptQuery(
+        tag=tag,
+        questions=question,
         person_id=int(person) if person.isdigit() else None,
-        message_ids=message_ids,
+        channel_ids=channels,
+        text=params.get("q", "")[:200],
         start=times.parse_time(params.get("at"), "at", zone=_query_zone(params)),
+        cursor=cursor,
     )
-    window = tx.read_window(db, page.incident.id, cursor=cursor, filters=filters)
-    at_of = {i.id: i.at for i in window.items if i.kind == "message"}
-    at_of |= {r.id: r.at for i in window.items for r in i.replies}
-    marks = work.annotated_message_ids(annotations, at_of)
-    # a cue's marks: the time-range annotations (made on the cue, or over a stretch) covering it
-    timed = [a for a in annotations if a.message_id is None]
-    cue_at = {i.id: i.at for i in window.items if i.kind == "cue"}
-    cue_marks = work.annotated_message_ids(timed, cue_at)
+    view = reading.read_transcript(db, actor, incident_key(key), query)
+    page = Workspace(view.incident, "transcript", can_analyse(actor))
+    window = view.window
     channel_names = {str(cid): name for cid, name in window.channels}
     page.extra = {
         "window": window,
-        "marks": marks,
-        "cue_marks": cue_marks,
+        "marks": view.marks,
+        "cue_marks": view.cue_marks,
         "tags": work.list_tags(db),
         "html": lambda item: Markup(render_html(item.text, window.mention_names, channel_names)),
         "channel_name": dict(window.channels),
-        "authors": tx.authors_of(db, page.incident.id),
+        "authors": reading.authors(db, page.incident),
         "filters": {
             "tag": tag,
             "question": question,
             "person": person,
             "channels": channels,
-            "q": filters.query,
+            "q": query.text,
             "at": params.get("at", ""),
         },
         "next": window.next_cursor,
@@ -191,9 +182,9 @@ def _matching(value: str, named: list[tuple[int, str]]) -> set[int] | None:
 
 
 def _timeline_rows(
-    db: Any, evidence: IncidentEvidence, incident_id: RowId, view: str, value: str
+    db: Any, evidence: IncidentEvidence, incident: Incident, view: str, value: str
 ) -> list[Any]:
-    rows = timeline_service.list_timeline(db, incident_id)
+    rows = timeline_service.list_timeline(db, incident.id)
     links = [link for r in rows for link in r.evidence]
     labels = citations.evidence_labels(db, links)
     people = [
@@ -203,7 +194,7 @@ def _timeline_rows(
     ]
     wanted = {
         "person": _matching(value, people) if view == "person" else None,
-        "channel": _matching(value, tx.channels_of(db, incident_id)) if view == "channel" else None,
+        "channel": _matching(value, reading.channels(db, incident)) if view == "channel" else None,
     }
     out = []
     for row in rows:
@@ -241,7 +232,7 @@ def timeline_page(key: str, request: Request, db: DbSession, user: CurrentUser) 
     annotations = [a for a in work.list_annotations(db, page.incident.id) if a.message_id]
     people = sorted(evidence.bundle.people.values(), key=lambda p: p.name)
     zone = times.zone_named(user.person.time_zone if user.person else None)
-    entries = _timeline_rows(db, evidence, page.incident.id, view, value)
+    entries = _timeline_rows(db, evidence, page.incident, view, value)
     page.extra = {
         "entries": entries,
         "days": _by_day(entries, zone),
@@ -250,7 +241,7 @@ def timeline_page(key: str, request: Request, db: DbSession, user: CurrentUser) 
         "view": view,
         "value": value,
         "people": people,
-        "channels": tx.channels_of(db, page.incident.id),
+        "channels": reading.channels(db, page.incident),
         "milestones": MILESTONES,
         "zone": zone,
         "cite_into": cite_targets(db, page),
