@@ -9,14 +9,16 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from afteraction.core import times
 from afteraction.demo import story
 from afteraction.demo.evidence_shift import demo_day, shift_text, shifted_copy
 from afteraction.demo.flagship_evidence import FLAGSHIP_EVIDENCE
 from afteraction.demo.load import DEMO_PASSWORD, load_demo
 from afteraction.storage.analysis_tables import Annotation
+from afteraction.storage.evidence_tables import TranscriptCue
 from afteraction.storage.tables import Incident
 from tests.conftest import login
 
@@ -51,6 +53,14 @@ def test_default_views_have_data_for_a_demo_started_today(client: TestClient, db
     shift = today - story.directory().story_date
     assert flagship.started_at == datetime(2026, 10, 20, 20, 31, tzinfo=UTC) + shift
     assert len(db.scalars(select(Annotation)).all()) == 7  # every annotation found its message
+    # the review meeting moves with the evidence: nine days after the incident began, as in
+    # the story, not a month before it
+    first_cue = db.scalar(select(func.min(TranscriptCue.at)))
+    assert first_cue is not None
+    assert (
+        times.from_storage(first_cue)
+        == datetime(2026, 10, 29, 16, 0, 2, 310000, tzinfo=UTC) + shift
+    )
     admin = login(client, "admin@example.com", DEMO_PASSWORD)
 
     people = admin.get("/insights/oncall", params={"format": "json"}).json()

@@ -9,7 +9,7 @@ transaction).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -24,8 +24,9 @@ from afteraction.services.imports.transcripts import import_transcript
 
 FLAGSHIP_EVIDENCE = Path(__file__).resolve().parent / "evidence" / "flagship"
 REVIEW_MEETING_START = datetime(2026, 10, 29, 16, 0, tzinfo=UTC)
-"""When the learning review's recording (and its chat) started: their cues are placed in
-time from it, so the meeting shows in the flagship's transcript after the incident."""
+"""When the learning review's recording (and its chat) started, on the story's dates: their
+cues are placed in time from it, so the meeting shows in the flagship's transcript after
+the incident (nine days after it began)."""
 
 
 def load_flagship_evidence(
@@ -34,10 +35,12 @@ def load_flagship_evidence(
     incident_public_id: str,
     *,
     folder: Path = FLAGSHIP_EVIDENCE,
+    shift: timedelta = timedelta(0),
 ) -> list[ImportSummary]:
     """Import the flagship's evidence files for `incident_public_id`, in the caller's write
     transaction; one summary per import, in order: roster, PagerDuty, on-call, Slack,
-    review transcript, review chat."""
+    review transcript, review chat. `shift`: how far `folder`'s dates were moved from the
+    story's (`evidence_shift`); the review meeting moves with them."""
     summaries = [
         import_roster(session, actor, folder / "roster.csv"),
         import_pagerduty(session, actor, folder / "pagerduty", incident=incident_public_id),
@@ -55,7 +58,7 @@ def load_flagship_evidence(
                     actor,
                     transcripts / name,
                     incident=incident_public_id,
-                    recording_start=REVIEW_MEETING_START,
+                    recording_start=REVIEW_MEETING_START + shift,
                 )
             )
     return summaries

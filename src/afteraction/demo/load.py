@@ -90,7 +90,7 @@ def load_demo(session: Session, *, seed: int = 7, today: date | None = None) -> 
         flagship = next(incident for incident in org.incidents if incident.flagship)
         key = f"INC-{flagship.number}"
         folder = shifted_copy(FLAGSHIP_EVIDENCE, Path(tmp), shift) if shift else FLAGSHIP_EVIDENCE
-        load_flagship_evidence(session, LOADER, key, folder=folder)
+        load_flagship_evidence(session, LOADER, key, folder=folder, shift=shift)
         investigator, person_id = _investigator(session, flagship)
         reviews.assign_investigator(session, LOADER, key, person_id)
         annotate_flagship(

@@ -73,7 +73,8 @@ def read_transcript(
     replies, pages, call cues, timeline entries), as the Transcript tab shows it. Filters
     combine with AND: `tag`, `question` (annotated as open questions), `person` (who
     wrote), `channel` (repeat for several), `q` (words in the text), `at` (from this
-    time). The next window starts at `after` + `after_id`, which `next` gives."""
+    time). A window holds `limit` messages and the pages, cues and entries of the same
+    stretch of time; the next starts at `after` + `after_id`, which `next` gives."""
     if (after is None) != (after_id is None):
         raise ValidationError("give after and after_id together, as next gives them", field="after")
     query = reading.TranscriptQuery(
