@@ -66,10 +66,14 @@ def test_the_api_reads_and_marks_the_inbox_and_follows_as_the_page_does(
     assert [n["subject"] for n in box["items"]] == ["digest 2", "digest 1"] and box["unread"] == 3
     first = admin.post("/api/v1/notifications/read", json={"ids": [box["items"][0]["id"]]})
     assert first.json() == {"marked": 1}
-    assert admin.post("/api/v1/notifications/read", json={}).json() == {"marked": 2}
-    assert admin.get("/api/v1/notifications").json()["unread"] == 0
     page = admin.get("/notifications").text
-    assert "All read" in page and "digest 0" in page
+    assert "2 unread" in page and "Mark all read" in page  # the page counts the same
+    marked = admin.post("/notifications/read", data={"csrf_token": _csrf(page)})
+    assert "2 marked read." in marked.text
+    assert admin.get("/api/v1/notifications").json()["unread"] == 0
+    assert admin.post("/api/v1/notifications/read", json={}).json() == {"marked": 0}
+    page = admin.get("/notifications").text
+    assert "All read" in page and "digest 0" in page and "Mark all read" not in page
 
     made = admin.post("/api/v1/subscriptions", json={"team": "payments"})
     assert made.status_code == 201 and made.json()["team"] == "payments"
