@@ -137,7 +137,13 @@ def test_rows_carry_links_times_and_the_next_offset(db: Session) -> None:
     fourth = IncidentPage.model_validate_json(incident_lists.page_json(out_of_order)).items[0]
     assert fourth.milestones.resolved == datetime(2025, 12, 31, tzinfo=UTC)
     last = incident_lists.list_page(db, SYSTEM, Filters(offset=6, limit=5))
-    assert last.next_offset is None and len(last.rows) == 2
+    assert last.next_offset is None and len(last.rows) == 2 and last.total == 8
+    # the count rides on the page's rows; past the last page it is asked on its own
+    past = incident_lists.list_page(db, SYSTEM, Filters(offset=50))
+    assert (past.rows, past.total, past.next_offset) == ([], 8, None)
+    assert incident_lists.list_page(db, VIEWER, Filters(offset=50)).total == 6  # 5, 8 hidden
+    none = incident_lists.list_page(db, SYSTEM, Filters(severity=("SEV5",)))
+    assert (none.rows, none.total) == ([], 0)
 
 
 @pytest.mark.parametrize(

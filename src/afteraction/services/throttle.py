@@ -50,33 +50,51 @@ def account_key(email: str) -> str:
     return email.strip().lower()[:320]
 
 
-_FAILURES = select(func.count(), func.max(SignInFailure.at)).where(
+FAILURES = select(func.count().label("failures"), func.max(SignInFailure.at).label("latest")).where(
     SignInFailure.kind == bindparam("kind"),
     SignInFailure.key == bindparam("key"),
     SignInFailure.at > bindparam("since"),
-)  # built once: every API request without a cached principal checks its address
+)
+"""One key's failures within the window and the latest one's time, bound by `failures_of`:
+built once, since every API request without a cached principal checks its address (the
+token lookup asks it in the same statement, `users.actor_for_token`)."""
+
+
+def failures_of(rule: Rule, key: str, now: datetime) -> dict[str, object]:
+    """The values `FAILURES` is bound with for `key` under `rule` at `now`."""
+    return {"kind": rule.kind, "key": key, "since": now - WINDOW}
 
 
 def _count(session: Session, rule: Rule, key: str, now: datetime) -> tuple[int, datetime | None]:
-    values = {"kind": rule.kind, "key": key, "since": now - WINDOW}
-    failures, latest = session.connection().execute(_FAILURES, values).one()
+    failures, latest = session.connection().execute(FAILURES, failures_of(rule, key, now)).one()
     return int(failures), latest
 
 
-def locked_until(session: Session, rule: Rule, key: str, now: datetime) -> datetime | None:
-    """When the lock on this key ends, or None when it is not locked."""
-    failures, latest = _count(session, rule, key, now)
+def lock_end(rule: Rule, failures: int, latest: datetime | None, now: datetime) -> datetime | None:
+    """When a key with these failures (`FAILURES`' answer) is locked until, or None when it
+    is not locked at `now`."""
     if latest is None:
         return None
     until: datetime = latest + lock_duration(rule, failures)
     return until if until > now else None
 
 
-def check(session: Session, keys: list[tuple[Rule, str]], now: datetime) -> None:
-    """Raise Throttled when any of these keys is locked."""
-    ends = [until for rule, key in keys if (until := locked_until(session, rule, key, now))]
+def locked_until(session: Session, rule: Rule, key: str, now: datetime) -> datetime | None:
+    """When the lock on this key ends, or None when it is not locked."""
+    return lock_end(rule, *_count(session, rule, key, now), now)
+
+
+def refuse_until(ends: list[datetime], now: datetime) -> None:
+    """Raise Throttled, with the seconds left, while any of these lock ends is ahead."""
     if ends:
         raise Throttled(max(1, int((max(ends) - now).total_seconds() + 0.999)))
+
+
+def check(session: Session, keys: list[tuple[Rule, str]], now: datetime) -> None:
+    """Raise Throttled when any of these keys is locked."""
+    refuse_until(
+        [until for rule, key in keys if (until := locked_until(session, rule, key, now))], now
+    )
 
 
 def record_failure(session: Session, keys: list[tuple[Rule, str]], now: datetime) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam, select, true
 from sqlalchemy.orm import Session
 
 from afteraction.core.access import Actor, check_role, require_admin
@@ -390,6 +390,20 @@ _TOKEN_USER = _live_token(User)
 _TOKEN_ACTOR = _live_token(User.id, User.email, User.role, User.person_id)
 
 
+def _throttled_token_actor() -> Select[Any]:
+    """The address's token failures (`throttle.FAILURES`) and `_TOKEN_ACTOR`'s row (NULLs
+    when the token is not live) in one statement: the read every uncached API request
+    makes before anything else, once instead of twice."""
+    failed = throttle.FAILURES.subquery()
+    actor = _TOKEN_ACTOR.subquery()
+    return select(failed.c.failures, failed.c.latest, *actor.c).select_from(
+        failed.outerjoin(actor, true())
+    )
+
+
+_THROTTLED_TOKEN_ACTOR = _throttled_token_actor()
+
+
 def user_for_token(session: Session, secret: str) -> User | None:
     user: User | None = session.scalar(_TOKEN_USER, {"digest": _digest(secret)})
     return user
@@ -409,10 +423,16 @@ def actor_for_token(
     session: Session, secret: str, *, client_address: str, now: datetime | None = None
 ) -> Actor | None:
     """`sign_in_with_token` for callers that need only the principal (cached reads): the
-    same throttle and rule, one row of four columns instead of two ORM objects."""
-    throttle.check(session, [(throttle.TOKEN, client_address)], now or utcnow())
-    row = session.connection().execute(_TOKEN_ACTOR, {"digest": _digest(secret)}).first()
-    return None if row is None else Actor(*row)
+    same throttle and rule, asked with the token in one statement that answers one row of
+    six columns, instead of two statements and two ORM objects."""
+    now = now or utcnow()
+    values = throttle.failures_of(throttle.TOKEN, client_address, now)
+    values["digest"] = _digest(secret)
+    failures, latest, *user = session.connection().execute(_THROTTLED_TOKEN_ACTOR, values).one()
+    throttle.refuse_until(
+        [end] if (end := throttle.lock_end(throttle.TOKEN, failures, latest, now)) else [], now
+    )
+    return None if user[0] is None else Actor(*user)
 
 
 def token_failed(session: Session, client_address: str, *, now: datetime | None = None) -> None:

@@ -212,12 +212,14 @@ def _ordering(sort: str) -> list[Any]:
 
 @lru_cache(maxsize=512)
 def _statements(actor: Actor, shape: _Shape) -> tuple[Select[Any], Select[Any]]:
-    """(count, page) for an actor and a filter shape, built once and then reused."""
+    """(count, page) for an actor and a filter shape, built once and then reused. Each row
+    of the page carries the count as its last column (a subquery run once, not per row),
+    so a page that has rows costs one statement; an empty page asks `count` itself."""
     where = _conditions(actor, shape)
     count = select(func.count()).select_from(Incident).where(*where)
     columns = [getattr(Incident, name) for name in SUMMARY_COLUMNS]
     page = (
-        select(*columns, Problem.key)
+        select(*columns, Problem.key, count.correlate(None).scalar_subquery().label("total"))
         .outerjoin(Problem, Incident.problem_id == Problem.id)
         .where(*where)
         .order_by(*_ordering(shape.sort))
@@ -282,9 +284,13 @@ def list_summaries(
     values = _parameters(filters)
     count, page = _statements(actor, _shape(filters))
     connection = session.connection()
-    total = connection.execute(count, values).scalar_one()
     values["limit"], values["offset"] = filters.limit, filters.offset
-    rows = [IncidentSummary(*row) for row in connection.execute(page, values).all()]
+    found = connection.execute(page, values).all()
+    rows = [IncidentSummary(*row[:-1]) for row in found]
+    if found:
+        total = found[0][-1]
+    else:  # past the last page, or nothing matches
+        total = connection.execute(count, values).scalar_one() if filters.offset else 0
     if rows:
         by_id = {row.id: row for row in rows}
         kinds = ("services", "teams", "tags")
