@@ -46,6 +46,7 @@ from afteraction.storage.tables import (
     Service,
     Team,
 )
+from afteraction.storage.types import InIds
 from afteraction.storage.visibility import visibility_clause
 
 SORTS = {
@@ -235,8 +236,7 @@ def _kind(kind: int) -> ColumnElement[int]:
 
 def _links() -> CompoundSelect[int, int, str]:
     """The services, teams and tags of the incidents `ids`, as (incident id, kind, value)
-    rows in value order: one statement for the three lists."""
-    ids: BindParameter[int] = bindparam("ids", expanding=True)
+    rows in value order: one statement for the three lists, compiled once (`InIds`)."""
     services = (
         select(
             IncidentService.incident_id.label("incident_id"),
@@ -244,15 +244,15 @@ def _links() -> CompoundSelect[int, int, str]:
             Service.slug.label("value"),
         )
         .join(Service, Service.id == IncidentService.service_id)
-        .where(IncidentService.incident_id.in_(ids))
+        .where(InIds(IncidentService.incident_id, "ids"))
     )
     teams = (
         select(IncidentTeam.incident_id, _kind(TEAMS), Team.slug)
         .join(Team, Team.id == IncidentTeam.team_id)
-        .where(IncidentTeam.incident_id.in_(ids))
+        .where(InIds(IncidentTeam.incident_id, "ids"))
     )
     tags = select(IncidentTag.incident_id, _kind(TAGS), IncidentTag.tag).where(
-        IncidentTag.incident_id.in_(ids)
+        InIds(IncidentTag.incident_id, "ids")
     )
     return union_all(services, teams, tags).order_by("value")
 

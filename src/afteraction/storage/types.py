@@ -1,4 +1,5 @@
-"""Column types shared by the tables: timezone-aware UTC datetimes on every backend.
+"""Column types shared by the tables: timezone-aware UTC datetimes on every backend, and
+membership in a list of ids bound as one value (`InIds`).
 
 SQLite has no time zone type, so values are normalised to UTC on the way in and given
 `timezone.utc` on the way out; a naive datetime is refused rather than guessed. On SQLite
@@ -11,7 +12,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Dialect
+import orjson
+from sqlalchemy import BigInteger, Boolean, DateTime, Dialect, Text, bindparam
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import TypeDecorator
 
 
@@ -67,3 +73,50 @@ def _sqlite_utc(value: str | None) -> datetime | None:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class _IdListType(TypeDecorator[list[int]]):
+    """A list of row ids bound as one value: JSON text on SQLite (read with `json_each`),
+    an integer array on PostgreSQL."""
+
+    impl = Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(ARRAY(BigInteger))
+        return dialect.type_descriptor(Text())
+
+    def process_bind_param(self, value: list[int] | None, dialect: Dialect) -> Any:
+        if value is None or dialect.name == "postgresql":
+            return value
+        return orjson.dumps([int(v) for v in value]).decode()
+
+
+class InIds(ColumnElement[bool]):
+    """`column IN (ids)` with the ids bound as one value (`_IdListType`), so that the
+    statement is compiled once and reused, whatever the number of ids: an expanding
+    `IN` is compiled anew for each call, which a list read made on every request."""
+
+    inherit_cache = True
+    type = Boolean()
+    _is_implicitly_boolean = True  # a condition as it is, never compared with 1
+    _traverse_internals = [  # what the cache key holds (SQLAlchemy's form)
+        ("column", InternalTraversal.dp_clauseelement),
+        ("ids", InternalTraversal.dp_clauseelement),
+    ]
+
+    def __init__(self, column: Any, name: str) -> None:
+        self.column = column
+        self.ids = bindparam(name, type_=_IdListType())
+
+
+@compiles(InIds, "postgresql")
+def _in_ids_postgresql(element: InIds, compiler: Any, **kw: Any) -> str:
+    return f"{compiler.process(element.column, **kw)} = ANY({compiler.process(element.ids, **kw)})"
+
+
+@compiles(InIds)
+def _in_ids(element: InIds, compiler: Any, **kw: Any) -> str:
+    column, ids = compiler.process(element.column, **kw), compiler.process(element.ids, **kw)
+    return f"{column} IN (SELECT value FROM json_each({ids}))"
