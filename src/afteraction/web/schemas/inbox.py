@@ -57,22 +57,8 @@ class SubscriptionList(ReadModel):
 
 
 def notification_read(row: UserNotification) -> NotificationRead:
-    return NotificationRead(
-        id=row.id,
-        kind=row.kind,
-        subject=row.subject,
-        body=row.body,
-        url=row.url,
-        created_at=row.created_at,
-        read_at=row.read_at,
-    )
+    return NotificationRead.model_validate(row, from_attributes=True)
 
 
 def subscription_read(found: Following) -> SubscriptionRead:
-    return SubscriptionRead(
-        id=found.id,
-        label=found.label,
-        incident=found.incident,
-        team=found.team,
-        created_at=found.created_at,
-    )
+    return SubscriptionRead.model_validate(found, from_attributes=True)
