@@ -9,12 +9,15 @@ import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from afteraction.config import Settings
-from afteraction.core.access import SYSTEM
+from afteraction.core.access import SYSTEM, Actor
+from afteraction.core.errors import NotFound
 from afteraction.services import incidents as repo
+from afteraction.services.imports import jobs
 from afteraction.storage.db import writing
 from afteraction.web.app import create_app
 from tests.conftest import login, make_user
@@ -115,6 +118,11 @@ def test_private_incident_sources_and_others_jobs_are_hidden(
         login(other, "viewer@example.com")
         assert other.get("/api/v1/sources").json()["items"] == []
         assert other.get("/api/v1/imports").json()["items"] == []  # not theirs
+    # the list's rule is `visible_job`'s: a principal without a user sees no one's jobs
+    nobody = Actor(None, "script", "responder", None)
+    assert jobs.visible_jobs(db, nobody) == []
+    with pytest.raises(NotFound):
+        jobs.visible_job(db, nobody, job["job"])
         assert other.get(job["status_url"]).status_code == 404
         assert other.delete(f"/api/v1/sources/{source_id}").status_code == 403
         assert upload(other).status_code == 403

@@ -49,7 +49,6 @@ class TranscriptQuery:
 class TranscriptView:
     incident: Incident
     window: tx.Window
-    annotations: list[Annotation]  # all of the incident's, in time order
     marks: dict[int, list[Annotation]]  # message id → the annotations covering it
     cue_marks: dict[int, list[Annotation]]  # cue id → the time-range annotations covering it
 
@@ -85,7 +84,6 @@ def read_transcript(
     return TranscriptView(
         incident,
         window,
-        annotations,
         work.annotated_message_ids(annotations, at_of),
         work.annotated_message_ids(timed, cue_at),
     )

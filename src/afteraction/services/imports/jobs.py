@@ -70,9 +70,8 @@ def visible_job(session: Session, actor: Actor, job_id: int) -> import_jobs.Impo
 
 def visible_jobs(session: Session, actor: Actor, *, limit: int = 10) -> list[import_jobs.ImportJob]:
     """The latest jobs `actor` may see (as `visible_job` decides), newest first."""
-    owner = None if actor.is_admin else actor.user_id
     return import_jobs.list_jobs(
-        session, limit=limit, created_by_user_id=owner, only_owned=owner is not None
+        session, limit=limit, created_by_user_id=actor.user_id, only_owned=not actor.is_admin
     )
 
 
@@ -170,12 +169,13 @@ def preview_again(
     return options
 
 
-def discard(session: Session, actor: Actor, job_id: int) -> None:
+def discard(session: Session, actor: Actor, job_id: int) -> import_jobs.ImportJob:
     """Drop a previewed import: the job fails as discarded and its upload is deleted."""
     job = _waiting(session, actor, job_id)
     path = Path(job.path)
     import_jobs.set_state(session, job_id, "failed", path="", error=DISCARDED)
     discard_upload(path)
+    return job
 
 
 def _preview(session: Session, actor: Actor, job_id: int) -> None:

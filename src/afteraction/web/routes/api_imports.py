@@ -276,8 +276,7 @@ def confirm_import(
     _body: Annotated[s.PreviewDecision, Body()] = _AS_PREVIEWED,
 ) -> s.JobRead:
     """Queue an import waiting in preview, as it was previewed (same upload and options)."""
-    jobs.confirm(db, actor, queue_of(request), job_id)
-    return job_read(visible_job(db, actor, job_id))
+    return job_read(jobs.confirm(db, actor, queue_of(request), job_id))
 
 
 @router.post("/imports/{job_id}/discard", tags=["imports"], response_model=s.JobRead)
@@ -288,8 +287,7 @@ def discard_import(
     _body: Annotated[s.PreviewDecision, Body()] = _AS_PREVIEWED,
 ) -> s.JobRead:
     """Drop an import waiting in preview: the job fails as discarded, its upload is deleted."""
-    jobs.discard(db, actor, job_id)
-    return job_read(visible_job(db, actor, job_id))
+    return job_read(jobs.discard(db, actor, job_id))
 
 
 @router.get("/sources", tags=["imports"], response_model=s.SourceList)
