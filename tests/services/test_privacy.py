@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 from afteraction.config import RetentionSettings
 from afteraction.core.access import SYSTEM, Actor
 from afteraction.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from afteraction.services import people, privacy, users
+from afteraction.services import people, privacy, search, users
 from afteraction.services.privacy import apply_retention, erase_person
-from afteraction.storage import audit, search
+from afteraction.storage import audit
 from afteraction.storage.analysis_tables import Interview, InterviewCue
 from afteraction.storage.db import writing
 from afteraction.storage.evidence_tables import Message

@@ -19,8 +19,7 @@ from afteraction.config import development_settings
 from afteraction.core.access import SYSTEM
 from afteraction.core.errors import Conflict, ValidationError
 from afteraction.demo.load import load_demo
-from afteraction.services import transfer
-from afteraction.storage import search
+from afteraction.services import search, transfer
 from afteraction.storage.db import make_engine, make_session_factory
 from afteraction.storage.tables import Incident
 from tests.analysis_fixtures import build

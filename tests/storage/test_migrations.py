@@ -12,10 +12,9 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from afteraction.core.access import SYSTEM
-from afteraction.services import analysis
+from afteraction.services import analysis, search
 from afteraction.services import incidents as repo
 from afteraction.services.imports.slack import import_slack_export
-from afteraction.storage import search
 from afteraction.storage.analysis_tables import Annotation
 from afteraction.storage.db import (
     alembic_config,

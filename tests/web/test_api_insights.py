@@ -13,12 +13,12 @@ from afteraction.config import Settings
 from afteraction.core.access import SYSTEM
 from afteraction.services import incidents as repo
 from afteraction.services.impact import add_impact
+from afteraction.services.search import embed_for
 from afteraction.storage.db import writing
 from afteraction.storage.insights_tables import Notification
 from afteraction.storage.tables import Service
 from afteraction.storage.types import utcnow
 from afteraction.web.app import create_app
-from afteraction.web.similarity import embed_for
 from tests.conftest import login, make_user
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)

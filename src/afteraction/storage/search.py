@@ -1,10 +1,12 @@
-"""Global search over everything afteraction stores, behind one interface, and lexical
-"similar past incidents".
+"""The queries behind global search and "similar past incidents": which documents and which
+incidents an actor may find, behind one interface.
 
-Lives here: `Hit`, `SearchResults`, the `DocumentKind` protocol with `register()` (other
-modules add annotations, reports... by registering a kind), the built-in kinds (incidents,
-action items, messages), `search()` and `similar_incidents()`.
-Must not live here: presentation, or any privacy rule other than those of `visibility`.
+Lives here: the `DocumentKind` protocol with `register()` (other modules add annotations,
+reports... by registering a kind), the built-in kinds (incidents, action items, messages),
+`find()`, and the candidates and texts `similar_candidates()` reads for ranking.
+Must not live here: how hits and similar incidents are ranked or what a query's words are
+(`core.search`), validation of a request and the choice of model (`services.search`),
+presentation, or any privacy rule other than those of `visibility`.
 
 Engines: messages use SQLite FTS5 (`messages_fts`, ranked by bm25) or PostgreSQL full text
 (`to_tsvector('simple', text_plain)`, GIN index, ranked by ts_rank); only the newest
@@ -23,25 +25,14 @@ Privacy (decided here, documented in docs/metrics.md):
   investigators and admins only, because they were imported for investigation and were
   never reviewed for an incident.
 
-Similar incidents are ranked by TF-IDF cosine similarity over title (weight 2), summary,
-services (2), tags (1.5) and imported report text, among at most `SIMILAR_CANDIDATES`
-visible incidents that share a service, a tag or a distinctive word. It is written by hand
-because it needs no index and no model. With an `embed` function (the optional local
-sentence-embedding model, `adapters.embeddings`, passed in by the web layer) the newest
-`SEMANTIC_CANDIDATES` earlier visible incidents and as many of the best lexical matches are
-compared by meaning (at most 600 texts embedded, once per process each), and the score
-becomes the mean of the lexical and the semantic similarity (`blend`), so an incident that
-says the same thing in other words is found too.
+Similar incidents are chosen among at most `SIMILAR_CANDIDATES` visible incidents, none
+started after the target, that share a service, a tag or a distinctive word with it; with
+semantic ranking, also the newest `core.search.SEMANTIC_CANDIDATES` of them.
 """
 
 from __future__ import annotations
 
-import math
-import re
-from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
-from datetime import datetime
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from sqlalchemy import (
@@ -59,7 +50,14 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from afteraction.core.access import Actor
-from afteraction.core.errors import ValidationError
+from afteraction.core.search import (
+    SEMANTIC_CANDIDATES,
+    Hit,
+    IncidentText,
+    distinctive_words,
+    snippet,
+    text_score,
+)
 from afteraction.storage.evidence_tables import Channel, ImportedReport, IncidentChannel, Message
 from afteraction.storage.tables import (
     ActionItem,
@@ -70,59 +68,23 @@ from afteraction.storage.tables import (
 )
 from afteraction.storage.visibility import in_window, visibility_clause
 
-MAX_QUERY = 200
-MAX_TERMS = 8
 SIMILAR_CANDIDATES = 2000
-SEMANTIC_CANDIDATES = 300
-"""Earlier incidents compared by meaning even when they share no word, service or tag."""
-SEMANTIC_FLOOR = 0.45
-"""Below this cosine, meaning alone does not make an incident similar (all-MiniLM-L6-v2
-gives about 0.0-0.3 for unrelated incident titles and 0.5-0.9 for the same failure)."""
-Embed = Callable[[Sequence[str]], Sequence[Sequence[float]]]
-"""texts -> unit vectors, one per text."""
 SEARCH_CANDIDATES = 1000
 """Messages scored per search: the newest visible matches (see `_message_candidates`)."""
 ARCHIVE_ROLES = frozenset({"admin", "investigator"})
 FTS = table("messages_fts", column("rowid"), column("rank"))
 """The SQLite FTS5 index of `messages.text_plain` (created by migration 0002)."""
-_WORD = re.compile(r"\w+", re.UNICODE)
-STOPWORDS = frozenset(
-    "a an and are as at be but by for from has have in is it its of on or that the this to "
-    "was were will with we our not after before during".split()
-)
-
-
-@dataclass(frozen=True, slots=True)
-class Hit:
-    kind: str
-    key: str
-    title: str
-    snippet: str
-    url: str | None
-    at: datetime | None
-    score: float
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass(frozen=True, slots=True)
-class SearchResults:
-    query: str
-    terms: tuple[str, ...]
-    hits: list[Hit]
-    by_kind: Mapping[str, list[Hit]]
 
 
 class DocumentKind(Protocol):
     """A searchable kind of document. `search` returns at most `limit` hits the actor may
-    see, best first; `terms` are the lower-cased words of `query`."""
+    see, best first; `terms` are the lower-cased words of the query (`core.search.terms_of`)."""
 
     name: str
     label: str
 
     def search(
-        self, session: Session, actor: Actor, query: str, terms: Sequence[str], limit: int
+        self, session: Session, actor: Actor, terms: Sequence[str], limit: int
     ) -> list[Hit]: ...
 
 
@@ -138,45 +100,13 @@ def kinds() -> list[tuple[str, str]]:
     return [(k.name, k.label) for k in _KINDS.values()]
 
 
-def terms_of(query: str) -> tuple[str, ...]:
-    if len(query) > MAX_QUERY:
-        raise ValidationError(f"search text is limited to {MAX_QUERY} characters", field="q")
-    words = tuple(dict.fromkeys(w.lower() for w in _WORD.findall(query)))[:MAX_TERMS]
-    if not words:
-        raise ValidationError("type at least one word to search for", field="q")
-    return words
+def kind_names() -> list[str]:
+    return list(_KINDS)
 
 
-def search(
-    session: Session,
-    actor: Actor,
-    query: str,
-    *,
-    kinds: Iterable[str] | None = None,
-    limit: int = 20,
-) -> SearchResults:
-    """Search every registered kind (or `kinds`), at most `limit` hits per kind."""
-    terms = terms_of(query)
-    wanted = list(kinds) if kinds else list(_KINDS)
-    unknown = [k for k in wanted if k not in _KINDS]
-    if unknown:
-        raise ValidationError(
-            f"unknown kind {unknown[0]!r}; known: {', '.join(_KINDS)}", field="kind"
-        )
-    if not 1 <= limit <= 100:
-        raise ValidationError("limit must be between 1 and 100", field="limit")
-    by_kind = {k: _KINDS[k].search(session, actor, query, terms, limit) for k in wanted}
-    hits = [h for k in wanted for h in by_kind[k]]
-    return SearchResults(query, terms, hits, by_kind)
-
-
-def snippet(body: str, terms: Sequence[str], width: int = 90) -> str:
-    """About `width` characters of `body` around the first matching term."""
-    lowered = body.lower()
-    found = [i for t in terms if (i := lowered.find(t)) >= 0]
-    start = max(0, min(found, default=0) - width // 3)
-    piece = body[start : start + width].strip()
-    return ("…" if start else "") + piece + ("…" if start + width < len(body) else "")
+def find(session: Session, actor: Actor, kind: str, terms: Sequence[str], limit: int) -> list[Hit]:
+    """At most `limit` hits of `kind` matching every one of `terms` that `actor` may see."""
+    return _KINDS[kind].search(session, actor, terms, limit)
 
 
 def _like_all(columns: Sequence[Any], terms: Sequence[str]) -> ColumnElement[bool]:
@@ -191,10 +121,7 @@ class IncidentKind:
     name = "incidents"
     label = "Incidents"
 
-    def search(
-        self, session: Session, actor: Actor, query: str, terms: Sequence[str], limit: int
-    ) -> list[Hit]:
-        del query
+    def search(self, session: Session, actor: Actor, terms: Sequence[str], limit: int) -> list[Hit]:
         rows = session.execute(
             select(Incident.number, Incident.title, Incident.summary, Incident.started_at)
             .where(visibility_clause(actor), _like_all([Incident.title, Incident.summary], terms))
@@ -203,25 +130,17 @@ class IncidentKind:
         ).all()
         hits = [
             Hit("incidents", f"INC-{n}", title, snippet(summary or title, terms),
-                f"/incidents/INC-{n}", at, _score(title, summary, terms))
+                f"/incidents/INC-{n}", at, text_score(title, summary, terms))
             for n, title, summary, at in rows
         ]  # fmt: skip
         return sorted(hits, key=lambda h: -h.score)[:limit]
-
-
-def _score(title: str, body: str, terms: Sequence[str]) -> float:
-    low_title, low_body = title.lower(), (body or "").lower()
-    return float(sum(2 * low_title.count(t) + low_body.count(t) for t in terms))
 
 
 class ActionItemKind:
     name = "action_items"
     label = "Action items"
 
-    def search(
-        self, session: Session, actor: Actor, query: str, terms: Sequence[str], limit: int
-    ) -> list[Hit]:
-        del query
+    def search(self, session: Session, actor: Actor, terms: Sequence[str], limit: int) -> list[Hit]:
         rows = session.execute(
             select(ActionItem.id, ActionItem.title, ActionItem.status, Incident.number,
                    ActionItem.created_at)
@@ -232,7 +151,7 @@ class ActionItemKind:
         ).all()  # fmt: skip
         return [
             Hit("action_items", str(i), title, f"{status} · INC-{n}", f"/incidents/INC-{n}", at,
-                _score(title, "", terms))
+                text_score(title, "", terms))
             for i, title, status, n, at in rows
         ]  # fmt: skip
 
@@ -263,10 +182,7 @@ class MessageKind:
     name = "messages"
     label = "Messages"
 
-    def search(
-        self, session: Session, actor: Actor, query: str, terms: Sequence[str], limit: int
-    ) -> list[Hit]:
-        del query
+    def search(self, session: Session, actor: Actor, terms: Sequence[str], limit: int) -> list[Hit]:
         columns = (Message.id, Message.channel_id, Message.text_plain, Message.at,
                    Message.author_name, Channel.name)  # fmt: skip
         candidates = _message_candidates(session, actor, terms)
@@ -343,83 +259,51 @@ register(ActionItemKind())
 # -- similar incidents ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Similar:
-    public_id: str
-    title: str
-    severity: str
-    started: datetime | None
-    score: float
-    shared: tuple[str, ...]
-    semantic: float | None = None
-    """Cosine similarity of meaning, when semantic ranking was used."""
-
-
-def _tokens(title: str, summary: str, services: Iterable[str], tags: Iterable[str],
-            extra: str = "") -> Counter[str]:  # fmt: skip
-    weights: Counter[str] = Counter()
-    for word in _WORD.findall(title.lower()):
-        if word not in STOPWORDS and len(word) > 1:
-            weights[word] += 2
-    for word in _WORD.findall(f"{summary} {extra}".lower()):
-        if word not in STOPWORDS and len(word) > 1:
-            weights[word] += 1
-    for service in services:
-        weights[f"service:{service}"] += 2
-    for tag in tags:
-        weights[f"tag:{tag}"] += 1.5  # type: ignore[assignment]
-    return weights
-
-
-def _by_incident(session: Session, query: Any) -> dict[int, list[str]]:
-    found: dict[int, list[str]] = {}
-    for incident_id, value in session.execute(query):
-        found.setdefault(incident_id, []).append(value)
-    return found
-
-
-def similar_incidents(
-    session: Session, actor: Actor, incident: Incident, limit: int = 5,
-    *, embed: Embed | None = None,
-) -> list[Similar]:  # fmt: skip
-    """Visible incidents most like `incident` (not itself, none started after it), best
-    first; an incident sharing nothing scores 0 and is left out. With `embed`, meaning counts
-    too (see the module's docstring)."""
-    target = _tokens(
-        incident.title, incident.summary, [s.slug for s in incident.services], incident.tags,
-        _report_text(session, [incident.id]).get(incident.id, ""),
+def incident_text(session: Session, incident: Incident) -> IncidentText:
+    """What similarity compares of `incident`, its imported report text included."""
+    return IncidentText(
+        incident.id, f"INC-{incident.number}", incident.title, incident.summary,
+        incident.severity, incident.started_at, [s.slug for s in incident.services],
+        list(incident.tags), _report_text(session, [incident.id]).get(incident.id, ""),
     )  # fmt: skip
-    words = [w for w, _ in target.most_common() if ":" not in w][:MAX_TERMS]
+
+
+def similar_candidates(
+    session: Session, actor: Actor, target: IncidentText, *, semantic: bool = False
+) -> tuple[list[IncidentText], set[int]]:
+    """The visible incidents worth ranking against `target` (not itself, none started after
+    it) and, with `semantic`, the ids of the newest ones, compared by meaning even when they
+    share nothing."""
+    words = distinctive_words(target)
+    service_ids = select(Service.id).where(Service.slug.in_(list(target.services) or [""]))
     shared_link = or_(
         exists().where(
             IncidentService.incident_id == Incident.id,
-            IncidentService.service_id.in_([s.id for s in incident.services] or [-1]),
+            IncidentService.service_id.in_(service_ids),
         ),
         exists().where(
-            IncidentTag.incident_id == Incident.id, IncidentTag.tag.in_(incident.tags or [""])
+            IncidentTag.incident_id == Incident.id, IncidentTag.tag.in_(list(target.tags) or [""])
         ),
         *(Incident.title.ilike(f"%{w}%") for w in words if w.isalnum()),
     )
     base = (
         select(Incident.id, Incident.number, Incident.title, Incident.summary,
                Incident.severity, Incident.started_at)
-        .where(visibility_clause(actor), Incident.id != incident.id)
+        .where(visibility_clause(actor), Incident.id != target.id)
         .order_by(Incident.number.desc())
     )  # fmt: skip
-    if incident.started_at is not None:
-        base = base.where(
-            or_(Incident.started_at.is_(None), Incident.started_at <= incident.started_at)
-        )
+    if target.started is not None:
+        base = base.where(or_(Incident.started_at.is_(None), Incident.started_at <= target.started))
     rows = list(session.execute(base.where(shared_link).limit(SIMILAR_CANDIDATES)))
     newest: set[int] = set()
-    if embed is not None:
+    if semantic:
         seen = {r[0] for r in rows}
         for row in session.execute(base.limit(SEMANTIC_CANDIDATES)):
             newest.add(row[0])
             if row[0] not in seen:
                 rows.append(row)
     if not rows:
-        return []
+        return [], newest
     ids = [r[0] for r in rows]
     services = _by_incident(
         session,
@@ -432,59 +316,19 @@ def similar_incidents(
         select(IncidentTag.incident_id, IncidentTag.tag).where(IncidentTag.incident_id.in_(ids)),
     )
     reports = _report_text(session, ids)
-    docs = {
-        r[0]: _tokens(r[2], r[3], services.get(r[0], ()), tags.get(r[0], ()), reports.get(r[0], ""))
-        for r in rows
-    }
-    idf = _idf([target, *docs.values()])
-    target_vec = _vector(target, idf)
-    vectors = {r[0]: _vector(docs[r[0]], idf) for r in rows}
-    lexical_of = {
-        i: sum(target_vec[t] * vec[t] for t in target_vec.keys() & vec.keys())
-        for i, vec in vectors.items()
-    }
-    meaning: dict[int, float] = {}
-    if embed is not None:  # meaning is compared for the best lexical matches and the newest
-        best = sorted((i for i, v in lexical_of.items() if v > 0), key=lambda i: -lexical_of[i])
-        chosen = set(best[:SEMANTIC_CANDIDATES]) | set(newest)
-        rows = [r for r in rows if r[0] in chosen]
-        texts = [_meaning_text(incident.title, incident.summary, "")]
-        texts += [_meaning_text(r[2], r[3], reports.get(r[0], "")) for r in rows]
-        first, *others = embed(texts)
-        meaning = {r[0]: _dot(first, v) for r, v in zip(rows, others, strict=True)}
-    scored = []
-    for row in rows:
-        vec = vectors[row[0]]
-        lexical = lexical_of[row[0]]
-        semantic = meaning.get(row[0])
-        score = blend(lexical, semantic)
-        if score > 0:
-            shared = sorted(target_vec.keys() & vec.keys(), key=lambda t: -target_vec[t] * vec[t])
-            scored.append(
-                Similar(f"INC-{row[1]}", row[2], row[4], row[5], round(score, 4),
-                        tuple(shared[:5]),
-                        None if semantic is None else round(semantic, 4))
-            )  # fmt: skip
-    return sorted(scored, key=lambda s: (-s.score, s.public_id))[:limit]
+    texts = [
+        IncidentText(i, f"INC-{number}", title, summary, severity, started,
+                     services.get(i, ()), tags.get(i, ()), reports.get(i, ""))
+        for i, number, title, summary, severity, started in rows
+    ]  # fmt: skip
+    return texts, newest
 
 
-def blend(lexical: float, semantic: float | None) -> float:
-    """The similarity score: lexical alone without a model; with one, the mean of the
-    lexical and the semantic similarity, where meaning alone must reach `SEMANTIC_FLOOR`
-    (0 means "not similar" and is left out)."""
-    if semantic is None:
-        return lexical
-    if lexical <= 0 and semantic < SEMANTIC_FLOOR:
-        return 0.0
-    return (lexical + max(semantic, 0.0)) / 2
-
-
-def _meaning_text(title: str, summary: str, report: str) -> str:
-    return f"{title}. {summary} {report[:1000]}".strip()
-
-
-def _dot(a: Sequence[float], b: Sequence[float]) -> float:
-    return sum(x * y for x, y in zip(a, b, strict=True))
+def _by_incident(session: Session, query: Any) -> dict[int, list[str]]:
+    found: dict[int, list[str]] = {}
+    for incident_id, value in session.execute(query):
+        found.setdefault(incident_id, []).append(value)
+    return found
 
 
 def _report_text(session: Session, ids: Sequence[int]) -> dict[int, str]:
@@ -495,17 +339,3 @@ def _report_text(session: Session, ids: Sequence[int]) -> dict[int, str]:
     ):
         out[incident_id] = f"{out.get(incident_id, '')} {title} {body}"
     return out
-
-
-def _idf(docs: Sequence[Counter[str]]) -> dict[str, float]:
-    df: Counter[str] = Counter()
-    for doc in docs:
-        df.update(doc.keys())
-    n = len(docs)
-    return {term: math.log((n + 1) / (count + 1)) + 1 for term, count in df.items()}
-
-
-def _vector(doc: Counter[str], idf: Mapping[str, float]) -> dict[str, float]:
-    raw = {t: w * idf[t] for t, w in doc.items()}
-    norm = math.sqrt(sum(v * v for v in raw.values())) or 1.0
-    return {t: v / norm for t, v in raw.items()}

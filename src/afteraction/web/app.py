@@ -19,6 +19,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from afteraction import __version__
 from afteraction.config import Settings
 from afteraction.jobs import build_queue, recover_stopped_imports, start_consumer_thread
+from afteraction.services.search import embed_for
 from afteraction.storage.changes import ChangeDetector
 from afteraction.storage.db import make_engine, make_session_factory
 from afteraction.storage.types import utcnow
@@ -47,7 +48,6 @@ from afteraction.web.routes import (
 )
 from afteraction.web.schemas import ERRORS
 from afteraction.web.security import SecurityHeaders, install_api_docs
-from afteraction.web.similarity import embed_for
 
 HERE = Path(__file__).parent
 

@@ -460,8 +460,8 @@ def test_bulk_load_indexes_each_row_once_and_rebuilds_the_indexes(
     """An import larger than the table it loads into indexes its text and rebuilds the
     secondary indexes at the end; a message met again later in the same import with an
     edit is found by its new text only, though it was updated before the end."""
+    from afteraction.services import search
     from afteraction.storage import messages as store
-    from afteraction.storage import search
 
     monkeypatch.setattr(store, "LOAD_INDEX_AFTER", 2)
     sqlite = db.get_bind().dialect.name == "sqlite"

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from afteraction.core.access import SYSTEM
 from afteraction.services import incidents as repo
+from afteraction.services import search
 from afteraction.services import timeline as timeline_service
 from afteraction.services.imports.slack import import_slack_export
-from afteraction.storage import search
 from afteraction.storage.analysis_bundle import build_incident_evidence
 from afteraction.storage.db import writing
 from afteraction.storage.transcript import read_window

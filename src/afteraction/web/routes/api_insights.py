@@ -16,10 +16,9 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from afteraction.core.errors import ValidationError
-from afteraction.services import incidents as incident_repo
 from afteraction.services import insights as ins
+from afteraction.services import search as finder
 from afteraction.services import service_levels as levels
-from afteraction.storage import search as finder
 from afteraction.storage.db import writing
 from afteraction.web import insights as view
 from afteraction.web import schemas as s
@@ -292,9 +291,8 @@ def similar(key: str, request: Request, db: DbSession, actor: CurrentActor,
     """Past incidents most like this one: shared words in title, summary and report, shared
     services and tags; also by meaning when semantic ranking is on (`ranking` says which;
     `semantic` is each incident's cosine similarity of meaning, or null)."""
-    incident = incident_repo.get_incident(db, actor, incident_key(key))
     embed = request_embed(request)
-    found = finder.similar_incidents(db, actor, incident, limit=limit, embed=embed)
+    _, found = finder.similar_to(db, actor, incident_key(key), limit, embed=embed)
     return {"ranking": "lexical" if embed is None else "lexical+semantic", "items": [
         {"incident": x.public_id, "title": x.title, "severity": x.severity,
          "started": x.started, "score": x.score, "shared": list(x.shared),

@@ -21,12 +21,11 @@ from afteraction.core.access import Actor
 from afteraction.core.errors import Conflict, ValidationError
 from afteraction.core.incidents import INCIDENT_TYPES, MILESTONES
 from afteraction.core.metrics import InsightFilters
-from afteraction.services import incidents as incident_repo
 from afteraction.services import insights as ins
+from afteraction.services import search as finder
 from afteraction.services import service_levels as levels
 from afteraction.services import users
 from afteraction.storage import insight_queries
-from afteraction.storage import search as finder
 from afteraction.storage.db import writing
 from afteraction.web import insight_charts
 from afteraction.web import insights as view
@@ -463,9 +462,8 @@ def search_page(request: Request, db: DbSession, user: CurrentUser) -> Response:
 @router.get("/incidents/{key}/similar")
 def similar_panel(key: str, request: Request, db: DbSession, user: CurrentUser) -> Response:
     actor = users.actor_for(user)
-    incident = incident_repo.get_incident(db, actor, incident_key(key))
     embed = request_embed(request)
-    similar = finder.similar_incidents(db, actor, incident, limit=5, embed=embed)
+    incident, similar = finder.similar_to(db, actor, incident_key(key), 5, embed=embed)
     return render(request, "_similar.html",
                   {"similar": similar, "incident": incident, "semantic": embed is not None},
                   user=user)  # fmt: skip

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from afteraction.adapters import embeddings
 from afteraction.core.access import SYSTEM, Actor
 from afteraction.services import incidents as repo
-from afteraction.storage import search
+from afteraction.services import search
 from afteraction.storage.db import writing
 from afteraction.storage.tables import Incident
 

@@ -11,9 +11,11 @@ from sqlalchemy.orm import Session
 from afteraction.core.access import SYSTEM, Actor
 from afteraction.core.errors import ValidationError
 from afteraction.services import incidents as repo
-from afteraction.storage import search
+from afteraction.services import search
+from afteraction.storage import search as search_queries
 from afteraction.storage.db import writing
 from afteraction.storage.evidence_tables import Channel, IncidentChannel, Message, Source
+from afteraction.storage.search import fts5_query
 from afteraction.storage.tables import Incident, Service
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -78,7 +80,7 @@ def test_search_input_is_checked_and_operators_are_inert(db: Session, world: dic
     with pytest.raises(ValidationError):
         search.search(db, VIEWER, "pool", kinds=["nope"])
     assert search.search(db, SYSTEM, 'pool" OR "x* NEAR(').by_kind["messages"] == []
-    assert search.fts5_query(['a"b']) == '"a""b"'
+    assert fts5_query(['a"b']) == '"a""b"'
 
 
 def test_similar_incidents_rank_shared_words_and_hide_private(db: Session, world: dict) -> None:
@@ -95,7 +97,7 @@ def test_only_the_newest_visible_matches_are_scored(
     channel(db, "inc-more", ["pool pool pool pool", "pool", "the pool"], world["public"])
     everything = search.search(db, VIEWER, "pool", kinds=["messages"])
     assert everything.hits[0].snippet == "pool pool pool pool"  # best bm25 / ts_rank first
-    monkeypatch.setattr(search, "SEARCH_CANDIDATES", 2)
+    monkeypatch.setattr(search_queries, "SEARCH_CANDIDATES", 2)
     capped = search.search(db, VIEWER, "pool", kinds=["messages"])
     # the two newest visible matches only (the private channel's message is never one)
     assert sorted(h.snippet for h in capped.hits) == ["pool", "the pool"]
