@@ -281,6 +281,7 @@ RULES: dict[str, str] = {
     f"GET {_A}/imports/{{job_id}}": "job_owner",
     f"POST {_A}/imports/{{job_id}}/confirm": "write_job",
     f"POST {_A}/imports/{{job_id}}/discard": "write_job",
+    f"POST {_A}/imports/{{job_id}}/window": "write_job",
     f"GET {_A}/sources": "signed_in",
     f"DELETE {_A}/sources/{{source_id}}": "remove_source",
     # -- a user's own notifications and subscriptions ---------------------------------------

@@ -194,3 +194,29 @@ def test_the_api_previews_confirms_and_discards_as_the_page_does(
     with TestClient(app) as viewer:
         login(viewer, "viewer@example.com")
         assert viewer.post(f"/api/v1/imports/{other['job']}/confirm").status_code in (403, 404)
+
+
+def test_the_api_previews_again_with_the_window_the_preview_suggests(admin: TestClient) -> None:
+    """A window that misses the messages is counted, the preview suggests the one that holds
+    them, and POST .../window counts the same upload again with it: still waiting, nothing
+    imported. An unreadable window is refused and the job keeps its counts."""
+    late = {"since": "2026-03-03T00:00:00+00:00", "until": "2026-03-04T00:00:00+00:00"}
+    job_id = upload(admin, preview="true", **late).json()["job"]
+    first = admin.get(f"/api/v1/imports/{job_id}").json()
+    assert first["preview"]["totals"]["in_window"] == 0 and first["preview"]["warnings"]
+    suggested = first["preview"]["suggested_window"]
+    assert suggested is not None and suggested["since"] <= T0.isoformat() <= suggested["until"]
+
+    again = admin.post(f"/api/v1/imports/{job_id}/window", json=suggested)
+    assert again.status_code == 200, again.text
+    job = again.json()
+    assert job["status"] == "preview" and job["summary"] is None
+    assert job["options"]["since"] == suggested["since"]
+    assert job["preview"]["totals"]["in_window"] == 2 and job["preview"]["suggested_window"]
+    assert admin.get("/api/v1/sources").json()["items"] == []
+
+    bad = admin.post(f"/api/v1/imports/{job_id}/window", json={"since": "yesterday"})
+    assert bad.status_code == 422 and bad.json()["error"]["details"]["field"] == "since"
+    kept = admin.get(f"/api/v1/imports/{job_id}").json()
+    assert kept["status"] == "preview" and kept["preview"]["totals"]["in_window"] == 2
+    assert admin.post(f"/api/v1/imports/{job_id}/window", json={"extra": 1}).status_code == 422

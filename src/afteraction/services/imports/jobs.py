@@ -156,9 +156,10 @@ def confirm(session: Session, actor: Actor, queue: Queue, job_id: int) -> import
 
 def preview_again(
     session: Session, actor: Actor, job_id: int, *, since: str | None, until: str | None
-) -> dict[str, Any]:
+) -> import_jobs.ImportJob:
     """Preview the same upload again with another window (the one a preview suggests),
-    without uploading it again; returns the job's new options."""
+    without uploading it again; returns the job, still waiting, with its new options and
+    counts. A window that cannot be read is refused and the job stays as it was."""
     job = _waiting(session, actor, job_id)
     options = dict(job.options or {})
     options["since"], options["until"] = since or None, until or None
@@ -166,7 +167,7 @@ def preview_again(
     session.rollback()
     import_jobs.set_state(session, job_id, "preview", options=options)
     _preview(session, actor, job_id)
-    return options
+    return import_jobs.get_job(session, job_id)
 
 
 def discard(session: Session, actor: Actor, job_id: int) -> import_jobs.ImportJob:

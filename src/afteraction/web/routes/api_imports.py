@@ -279,6 +279,15 @@ def confirm_import(
     return job_read(jobs.confirm(db, actor, queue_of(request), job_id))
 
 
+@router.post("/imports/{job_id}/window", tags=["imports"], response_model=s.JobRead)
+def preview_window(
+    job_id: RowId, db: DbSession, actor: CurrentActor, body: s.PreviewWindow
+) -> s.JobRead:
+    """Count an import waiting in preview again with another window, without uploading it
+    again (as the import page's "Preview again with ..." does); the job keeps waiting."""
+    return job_read(jobs.preview_again(db, actor, job_id, since=body.since, until=body.until))
+
+
 @router.post("/imports/{job_id}/discard", tags=["imports"], response_model=s.JobRead)
 def discard_import(
     job_id: RowId,

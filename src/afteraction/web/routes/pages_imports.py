@@ -170,14 +170,14 @@ def rewindow_preview(
 ) -> Response:
     """Preview the same upload again with another window (the one the preview suggests),
     without uploading it again."""
-    options = jobs.preview_again(
+    job = jobs.preview_again(
         db,
         users.actor_for(user),
         job_id,
         since=form.text("since", limit=40),
         until=form.text("until", limit=40),
     )
-    window = f"{options['since'] or 'the beginning'} – {options['until'] or 'now'}"
+    window = f"{job.options['since'] or 'the beginning'} – {job.options['until'] or 'now'}"
     return see_other(request, f"/imports/jobs/{job_id}", f"Previewed again with {window}")
 
 

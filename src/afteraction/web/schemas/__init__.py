@@ -72,6 +72,7 @@ from afteraction.web.schemas.imports import (
     JobProgress,
     JobRead,
     PreviewDecision,
+    PreviewWindow,
 )
 from afteraction.web.schemas.incident_items import (
     ActionItemCreate,
@@ -193,6 +194,7 @@ __all__ = [
     "JobList",
     "JobRead",
     "PreviewDecision",
+    "PreviewWindow",
     "LifecycleRead",
     "MembershipCreate",
     "MetricsRead",

@@ -55,6 +55,18 @@ class JobList(ReadModel):
     )
 
 
+class PreviewWindow(Strict):
+    """Another window for an import waiting in preview: the same upload is counted again.
+    Send the preview's `suggested_window` to catch everything its channels hold."""
+
+    since: str | None = Field(
+        None, max_length=40, description="Window start, ISO 8601 with an offset; null: open"
+    )
+    until: str | None = Field(
+        None, max_length=40, description="Window end, ISO 8601 with an offset; null: open"
+    )
+
+
 class PreviewDecision(Strict):
     """The body of a previewed import's confirm or discard: nothing to add (`{}` or none);
     the job is decided as it was previewed."""
