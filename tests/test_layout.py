@@ -3,11 +3,18 @@ afteraction's modules, including cycles hidden by imports inside functions (grim
 every import statement, wherever it stands). Imports made only for type checking are left
 out: they never run.
 
+An afteraction module is imported inside a function only where the reason is listed in
+`DEFERRED`: what `afteraction serve`, `demo` and `worker` compose, and the import services a
+single CLI command needs (40-85 ms each), so `afteraction --help` and the other commands do
+not pay for them. Third-party imports inside functions are optional or heavy libraries (the
+PDF renderer, the embedding model, alembic, Slack's SDK) and are not listed.
+
 The layers themselves are import-linter contracts in pyproject.toml (`lint-imports` in CI).
 """
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
@@ -81,3 +88,36 @@ def test_no_import_cycles() -> None:
         m: {i for i in graph.find_modules_directly_imported_by(m) if i in modules} for m in modules
     }
     assert _cycles(edges) == []
+
+
+DEFERRED = {
+    "cli/main.py": {"afteraction.web.app", "afteraction.demo.evidence_shift",
+                    "afteraction.demo.load", "afteraction.jobs"},
+    "cli/report.py": {"afteraction.services.report_export", "afteraction.services.report_claims",
+                      "afteraction.services.report_publishing"},
+    "cli/imports.py": {"afteraction.services.imports.slack",
+                       "afteraction.services.imports.slack_preview"},
+    "cli/import_other.py": {"afteraction.services.imports.pagerduty",
+                            "afteraction.adapters.slack_api", "afteraction.services.imports.slack",
+                            "afteraction.services.imports.roster",
+                            "afteraction.services.imports.oncall",
+                            "afteraction.services.imports.transcripts",
+                            "afteraction.services.imports.past_reports"},
+    "services/imports/slack.py": {"afteraction.adapters"},  # slack_api: Slack's SDK, live only
+}  # fmt: skip
+
+
+def test_afteraction_modules_are_imported_inside_functions_only_for_a_listed_reason() -> None:
+    unlisted = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        where = str(path.relative_to(PACKAGE))
+        for function in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            for node in ast.walk(function):
+                if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+                    "afteraction"
+                ):
+                    if node.module not in DEFERRED.get(where, set()):
+                        unlisted.append(f"{where}:{node.lineno} {node.module}")
+    assert unlisted == [], f"import these at the top of the module, or list why: {unlisted}"

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, NoReturn, TypeVar
 
+import orjson
 import typer
 from pydantic import BaseModel
 from pydantic import ValidationError as SettingsError
@@ -113,8 +114,6 @@ def say(line: str) -> None:
 
 
 def print_json(data: Any) -> None:
-    import orjson
-
     sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n")
 
 

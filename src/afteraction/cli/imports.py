@@ -32,7 +32,12 @@ from afteraction.cli.import_output import (
     show_preview,
 )
 from afteraction.cli.incident import parse_time
-from afteraction.services.imports.sources import ImportSummary
+from afteraction.services.imports import sources as imports
+from afteraction.services.imports.sources import (
+    ImportSummary,
+    SourceRemoval,
+    remove_source_everything,
+)
 from afteraction.services.schemas import (
     SourceList,
     source_read,
@@ -152,8 +157,6 @@ def sources_command(
 
     Example: afteraction import sources --incident INC-42
     """
-    from afteraction.services.imports import sources as imports
-
     with state_of(ctx).session() as session:
 
         def action() -> SourceList:
@@ -200,8 +203,6 @@ def remove_command(
 
     Example: afteraction import remove 12
     """
-    from afteraction.services.imports.sources import SourceRemoval, remove_source_everything
-
     with state_of(ctx).session() as session:
 
         def action() -> SourceRemoval:

@@ -8,12 +8,13 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from afteraction.cli.context import console, fail, print_model, run, state_of
+from afteraction.cli.context import cli_actor, console, fail, print_model, run, state_of
 from afteraction.core import times
 from afteraction.core.errors import ValidationError
 from afteraction.core.incidents import MILESTONES, format_duration
 from afteraction.services import incident_lists, incident_roles
 from afteraction.services import incidents as repo
+from afteraction.services.people import analyse_people
 from afteraction.services.schemas import IncidentPage, incident_detail, incident_read
 from afteraction.storage.db import writing
 from afteraction.storage.incident_lists import IncidentSummary
@@ -95,7 +96,6 @@ def list_command(
         limit=limit,
         offset=offset,
     )
-    from afteraction.cli.context import cli_actor
 
     with state.session() as session:
         listing = run(lambda: incident_lists.list_page(session, cli_actor(), filters))
@@ -111,8 +111,6 @@ def show_command(ctx: typer.Context, incident: str, json_output: JsonFlag = Fals
 
     Example: afteraction incident show INC-42 --json
     """
-    from afteraction.cli.context import cli_actor
-
     with state_of(ctx).session() as session:
         row = run(lambda: repo.get_incident(session, cli_actor(), incident))
         detail = incident_detail(
@@ -178,8 +176,6 @@ def create_command(
 
     Example: afteraction incident create --title "Checkout 5xx" --severity SEV2 --json
     """
-    from afteraction.cli.context import cli_actor
-
     data = repo.IncidentInput(
         title=title,
         severity=severity,
@@ -239,8 +235,6 @@ def update_command(
 
     Example: afteraction incident update INC-42 --status resolved --note "Rolled back" --json
     """
-    from afteraction.cli.context import cli_actor
-
     changes = {
         k: v
         for k, v in {"title": title, "severity": severity, "summary": summary}.items()
@@ -290,8 +284,6 @@ def people_command(
 
     Example: afteraction incident people INC-42 --json
     """
-    from afteraction.cli.context import cli_actor
-    from afteraction.services.people import analyse_people
 
     with state_of(ctx).session() as session:
         analysis = run(lambda: analyse_people(session, cli_actor(), incident=incident))

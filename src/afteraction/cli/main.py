@@ -8,24 +8,41 @@ from __future__ import annotations
 import os
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
 
 from afteraction import __version__
 from afteraction.cli import backup, imports, incident, metrics, privacy
 from afteraction.cli.context import (
     CliState,
     GuardedGroup,
+    cli_actor,
     console,
     fail,
+    print_model,
     run,
     say,
     state_of,
 )
 from afteraction.cli.lint_language import lint_language
-from afteraction.config import Settings
+from afteraction.config import Settings, development_settings
+from afteraction.services import passwords, throttle, users
+from afteraction.services.schemas.users import UserRead, user_read
+from afteraction.storage.db import (
+    current_revision,
+    head_revision,
+    make_engine,
+    make_session_factory,
+    upgrade,
+    writing,
+)
+from afteraction.storage.tables import User
+from afteraction.storage.types import utcnow
 
 app = typer.Typer(
     name="afteraction",
@@ -96,8 +113,6 @@ def db_upgrade(ctx: typer.Context, revision: str = "head") -> None:
 
     Example: afteraction db upgrade
     """
-    from afteraction.storage.db import upgrade
-
     settings = state_of(ctx).settings
     upgrade(settings.database_url, revision)
     console.print(f"database at {revision}: {_redact(settings.database_url)}")
@@ -109,8 +124,6 @@ def db_current(ctx: typer.Context) -> None:
 
     Example: afteraction db current
     """
-    from afteraction.storage.db import current_revision, head_revision, make_engine
-
     engine = make_engine(state_of(ctx).settings.database_url)
     try:
         current, head = current_revision(engine), head_revision()
@@ -122,8 +135,6 @@ def db_current(ctx: typer.Context) -> None:
 
 
 def _redact(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
     return make_url(url).render_as_string(hide_password=True)
 
 
@@ -149,10 +160,6 @@ def user_create(
 
     Example: echo 'a-long-s3cret-phrase' | afteraction user create admin@example.com --role admin
     """
-    from afteraction.cli.context import cli_actor, print_model
-    from afteraction.services import users
-    from afteraction.services.schemas.users import UserRead, user_read
-    from afteraction.storage.db import writing
 
     password = _read_password(prompt=True)
     with state_of(ctx).session() as session:
@@ -179,10 +186,6 @@ def user_password(ctx: typer.Context, email: str) -> None:
 
     Example: echo 'a-new-long-pass' | afteraction user password ops@example.com
     """
-    from afteraction.cli.context import cli_actor
-    from afteraction.services import passwords
-    from afteraction.storage.db import writing
-    from afteraction.storage.types import utcnow
 
     password = _read_password(prompt=True)
     with state_of(ctx).session() as session:
@@ -202,10 +205,6 @@ def user_force_reset(ctx: typer.Context, email: str) -> None:
 
     Example: afteraction user force-reset ops@example.com
     """
-    from afteraction.cli.context import cli_actor
-    from afteraction.services import passwords
-    from afteraction.storage.db import writing
-    from afteraction.storage.types import utcnow
 
     with state_of(ctx).session() as session:
 
@@ -224,9 +223,6 @@ def user_unlock(ctx: typer.Context, email: str) -> None:
 
     Example: afteraction user unlock ops@example.com
     """
-    from afteraction.cli.context import cli_actor
-    from afteraction.services import throttle
-    from afteraction.storage.db import writing
 
     with state_of(ctx).session() as session:
 
@@ -244,8 +240,6 @@ def user_list(ctx: typer.Context) -> None:
 
     Example: afteraction user list
     """
-    from afteraction.services import users
-
     with state_of(ctx).session() as session:
         for user in users.list_users(session):
             console.print(
@@ -263,12 +257,6 @@ def user_token(
 
     Example: afteraction user token admin@example.com --name ci
     """
-    from sqlalchemy import select
-
-    from afteraction.cli.context import cli_actor
-    from afteraction.services import users
-    from afteraction.storage.db import writing
-    from afteraction.storage.tables import User
 
     with state_of(ctx).session() as session:
 
@@ -296,8 +284,6 @@ def serve(
     """
     settings = state_of(ctx).settings
     if migrate:
-        from afteraction.storage.db import upgrade
-
         upgrade(settings.database_url)
     _serve(settings, host, port, worker=worker and settings.run_worker_in_process)
 
@@ -328,12 +314,8 @@ def demo(
 
     Example: afteraction demo --port 8000
     """
-    from datetime import UTC, datetime
-
-    from afteraction.config import development_settings
     from afteraction.demo.evidence_shift import demo_day
     from afteraction.demo.load import load_demo
-    from afteraction.storage.db import make_engine, make_session_factory, upgrade
 
     state = state_of(ctx)
     overrides: dict[str, object] = {"environment": "demo"}

@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from afteraction.cli.context import print_model, run, say, state_of
+from afteraction.cli.context import cli_actor, fail, print_model, run, say, state_of
+from afteraction.services.schemas.reports import ReportStateRead
+from afteraction.storage.db import writing
 
 if TYPE_CHECKING:
     from afteraction.services.report_publishing import NeedsConfirmation
@@ -34,7 +36,6 @@ def export(
 
     Example: afteraction report export INC-42 --format pdf -o INC-42.pdf
     """
-    from afteraction.cli.context import cli_actor
     from afteraction.services.report_export import export as build
 
     with state_of(ctx).session() as session:
@@ -58,7 +59,6 @@ def check(
 
     Example: afteraction report check INC-42 --json
     """
-    from afteraction.cli.context import cli_actor
     from afteraction.services.report_claims import check_report
 
     with state_of(ctx).session() as session:
@@ -98,10 +98,7 @@ def publish(
 
     Example: afteraction report publish INC-42 --confirm
     """
-    from afteraction.cli.context import cli_actor, fail
     from afteraction.services.report_publishing import NeedsConfirmation, change_state
-    from afteraction.services.schemas.reports import ReportStateRead
-    from afteraction.storage.db import writing
 
     state = state_of(ctx)
     clean = state.settings.review.publish_requires_no_open_findings
