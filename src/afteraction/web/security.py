@@ -33,7 +33,6 @@ import swagger_ui_bundle
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from afteraction.services import report_export
@@ -58,6 +57,10 @@ HEADERS: dict[str, str] = {
     "x-frame-options": "DENY",
     "referrer-policy": "same-origin",
 }
+_RAW_HEADERS = [
+    (name.encode("latin-1"), value.encode("latin-1")) for name, value in HEADERS.items()
+]
+_NO_STORE = (b"cache-control", b"no-store")
 STATIC_PREFIX = "/static/"
 SWAGGER_ASSETS = "/static/swagger-ui"
 DOCS_URL = "/api/v1/docs"
@@ -78,11 +81,13 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in HEADERS.items():
-                    headers.setdefault(name, value)
-                if confidential and "cache-control" not in headers:
-                    headers["cache-control"] = "no-store"
+                raw = message.setdefault("headers", [])
+                present = {name.lower() for name, _ in raw}
+                missing = [h for h in _RAW_HEADERS if h[0] not in present]
+                if confidential and b"cache-control" not in present:
+                    missing.append(_NO_STORE)
+                if missing:
+                    message["headers"] = [*raw, *missing]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
