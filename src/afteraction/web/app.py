@@ -12,9 +12,9 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from fastapi.telemetry import TelemetryConfig
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import text
-from starlette.middleware.sessions import SessionMiddleware
 
 from afteraction import __version__
 from afteraction.config import Settings
@@ -48,6 +48,7 @@ from afteraction.web.routes import (
 )
 from afteraction.web.schemas import ERRORS
 from afteraction.web.security import SecurityHeaders, install_api_docs
+from afteraction.web.session_cookie import SessionCookies
 
 HERE = Path(__file__).parent
 
@@ -58,6 +59,10 @@ on your account page or with `POST /api/v1/tokens`). Lists are paginated with `l
 `{"error": {"code": "...", "message": "...", "details": {...}}}`; bad input is a 4xx naming
 the field. Times are ISO 8601 with an offset; naive times are refused.
 """
+
+
+NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
+"""FastAPI's native OpenTelemetry off: it looks for providers on every request otherwise."""
 
 
 def create_app(settings: Settings, *, start_worker: bool = False) -> FastAPI:
@@ -81,6 +86,7 @@ def create_app(settings: Settings, *, start_worker: bool = False) -> FastAPI:
         engine.dispose()
 
     app = FastAPI(
+        telemetry=None if settings.opentelemetry else NO_TELEMETRY,
         title="afteraction",
         version=__version__,
         description=API_DESCRIPTION,
@@ -101,7 +107,7 @@ def create_app(settings: Settings, *, start_worker: bool = False) -> FastAPI:
     app.state.templates = templating.build(HERE / "templates")
     app.add_middleware(CachedPages, cache=app.state.page_cache)  # inside the session cookie
     app.add_middleware(
-        SessionMiddleware,
+        SessionCookies,
         secret_key=settings.secret_key.get_secret_value(),
         session_cookie="afteraction_session",
         max_age=settings.session_max_age,
