@@ -14,6 +14,7 @@ from afteraction.core.access import SYSTEM
 from afteraction.services import incidents as repo
 from afteraction.storage.db import writing
 from afteraction.web.routes import pages_incident
+from afteraction.web.session_cookie import SignedSessions
 from tests.conftest import login, make_user
 from tests.web.conftest import post_form
 
@@ -198,3 +199,32 @@ def test_a_session_ended_elsewhere_is_not_served_the_cached_page(
         assert ended.status_code == 303
         again = laptop.get("/incidents/INC-1", follow_redirects=False)
         assert again.status_code in (302, 303, 401) and "Checkout latency" not in again.text
+
+
+def test_a_hit_carries_the_headers_a_rendered_page_does(
+    client: TestClient, db: Session, ada: None, renders: list[int]
+) -> None:
+    """A hit is sent before the session and security middlewares: it adds their headers."""
+    login(client, "ada@example.com")
+    rendered = client.get("/incidents/INC-1")
+    hit = client.get("/incidents/INC-1")
+    assert len(renders) == 1 and hit.text == rendered.text
+    ignored = {"date", "server", "set-cookie", "content-length"}
+    assert {k: v for k, v in hit.headers.items() if k not in ignored} == {
+        k: v for k, v in rendered.headers.items() if k not in ignored
+    }
+    assert hit.headers["cache-control"] == "no-store" and hit.headers["vary"] == "Cookie"
+
+
+def test_the_page_cache_reads_only_a_valid_cookie_of_plain_values() -> None:
+    """What sign-in puts in the session; any other session (a single sign-on's pending
+    state, for one) or a cookie that fails the check is left to the app."""
+    sessions = SignedSessions("secret", 60)
+    plain = sessions.signer.sign(b"eyJjc3JmIjogIngifQ==")  # {"csrf": "x"}
+    nested = sessions.signer.sign(b"eyJzdGF0ZSI6IHsiYSI6IDF9fQ==")  # {"state": {"a": 1}}
+    assert sessions.read({"headers": [(b"cookie", b"afteraction_session=" + plain)]}) == {
+        "csrf": "x"
+    }
+    assert sessions.read({"headers": [(b"cookie", b"afteraction_session=" + nested)]}) is None
+    assert sessions.read({"headers": [(b"cookie", b"afteraction_session=" + plain[:-2])]}) is None
+    assert sessions.read({"headers": []}) is None

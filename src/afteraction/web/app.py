@@ -48,7 +48,7 @@ from afteraction.web.routes import (
 )
 from afteraction.web.schemas import ERRORS
 from afteraction.web.security import SecurityHeaders, install_api_docs
-from afteraction.web.session_cookie import SessionCookies
+from afteraction.web.session_cookie import SessionCookies, SignedSessions
 
 HERE = Path(__file__).parent
 
@@ -105,18 +105,15 @@ def create_app(settings: Settings, *, start_worker: bool = False) -> FastAPI:
     app.state.read_cache = ReadCache(ChangeDetector(engine), enabled=settings.read_cache)
     app.state.page_cache = page_cache(app.state.read_cache.detector, enabled=settings.read_cache)
     app.state.templates = templating.build(HERE / "templates")
-    app.add_middleware(CachedPages, cache=app.state.page_cache)  # inside the session cookie
+    sessions = SignedSessions(settings.secret_key.get_secret_value(), settings.session_max_age)
     app.add_middleware(
-        SessionCookies,
-        secret_key=settings.secret_key.get_secret_value(),
-        session_cookie="afteraction_session",
-        max_age=settings.session_max_age,
-        same_site="lax",
-        https_only=settings.cookies_secure,
+        SessionCookies, sessions=sessions, same_site="lax", https_only=settings.cookies_secure
     )
     errors.install(app)
     app.add_middleware(CachedReads, cache=app.state.read_cache)
-    app.add_middleware(SecurityHeaders)  # outermost: every answer carries the headers
+    app.add_middleware(SecurityHeaders)  # every answer carries the headers...
+    # ...and a cached page, served first, adds the same ones itself
+    app.add_middleware(CachedPages, cache=app.state.page_cache, sessions=sessions)
     install_api_docs(app)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(api_incidents.router, prefix="/api/v1", responses=ERRORS)

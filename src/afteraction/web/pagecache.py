@@ -14,8 +14,8 @@ bytes once; searching a 50-500 KB page for a placeholder on every hit cost 30-40
 with a one-shot notice waiting in the session is rendered, not cached, so the notice is
 shown once. Only the user who rendered a
 page is ever served it (the key holds their id), so visibility rules apply unchanged; the
-session must still be live: `CachedPages`, a pure ASGI middleware just inside the session
-middleware, serves a hit before the framework runs only for a session whose principal the
+session must still be live: `CachedPages`, a pure ASGI middleware outside the others,
+serves a hit before the framework runs only for a session whose principal the
 read cache holds and may still trust (`deps.cached_session_actor`: an ended session, a role
 change or a due activity stamp sends the request through the app, which checks it afresh).
 """
@@ -37,6 +37,8 @@ from afteraction.web.deps import cached_session_actor, remember_session_actor
 from afteraction.web.errors import LoginRequired, PasswordChangeRequired
 from afteraction.web.fastpath import ASGIApp, Scope
 from afteraction.web.readcache import ReadCache
+from afteraction.web.security import with_security_headers
+from afteraction.web.session_cookie import SignedSessions
 
 MAX_AGE = 30.0  # seconds a page may be served again with no commit in between
 MAX_ENTRIES = 128
@@ -146,11 +148,14 @@ def _serve(
 
 
 class CachedPages:
-    """Send a cached page before the framework runs (see the module's docstring)."""
+    """Send a cached page before the framework runs (see the module's docstring). It is the
+    outermost middleware: a hit reads the session cookie itself (`SignedSessions.read`),
+    and carries the headers the session and security middlewares would add."""
 
-    def __init__(self, app: ASGIApp, cache: ReadCache) -> None:
+    def __init__(self, app: ASGIApp, cache: ReadCache, sessions: SignedSessions) -> None:
         self.app = app
         self.cache = cache
+        self.sessions = sessions
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] == "http" and scope["method"] == "GET" and self.cache.enabled:
@@ -160,20 +165,25 @@ class CachedPages:
                 found = self._cached(scope)
             if found is not None:
                 body, media = found
-                headers = [(b"content-type", media), (b"content-length", b"%d" % len(body))]
+                headers = [
+                    (b"content-type", media),
+                    (b"content-length", b"%d" % len(body)),
+                    (b"vary", b"Cookie"),  # as the session middleware says of what it read
+                ]
+                headers = with_security_headers(headers, scope["path"])
                 await send({"type": "http.response.start", "status": 200, "headers": headers})
                 await send({"type": "http.response.body", "body": body})
                 return
         await self.app(scope, receive, send)
 
     def _cached(self, scope: Scope) -> tuple[bytes, bytes] | None:
-        session = scope.get("session") or {}
+        session = self.sessions.read(scope) or {}
         csrf = session.get("csrf")
         if not isinstance(csrf, str) or not csrf or "notice" in session:
             return None
         token = self.cache.request_token(scope)
         try:
-            actor = cached_session_actor(Request(scope), token)
+            actor = cached_session_actor(Request({**scope, "session": session}), token)
         except LoginRequired:
             return None
         if actor is None:

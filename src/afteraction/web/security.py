@@ -1,7 +1,8 @@
 """Security headers on every response, and the API docs page served from package files.
 
-`SecurityHeaders` is a pure ASGI middleware, the outermost of the app, so cached reads,
-error pages and redirects carry the same headers as rendered pages:
+`SecurityHeaders` is a pure ASGI middleware, outside every other but the page cache (which
+adds the same headers with `with_security_headers`), so cached reads, error pages and
+redirects carry the same headers as rendered pages:
 
 - `Content-Security-Policy` (`CSP`): scripts, styles, images, fonts and requests from this
   origin only, no inline script or style (pages load `/static/app.js` and `/static/app.css`;
@@ -27,7 +28,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import swagger_ui_bundle
 from fastapi import FastAPI, Request
@@ -77,20 +80,25 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        confidential = not str(scope.get("path", "")).startswith(STATIC_PREFIX)
+        path = str(scope.get("path", ""))
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                raw = message.setdefault("headers", [])
-                present = {name.lower() for name, _ in raw}
-                missing = [h for h in _RAW_HEADERS if h[0] not in present]
-                if confidential and b"cache-control" not in present:
-                    missing.append(_NO_STORE)
-                if missing:
-                    message["headers"] = [*raw, *missing]
+                message["headers"] = with_security_headers(message.get("headers", []), path)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def with_security_headers(raw: Sequence[tuple[bytes, bytes]], path: str) -> list[Any]:
+    """`raw` (ASGI response headers) with every header of `HEADERS` it lacks, and
+    `Cache-Control: no-store` outside `/static/` unless it has its own: the one rule of
+    which headers an answer carries, for the middleware and for pages served before it."""
+    present = {name.lower() for name, _ in raw}
+    missing = [h for h in _RAW_HEADERS if h[0] not in present]
+    if b"cache-control" not in present and not path.startswith(STATIC_PREFIX):
+        missing.append(_NO_STORE)
+    return [*raw, *missing]
 
 
 def csp_allowing_styles(*blocks: str) -> str:
