@@ -25,7 +25,7 @@ from __future__ import annotations
 import functools
 import threading
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from typing import Any, TypeVar
 
 from starlette.concurrency import run_in_threadpool
@@ -158,11 +158,12 @@ class CachedPages:
         self.sessions = sessions
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and scope["method"] == "GET" and self.cache.enabled:
+        session = self._signed_in(scope)
+        if session is not None:
             if self.cache.detector.waits:  # a query on PostgreSQL: not on the event loop
-                found = await run_in_threadpool(self._cached, scope)
+                found = await run_in_threadpool(self._cached, scope, session)
             else:
-                found = self._cached(scope)
+                found = self._cached(scope, session)
             if found is not None:
                 body, media = found
                 headers = [
@@ -176,11 +177,18 @@ class CachedPages:
                 return
         await self.app(scope, receive, send)
 
-    def _cached(self, scope: Scope) -> tuple[bytes, bytes] | None:
-        session = self.sessions.read(scope) or {}
-        csrf = session.get("csrf")
-        if not isinstance(csrf, str) or not csrf or "notice" in session:
+    def _signed_in(self, scope: Scope) -> Mapping[str, Any] | None:
+        """The session of a GET that a cached page may answer: signed in, with its CSRF
+        token and no notice waiting (read without the database)."""
+        if scope["type"] != "http" or scope["method"] != "GET" or not self.cache.enabled:
             return None
+        session = self.sessions.read(scope)
+        if session is None or "notice" in session:
+            return None
+        csrf = session.get("csrf")
+        return session if isinstance(csrf, str) and csrf else None
+
+    def _cached(self, scope: Scope, session: Mapping[str, Any]) -> tuple[bytes, bytes] | None:
         token = self.cache.request_token(scope)
         try:
             actor = cached_session_actor(Request({**scope, "session": session}), token)
@@ -193,4 +201,4 @@ class CachedPages:
         if found is None:
             return None
         parts, media = found
-        return csrf.encode().join(parts), media.encode("latin-1")
+        return str(session["csrf"]).encode().join(parts), media.encode("latin-1")
