@@ -11,7 +11,7 @@ ranked lexically only.
 Lives here: finding and loading the model (once per process, thread-safe), turning texts into
 unit vectors, and a bounded in-memory cache of vectors by text digest (an incident's text is
 embedded once per process, not once per request). Does not live here: what is compared or
-how scores combine (`core.search.rank_similar`).
+how scores combine (`core.ranking.rank_similar`).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ meaning counts too (the local embedding model, `adapters.embeddings`): the model
 the first similar-incidents request, not at start-up, and `semantic` without the extra
 installed is a configuration error raised when the app is created, so it is seen at once.
 
-Ranking lives in `core.search`, queries and privacy in `storage.search`.
+Ranking lives in `core.ranking`, queries and privacy in `storage.search`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from afteraction.adapters.embeddings import EXTRA_HINT, local_embedder, semantic
 from afteraction.config import Settings
 from afteraction.core.access import Actor
 from afteraction.core.errors import ValidationError
-from afteraction.core.search import (
+from afteraction.core.ranking import (
     SEMANTIC_FLOOR,
     Embed,
     Hit,

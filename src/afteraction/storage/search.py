@@ -5,7 +5,7 @@ Lives here: the `DocumentKind` protocol with `register()` (other modules add ann
 reports... by registering a kind), the built-in kinds (incidents, action items, messages),
 `find()`, and the candidates and texts `similar_candidates()` reads for ranking.
 Must not live here: how hits and similar incidents are ranked or what a query's words are
-(`core.search`), validation of a request and the choice of model (`services.search`),
+(`core.ranking`), validation of a request and the choice of model (`services.search`),
 presentation, or any privacy rule other than those of `visibility`.
 
 Engines: messages use SQLite FTS5 (`messages_fts`, ranked by bm25) or PostgreSQL full text
@@ -27,7 +27,7 @@ Privacy (decided here, documented in docs/metrics.md):
 
 Similar incidents are chosen among at most `SIMILAR_CANDIDATES` visible incidents, none
 started after the target, that share a service, a tag or a distinctive word with it; with
-semantic ranking, also the newest `core.search.SEMANTIC_CANDIDATES` of them.
+semantic ranking, also the newest `core.ranking.SEMANTIC_CANDIDATES` of them.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from afteraction.core.access import Actor
-from afteraction.core.search import (
+from afteraction.core.ranking import (
     SEMANTIC_CANDIDATES,
     Hit,
     IncidentText,
@@ -78,7 +78,7 @@ FTS = table("messages_fts", column("rowid"), column("rank"))
 
 class DocumentKind(Protocol):
     """A searchable kind of document. `search` returns at most `limit` hits the actor may
-    see, best first; `terms` are the lower-cased words of the query (`core.search.terms_of`)."""
+    see, best first; `terms` are the lower-cased words of the query (`core.ranking.terms_of`)."""
 
     name: str
     label: str

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from afteraction.core.search import Embed
+from afteraction.core.ranking import Embed
 
 
 def request_embed(request: Request) -> Embed | None:

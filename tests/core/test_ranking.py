@@ -1,4 +1,4 @@
-"""The search rules in `core.search`: a query's words, snippets, and the similar-incident
+"""The search rules in `core.ranking`: a query's words, snippets, and the similar-incident
 ranking with and without meaning (an embedding function written out by hand here, so the
 ranking is checked without the model)."""
 
@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from afteraction.core.errors import ValidationError
-from afteraction.core.search import IncidentText, rank_similar, snippet, terms_of
+from afteraction.core.ranking import IncidentText, rank_similar, snippet, terms_of
 
 T0 = datetime(2026, 3, 2, tzinfo=UTC)
 
