@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 from bs4 import BeautifulSoup
+from hypothesis import given
+from hypothesis import strategies as st
 
+from afteraction.adapters import mrkdwn
 from afteraction.adapters.mrkdwn import (
     DecodedText,
     Token,
@@ -172,3 +175,30 @@ def test_decode_parts_with_one_memo_for_many_texts_decodes_each_as_decode_does()
                 text, users, channels
             )
     assert "@U1" in memo and memo["@U1"] == ("user", "U1", "@ada")
+
+
+PIECES = st.sampled_from(
+    ["<@U1>", "<@U2|ana>", "<#C1>", "<#C2|general>", "<!here>", "*bold*", "_it_", "~gone~",
+     "`code`", "```pre```", "> quoted\n", "&amp;", "&lt;b&gt;", "<https://x.example/a?b=1|x>",
+     "<javascript:alert(1)|y>", "plain words ", "\n", "\x00", "<U3>", "<@U1|&lt;x&gt;>"]
+)  # fmt: skip
+NAMES = st.dictionaries(st.sampled_from(["U1", "U2", "U3", "C1", "C2"]),
+                        st.sampled_from(["Ana", "", "<b>", "ops & sre"]))  # fmt: skip
+
+
+@given(st.lists(PIECES, max_size=12), NAMES)
+def test_a_kept_rendering_is_the_rendering(pieces: list[str], names: dict[str, str]) -> None:
+    """The HTML kept per text and mentioned names is what rendering it afresh gives."""
+    text = "".join(pieces)
+    users = {k: v for k, v in names.items() if k.startswith("U")}
+    channels = {k: v for k, v in names.items() if k.startswith("C")}
+    fresh = mrkdwn._render(text.replace("\x00", ""), users, channels)
+    assert render_html(text, users, channels) == fresh
+    assert render_html(text, users, channels) == fresh  # the kept one, the second time
+
+
+def test_a_renamed_person_is_shown_by_the_new_name() -> None:
+    assert ">@Ana<" in render_html("hi <@U1>", {"U1": "Ana"})
+    assert ">@Ana Ortiz<" in render_html("hi <@U1>", {"U1": "Ana Ortiz"})
+    assert ">#ops<" in render_html("see <#C1>", channels={"C1": "ops"})
+    assert ">#C1<" in render_html("see <#C1>")
