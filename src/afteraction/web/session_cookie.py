@@ -21,6 +21,7 @@ import time
 from base64 import b64decode
 from collections import OrderedDict
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any, Literal
 
 import itsdangerous
@@ -56,7 +57,7 @@ class _RememberingSigner:
         if data is None:
             loaded = json.loads(b64decode(payload))
             if isinstance(loaded, dict) and all(isinstance(v, _SCALARS) for v in loaded.values()):
-                data = loaded
+                data = MappingProxyType(loaded)  # shared by every reader: none may change it
                 self._verified[value] = (payload, signed_at, data)
         return data
 
