@@ -384,17 +384,18 @@ RENDERED = 8192
 def _names_in(
     text: str, users: Mapping[str, str], channels: Mapping[str, str]
 ) -> tuple[tuple[str, str, str | None], ...]:
-    """(`@` or `#`, id, known name) of each user and channel `text` mentions, as
-    `_classify` reads them: what `render_html`'s output depends on besides the text."""
+    """(`@` or `#`, id, known name) of each user and channel `text` mentions (read by
+    `_classify`, as rendering reads them): what `render_html`'s output depends on besides
+    the text."""
     if "<" not in text:
         return ()
     found = []
     for match in _CONTROL.finditer(text):
-        target = unescape(match.group(1).partition("|")[0])
-        if target.startswith("@"):
-            found.append(("@", target[1:], users.get(target[1:])))
-        elif target.startswith("#"):
-            found.append(("#", target[1:], channels.get(target[1:])))
+        token = _classify(match.group(1))
+        if token.kind == "user":
+            found.append(("@", token.target, users.get(token.target)))
+        elif token.kind == "channel":
+            found.append(("#", token.target, channels.get(token.target)))
     return tuple(found)
 
 

@@ -12,12 +12,12 @@ What a cached body must not hold: the session's CSRF token. The body is kept cut
 token stood, and joined with the requesting session's token when served (a join copies the
 bytes once; searching a 50-500 KB page for a placeholder on every hit cost 30-40 µs). A page
 with a one-shot notice waiting in the session is rendered, not cached, so the notice is
-shown once. Only the user who rendered a
-page is ever served it (the key holds their id), so visibility rules apply unchanged; the
-session must still be live: `CachedPages`, a pure ASGI middleware outside the others,
-serves a hit before the framework runs only for a session whose principal the
-read cache holds and may still trust (`deps.cached_session_actor`: an ended session, a role
-change or a due activity stamp sends the request through the app, which checks it afresh).
+shown once. Only the user who rendered a page is ever served it (the key holds their id),
+so visibility rules apply unchanged; the session must still be live: `CachedPages`, a pure
+ASGI middleware outside the others, serves a hit before the framework runs only for a
+session whose principal the read cache holds and may still trust
+(`deps.cached_session_actor`: an ended session, a role change or a due activity stamp sends
+the request through the app, which checks it afresh).
 """
 
 from __future__ import annotations
